@@ -1,0 +1,308 @@
+"""The conversation as the user sees it, folded from engine events.
+
+:meth:`Conversation.apply` takes one event and returns the set of :class:`Area` values it changed, so the window
+repaints only those widgets and storage commits only finished turns. Pure Python: no Qt, no Pipecat.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from desktop_agent.state import events as ev
+from desktop_agent.state.cost import CostMeter, PriceTable
+from desktop_agent.state.latency import LatencyHistory
+
+
+class Area(enum.Flag):
+    """What an event changed; a widget subscribes to the areas it shows."""
+
+    NONE = 0
+    TRANSCRIPT = enum.auto()  # a turn was added or its text changed
+    TURN_FINISHED = enum.auto()  # a turn became final (storage commits it)
+    LATENCY = enum.auto()
+    AGENT_STATE = enum.auto()
+    MODE = enum.auto()
+    PROVIDERS = enum.auto()
+    USAGE = enum.auto()  # usage totals and cost
+    LEVELS = enum.auto()
+    ERRORS = enum.auto()
+    SESSION = enum.auto()  # started, ended, reset, voice/prompt changed
+
+
+class Role(enum.StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+@dataclass(slots=True)
+class Turn:
+    """One utterance in the transcript.
+
+    ``text`` is what was said; for the user, ``interim`` holds the not-yet-final words shown live after it.
+    For the assistant, ``text`` grows word by word as the words are spoken, so an interrupted reply never shows
+    its unspoken rest.
+    """
+
+    id: int
+    role: Role
+    started_at: float  # wall-clock seconds (time.time())
+    text: str = ""
+    interim: str = ""
+    ended_at: float | None = None
+    interrupted: bool = False
+    latencies: dict[ev.Stage, float] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.ended_at is not None
+
+    @property
+    def display_text(self) -> str:
+        if self.interim:
+            return f"{self.text} {self.interim}".strip()
+        return self.text
+
+
+@dataclass(slots=True)
+class ProviderState:
+    status: ev.ConnectionStatus = ev.ConnectionStatus.DISCONNECTED
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class UsageTotals:
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
+    tts_characters: int = 0
+    stt_audio_seconds: float = 0.0
+
+    def add(self, usage: ev.UsageReported) -> None:
+        self.llm_prompt_tokens += usage.prompt_tokens
+        self.llm_completion_tokens += usage.completion_tokens
+        self.tts_characters += usage.characters
+        self.stt_audio_seconds += usage.audio_seconds
+
+
+class Conversation:
+    """Everything the window shows about the current conversation."""
+
+    def __init__(self, prices: PriceTable | None = None, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._ids = itertools.count(1)
+        self.turns: list[Turn] = []
+        self.latency = LatencyHistory()
+        self.usage = UsageTotals()
+        self.cost = CostMeter(prices or PriceTable())
+        self.agent_state = ev.AgentState.STOPPED
+        self.mode = ev.TurnMode.PUSH_TO_TALK
+        self.muted = False
+        self.providers: dict[ev.Provider, ProviderState] = {p: ProviderState() for p in ev.Provider}
+        self.errors: list[ev.ErrorOccurred] = []
+        self.microphone_level = 0.0
+        self.output_level = 0.0
+        self.voice = ""
+        self.prompt_name = ""
+        self.started_at: float | None = None
+        self.ended_reason: str | None = None
+        self._pending_latencies: dict[ev.Stage, float] = {}
+        self.last_finished: list[Turn] = []
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def current_user_turn(self) -> Turn | None:
+        return self._open_turn(Role.USER)
+
+    @property
+    def current_assistant_turn(self) -> Turn | None:
+        return self._open_turn(Role.ASSISTANT)
+
+    @property
+    def cost_usd(self) -> float:
+        return self.cost.total(self.usage)
+
+    def finished_exchanges(self) -> int:
+        return sum(1 for t in self.turns if t.role is Role.ASSISTANT and t.finished)
+
+    # ------------------------------------------------------------------ folding
+    def apply(self, event: ev.Event) -> Area:
+        """Fold one event in; return the areas it changed (``Area.NONE`` if nothing)."""
+        self.last_finished = []
+        handler = self._handlers.get(type(event))
+        return handler(self, event) if handler else Area.NONE
+
+    def _open_turn(self, role: Role) -> Turn | None:
+        for turn in reversed(self.turns):
+            if turn.role is role and not turn.finished:
+                return turn
+        return None
+
+    def _new_turn(self, role: Role) -> Turn:
+        turn = Turn(id=next(self._ids), role=role, started_at=self._clock())
+        self.turns.append(turn)
+        return turn
+
+    def _finish(self, turn: Turn) -> None:
+        turn.ended_at = self._clock()
+        self.last_finished.append(turn)
+
+    def _user_turn(self) -> Turn:
+        return self.current_user_turn or self._new_turn(Role.USER)
+
+    def _assistant_turn(self) -> Turn:
+        return self.current_assistant_turn or self._new_turn(Role.ASSISTANT)
+
+    def _on_session_started(self, e: ev.SessionStarted) -> Area:
+        self.started_at = self._clock()
+        self.ended_reason = None
+        self.mode = e.mode
+        self.voice = e.voice or self.voice
+        self.prompt_name = e.prompt_name or self.prompt_name
+        return Area.SESSION | Area.MODE
+
+    def _on_session_ended(self, e: ev.SessionEnded) -> Area:
+        self.ended_reason = e.reason
+        self.agent_state = ev.AgentState.STOPPED
+        changed = Area.SESSION | Area.AGENT_STATE
+        for turn in [t for t in self.turns if not t.finished]:
+            if turn.role is Role.USER and not turn.text:
+                self.turns.remove(turn)  # nothing was said: drop the empty bubble
+            else:
+                turn.interim = ""
+                self._finish(turn)
+            changed |= Area.TRANSCRIPT | Area.TURN_FINISHED
+        return changed
+
+    def _on_agent_state(self, e: ev.AgentStateChanged) -> Area:
+        if e.state is self.agent_state:
+            return Area.NONE
+        self.agent_state = e.state
+        return Area.AGENT_STATE
+
+    def _on_mode(self, e: ev.ModeChanged) -> Area:
+        self.mode = e.mode
+        return Area.MODE
+
+    def _on_mute(self, e: ev.MuteChanged) -> Area:
+        self.muted = e.muted
+        return Area.MODE
+
+    def _on_user_transcript(self, e: ev.UserTranscript) -> Area:
+        turn = self._user_turn()
+        if e.final:
+            turn.text = f"{turn.text} {e.text}".strip()
+            turn.interim = ""
+        else:
+            turn.interim = e.text
+        return Area.TRANSCRIPT
+
+    def _on_user_turn_ended(self, e: ev.UserTurnEnded) -> Area:
+        turn = self._user_turn()
+        turn.text = e.text.strip() or turn.text
+        turn.interim = ""
+        if not turn.text:
+            self.turns.remove(turn)
+            return Area.TRANSCRIPT
+        self._finish(turn)
+        return Area.TRANSCRIPT | Area.TURN_FINISHED
+
+    def _on_assistant_started(self, _e: ev.AssistantTurnStarted) -> Area:
+        self._assistant_turn()
+        return Area.TRANSCRIPT
+
+    def _on_word(self, e: ev.AssistantWordSpoken) -> Area:
+        turn = self._assistant_turn()
+        word = e.word.strip()
+        if not word:
+            return Area.NONE
+        turn.text = f"{turn.text} {word}" if turn.text else word
+        return Area.TRANSCRIPT
+
+    def _on_interrupted(self, _e: ev.Interrupted) -> Area:
+        turn = self.current_assistant_turn
+        if turn is None:
+            return Area.NONE
+        turn.interrupted = True
+        return Area.TRANSCRIPT
+
+    def _on_assistant_ended(self, e: ev.AssistantTurnEnded) -> Area:
+        turn = self.current_assistant_turn
+        if turn is None:
+            if not e.text.strip():
+                return Area.NONE
+            turn = self._new_turn(Role.ASSISTANT)
+        # The engine's text is what was actually spoken (Pipecat's assistant aggregator); it wins over the words.
+        if e.text.strip():
+            turn.text = e.text.strip()
+        turn.interrupted = turn.interrupted or e.interrupted
+        turn.latencies.update(self._pending_latencies)
+        self._pending_latencies = {}
+        self._finish(turn)
+        return Area.TRANSCRIPT | Area.TURN_FINISHED
+
+    def _on_latency(self, e: ev.StageLatency) -> Area:
+        self.latency.add(e.stage, e.seconds)
+        self._pending_latencies[e.stage] = e.seconds
+        turn = self.current_assistant_turn
+        if turn is not None:
+            turn.latencies[e.stage] = e.seconds
+        return Area.LATENCY
+
+    def _on_usage(self, e: ev.UsageReported) -> Area:
+        self.usage.add(e)
+        return Area.USAGE
+
+    def _on_provider(self, e: ev.ProviderStatusChanged) -> Area:
+        state = self.providers[e.provider]
+        if state.status is e.status and state.reason == e.reason:
+            return Area.NONE
+        state.status, state.reason = e.status, e.reason
+        return Area.PROVIDERS
+
+    def _on_error(self, e: ev.ErrorOccurred) -> Area:
+        self.errors.append(e)
+        del self.errors[:-50]  # keep the recent ones; the log has the rest
+        return Area.ERRORS
+
+    def _on_levels(self, e: ev.AudioLevel) -> Area:
+        self.microphone_level, self.output_level = e.microphone, e.output
+        return Area.LEVELS
+
+    def _on_settings(self, e: ev.SettingsApplied) -> Area:
+        if e.voice is not None:
+            self.voice = e.voice
+        if e.prompt_name is not None:
+            self.prompt_name = e.prompt_name
+        return Area.SESSION
+
+    def _on_reset(self, _e: ev.ConversationReset) -> Area:
+        self.turns.clear()
+        self.latency = LatencyHistory()
+        self.usage = UsageTotals()
+        self.errors.clear()
+        self._pending_latencies = {}
+        return Area.TRANSCRIPT | Area.LATENCY | Area.USAGE | Area.ERRORS | Area.SESSION
+
+    _handlers: dict[type, Callable[[Conversation, ev.Event], Area]] = {
+        ev.SessionStarted: _on_session_started,
+        ev.SessionEnded: _on_session_ended,
+        ev.AgentStateChanged: _on_agent_state,
+        ev.ModeChanged: _on_mode,
+        ev.MuteChanged: _on_mute,
+        ev.UserTranscript: _on_user_transcript,
+        ev.UserTurnEnded: _on_user_turn_ended,
+        ev.AssistantTurnStarted: _on_assistant_started,
+        ev.AssistantWordSpoken: _on_word,
+        ev.Interrupted: _on_interrupted,
+        ev.AssistantTurnEnded: _on_assistant_ended,
+        ev.StageLatency: _on_latency,
+        ev.UsageReported: _on_usage,
+        ev.ProviderStatusChanged: _on_provider,
+        ev.ErrorOccurred: _on_error,
+        ev.AudioLevel: _on_levels,
+        ev.SettingsApplied: _on_settings,
+        ev.ConversationReset: _on_reset,
+    }

@@ -1,0 +1,226 @@
+"""Events the voice engine emits: the one contract between the engine, the state, storage and the window.
+
+Plain frozen dataclasses, no Qt and no Pipecat, so they cross threads safely and tests can build them by hand.
+Times are ``time.monotonic()`` seconds unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+
+
+class Provider(enum.StrEnum):
+    """The three remote services a session talks to."""
+
+    STT = "stt"  # Cartesia
+    LLM = "llm"  # Cerebras
+    TTS = "tts"  # ElevenLabs
+
+    @property
+    def display_name(self) -> str:
+        return {"stt": "Cartesia", "llm": "Cerebras", "tts": "ElevenLabs"}[self.value]
+
+
+class TurnMode(enum.StrEnum):
+    PUSH_TO_TALK = "push_to_talk"
+    HANDS_FREE = "hands_free"
+
+
+class AgentState(enum.StrEnum):
+    """What the session is doing, as the state indicator shows it."""
+
+    STOPPED = "stopped"
+    CONNECTING = "connecting"
+    LISTENING = "listening"
+    USER_SPEAKING = "user_speaking"
+    THINKING = "thinking"
+    ASSISTANT_SPEAKING = "assistant_speaking"
+    RECONNECTING = "reconnecting"
+    ERROR = "error"
+
+
+class Stage(enum.StrEnum):
+    """Latency stages of one turn, in pipeline order."""
+
+    ENDPOINTING = "endpointing"  # user stopped speaking (release or VAD) -> turn ended
+    STT_FINAL = "stt_final"  # user stopped speaking -> final transcript
+    LLM_FIRST_TOKEN = "llm_first_token"  # LLM request -> first token
+    TTS_FIRST_AUDIO = "tts_first_audio"  # first text to TTS -> first audio back
+    VOICE_TO_VOICE = "voice_to_voice"  # user stopped speaking -> assistant audio starts playing
+
+
+class ConnectionStatus(enum.StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    FAILED = "failed"
+
+
+class ErrorKind(enum.StrEnum):
+    """Why something failed, so the window can say what to do about it."""
+
+    AUTH = "auth"  # key rejected: open Settings > Keys
+    RATE_LIMIT = "rate_limit"
+    UNREACHABLE = "unreachable"  # provider down or network gone
+    PROVIDER = "provider"  # provider-side error (5xx, malformed reply)
+    AUDIO_DEVICE = "audio_device"  # microphone or speaker missing or failing
+    CONFIG = "config"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    at: float = field(default_factory=time.monotonic, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted(Event):
+    mode: TurnMode
+    voice: str = ""
+    prompt_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded(Event):
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged(Event):
+    state: AgentState
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChanged(Event):
+    mode: TurnMode
+
+
+@dataclass(frozen=True, slots=True)
+class MuteChanged(Event):
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UserSpeechStarted(Event):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class UserSpeechStopped(Event):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class UserTranscript(Event):
+    """Words of the user's current turn: interim (replaced by the next) or final (a committed segment)."""
+
+    text: str
+    final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UserTurnEnded(Event):
+    """The user's turn is complete; ``text`` is what goes to the LLM."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantTurnStarted(Event):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantText(Event):
+    """Text the LLM produced (not yet spoken)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantWordSpoken(Event):
+    """A word the assistant has just said aloud (timed from TTS alignment)."""
+
+    word: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantSpeechStarted(Event):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantSpeechStopped(Event):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantTurnEnded(Event):
+    """The assistant's turn is over; ``text`` is what was actually spoken."""
+
+    text: str
+    interrupted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted(Event):
+    """The user (or the stop button) cut the assistant off."""
+
+    by_user: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StageLatency(Event):
+    stage: Stage
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReported(Event):
+    """Billable usage as the providers report it."""
+
+    provider: Provider
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    characters: int = 0
+    audio_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatusChanged(Event):
+    provider: Provider
+    status: ConnectionStatus
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorOccurred(Event):
+    """A failure the user should know about. ``message`` is a sentence that says what to do; never a traceback."""
+
+    kind: ErrorKind
+    message: str
+    provider: Provider | None = None
+    recoverable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AudioLevel(Event):
+    """Input (microphone) and output (assistant) levels, 0..1, at most ~20 per second."""
+
+    microphone: float
+    output: float
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsApplied(Event):
+    """A runtime change the engine has applied (voice, prompt, model, ...)."""
+
+    voice: str | None = None
+    prompt_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationReset(Event):
+    pass
