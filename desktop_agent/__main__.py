@@ -1,0 +1,69 @@
+"""Command line: ``desktop-agent [--simulate] [--self-check] [--version] ...``.
+
+Kept free of heavy imports: Qt is imported only to open the window and Pipecat only after the window is painted,
+so ``--version`` answers at once and the window appears fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from desktop_agent import __version__
+
+PROFILES = ("instant", "prd", "slow")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="desktop-agent",
+        description="A desktop voice assistant: hold Space and talk, or switch to hands-free.",
+    )
+    parser.add_argument("--version", action="version", version=f"desktop-agent {__version__}")
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="check Qt, audio devices, the keyring and the voice models, then exit (non-zero on failure)",
+    )
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="talk to built-in local provider simulators: no API keys and no network needed",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="prd",
+        help="simulator latency profile (default: prd, the product's target latencies)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="PATH",
+        help="run one scripted simulated exchange, save a PNG of the window to PATH and exit",
+    )
+    parser.add_argument("--no-audio", action="store_true", help="use an in-memory audio device instead of the sound card")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="log detail (default: INFO)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.self_check:
+        from desktop_agent.self_check import run_self_check
+
+        return run_self_check()
+    if args.screenshot:
+        args.simulate = True
+    from desktop_agent.app import main as run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Shared test rig: real audio through a PulseAudio null sink, a real Secret Service keyring, espeak-ng speech,
+and a qasync loop usable inside pytest-qt tests. Recipes: shared/docs/headless-testing.md.
+
+``tests/run.sh`` wraps pytest in a dbus session with an unlocked gnome-keyring and sets QT_QPA_PLATFORM=offscreen;
+the PulseAudio daemon is started here, once per session, only by the tests that ask for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import wave
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTEST_QT_API", "pyside6")
+
+SPEECH_RATE = 16000
+SINK_NAME = "desktop_agent_test_sink"
+
+
+# --------------------------------------------------------------------------------------------- speech (espeak-ng)
+def synthesize_speech(text: str, voice: str = "en-us", words_per_minute: int = 165, rate: int = SPEECH_RATE) -> np.ndarray:
+    """Speak ``text`` with espeak-ng and return int16 mono samples at ``rate``."""
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        pytest.skip("espeak-ng and sox are needed for speech fixtures (tests/run.sh installs them)")
+    espeak = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(words_per_minute), "--stdout", text],
+        check=True,
+        capture_output=True,
+    )
+    converted = subprocess.run(
+        ["sox", "-t", "wav", "-", "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", "-"],
+        input=espeak.stdout,
+        check=True,
+        capture_output=True,
+    )
+    return np.frombuffer(converted.stdout, dtype=np.int16).copy()
+
+
+@pytest.fixture(scope="session")
+def _speech_cache() -> dict[tuple, np.ndarray]:
+    return {}
+
+
+@pytest.fixture
+def speech(_speech_cache) -> Callable[..., np.ndarray]:
+    """``speech("text", voice="en-us")`` -> int16 16 kHz mono espeak-ng speech (cached for the session)."""
+
+    def make(text: str, voice: str = "en-us", words_per_minute: int = 165) -> np.ndarray:
+        key = (text, voice, words_per_minute)
+        if key not in _speech_cache:
+            _speech_cache[key] = synthesize_speech(text, voice, words_per_minute)
+        return _speech_cache[key]
+
+    return make
+
+
+@pytest.fixture
+def speech_wav(speech, tmp_path) -> Callable[..., Path]:
+    """``speech_wav("text")`` -> path of a 16 kHz mono s16 WAV of that speech."""
+
+    def make(text: str, voice: str = "en-us") -> Path:
+        samples = speech(text, voice)
+        path = tmp_path / f"speech-{abs(hash((text, voice)))}.wav"
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(SPEECH_RATE)
+            out.writeframes(samples.tobytes())
+        return path
+
+    return make
+
+
+# --------------------------------------------------------------------------------------------- PulseAudio null sink
+def _pactl(*args: str) -> str:
+    return subprocess.run(["pactl", *args], check=True, capture_output=True, text=True, timeout=10).stdout
+
+
+def _sink_latency_usec() -> int | None:
+    for block in _pactl("list", "sinks").split("Sink #")[1:]:
+        if f"Name: {SINK_NAME}" in block:
+            for line in block.splitlines():
+                if "Latency:" in line and "configured" in line:
+                    return int(line.split("configured")[1].split()[0])
+    return None
+
+
+@pytest.fixture(scope="session")
+def pulse_null_sink() -> Iterator[str]:
+    """A PulseAudio daemon with a 16 kHz mono null sink whose monitor is the default source.
+
+    sounddevice (PortAudio -> ALSA -> pulse plugin) then opens real, clocked streams: what is played to the default
+    output can be captured back from the default input. A low-latency "pacer" reader on the monitor makes the sink
+    render in 10 ms blocks instead of 2 s ones (without it streams stall or underrun; headless-testing.md §2).
+    Yields the sink name.
+    """
+    if not shutil.which("pulseaudio") or not shutil.which("parec"):
+        pytest.skip("pulseaudio is needed for real-audio tests (tests/run.sh installs it)")
+    runtime = tempfile.mkdtemp(prefix="da-pulse-")
+    os.chmod(runtime, 0o700)
+    env_before = {k: os.environ.get(k) for k in ("PULSE_RUNTIME_PATH", "PULSE_SERVER")}
+    os.environ["PULSE_RUNTIME_PATH"] = runtime
+    os.environ["PULSE_SERVER"] = f"unix:{runtime}/native"
+    subprocess.run(
+        [
+            "pulseaudio", "-D", "--exit-idle-time=-1", "--system=false", "-n", "--disallow-exit",
+            f"--load=module-native-protocol-unix auth-anonymous=1 socket={runtime}/native",
+            f"--load=module-null-sink sink_name={SINK_NAME} rate=16000 channels=1 format=s16le",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=20,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if subprocess.run(["pactl", "info"], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.05)
+    _pactl("set-default-sink", SINK_NAME)
+    _pactl("set-default-source", f"{SINK_NAME}.monitor")
+    pacer = subprocess.Popen(
+        ["parec", "--latency-msec=10", "-d", f"{SINK_NAME}.monitor", "--rate=16000", "--channels=1", "--format=s16le"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.05)
+    _pactl("suspend-sink", SINK_NAME, "1")
+    _pactl("suspend-sink", SINK_NAME, "0")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and (_sink_latency_usec() or 10**9) > 50_000:
+        time.sleep(0.05)
+
+    import sounddevice as sd
+
+    sd._terminate()  # PortAudio caches the device list: rescan now that PulseAudio is up
+    sd._initialize()
+    try:
+        yield SINK_NAME
+    finally:
+        pacer.terminate()
+        pacer.wait(timeout=5)
+        subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=10)
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(runtime, ignore_errors=True)
+        sd._terminate()
+        sd._initialize()
+
+
+# --------------------------------------------------------------------------------------------- Secret Service keyring
+@pytest.fixture
+def secret_service_keyring():
+    """The real Secret Service keyring backend; skips unless the run is wrapped by tests/run.sh (dbus + gnome-keyring)."""
+    import keyring
+    from keyring.backends import SecretService
+
+    backend = SecretService.Keyring()
+    try:
+        priority = SecretService.Keyring.priority
+    except Exception as exc:  # keyring reports an unusable backend by raising from the priority property
+        pytest.skip(f"no Secret Service on this bus ({exc}); run the tests through tests/run.sh")
+    if priority <= 0:
+        pytest.skip("no Secret Service on this bus; run the tests through tests/run.sh")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+# --------------------------------------------------------------------------------------------- qasync under pytest-qt
+@pytest.fixture
+def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop that counts as running inside pytest-qt's event processing (qtbot.wait* pumps it).
+
+    Teardown must not call ``loop.stop()``: that calls QApplication.exit(), whose sticky quit flag would make every
+    later ``qtbot.wait*`` return at once (headless-testing.md §1).
+    """
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        qapp.processEvents()
+        qapp.processEvents()
+    loop._QEventLoop__is_running = False
+    asyncio.events._set_running_loop(None)
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def run_async(qtbot, coro, timeout_ms: int = 10_000):
+    """Run ``coro`` on the running qasync loop and return its result, pumping Qt until it is done."""
+    task = asyncio.ensure_future(coro)
+    qtbot.waitUntil(task.done, timeout=timeout_ms)
+    return task.result()

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Debian packages, a virtualenv with the `test` extra) and runs pytest headless:
+# Qt offscreen, inside a D-Bus session with an unlocked gnome-keyring (a real Secret Service). PulseAudio's null sink
+# is started by tests/conftest.py for the tests that play and record real audio.
+# Idempotent: a second run installs nothing and starts in seconds. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(python3-venv libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins gnome-keyring dbus
+          espeak-ng sox binutils libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0
+          libdbus-1-3 fonts-dejavu-core libxcb-cursor0)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "Installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+stamp=".venv/.test-extra-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+    echo "Installing Python packages into .venv"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[test]'
+    touch "$stamp"
+fi
+
+export QT_QPA_PLATFORM=offscreen PYTEST_QT_API=pyside6
+HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)
+export HOME XDG_RUNTIME_DIR
+chmod 700 "$XDG_RUNTIME_DIR"
+trap 'rm -rf "$HOME" "$XDG_RUNTIME_DIR"' EXIT
+dbus-run-session -- sh -c 'printf test-keyring-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+    && exec .venv/bin/python -m pytest "$@"' sh "$@"
