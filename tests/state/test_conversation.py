@@ -1,0 +1,137 @@
+"""The conversation state folds engine events into turns, latencies, usage and status."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from desktop_agent.state import events as ev
+from desktop_agent.state.conversation import Area, Conversation, Role
+from desktop_agent.state.cost import PriceTable
+from desktop_agent.state.latency import LatencyHistory, percentile
+
+
+@pytest.fixture
+def conversation() -> Conversation:
+    ticks = itertools.count(1000.0, 0.5)
+    return Conversation(clock=lambda: next(ticks))
+
+
+def speak_user(c: Conversation, *interims: str, final: str) -> Area:
+    for text in interims:
+        c.apply(ev.UserTranscript(text, final=False))
+    c.apply(ev.UserTranscript(final, final=True))
+    return c.apply(ev.UserTurnEnded(final))
+
+
+def test_interim_words_show_live_and_are_replaced_by_the_final(conversation):
+    assert conversation.apply(ev.UserTranscript("what is", final=False)) == Area.TRANSCRIPT
+    turn = conversation.current_user_turn
+    assert turn.display_text == "what is" and turn.text == ""
+    conversation.apply(ev.UserTranscript("what is the wea", final=False))
+    assert turn.display_text == "what is the wea"
+    conversation.apply(ev.UserTranscript("What is the weather?", final=True))
+    assert turn.display_text == "What is the weather?" and turn.interim == ""
+    changed = conversation.apply(ev.UserTurnEnded("What is the weather?"))
+    assert Area.TURN_FINISHED in changed
+    assert turn.finished and conversation.last_finished == [turn]
+    assert len(conversation.turns) == 1
+
+
+def test_final_segments_accumulate_within_one_turn(conversation):
+    conversation.apply(ev.UserTranscript("First part.", final=True))
+    conversation.apply(ev.UserTranscript("second", final=False))
+    assert conversation.current_user_turn.display_text == "First part. second"
+    conversation.apply(ev.UserTranscript("Second part.", final=True))
+    assert conversation.current_user_turn.text == "First part. Second part."
+
+
+def test_assistant_words_appear_as_spoken_and_interruption_keeps_only_the_spoken_part(conversation):
+    speak_user(conversation, final="Tell me a story.")
+    conversation.apply(ev.AssistantTurnStarted())
+    conversation.apply(ev.AssistantText("Once upon a time there was a fox."))  # generated, not yet spoken
+    assistant = conversation.current_assistant_turn
+    assert assistant.text == ""
+    for word in ["Once", "upon", "a"]:
+        assert conversation.apply(ev.AssistantWordSpoken(word)) == Area.TRANSCRIPT
+    assert assistant.text == "Once upon a"
+    conversation.apply(ev.Interrupted())
+    changed = conversation.apply(ev.AssistantTurnEnded("Once upon a", interrupted=True))
+    assert Area.TURN_FINISHED in changed
+    assert assistant.interrupted and assistant.text == "Once upon a"
+    assert [t.role for t in conversation.turns] == [Role.USER, Role.ASSISTANT]
+    assert conversation.finished_exchanges() == 1
+
+
+def test_latencies_attach_to_the_assistant_turn_and_summarise(conversation):
+    for seconds in (0.6, 0.7, 0.8):
+        speak_user(conversation, final="Hi.")
+        assert conversation.apply(ev.StageLatency(ev.Stage.VOICE_TO_VOICE, seconds)) == Area.LATENCY
+        conversation.apply(ev.AssistantWordSpoken("Hello."))
+        conversation.apply(ev.AssistantTurnEnded("Hello.", interrupted=False))
+        assert conversation.turns[-1].latencies == {ev.Stage.VOICE_TO_VOICE: seconds}
+    summary = conversation.latency.summary(ev.Stage.VOICE_TO_VOICE)
+    assert summary.last == 0.8 and summary.count == 3
+    assert summary.p50 == pytest.approx(0.7)
+    assert conversation.latency.summary(ev.Stage.STT_FINAL).count == 0
+
+
+def test_usage_accumulates_into_cost():
+    prices = PriceTable(stt_per_audio_hour=3.6, llm_per_million_tokens=1.0, tts_per_thousand_characters=0.1)
+    c = Conversation(prices=prices)
+    assert c.apply(ev.UsageReported(ev.Provider.LLM, prompt_tokens=600_000, completion_tokens=400_000)) == Area.USAGE
+    c.apply(ev.UsageReported(ev.Provider.TTS, characters=2000))
+    c.apply(ev.UsageReported(ev.Provider.STT, audio_seconds=100))
+    assert c.usage.llm_prompt_tokens == 600_000 and c.usage.tts_characters == 2000
+    breakdown = c.cost.breakdown(c.usage)
+    assert breakdown.llm == pytest.approx(1.0)
+    assert breakdown.tts == pytest.approx(0.2)
+    assert breakdown.stt == pytest.approx(0.1)
+    assert c.cost_usd == pytest.approx(1.3)
+
+
+def test_unchanged_status_reports_no_change(conversation):
+    """The window repaints only what changed: repeating a state must not report a change."""
+    assert conversation.apply(ev.AgentStateChanged(ev.AgentState.LISTENING)) == Area.AGENT_STATE
+    assert conversation.apply(ev.AgentStateChanged(ev.AgentState.LISTENING)) == Area.NONE
+    status = ev.ProviderStatusChanged(ev.Provider.TTS, ev.ConnectionStatus.CONNECTED)
+    assert conversation.apply(status) == Area.PROVIDERS
+    assert conversation.apply(status) == Area.NONE
+    assert conversation.apply(ev.ProviderStatusChanged(ev.Provider.TTS, ev.ConnectionStatus.FAILED, "key")) == Area.PROVIDERS
+    assert conversation.providers[ev.Provider.TTS].reason == "key"
+
+
+def test_session_end_closes_open_turns_and_drops_empty_ones(conversation):
+    conversation.apply(ev.UserTranscript("", final=False))
+    conversation.apply(ev.SessionEnded("closed"))
+    assert conversation.turns == []
+    speak_user(conversation, final="Hello.")
+    conversation.apply(ev.AssistantWordSpoken("Hi"))
+    changed = conversation.apply(ev.SessionEnded("closed"))
+    assert Area.TURN_FINISHED in changed
+    assert all(t.finished for t in conversation.turns)
+    assert conversation.agent_state is ev.AgentState.STOPPED
+
+
+def test_reset_clears_the_conversation(conversation):
+    speak_user(conversation, final="Hello.")
+    conversation.apply(ev.UsageReported(ev.Provider.TTS, characters=10))
+    conversation.apply(ev.ConversationReset())
+    assert conversation.turns == [] and conversation.usage.tts_characters == 0
+
+
+def test_errors_are_kept_bounded(conversation):
+    for index in range(60):
+        conversation.apply(ev.ErrorOccurred(ev.ErrorKind.PROVIDER, f"problem {index}"))
+    assert len(conversation.errors) == 50 and conversation.errors[-1].message == "problem 59"
+
+
+def test_percentile_and_history_bounds():
+    assert percentile([], 50) is None
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == pytest.approx(2.5)
+    assert percentile([1.0, 2.0, 3.0, 4.0], 95) == pytest.approx(3.85)
+    history = LatencyHistory(keep=3)
+    for value in (1, 2, 3, 4):
+        history.add(ev.Stage.STT_FINAL, value)
+    assert history.samples(ev.Stage.STT_FINAL) == [2, 3, 4]
