@@ -1,0 +1,52 @@
+"""What the history store hands back: immutable snapshots, safe to pass between threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from desktop_agent.state.conversation import Role, UsageTotals
+from desktop_agent.state.events import Stage
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTurn:
+    """One finished utterance as stored. Times are wall-clock seconds (``time.time()``)."""
+
+    seq: int  # the turn's id within its conversation (Turn.id), which orders the transcript
+    role: Role
+    text: str
+    interrupted: bool
+    started_at: float
+    ended_at: float | None
+    #: Stage -> seconds, in pipeline order. A stage written by a newer version stays a plain string key.
+    latencies: dict[Stage | str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConversation:
+    """A whole conversation: its metadata, usage and cost, and every stored turn in order."""
+
+    id: int
+    started_at: float
+    ended_at: float | None
+    title: str
+    voice: str
+    prompt_name: str
+    usage: UsageTotals
+    cost_usd: float
+    turns: tuple[StoredTurn, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    """One row of the history list. ``snippet`` is the matching text when listed by a search, else empty."""
+
+    id: int
+    started_at: float
+    ended_at: float | None
+    title: str
+    voice: str
+    prompt_name: str
+    turn_count: int
+    cost_usd: float
+    snippet: str = ""

@@ -1,0 +1,120 @@
+"""Versioned schema: a fresh file is at the latest version, an old v1 file upgrades in place, a newer one is left alone."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from desktop_agent.state.conversation import Role
+from desktop_agent.state.events import Stage
+from desktop_agent.storage import schema
+from desktop_agent.storage.history import ConversationHistoryUnavailable, HistoryStore
+from tests.storage.conftest import T0, make_turn
+
+# The version-1 schema exactly as first released, written out here so the upgrade test does not depend on the
+# migration code it is testing.
+V1_SCHEMA = """
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY, started_at REAL NOT NULL, ended_at REAL, title TEXT NOT NULL DEFAULT '',
+    voice TEXT NOT NULL DEFAULT '', prompt_name TEXT NOT NULL DEFAULT '',
+    llm_prompt_tokens INTEGER NOT NULL DEFAULT 0, llm_completion_tokens INTEGER NOT NULL DEFAULT 0,
+    tts_characters INTEGER NOT NULL DEFAULT 0, stt_audio_seconds REAL NOT NULL DEFAULT 0,
+    cost_usd REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE turns (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, role TEXT NOT NULL, text TEXT NOT NULL DEFAULT '',
+    interrupted INTEGER NOT NULL DEFAULT 0, started_at REAL NOT NULL, ended_at REAL,
+    UNIQUE (conversation_id, seq)
+);
+INSERT INTO conversations (id, started_at, ended_at, title, voice, llm_prompt_tokens, cost_usd)
+    VALUES (7, 1714557600.0, 1714557630.0, 'From version one', 'Rachel', 42, 0.0021);
+INSERT INTO turns (conversation_id, seq, role, text, interrupted, started_at, ended_at)
+    VALUES (7, 1, 'user', 'Hello from the past', 0, 1714557600.0, 1714557602.0),
+           (7, 2, 'assistant', 'Hi there', 1, 1714557603.0, 1714557630.0);
+PRAGMA user_version = 1;
+"""
+
+
+def _tables(path):
+    conn = sqlite3.connect(path)
+    try:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        return names, conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_migrations_are_numbered_in_order():
+    assert [m.version for m in schema.MIGRATIONS] == list(range(1, len(schema.MIGRATIONS) + 1))
+    assert schema.LATEST_VERSION >= 2
+
+
+def test_a_new_file_gets_the_latest_schema(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).close()
+    names, version = _tables(path)
+    assert version == schema.LATEST_VERSION
+    assert {"conversations", "turns", "turn_latencies", "conversations_by_start"} <= names
+
+
+def test_a_version_1_file_is_upgraded_and_keeps_its_conversations(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_SCHEMA)
+    conn.close()
+    assert "turn_latencies" not in _tables(path)[0]
+
+    with HistoryStore(path) as store:
+        (summary,) = store.list_conversations()
+        old = store.get_conversation(7)
+        assert summary.title == "From version one" and summary.turn_count == 2
+        assert [(t.role, t.text, t.interrupted, t.latencies) for t in old.turns] == [
+            (Role.USER, "Hello from the past", False, {}),
+            (Role.ASSISTANT, "Hi there", True, {}),
+        ]
+        assert (old.voice, old.usage.llm_prompt_tokens, old.cost_usd) == ("Rachel", 42, 0.0021)
+        # What version 2 added works on the upgraded file.
+        store.record_turn(7, make_turn(3, Role.ASSISTANT, "Still here", T0 + 40, latencies={Stage.VOICE_TO_VOICE: 0.6}))
+        assert store.get_conversation(7).turns[-1].latencies == {Stage.VOICE_TO_VOICE: 0.6}
+
+    names, version = _tables(path)
+    assert version == schema.LATEST_VERSION
+    assert {"turn_latencies", "conversations_by_start"} <= names
+
+
+def test_a_failing_migration_leaves_the_file_at_its_last_good_version(tmp_path, monkeypatch):
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).close()
+    broken = schema.Migration(
+        schema.LATEST_VERSION + 1,
+        "adds a table, then fails",
+        ("CREATE TABLE half_done (x)", "THIS IS NOT SQL"),
+    )
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
+    monkeypatch.setattr(schema, "LATEST_VERSION", broken.version)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            schema.migrate(conn)
+        assert schema.schema_version(conn) == broken.version - 1
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_a_file_from_a_newer_version_is_left_untouched(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(f"CREATE TABLE future (x); PRAGMA user_version = {schema.LATEST_VERSION + 5};")
+    conn.close()
+    before = path.read_bytes()
+
+    with pytest.raises(ConversationHistoryUnavailable) as caught:
+        HistoryStore(path)
+    message = str(caught.value)
+    assert "newer version" in message and message.endswith(".")
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob("*.corrupt-*")), "a newer file is not damaged and must not be moved aside"
