@@ -1,0 +1,350 @@
+"""Acoustic echo cancellation for the microphone path, with the speaker signal as reference.
+
+The canceller is WebRTC's AEC3 as shipped in the ``livekit`` package (``rtc.AudioProcessingModule``); this
+module only feeds it correctly from two real-time threads:
+
+* the output writer calls :meth:`EchoCanceller.push_reference` with every chunk it writes to the speaker, of any
+  length and rate;
+* the PortAudio input callback calls :meth:`EchoCanceller.process_capture` with each 20 ms microphone block and
+  gets the cleaned block back, same length.
+
+Two properties of the binding shape the code:
+
+* A frame whose length is not a whole number of 10 ms frames (``rate // 100`` samples) makes livekit's Rust
+  layer panic, which aborts the whole process; Python cannot catch it. So the reference is re-framed here into
+  exact 10 ms frames, and capture blocks that are not whole 10 ms frames are passed through untouched.
+* Rates that are not a multiple of 100 Hz (22.05 kHz, 44.1 kHz) are accepted by the binding as frames of
+  ``rate // 100`` samples, i.e. slightly less than 10 ms, so the reference would drift against the microphone.
+  Those rates are first resampled up to 16, 24 or 48 kHz, with soxr's quick interpolator: its higher-quality
+  filters hold back 12-40 ms of audio, which would make the reference arrive after its own echo.
+
+Nothing here may raise into an audio thread: any failure of the binding is logged once, the canceller switches
+itself off and audio passes through unchanged until :meth:`EchoCanceller.reset`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import soxr
+from livekit import rtc
+from loguru import logger
+
+_BYTES_PER_SAMPLE = 2
+# Reference rates fed to the binding as they are: whole samples per 10 ms, within what WebRTC resamples
+# internally. Anything else is resampled up to the first of _RESAMPLE_TARGETS at or above it.
+_MIN_NATIVE_RATE = 8000
+_MAX_NATIVE_RATE = 48000
+_RESAMPLE_TARGETS = (16000, 24000, 48000)
+# WebRTC accepts a stream delay hint of 0..500 ms.
+_MAX_STREAM_DELAY_MS = 500
+
+
+def _is_native_rate(rate: int) -> bool:
+    return _MIN_NATIVE_RATE <= rate <= _MAX_NATIVE_RATE and rate % 100 == 0
+
+
+@dataclass(frozen=True, slots=True)
+class EchoStats:
+    """Counters since construction (or the last :meth:`EchoCanceller.reset`).
+
+    ``capture_ms`` is the wall time spent inside the binding for capture blocks, ``reference_ms`` the same for
+    reference frames; ``max_block_ms`` is the slowest single capture block.
+    """
+
+    capture_blocks: int
+    capture_frames: int
+    reference_frames: int
+    passthrough_blocks: int
+    capture_ms: float
+    reference_ms: float
+    max_block_ms: float
+
+    @property
+    def mean_block_ms(self) -> float:
+        return self.capture_ms / self.capture_blocks if self.capture_blocks else 0.0
+
+
+class EchoCanceller:
+    """WebRTC AEC3 (plus optional noise suppression) for 16-bit mono microphone audio.
+
+    ``enabled`` switches echo cancellation, ``noise_suppression`` WebRTC's noise suppressor; with both off the
+    capture path is a bit-exact pass-through (a bytes block comes back as the very same object). Switching either at run
+    time builds a fresh processing module, so the echo canceller re-converges (about 0.1 s of speech).
+
+    ``stream_delay_ms`` is WebRTC's hint for the time between a reference frame being pushed and its echo
+    reaching :meth:`process_capture`. AEC3 estimates the delay itself, so 0 is fine; a transport that knows its
+    output + input latency may set it.
+    """
+
+    def __init__(
+        self,
+        capture_rate: int = 16000,
+        enabled: bool = True,
+        noise_suppression: bool = False,
+        *,
+        stream_delay_ms: int = 0,
+    ) -> None:
+        if not _is_native_rate(capture_rate):
+            raise ValueError(
+                f"The echo canceller needs a microphone rate that is a multiple of 100 Hz between "
+                f"{_MIN_NATIVE_RATE} and {_MAX_NATIVE_RATE} Hz, not {capture_rate} Hz."
+            )
+        self._capture_rate = capture_rate
+        self._capture_frame_bytes = capture_rate // 100 * _BYTES_PER_SAMPLE
+        self._aec = bool(enabled)
+        self._ns = bool(noise_suppression)
+        self._delay_ms = min(max(int(stream_delay_ms), 0), _MAX_STREAM_DELAY_MS)
+
+        # Lock order, where more than one is needed: _config_lock, _ref_lock, _apm_lock. The APM lock is held only
+        # for one binding call (one capture block or one 10 ms reference frame), so the input callback never waits
+        # long; _config_lock serialises settings changes, which build a new module outside the other two.
+        self._config_lock = threading.Lock()
+        self._ref_lock = threading.Lock()
+        self._apm_lock = threading.Lock()
+
+        self._failure: str | None = None
+        self._warned_odd_capture = False
+        self._warned_bad_reference = False
+
+        # Reference side: bytes waiting to make up a whole 10 ms frame, at _ref_rate (see _clear_reference).
+        self._ref_buf = bytearray()
+        self._clear_reference()
+
+        self._reset_counters()
+        self._apm = self._build_apm(self._aec, self._ns)
+
+    # ------------------------------------------------------------------ configuration
+
+    @property
+    def capture_rate(self) -> int:
+        return self._capture_rate
+
+    @property
+    def enabled(self) -> bool:
+        """Whether echo cancellation is switched on (it may still be off after a failure, see ``failure``)."""
+        return self._aec
+
+    @property
+    def noise_suppression(self) -> bool:
+        return self._ns
+
+    @property
+    def active(self) -> bool:
+        """Whether capture audio is being processed at all."""
+        return self._apm is not None
+
+    @property
+    def failure(self) -> str | None:
+        """Why the canceller switched itself off, as a sentence for the user; None while it works."""
+        return self._failure
+
+    @property
+    def stats(self) -> EchoStats:
+        with self._apm_lock:
+            return EchoStats(
+                capture_blocks=self._capture_blocks,
+                capture_frames=self._capture_frames,
+                reference_frames=self._reference_frames,
+                passthrough_blocks=self._passthrough_blocks,
+                capture_ms=self._capture_ns / 1e6,
+                reference_ms=self._reference_ns / 1e6,
+                max_block_ms=self._max_block_ns / 1e6,
+            )
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Switch echo cancellation on or off; safe from any thread."""
+        self._reconfigure(aec=bool(enabled))
+
+    def set_noise_suppression(self, enabled: bool) -> None:
+        """Switch WebRTC noise suppression on or off; safe from any thread."""
+        self._reconfigure(ns=bool(enabled))
+
+    def set_stream_delay_ms(self, delay_ms: int) -> None:
+        """Set the delay hint (clamped to 0..500 ms); safe from any thread."""
+        self._delay_ms = min(max(int(delay_ms), 0), _MAX_STREAM_DELAY_MS)
+
+    def reset(self) -> None:
+        """Forget the learnt echo path and buffered reference, clear a failure, zero the stats."""
+        self._reconfigure(fresh=True)
+
+    # ------------------------------------------------------------------ audio threads
+
+    def push_reference(self, pcm: bytes, sample_rate: int, channels: int = 1) -> None:
+        """Feed audio that is being written to the speaker (16-bit, interleaved if ``channels`` > 1).
+
+        Called from the output writer's thread with chunks of any length. Never raises.
+        """
+        if self._apm is None or not self._aec or not pcm:
+            return
+        try:
+            with self._ref_lock:
+                for frame, rate in self._frames_from_reference(pcm, sample_rate, channels):
+                    self._process_reference_frame(frame, rate)
+        except Exception as exc:  # an audio thread must never see an exception
+            self._fail(exc)
+
+    def process_capture(self, pcm: bytes) -> bytes:
+        """Return ``pcm`` (16-bit mono at ``capture_rate``) with the speaker's echo removed.
+
+        Called from the PortAudio input callback; any bytes-like block is accepted. Blocks that are not whole
+        10 ms frames, and all blocks while the canceller is off or has failed, come back unchanged. Never raises.
+        """
+        if not isinstance(pcm, bytes):  # a PortAudio buffer: copy it, as callers keep the result
+            pcm = bytes(pcm)
+        if self._apm is None:
+            return pcm
+        size = len(pcm)
+        if size == 0 or size % self._capture_frame_bytes:
+            self._note_odd_capture(size)
+            return pcm
+        try:
+            buf = bytearray(pcm)
+            samples = size // _BYTES_PER_SAMPLE
+            with self._apm_lock:
+                apm = self._apm
+                if apm is None:
+                    return pcm
+                started = time.perf_counter_ns()
+                if self._aec:
+                    apm.set_stream_delay_ms(self._delay_ms)
+                apm.process_stream(rtc.AudioFrame(buf, self._capture_rate, 1, samples))
+                elapsed = time.perf_counter_ns() - started
+                self._capture_blocks += 1
+                self._capture_frames += size // self._capture_frame_bytes
+                self._capture_ns += elapsed
+                self._max_block_ns = max(self._max_block_ns, elapsed)
+            return bytes(buf)
+        except Exception as exc:  # an audio thread must never see an exception
+            self._fail(exc)
+            return pcm
+
+    # ------------------------------------------------------------------ internals
+
+    def _build_apm(self, aec: bool, ns: bool) -> rtc.AudioProcessingModule | None:
+        if not (aec or ns) or self._failure is not None:
+            return None
+        try:
+            return rtc.AudioProcessingModule(echo_cancellation=aec, noise_suppression=ns)
+        except Exception as exc:  # a broken binding must not stop the microphone
+            self._fail(exc)
+            return None
+
+    def _reconfigure(self, *, aec: bool | None = None, ns: bool | None = None, fresh: bool = False) -> None:
+        """Apply new switches (None keeps one) with a new module; ``fresh`` also clears a failure and the stats."""
+        with self._config_lock:
+            aec = self._aec if aec is None else aec
+            ns = self._ns if ns is None else ns
+            if fresh:
+                self._failure = None
+            new_apm = self._build_apm(aec, ns)
+            with self._ref_lock, self._apm_lock:
+                self._aec, self._ns = aec, ns
+                self._apm = new_apm if self._failure is None else None
+                self._clear_reference()
+                if fresh:
+                    self._reset_counters()
+
+    def _clear_reference(self) -> None:
+        self._ref_buf.clear()
+        self._ref_partial = b""  # the bytes of an incomplete sample at the end of the last chunk
+        self._ref_rate = 0  # the rate frames are cut at
+        self._ref_source_rate = 0  # the rate the writer pushes
+        self._ref_channels = 1
+        self._resampler: soxr.ResampleStream | None = None
+
+    def _reset_counters(self) -> None:
+        self._capture_blocks = 0
+        self._capture_frames = 0
+        self._reference_frames = 0
+        self._passthrough_blocks = 0
+        self._capture_ns = 0
+        self._reference_ns = 0
+        self._max_block_ns = 0
+
+    def _frames_from_reference(self, pcm: bytes, sample_rate: int, channels: int):
+        """Yield (exact 10 ms frame, rate) pairs from a reference chunk; keep the remainder for the next call."""
+        if sample_rate <= 0 or channels <= 0:
+            self._note_bad_reference(f"rate {sample_rate} Hz, {channels} channel(s)")
+            return
+        if sample_rate != self._ref_source_rate or channels != self._ref_channels:
+            yield from self._flush_reference()
+            self._ref_source_rate = sample_rate
+            self._ref_channels = channels
+            if _is_native_rate(sample_rate):
+                self._ref_rate = sample_rate
+                self._resampler = None
+            else:
+                self._ref_rate = next((t for t in _RESAMPLE_TARGETS if t >= sample_rate), _MAX_NATIVE_RATE)
+                self._resampler = soxr.ResampleStream(
+                    sample_rate, self._ref_rate, 1, dtype="int16", quality="QQ"
+                )
+
+        # A chunk may end in the middle of a sample (or of a multichannel sample): keep those bytes for the next.
+        if self._ref_partial:
+            pcm = self._ref_partial + pcm
+        sample_bytes = _BYTES_PER_SAMPLE * channels
+        usable = len(pcm) - len(pcm) % sample_bytes
+        self._ref_partial = bytes(pcm[usable:])
+        samples = np.frombuffer(pcm, dtype=np.int16, count=usable // _BYTES_PER_SAMPLE)
+        if channels > 1:
+            samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
+        if self._resampler is not None:
+            samples = self._resampler.resample_chunk(samples)
+        self._ref_buf += samples.tobytes()
+        frame_bytes = self._ref_rate // 100 * _BYTES_PER_SAMPLE
+        whole = len(self._ref_buf) - len(self._ref_buf) % frame_bytes
+        for offset in range(0, whole, frame_bytes):
+            yield bytearray(self._ref_buf[offset : offset + frame_bytes]), self._ref_rate
+        del self._ref_buf[:whole]
+
+    def _flush_reference(self):
+        """On a rate change, pad what is left of the old rate to one whole frame so timing is kept."""
+        if self._resampler is not None:
+            self._ref_buf += self._resampler.resample_chunk(np.zeros(0, np.int16), last=True).tobytes()
+        if self._ref_buf and self._ref_rate:
+            frame_bytes = self._ref_rate // 100 * _BYTES_PER_SAMPLE
+            self._ref_buf += bytes(-len(self._ref_buf) % frame_bytes)
+            for offset in range(0, len(self._ref_buf), frame_bytes):
+                yield bytearray(self._ref_buf[offset : offset + frame_bytes]), self._ref_rate
+        self._ref_buf.clear()
+        self._ref_partial = b""
+
+    def _process_reference_frame(self, frame: bytearray, rate: int) -> None:
+        with self._apm_lock:
+            apm = self._apm
+            if apm is None or not self._aec:
+                return
+            started = time.perf_counter_ns()
+            apm.process_reverse_stream(rtc.AudioFrame(frame, rate, 1, len(frame) // _BYTES_PER_SAMPLE))
+            self._reference_ns += time.perf_counter_ns() - started
+            self._reference_frames += 1
+
+    def _fail(self, exc: BaseException) -> None:
+        with self._apm_lock:
+            first = self._failure is None
+            self._failure = "Echo cancellation stopped working and is switched off; the microphone still works."
+            self._apm = None
+        if first:
+            logger.error("Echo canceller disabled after a failure in the audio processing module: {!r}", exc)
+
+    def _note_odd_capture(self, size: int) -> None:
+        with self._apm_lock:
+            self._passthrough_blocks += 1
+            first = not self._warned_odd_capture
+            self._warned_odd_capture = True
+        if first:
+            logger.warning(
+                "Echo canceller got a microphone block of {} bytes, not whole 10 ms frames at {} Hz; "
+                "such blocks pass through without echo cancellation",
+                size,
+                self._capture_rate,
+            )
+
+    def _note_bad_reference(self, what: str) -> None:
+        if not self._warned_bad_reference:
+            self._warned_bad_reference = True
+            logger.warning("Echo canceller ignored speaker audio with an invalid format ({})", what)
