@@ -1,0 +1,209 @@
+"""Records the live conversation into the history store without ever making the Qt thread wait for the disk.
+
+The window's bridge calls :meth:`HistoryRecorder.on_change` on the Qt thread after each ``Conversation.apply``. It
+only copies what changed (finished turns, usage totals) and queues it; a single writer thread applies the queue to
+the :class:`~desktop_agent.storage.history.HistoryStore` in order, one committed transaction per finished turn.
+
+A stored conversation is created when its first turn finishes (no empty entries), and a new one starts when the
+live conversation is reset (``ConversationReset``: the transcript empties) or a different ``Conversation`` object is
+passed in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+from collections.abc import Callable
+
+from desktop_agent.state.conversation import Area, Conversation, Turn, UsageTotals
+from desktop_agent.storage.history import ConversationHistoryUnavailable, ConversationNotFound, HistoryStore
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+@dataclasses.dataclass(slots=True)
+class _Live:
+    """The stored counterpart of one live conversation; touched only by the writer thread after creation."""
+
+    started_at: float
+    voice: str
+    prompt_name: str
+    db_id: int | None = None
+
+
+class HistoryRecorder:
+    """Commits finished turns, usage and cost of the live conversation on a background writer thread.
+
+    ``on_error`` receives a sentence for the user when a write fails; it is called on the writer thread, so the
+    window must hand it over to the Qt thread (e.g. through a queued signal). ``last_error`` keeps the latest one.
+    """
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        *,
+        keep_history: bool = True,
+        retention_days: float = 0,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.keep_history = keep_history
+        self.retention_days = retention_days
+        self.on_error = on_error
+        self.last_error: str | None = None
+        self.committed_turns = 0  # turns written so far (writer thread; read it after flush())
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._closed = False
+        # Qt-thread side: which live conversation the next turns belong to.
+        self._conversation: Conversation | None = None
+        self._live: _Live | None = None
+        self._voice_prompt: tuple[str, str] = ("", "")
+        # Usage updates are coalesced: only the newest totals are written.
+        self._usage_lock = threading.Lock()
+        self._pending_usage: dict[int, tuple[_Live, UsageTotals, float]] = {}
+        self._writer = threading.Thread(target=self._run, name="history-writer", daemon=True)
+        self._writer.start()
+        if keep_history and retention_days > 0:
+            self._submit(self._purge, retention_days)
+
+    # ------------------------------------------------------------------ Qt thread
+    def on_change(self, conversation: Conversation, areas: Area) -> None:
+        """Note what ``Conversation.apply`` changed; returns at once (the disk work is queued)."""
+        if self._closed or not self.keep_history:
+            return
+        if conversation is not self._conversation:
+            self._conversation, self._live = conversation, None
+        elif Area.SESSION in areas and not conversation.turns:
+            self._live = None  # the transcript was cleared: the next turn starts a new stored conversation
+        if Area.TURN_FINISHED in areas and conversation.last_finished:
+            if self._live is None:
+                first = min((t.started_at for t in conversation.turns), default=conversation.last_finished[0].started_at)
+                self._live = _Live(first, conversation.voice, conversation.prompt_name)
+                self._voice_prompt = (conversation.voice, conversation.prompt_name)
+            for turn in conversation.last_finished:
+                self._submit(self._write_turn, self._live, _snapshot(turn))
+            self._queue_usage(conversation)
+        elif Area.USAGE in areas and self._live is not None:
+            self._queue_usage(conversation)
+        if Area.SESSION in areas and self._live is not None:
+            details = (conversation.voice, conversation.prompt_name)
+            if details != self._voice_prompt:
+                self._voice_prompt = details
+                self._submit(self._write_details, self._live, *details)
+
+    def set_privacy(self, keep_history: bool, retention_days: float) -> None:
+        """Apply the privacy settings: stop (or resume) recording, and purge what retention no longer keeps."""
+        self.keep_history = keep_history
+        self.retention_days = retention_days
+        if not keep_history:
+            self._live = None  # if recording resumes, it goes to a new stored conversation
+        elif retention_days > 0:
+            self._submit(self._purge, retention_days)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far is on disk; False on timeout. Not for the Qt thread."""
+        if not self._writer.is_alive():
+            return True
+        done = threading.Event()
+        self._queue.put(done.set)
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then stop the writer thread (the store stays open; its owner closes it)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._writer.join(timeout)
+        if self._writer.is_alive():
+            log.warning("history writer did not finish within %.1f s; the last changes may be missing", timeout)
+
+    def _submit(self, function: Callable[..., None], *args: object) -> None:
+        self._queue.put((function, args))
+
+    def _queue_usage(self, conversation: Conversation) -> None:
+        live = self._live
+        if live is None:
+            return
+        entry = (live, dataclasses.replace(conversation.usage), conversation.cost_usd)
+        with self._usage_lock:
+            already_queued = id(live) in self._pending_usage
+            self._pending_usage[id(live)] = entry
+        if not already_queued:
+            self._submit(self._write_usage, id(live))
+
+    # ------------------------------------------------------------------ writer thread
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if callable(item):  # a flush marker
+                item()
+                continue
+            function, args = item
+            try:
+                function(*args)
+            except ConversationHistoryUnavailable as exc:
+                self._report(str(exc))
+            except Exception:
+                log.exception("history writer failed")
+                self._report("A conversation could not be saved to history because of an unexpected error.")
+
+    def _report(self, message: str) -> None:
+        self.last_error = message
+        if self.on_error is not None:
+            try:
+                self.on_error(message)
+            except Exception:
+                log.exception("history on_error callback failed")
+
+    def _ensure_stored(self, live: _Live) -> int:
+        if live.db_id is None:
+            live.db_id = self.store.begin_conversation(
+                voice=live.voice, prompt_name=live.prompt_name, started_at=live.started_at
+            )
+            if self.retention_days > 0:
+                self._purge(self.retention_days)
+        return live.db_id
+
+    def _write_turn(self, live: _Live, turn: Turn) -> None:
+        try:
+            self.store.record_turn(self._ensure_stored(live), turn)
+        except ConversationNotFound:
+            # Deleted from the history view while still going on: keep recording into a new entry.
+            live.db_id = None
+            self.store.record_turn(self._ensure_stored(live), turn)
+        self.committed_turns += 1
+
+    def _write_usage(self, key: int) -> None:
+        with self._usage_lock:
+            live, usage, cost = self._pending_usage.pop(key)
+        if live.db_id is None:
+            return  # nothing of this conversation is stored yet; the first turn brings usage along
+        try:
+            self.store.record_usage(live.db_id, usage, cost)
+        except ConversationNotFound:
+            live.db_id = None
+
+    def _write_details(self, live: _Live, voice: str, prompt_name: str) -> None:
+        live.voice, live.prompt_name = voice, prompt_name
+        if live.db_id is not None:
+            try:
+                self.store.set_details(live.db_id, voice=voice, prompt_name=prompt_name)
+            except ConversationNotFound:
+                live.db_id = None
+
+    def _purge(self, days: float) -> None:
+        purged = self.store.purge_older_than(days)
+        if purged:
+            log.info("history retention: removed %d conversation(s) older than %s days", purged, days)
+
+
+def _snapshot(turn: Turn) -> Turn:
+    """A private copy: the live turn keeps changing on the Qt thread while the writer stores this one."""
+    return dataclasses.replace(turn, latencies=dict(turn.latencies))
