@@ -1,0 +1,65 @@
+"""``python -m desktop_agent.simulator [--profile prd] [--port N] [--host H]``: run all three emulators until Ctrl-C.
+
+Prints one line per provider with the base URL to give the app and the API key the emulator accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from desktop_agent.simulator.keys import SIMULATOR_API_KEYS
+from desktop_agent.simulator.profiles import PROFILES
+from desktop_agent.simulator.server import Simulator
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m desktop_agent.simulator",
+                                     description="Loopback emulators of Cartesia STT, Cerebras and ElevenLabs.")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="prd", help="latency profile (default prd)")
+    parser.add_argument("--port", type=int, default=0,
+                        help="first port: Cartesia on N, Cerebras on N+1, ElevenLabs on N+2 (default: free ports)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    ports = None
+    if args.port:
+        ports = {"cartesia": args.port, "cerebras": args.port + 1, "elevenlabs": args.port + 2}
+    sim = Simulator(profile=args.profile, host=args.host, ports=ports)
+    await sim.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        print(f"cartesia    {sim.cartesia_url}  key={SIMULATOR_API_KEYS['cartesia']}  "
+              f"(voices: {sim.cartesia_http_url}/voices)", flush=True)
+        print(f"cerebras    {sim.cerebras_url}  key={SIMULATOR_API_KEYS['cerebras']}", flush=True)
+        print(f"elevenlabs  {sim.elevenlabs_url}  key={SIMULATOR_API_KEYS['elevenlabs']}  "
+              f"(REST: {sim.elevenlabs_http_url})", flush=True)
+        print(f"Profile {args.profile}. Press Ctrl-C to stop.", flush=True)
+        await stop.wait()
+    finally:
+        await sim.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the signal handlers are installed
+            asyncio.run(serve(args))
+    except OSError as exc:
+        print(f"Could not start the simulator: {exc.strerror or exc}. Choose another --port.", file=sys.stderr)
+        return 1
+    print("Simulator stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""What the three emulators share: the run-time environment, fault handling at the start of a request, and a
+websocket sender that applies message-level faults and records every reply."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from desktop_agent.simulator.errors import error_body
+from desktop_agent.simulator.faults import Fault, FaultBook
+from desktop_agent.simulator.keys import redact
+from desktop_agent.simulator.profiles import LatencyProfile
+from desktop_agent.simulator.records import RecordLog
+
+MALFORMED_TEXT = '{"type": "transcript", "text": "unterminated'
+
+
+class Env:
+    """Run-time state every handler reads: the current profile, faults, records and the shutdown signal."""
+
+    def __init__(self, get_profile: Callable[[], LatencyProfile], faults: FaultBook, records: RecordLog) -> None:
+        self._get_profile = get_profile
+        self.faults = faults
+        self.records = records
+        self.stopping = asyncio.Event()
+        self.websockets: set[web.WebSocketResponse] = set()
+        self.strict_elevenlabs = False
+
+    @property
+    def profile(self) -> LatencyProfile:
+        return self._get_profile()
+
+    async def sleep_or_stop(self, seconds: float | None = None) -> None:
+        """Sleep (``None`` = until the simulator stops); returns early when it stops."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+
+def request_summary(request: web.Request) -> dict:
+    return {"method": request.method, "path": request.path, "query": redact(dict(request.query)),
+            "headers": redact(dict(request.headers))}
+
+
+def query_lists(request: web.Request) -> dict[str, list[str]]:
+    return {name: request.query.getall(name) for name in set(request.query.keys())}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(text=json.dumps(body), status=status, content_type="application/json", headers=headers)
+
+
+def http_error(provider: str, status: int, retry_after: float | None = None, **fields: str) -> web.Response:
+    headers = {"retry-after": _retry_after_text(retry_after)} if retry_after is not None else None
+    return json_response(error_body(provider, status, **fields), status=status, headers=headers)
+
+
+def _retry_after_text(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+
+
+async def start_of_request(env: Env, provider: str, request: web.Request, websocket: bool,
+                           **fields: str) -> tuple[web.StreamResponse | None, Fault | None]:
+    """Apply the armed fault that acts before any answer.
+
+    Returns ``(response, None)`` when the request must be answered with that response right away (an injected
+    status), else ``(None, fault)`` with the fault the handler still has to apply while answering (or None).
+    ``hang`` blocks here until the simulator stops; ``slow_first_byte`` just delays.
+    """
+    fault = env.faults.take(provider, request.path, websocket)
+    if fault is None:
+        return None, None
+    env.records.add(provider, "fault", {"kind": fault.kind, "path": request.path})
+    if fault.kind == "http":
+        env.records.add(provider, "rejected", {"status": fault.status, "path": request.path, "injected": True})
+        return http_error(provider, fault.status, fault.retry_after, **fields), None
+    if fault.kind == "slow_first_byte":
+        await env.sleep_or_stop(fault.seconds)
+        return None, None
+    if fault.kind == "hang" and not websocket:
+        await env.sleep_or_stop()
+        raise web.HTTPServiceUnavailable(text="simulator stopped")
+    return None, fault
+
+
+def abort_connection(request: web.Request) -> None:
+    """Drop the TCP connection without a close frame or the end of the body (what a network failure looks like)."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+
+
+class WsSender:
+    """Sends a connection's replies one at a time, recording each and applying ``malformed``/``disconnect_after``/
+    ``hang`` faults. Returns False once the connection is gone, so callers can stop producing."""
+
+    def __init__(self, env: Env, provider: str, kind: str, request: web.Request, ws: web.WebSocketResponse,
+                 fault: Fault | None) -> None:
+        self._env, self._provider, self._kind = env, provider, kind
+        self._request, self._ws, self._fault = request, ws, fault
+        self._lock = asyncio.Lock()
+        self.sent = 0
+        if fault is not None and fault.kind == "disconnect_after" and fault.n_messages == 0:
+            abort_connection(request)
+
+    @property
+    def open(self) -> bool:
+        return not self._ws.closed and self._request.transport is not None \
+            and not self._request.transport.is_closing()
+
+    async def send(self, message: dict, record: dict | None = None) -> bool:
+        async with self._lock:
+            if not self.open:
+                return False
+            fault = self._fault
+            if fault is not None and fault.kind == "hang":
+                return True
+            text = json.dumps(message)
+            if fault is not None and fault.kind == "malformed" and self.sent == 0:
+                text = MALFORMED_TEXT
+            try:
+                await self._ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                return False
+            self.sent += 1
+            self._env.records.add(self._provider, self._kind, record if record is not None else message)
+            if fault is not None and fault.kind == "disconnect_after" and self.sent >= fault.n_messages:
+                abort_connection(self._request)
+                return False
+            return True
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        async with self._lock:
+            if not self._ws.closed:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await self._ws.close(code=code, message=reason.encode())

@@ -1,0 +1,31 @@
+"""The only API keys the emulators accept, and redaction of keys in what they record.
+
+These are fake, public values (the standalone server prints them): nothing secret lives here. Recorded headers and
+queries still have credentials masked, so a record never shows whichever key a client sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+SIMULATOR_API_KEYS: dict[str, str] = {
+    "cartesia": "sim-cartesia-key",
+    "cerebras": "sim-cerebras-key",
+    "elevenlabs": "sim-elevenlabs-key",
+}
+
+_SECRET_NAMES = frozenset({"x-api-key", "xi-api-key", "authorization", "access_token", "api_key"})
+MASK = "***"
+
+
+def redact(items: Mapping[str, str]) -> dict[str, str]:
+    """Header or query items with every credential replaced by ``***``."""
+    return {name: (MASK if name.lower() in _SECRET_NAMES else value) for name, value in items.items()}
+
+
+def bearer_token(value: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value (None when absent or another scheme)."""
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -1,0 +1,139 @@
+"""What the emulated LLM says: scripted replies first, then a deterministic default responder.
+
+The default answers in two short sentences that quote the last user message, so a transcript shows which turn a
+reply belongs to. When the request offers an ``end_conversation`` tool and the user says goodbye, it calls that tool,
+which lets the app's hang-up path run without a script. After a tool result it says the tool finished.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_MAX_QUOTED_WORDS = 12
+_GOODBYE = re.compile(r"\b(good ?bye|bye|see you|that'?s all|end the (call|conversation))\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A scripted tool call; streamed as one call per SSE chunk with its arguments in fragments."""
+
+    name: str
+    arguments: dict = field(default_factory=dict)
+    id: str | None = None
+
+
+Reply = str | ToolCall | tuple[ToolCall, ...]
+
+
+class ReplyScript:
+    """A thread-safe queue of scripted items (for STT: transcripts; for the LLM: replies)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: deque = deque()
+
+    def script(self, items: Iterable) -> None:
+        """Replace what is pending with ``items``, used in order, one per utterance or request."""
+        with self._lock:
+            self._items = deque(_normalise(item) for item in items)
+
+    def add(self, *items) -> None:
+        with self._lock:
+            self._items.extend(_normalise(item) for item in items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def peek(self):
+        with self._lock:
+            return self._items[0] if self._items else None
+
+    def pop(self):
+        with self._lock:
+            return self._items.popleft() if self._items else None
+
+    @property
+    def pending(self) -> list:
+        with self._lock:
+            return list(self._items)
+
+
+def _normalise(item):
+    if isinstance(item, list):  # several tool calls in one reply
+        return tuple(item)
+    return item
+
+
+def message_text(message: dict) -> str:
+    """The text of a chat message, whose content may be a string or a list of parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(part.get("text", "") for part in content if isinstance(part, dict)).strip()
+    return ""
+
+
+def default_reply(body: dict) -> Reply:
+    messages = [m for m in body.get("messages", []) if isinstance(m, dict)]
+    last = messages[-1] if messages else {}
+    if last.get("role") == "tool":
+        name = _tool_name_for(messages, last.get("tool_call_id"))
+        return f"Done, the {name} tool has finished." if name else "Done."
+    user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+    if user is None:
+        return "Hello! How can I help you today?"
+    said = " ".join(message_text(user).split())
+    if _GOODBYE.search(said) and _offers_tool(body, "end_conversation"):
+        return ToolCall("end_conversation", {})
+    if not said:
+        return "Sorry, I did not catch that. Could you say it again?"
+    words = said.rstrip(".!?").split()
+    quoted = " ".join(words[:_MAX_QUOTED_WORDS]) + (" ..." if len(words) > _MAX_QUOTED_WORDS else "")
+    return f"You said: {quoted}. This is the simulated assistant answering."
+
+
+def _offers_tool(body: dict, name: str) -> bool:
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and (tool.get("function") or {}).get("name") == name:
+            return True
+    return False
+
+
+def _tool_name_for(messages: list[dict], call_id: str | None) -> str | None:
+    for message in reversed(messages):
+        for call in message.get("tool_calls") or []:
+            if call.get("id") == call_id:
+                return (call.get("function") or {}).get("name")
+    return None
+
+
+_TOKEN = re.compile(r"\s*[\w']+|\s*[^\w\s]+|\s+")
+
+
+def tokens(text: str) -> list[str]:
+    """Split into word-sized streaming tokens (each keeps its leading space), whose join is ``text``."""
+    return _TOKEN.findall(text)
+
+
+def argument_fragments(arguments: dict) -> list[str]:
+    """The JSON arguments cut into a few fragments, as providers stream them."""
+    encoded = json.dumps(arguments)
+    size = max(4, len(encoded) // 3)
+    return [encoded[i:i + size] for i in range(0, len(encoded), size)] or ["{}"]
+
+
+def prompt_token_estimate(body: dict) -> int:
+    """A plausible prompt size: about four characters per token plus a few per message and per tool."""
+    chars = 0
+    for message in body.get("messages", []):
+        if isinstance(message, dict):
+            chars += len(message_text(message)) + len(json.dumps(message.get("tool_calls") or []))
+    chars += len(json.dumps(body.get("tools") or []))
+    return max(1, chars // 4 + 4 * len(body.get("messages", [])))
