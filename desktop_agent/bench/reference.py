@@ -1,0 +1,193 @@
+"""The reference: a plain Pipecat voice app wired the way Pipecat's documentation shows, for the app to beat.
+
+Same three services (Cartesia STT, Cerebras LLM, ElevenLabs TTS) with the same models, voice and prompt as the app,
+the same simulator and the same in-memory audio device, and nothing tuned:
+
+* hands-free: ``LLMContextAggregatorPair`` with ``LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer())`` and
+  the default ``UserTurnStrategies`` (VAD/transcription start, smart-turn v3 stop);
+* push-to-talk: ``ExternalUserTurnStartStrategy`` / ``ExternalUserTurnStopStrategy`` with their default timeout;
+  press and release queue the frames Pipecat's external strategies resolve (VAD started/stopped so Cartesia
+  finalizes, then the proposed turn start/stop) and gate the microphone in the transport;
+* ``PipelineWorker`` defaults (RTVI included), except no idle timeout, so a long benchmark is not cancelled.
+
+It runs on its own thread and event loop, as the app's engine does, so neither side has a threading advantage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import Future
+
+from desktop_agent.engine.audio_backend import AudioBackend
+from desktop_agent.engine.config import EngineConfig
+from desktop_agent.state.events import TurnMode
+
+DESCRIPTION = {
+    "pipeline": "transport.input, CartesiaSTTService, LLMUserAggregator, CerebrasLLMService, ElevenLabsTTSService, "
+                "transport.output, LLMAssistantAggregator",
+    "hands_free": "LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer()), default UserTurnStrategies",
+    "push_to_talk": "UserTurnStrategies(start=[ExternalUserTurnStartStrategy()], "
+                    "stop=[ExternalUserTurnStopStrategy()]) (default timeout 0.5 s)",
+    "transport": "minimal Pipecat transport over the same in-memory device (bench/reference_transport.py: "
+                 "20 ms input blocks, default 40 ms output chunks), not the engine's transport",
+    "worker": "PipelineWorker defaults (RTVI on), idle_timeout_secs=None",
+}
+
+
+class ReferenceAgent:
+    """A plain Pipecat pipeline in one turn mode, on its own thread."""
+
+    name = "reference"
+
+    def __init__(self, config: EngineConfig, backend: AudioBackend, mode: TurnMode):
+        self._config = config
+        self._backend = backend
+        self.mode = mode
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._failed: BaseException | None = None
+        self._worker = None
+        self._runner = None
+        self._transport = None
+
+    # -- life cycle (caller's thread) ---------------------------------------------------------------------------
+
+    def start(self, timeout: float = 30.0) -> None:
+        self._thread = threading.Thread(target=self._thread_main, name="reference-pipeline", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the reference pipeline did not start in time")
+        if self._failed is not None:
+            raise RuntimeError(f"the reference pipeline failed to start: {self._failed}") from self._failed
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.loop is None or self._thread is None:
+            return
+        future = asyncio.run_coroutine_threadsafe(self._cancel(), self.loop)
+        try:
+            future.result(timeout)
+        finally:
+            self._thread.join(timeout)
+
+    def press(self) -> None:
+        self._call(self._press())
+
+    def release(self) -> None:
+        self._call(self._release())
+
+    def _call(self, coro) -> None:
+        assert self.loop is not None
+        future: Future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        future.result(5.0)
+
+    # -- engine thread ------------------------------------------------------------------------------------------
+
+    def _thread_main(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        try:
+            self.loop.run_until_complete(self._main())
+        except BaseException as exc:  # reported to start(); the thread must not die silently
+            self._failed = exc
+            self._ready.set()
+        finally:
+            self.loop.close()
+
+    async def _main(self) -> None:
+        from pipecat.workers.runner import WorkerRunner
+
+        self._worker, self._transport = self._build()
+
+        @self._worker.event_handler("on_pipeline_started")
+        async def _started(worker, frame):
+            self._ready.set()
+
+        self._runner = WorkerRunner(handle_sigint=False)
+        await self._runner.add_workers(self._worker)
+        await self._runner.run()
+
+    def _build(self):
+        from pipecat.audio.vad.silero import SileroVADAnalyzer
+        from pipecat.pipeline.pipeline import Pipeline
+        from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+        from pipecat.processors.aggregators.llm_context import LLMContext
+        from pipecat.processors.aggregators.llm_response_universal import (
+            LLMContextAggregatorPair,
+            LLMUserAggregatorParams,
+        )
+        from pipecat.services.cartesia.stt import CartesiaSTTService
+        from pipecat.services.cerebras.llm import CerebrasLLMService
+        from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+        from pipecat.turns.user_start import ExternalUserTurnStartStrategy
+        from pipecat.turns.user_stop import ExternalUserTurnStopStrategy
+        from pipecat.turns.user_turn_strategies import UserTurnStrategies
+
+        from desktop_agent.bench.reference_transport import ReferenceTransport
+
+        config = self._config
+        transport = ReferenceTransport(self._backend, output_sample_rate=config.output_sample_rate)
+        stt = CartesiaSTTService(
+            api_key=config.stt.api_key,
+            base_url=config.stt.base_url,
+            settings=CartesiaSTTService.Settings(model=config.stt_model, language=config.stt_language),
+        )
+        llm = CerebrasLLMService(
+            api_key=config.llm.api_key,
+            base_url=config.llm.base_url,
+            settings=CerebrasLLMService.Settings(
+                model=config.llm_model,
+                system_instruction=config.system_prompt,
+                temperature=config.temperature,
+                max_tokens=config.max_tokens,
+            ),
+        )
+        tts = ElevenLabsTTSService(
+            api_key=config.tts.api_key,
+            url=config.tts.base_url,
+            settings=ElevenLabsTTSService.Settings(voice=config.voice_id, model=config.tts_model),
+        )
+        if self.mode is TurnMode.PUSH_TO_TALK:
+            user_params = LLMUserAggregatorParams(
+                user_turn_strategies=UserTurnStrategies(
+                    start=[ExternalUserTurnStartStrategy()], stop=[ExternalUserTurnStopStrategy()]
+                )
+            )
+            transport.input().mic_open = False
+        else:
+            user_params = LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer())
+        user_aggregator, assistant_aggregator = LLMContextAggregatorPair(LLMContext(), user_params=user_params)
+        pipeline = Pipeline([
+            transport.input(), stt, user_aggregator, llm, tts, transport.output(), assistant_aggregator,
+        ])
+        worker = PipelineWorker(
+            pipeline,
+            params=PipelineParams(
+                audio_in_sample_rate=16000,
+                audio_out_sample_rate=config.output_sample_rate,
+                enable_metrics=True,
+                enable_usage_metrics=True,
+            ),
+            idle_timeout_secs=None,
+        )
+        return worker, transport
+
+    async def _press(self) -> None:
+        from pipecat.frames.frames import ProposedUserStartedSpeakingFrame, VADUserStartedSpeakingFrame
+
+        self._transport.input().mic_open = True
+        await self._worker.queue_frames([VADUserStartedSpeakingFrame(), ProposedUserStartedSpeakingFrame()])
+
+    async def _release(self) -> None:
+        from pipecat.frames.frames import ProposedUserStoppedSpeakingFrame, VADUserStoppedSpeakingFrame
+
+        self._transport.input().mic_open = False
+        await self._worker.queue_frames([
+            VADUserStoppedSpeakingFrame(stop_secs=0.001, timestamp=time.time()),
+            ProposedUserStoppedSpeakingFrame(),
+        ])
+
+    async def _cancel(self) -> None:
+        if self._worker is not None:
+            await self._worker.cancel(reason="benchmark finished")

@@ -1,0 +1,155 @@
+"""The provider simulator in a process of its own, driven over stdin/stdout with one JSON object per line.
+
+Real providers run elsewhere: keeping the emulators out of the measured process keeps their CPU time out of the
+app's CPU figure and their Python work off the app's GIL. Their records (when ``finalize`` arrived, when the final
+transcript left, when the LLM request arrived, ...) come back over the pipe with ``time.monotonic()`` stamps, which
+on Linux share one clock across processes, so each turn can be split into provider time and app time.
+
+Protocol: the host prints ``{"urls": {...}, "keys": {...}, "profile": {...}}`` once ready, then answers each command
+line ``{"cmd": "records" | "clear" | "profile" | "script_llm" | "quit", ...}`` with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import subprocess
+import sys
+import time
+
+#: Record kinds the benchmark reads (audio frame records are many and not needed).
+TIMING_KINDS = ("stt_message", "stt_reply", "llm_request", "llm_reply", "tts_message", "tts_reply", "stt_connect",
+                "tts_connect")
+
+
+def _profile_dict(profile) -> dict:
+    return {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in dataclasses.asdict(profile).items()}
+
+
+def _slim(record) -> dict:
+    """A record with only what timing needs: request bodies and audio sizes are dropped."""
+    data = record.data
+    if record.kind == "llm_request":
+        data = {}
+    elif record.kind == "stt_reply" and isinstance(data, dict):
+        data = {"type": data.get("type"), "is_final": data.get("is_final")}
+    elif record.kind == "tts_message" and isinstance(data, dict):
+        data = {"text": data.get("text"), "flush": data.get("flush"), "context_id": data.get("context_id")}
+    elif record.kind == "tts_reply" and isinstance(data, dict):
+        data = {"audio": bool(data.get("audio")), "isFinal": data.get("isFinal")}
+    elif not isinstance(data, str | int | float | bool | type(None)):
+        data = None
+    return {"provider": record.provider, "kind": record.kind, "at": record.at, "data": data}
+
+
+def serve(profile_name: str) -> int:
+    from desktop_agent.simulator import SIMULATOR_API_KEYS, SimulatorThread
+
+    with SimulatorThread(profile=profile_name) as sim:
+        hello = {
+            "urls": {"cartesia": sim.cartesia_url, "cerebras": sim.cerebras_url, "elevenlabs": sim.elevenlabs_url},
+            "keys": dict(SIMULATOR_API_KEYS),
+            "profile": _profile_dict(sim.profile),
+        }
+        print(json.dumps(hello), flush=True)
+        for line in sys.stdin:
+            command = json.loads(line)
+            cmd = command.get("cmd")
+            if cmd == "records":
+                since = command.get("since", 0.0)
+                kinds = set(command.get("kinds") or TIMING_KINDS)
+                reply = {"records": [_slim(r) for r in sim.records if r.at >= since and r.kind in kinds]}
+            elif cmd == "clear":
+                sim.clear_records()
+                reply = {"ok": True}
+            elif cmd == "profile":
+                sim.profile = command["name"]
+                reply = {"profile": _profile_dict(sim.profile)}
+            elif cmd == "script_llm":
+                sim.llm.script(command["items"])
+                reply = {"ok": True}
+            elif cmd == "quit":
+                print(json.dumps({"ok": True}), flush=True)
+                break
+            else:
+                reply = {"error": f"unknown command {cmd!r}"}
+            print(json.dumps(reply), flush=True)
+    return 0
+
+
+class SimHost:
+    """Client side: starts the host process and talks to it."""
+
+    def __init__(self, profile: str = "prd", python: str = sys.executable, start_timeout: float = 30.0):
+        self._proc = subprocess.Popen(
+            [python, "-m", "desktop_agent.bench.sim_host", "--profile", profile],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+        )
+        deadline = time.monotonic() + start_timeout
+        hello = self._read(deadline)
+        self.urls: dict[str, str] = hello["urls"]
+        self.keys: dict[str, str] = hello["keys"]
+        self.profile: dict = hello["profile"]
+
+    def _read(self, deadline: float) -> dict:
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the simulator process exited before answering")
+        if time.monotonic() > deadline:
+            raise TimeoutError("the simulator process answered too late")
+        return json.loads(line)
+
+    def _ask(self, command: dict, timeout: float = 30.0) -> dict:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(command) + "\n")
+        self._proc.stdin.flush()
+        return self._read(time.monotonic() + timeout)
+
+    def records(self, since: float = 0.0) -> list[dict]:
+        return self._ask({"cmd": "records", "since": since})["records"]
+
+    def clear(self) -> None:
+        self._ask({"cmd": "clear"})
+
+    def set_profile(self, name: str) -> dict:
+        self.profile = self._ask({"cmd": "profile", "name": name})["profile"]
+        return self.profile
+
+    def script_llm(self, items: list[str]) -> None:
+        self._ask({"cmd": "script_llm", "items": items})
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                self._ask({"cmd": "quit"}, timeout=10)
+                self._proc.wait(timeout=10)
+            except (OSError, RuntimeError, TimeoutError, subprocess.TimeoutExpired):
+                self._proc.kill()
+                self._proc.wait(timeout=5)
+
+    def __enter__(self) -> SimHost:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m desktop_agent.bench.sim_host")
+    parser.add_argument("--profile", default="prd")
+    args = parser.parse_args(argv)
+    from desktop_agent.logging_quiet import quiet_pipecat_import
+
+    with quiet_pipecat_import():
+        return serve(args.profile)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
