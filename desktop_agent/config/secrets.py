@@ -1,0 +1,208 @@
+"""API keys: the OS keyring first, environment variables (and ``.env`` files) as overrides, session-only as a fallback.
+
+Keys live under the keyring service ``desktop-agent`` with the provider's company name as user name ("cartesia",
+"cerebras", "elevenlabs"). The variables ``CARTESIA_API_KEY``, ``CEREBRAS_API_KEY`` and ``ELEVENLABS_API_KEY`` win
+over the keyring. Where no keyring backend works (e.g. Linux without a Secret Service), :attr:`Secrets.available` is
+False, :attr:`Secrets.unavailable_reason` says so in a sentence, and keys can still be used for this session only.
+
+Every key this class sees is registered with the log redaction filter; no message here ever contains a key.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+
+import keyring
+import keyring.errors
+from keyring.backends import fail
+from loguru import logger
+
+from desktop_agent.config import paths
+from desktop_agent.config.atomic import write_text_atomic
+from desktop_agent.config.environment import Environment, parse_dotenv
+from desktop_agent.config.logging_setup import add_redaction
+from desktop_agent.state.events import Provider
+
+KEYRING_SERVICE = "desktop-agent"
+KEY_VARIABLES: dict[Provider, str] = {
+    Provider.STT: "CARTESIA_API_KEY",
+    Provider.LLM: "CEREBRAS_API_KEY",
+    Provider.TTS: "ELEVENLABS_API_KEY",
+}
+_USERNAMES: dict[Provider, str] = {Provider.STT: "cartesia", Provider.LLM: "cerebras", Provider.TTS: "elevenlabs"}
+
+NO_KEYRING = (
+    "No system keyring is available (on Linux, a Secret Service such as GNOME Keyring or KWallet must be running "
+    "and unlocked), so keys you enter are kept for this session only; to keep them, set {variables} in the "
+    "environment or in a .env file."
+).format(variables=", ".join(KEY_VARIABLES.values()))
+
+
+class KeySource(enum.StrEnum):
+    ENV = "env"
+    KEYRING = "keyring"
+    SESSION = "session"
+
+
+class SecretsError(Exception):
+    """A key could not be stored; the message is a sentence for the user and never contains the key."""
+
+
+class Secrets:
+    """The three providers' API keys; see the module docstring for where each comes from."""
+
+    def __init__(
+        self,
+        environment: Environment | None = None,
+        backend: keyring.backend.KeyringBackend | None = None,
+        config_dir: Path | None = None,
+    ) -> None:
+        self.config_dir = paths.config_dir() if config_dir is None else config_dir
+        self._env = environment if environment is not None else Environment.load(config_dir=self.config_dir)
+        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._session: dict[Provider, str] = {}
+        self.backend_name = f"{type(self._backend).__module__}.{type(self._backend).__name__}"
+        self.unavailable_reason = ""
+        if isinstance(self._backend, fail.Keyring) or _priority(self._backend) <= 0:
+            self.unavailable_reason = NO_KEYRING
+        add_redaction(v for v in (self._env_key(p) for p in Provider) if v)
+
+    @property
+    def available(self) -> bool:
+        """Whether keys can be kept in a system keyring across sessions."""
+        return not self.unavailable_reason
+
+    # ------------------------------------------------------------------------------------------------ reading
+    def get(self, provider: Provider) -> str | None:
+        """The key in use for ``provider``: environment, then this session's, then the keyring's; None if none."""
+        source = self.source(provider)
+        if source is KeySource.ENV:
+            return self._env_key(provider)
+        if source is KeySource.SESSION:
+            return self._session[provider]
+        if source is KeySource.KEYRING:
+            return self._keyring_key(provider)
+        return None
+
+    def source(self, provider: Provider) -> KeySource | None:
+        if self._env_key(provider):
+            return KeySource.ENV
+        if provider in self._session:
+            return KeySource.SESSION
+        if self._keyring_key(provider):
+            return KeySource.KEYRING
+        return None
+
+    def env_variable(self, provider: Provider) -> str:
+        return KEY_VARIABLES[provider]
+
+    def env_origin(self, provider: Provider) -> str:
+        """Where the overriding variable came from ("the environment" or a .env path); "" when not set."""
+        return self._env.origin(KEY_VARIABLES[provider]) if self._env_key(provider) else ""
+
+    def values(self) -> list[str]:
+        """Every key currently known (for the log redaction filter)."""
+        return [key for key in (self.get(p) for p in Provider) if key]
+
+    def _env_key(self, provider: Provider) -> str | None:
+        value = (self._env.get(KEY_VARIABLES[provider]) or "").strip()
+        return value or None
+
+    def _keyring_key(self, provider: Provider) -> str | None:
+        if not self.available:
+            return None
+        try:
+            value = self._backend.get_password(KEYRING_SERVICE, _USERNAMES[provider])
+        except Exception as exc:  # backends raise their own types (D-Bus, locked collection, ...): all mean "unusable"
+            self._lose_keyring(exc)
+            return None
+        if value:
+            add_redaction([value])
+        return value or None
+
+    # ------------------------------------------------------------------------------------------------ writing
+    def set(self, provider: Provider, key: str, session_only: bool = False) -> KeySource:
+        """Store ``key`` (surrounding whitespace removed): in the keyring, or for this session only.
+
+        Returns where it went. Raises :class:`SecretsError` for an unusable key; if the keyring refuses, the key is
+        kept for this session and :class:`SecretsError` says so.
+        """
+        key = key.strip()
+        name = provider.display_name
+        if not key:
+            raise SecretsError(f"The {name} key is empty; paste the key from your {name} account.")
+        if any(ch.isspace() or not ch.isprintable() for ch in key):
+            raise SecretsError(f"The {name} key contains spaces or line breaks; check that you copied only the key.")
+        add_redaction([key])
+        if session_only or not self.available:
+            self._session[provider] = key
+            return KeySource.SESSION
+        try:
+            self._backend.set_password(KEYRING_SERVICE, _USERNAMES[provider], key)
+        except Exception as exc:  # see _keyring_key
+            self._session[provider] = key
+            self._lose_keyring(exc)
+            raise SecretsError(
+                f"The system keyring did not accept the {name} key ({type(exc).__name__}); it is kept for this "
+                "session only."
+            ) from None
+        self._session.pop(provider, None)
+        logger.info("Saved the {} key to the system keyring", name)
+        return KeySource.KEYRING
+
+    def delete(self, provider: Provider) -> None:
+        """Forget the session key and remove the keyring entry (environment variables are not touched)."""
+        self._session.pop(provider, None)
+        if not self.available:
+            return
+        try:
+            self._backend.delete_password(KEYRING_SERVICE, _USERNAMES[provider])
+        except keyring.errors.PasswordDeleteError:
+            return  # there was none
+        except Exception as exc:  # see _keyring_key
+            self._lose_keyring(exc)
+            raise SecretsError(
+                f"The system keyring did not remove the {provider.display_name} key ({type(exc).__name__})."
+            ) from None
+
+    def adopt(self, provider: Provider, key: str) -> str:
+        """Take a key found somewhere unsafe (the settings file) and keep it safely; returns where, as a phrase."""
+        try:
+            where = self.set(provider, key)
+        except SecretsError:
+            where = KeySource.SESSION
+        if where is KeySource.KEYRING:
+            return "moved to the system keyring"
+        dotenv = self.config_dir / paths.DOTENV_FILE_NAME
+        try:
+            self._write_dotenv_key(dotenv, KEY_VARIABLES[provider], key.strip())
+        except OSError as exc:
+            return f"kept for this session only (no keyring is available and {dotenv} could not be written: " \
+                   f"{type(exc).__name__})"
+        return f"moved to {dotenv} as {KEY_VARIABLES[provider]} (no system keyring is available; only you can read it)"
+
+    @staticmethod
+    def _write_dotenv_key(dotenv: Path, variable: str, key: str) -> None:
+        try:
+            lines = dotenv.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []
+        kept = [line for line in lines if variable not in parse_dotenv(line)[0]]
+        write_text_atomic(dotenv, "\n".join([*kept, f"{variable}={key}"]) + "\n", mode=0o600)
+        os.chmod(dotenv, 0o600)
+
+    def _lose_keyring(self, exc: BaseException) -> None:
+        logger.warning("The system keyring failed ({}); keys are kept for this session only", type(exc).__name__)
+        self.unavailable_reason = (
+            f"The system keyring stopped working ({type(exc).__name__}), so keys you enter are kept for this "
+            f"session only; to keep them, set {', '.join(KEY_VARIABLES.values())} in the environment or a .env file."
+        )
+
+
+def _priority(backend: object) -> float:
+    try:
+        return float(getattr(type(backend), "priority", 1))
+    except Exception:  # keyring signals an unusable backend by raising from the priority property
+        return 0.0

@@ -1,0 +1,521 @@
+"""The app's settings: nested dataclasses (the schema) and :class:`SettingsStore` (a JSON file plus overrides).
+
+The file lives in the platform's config directory (``settings.json``, see :mod:`desktop_agent.config.paths`) and
+carries ``schema_version``. Every setting can be overridden, without touching the file, by an environment variable
+or a ``.env`` line named ``DESKTOP_AGENT_<SECTION>__<FIELD>`` (double underscore between the parts, any case), e.g.::
+
+    DESKTOP_AGENT_MODELS__TEMPERATURE=0.5
+    DESKTOP_AGENT_AUDIO__ECHO_CANCELLATION=false
+    DESKTOP_AGENT_BUDGETS__VOICE_TO_VOICE=0.9        # a latency budget, by stage name
+    DESKTOP_AGENT_PRICES__LLM_PER_MILLION_TOKENS=0.6
+    CEREBRAS_BASE_URL=http://127.0.0.1:8000/v1       # also CARTESIA_BASE_URL, ELEVENLABS_BASE_URL
+
+Precedence: process environment > ``.env`` in the working directory > ``.env`` in the config directory > the file
+> the defaults below. API keys are never settings (see :mod:`desktop_agent.config.secrets`): a key found in the
+file is moved to the keyring and removed from it.
+
+Loading never fails and never destroys anything: an unusable value falls back to its default with a sentence in
+``problems`` (the file keeps it until the next save replaces that one value); an unreadable JSON file is moved aside
+to ``settings.json.corrupt-<timestamp>``; keys this version does not know are kept on save.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from loguru import logger
+
+from desktop_agent.config import paths, schema
+from desktop_agent.config.atomic import write_text_atomic
+from desktop_agent.config.environment import Environment
+from desktop_agent.config.logging_setup import add_redaction
+from desktop_agent.config.schema import Invalid, setting
+from desktop_agent.state.cost import PriceTable
+from desktop_agent.state.events import Provider, Stage, TurnMode
+from desktop_agent.state.latency import DEFAULT_BUDGETS
+
+SCHEMA_VERSION = 1
+ENV_PREFIX = "DESKTOP_AGENT_"
+
+DEFAULT_VOICE_ID = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", a premade ElevenLabs voice every account has
+DEFAULT_VOICE_NAME = "Rachel"
+DEFAULT_PROMPT_NAME = "Voice assistant"
+TTS_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+
+#: Known choices offered by the panel (the fields accept any non-empty name, for models that appear later).
+LLM_MODELS = ("llama-3.3-70b", "llama3.1-8b", "gpt-oss-120b", "qwen-3-32b")
+TTS_MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2")
+STT_MODELS = ("ink-whisper",)
+
+
+def _not_blank(value: str) -> str | None:
+    return "is empty" if not value.strip() else None
+
+
+def _language_code(value: str) -> str | None:
+    return None if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", value) else "is not a language code such as en or de"
+
+
+def _endpoint_check(secure: str, plain: str):
+    """"" (the provider's own address) or a URL; plain schemes only on this computer (keys must not travel clear)."""
+
+    def check(value: str) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in (secure, plain) or not parts.hostname:
+            return f"is not a {secure}:// address"
+        if parts.scheme == plain and not _is_loopback(parts.hostname):
+            return f"uses {plain}:// to another computer; use {secure}:// so the API key travels encrypted"
+        return None
+
+    return check
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _history_exchanges(value: int) -> str | None:
+    return "must be 0 (keep everything) or at least 10" if value != 0 and value < 10 else None
+
+
+# ------------------------------------------------------------------------------------------------------ the schema
+@dataclass
+class ProviderSettings:
+    """Endpoint overrides; "" means the provider's real (TLS) address."""
+
+    stt_url: str = setting("", check=_endpoint_check("wss", "ws"), help="Cartesia websocket base, e.g. wss://…")
+    llm_url: str = setting("", check=_endpoint_check("https", "http"), help="Cerebras base URL ending in /v1")
+    tts_url: str = setting("", check=_endpoint_check("wss", "ws"), help="ElevenLabs base, e.g. wss://…")
+
+    def url(self, provider: Provider) -> str:
+        return {Provider.STT: self.stt_url, Provider.LLM: self.llm_url, Provider.TTS: self.tts_url}[provider]
+
+
+@dataclass
+class ModelSettings:
+    llm_model: str = setting("llama-3.3-70b", check=_not_blank)
+    temperature: float = setting(0.7, minimum=0.0, maximum=2.0)
+    max_tokens: int = setting(150, minimum=1, maximum=8192)
+    stt_model: str = setting("ink-whisper", check=_not_blank)
+    stt_language: str = setting("en", check=_language_code)
+    tts_model: str = setting("eleven_flash_v2_5", check=_not_blank)
+
+
+@dataclass
+class VoiceSettings:
+    voice_id: str = setting(DEFAULT_VOICE_ID, check=_not_blank)
+    voice_name: str = setting(DEFAULT_VOICE_NAME)
+
+
+@dataclass
+class PromptSettings:
+    active: str = setting(DEFAULT_PROMPT_NAME, check=_not_blank, help="name of the active preset")
+
+
+@dataclass
+class AudioSettings:
+    input_device: int | str | None = setting(None, help="sounddevice name or index; empty = system default")
+    output_device: int | str | None = setting(None, help="sounddevice name or index; empty = system default")
+    output_sample_rate: int = setting(24000, choices=TTS_SAMPLE_RATES)
+    vad_confidence: float = setting(0.7, minimum=0.05, maximum=0.95)
+    vad_stop_secs: float = setting(0.2, minimum=0.05, maximum=3.0)
+    push_to_talk_key: str = setting("Space", check=_not_blank)
+    echo_cancellation: bool = setting(True)
+    noise_suppression: bool = setting(False)
+
+
+@dataclass
+class ConversationSettings:
+    mode: TurnMode = setting(TurnMode.PUSH_TO_TALK)
+    interruption_min_words: int = setting(2, minimum=1, maximum=20)
+    max_history_exchanges: int = setting(20, minimum=0, maximum=1000, check=_history_exchanges)
+
+
+@dataclass
+class PrivacySettings:
+    keep_history: bool = setting(True)
+    retention_days: int = setting(0, minimum=0, maximum=36500, help="0 keeps conversations forever")
+
+
+def _default_budgets() -> dict[Stage, float]:
+    return dict(DEFAULT_BUDGETS)
+
+
+#: Rules for the items of the dict and frozen-dataclass sections that cannot carry field metadata themselves.
+BUDGET_RULE = schema.Rule(minimum=0.01, maximum=10.0)
+PRICE_RULE = schema.Rule(minimum=0.0, maximum=1000.0)
+
+
+@dataclass
+class AppSettings:
+    """Everything the user can set. The dataclasses are the schema: no setting is ever a bare string key."""
+
+    providers: ProviderSettings = field(default_factory=ProviderSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    prompt: PromptSettings = field(default_factory=PromptSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    conversation: ConversationSettings = field(default_factory=ConversationSettings)
+    budgets: dict[Stage, float] = field(default_factory=_default_budgets)
+    prices: PriceTable = field(default_factory=PriceTable)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
+    def copy(self) -> AppSettings:
+        return copy.deepcopy(self)
+
+
+#: Endpoint variables the provider SDKs' users already know, as aliases of the ``providers`` settings.
+ENDPOINT_VARIABLES: dict[str, str] = {
+    "CARTESIA_BASE_URL": "stt_url",
+    "CEREBRAS_BASE_URL": "llm_url",
+    "ELEVENLABS_BASE_URL": "tts_url",
+}
+
+
+def env_name(section: str, name: str) -> str:
+    """The override variable of one setting, e.g. ``env_name("models", "temperature")``."""
+    return f"{ENV_PREFIX}{section.upper()}__{name.upper()}"
+
+
+# ------------------------------------------------------------------------------------------------- secrets in file
+_SECRET_NAME = re.compile(r"(api[_-]?key|apikey|secret|token|password)", re.IGNORECASE)
+_PROVIDER_HINTS: tuple[tuple[Provider, tuple[str, ...]], ...] = (
+    (Provider.STT, ("cartesia", "stt")),
+    (Provider.LLM, ("cerebras", "llm")),
+    (Provider.TTS, ("elevenlabs", "eleven", "tts", "xi")),
+)
+
+
+def _provider_hint(path: list[str]) -> Provider | None:
+    text = ".".join(path).lower()
+    for provider, hints in _PROVIDER_HINTS:
+        if any(re.search(rf"(^|[^a-z]){hint}", text) for hint in hints):
+            return provider
+    return None
+
+
+def _extract_secrets(raw: dict, path: list[str] | None = None) -> list[tuple[str, Provider | None, str]]:
+    """Remove every string value whose name looks like a key (``*api_key*``, ``*token*``, …) from ``raw`` in place.
+
+    Returns ``(dotted path, provider or None, value)`` for each one found.
+    """
+    path = path or []
+    found: list[tuple[str, Provider | None, str]] = []
+    for name in list(raw):
+        value = raw[name]
+        here = [*path, str(name)]
+        if isinstance(value, dict):
+            inner = _extract_secrets(value, here)
+            found.extend(inner)
+            if inner and not value:  # emptied by the removal: drop the group too
+                del raw[name]
+        elif isinstance(value, str) and value.strip() and _SECRET_NAME.search(str(name)):
+            found.append((".".join(here), _provider_hint(here), value.strip()))
+            del raw[name]
+    return found
+
+
+# ------------------------------------------------------------------------------------------------------ the store
+class SettingsStore:
+    """Loads and saves :class:`AppSettings`; see the module docstring for file, overrides and failure handling.
+
+    ``secrets`` (a :class:`~desktop_agent.config.secrets.Secrets`), when given, receives any API key found in the
+    settings file. ``overrides`` maps each overridden setting ("models.temperature") to the variable that set it.
+    """
+
+    def __init__(self, path: Path | None = None, environment: Environment | None = None, secrets: Any = None) -> None:
+        self.path = Path(path) if path is not None else paths.config_dir() / paths.SETTINGS_FILE_NAME
+        self.environment = environment if environment is not None else Environment.load(config_dir=self.path.parent)
+        self.secrets = secrets
+        self.overrides: dict[str, str] = {}
+        self._raw: dict[str, Any] = {}
+        self._from_file = AppSettings()
+
+    # ---------------------------------------------------------------------------------------------- loading
+    def load(self) -> tuple[AppSettings, list[str]]:
+        """The effective settings and one clear sentence per problem found (an empty list when all is well)."""
+        problems: list[str] = []
+        raw = self._read_file(problems)
+        self._move_secrets_out(raw, problems)
+        self._raw = raw
+        settings = self._decode(raw, problems)
+        self._from_file = settings.copy()
+        problems.extend(self.environment.problems)
+        self._apply_environment(settings, problems)
+        for problem in problems:
+            logger.warning("Settings: {}", problem)
+        return settings, problems
+
+    def _read_file(self, problems: list[str]) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(
+                f"The settings file {self.path} could not be read ({type(exc).__name__}); the defaults are used "
+                "for now and the file is left as it is."
+            )
+            return {}
+        try:
+            raw = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            return self._set_aside(problems, f"it is not valid JSON (line {exc.lineno}, column {exc.colno})")
+        if not isinstance(raw, dict):
+            return self._set_aside(problems, "it does not hold a JSON object")
+        version = raw.get("schema_version", SCHEMA_VERSION)
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            problems.append(
+                f"The settings file was written by a newer version of Desktop Agent (schema {version}); settings "
+                "this version knows are used and the others are kept unchanged."
+            )
+        return raw
+
+    def _set_aside(self, problems: list[str], why: str) -> dict[str, Any]:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        counter = 1
+        while aside.exists():
+            counter += 1
+            aside = aside.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{counter}")
+        try:
+            self.path.replace(aside)
+        except OSError as exc:
+            problems.append(
+                f"The settings file {self.path} is damaged ({why}) and could not be moved aside "
+                f"({type(exc).__name__}); the defaults are used and the file is left as it is."
+            )
+            return {}
+        problems.append(
+            f"The settings file was damaged ({why}), so it was moved to {aside} and the default settings are used. "
+            "Nothing was deleted: you can copy values back from that file."
+        )
+        return {}
+
+    def _move_secrets_out(self, raw: dict[str, Any], problems: list[str]) -> None:
+        """Move API keys found in the file to :attr:`secrets` and rewrite the file without them.
+
+        Without a ``secrets`` object (or for a secret of no known provider) the value stays in the file, untouched,
+        and a problem says what to do: nothing is ever lost.
+        """
+        found = _extract_secrets(raw)
+        moved = False
+        for dotted, provider, value in found:
+            if provider is not None and self.secrets is not None:
+                add_redaction([value])
+                where = self.secrets.adopt(provider, value)
+                problems.append(
+                    f"The settings file held the {provider.display_name} API key (“{dotted}”); settings files are no "
+                    f"place for keys, so it was {where} and removed from the file."
+                )
+                moved = True
+                continue
+            _put_back(raw, dotted.split("."), value)
+            if provider is None:
+                problems.append(
+                    f"The settings file holds what looks like a secret (“{dotted}”), which Desktop Agent does not "
+                    "use; remove it from the file, which is not a safe place for secrets."
+                )
+            else:
+                problems.append(
+                    f"The settings file holds the {provider.display_name} API key (“{dotted}”); settings files are "
+                    "no place for keys: enter it in Settings > Keys and remove it from the file."
+                )
+        if moved:
+            self._write(raw)
+
+    def _decode(self, raw: dict[str, Any], problems: list[str]) -> AppSettings:
+        settings = AppSettings()
+        types = schema.field_types(AppSettings)
+        for section in dataclasses.fields(AppSettings):
+            if section.name not in raw:
+                continue
+            value = raw[section.name]
+            where = f"“{section.name}” in the settings file"
+            if not isinstance(value, dict):
+                problems.append(f"{where} is not a group of settings; its defaults are used.")
+                continue
+            tp = types[section.name]
+            if schema.is_dict_type(tp):
+                setattr(settings, section.name, self._decode_budgets(value, section.name, problems))
+            else:
+                setattr(settings, section.name, self._decode_section(tp, value, section.name, problems))
+        return settings
+
+    @staticmethod
+    def _decode_section(cls: type, raw: dict[str, Any], section: str, problems: list[str]) -> Any:
+        defaults = cls()
+        types = schema.field_types(cls)
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in raw:
+                continue
+            rule = _rule(cls, f)
+            default = getattr(defaults, f.name)
+            try:
+                value = schema.decode_json(types[f.name], raw[f.name])
+                reason = rule.problem(value)
+                if reason:
+                    raise Invalid(reason)
+            except Invalid as why:
+                problems.append(
+                    f"Setting “{section}.{f.name}” in the settings file is {raw[f.name]!r}, which {why}; "
+                    f"using the default {_show(default)}."
+                )
+                continue
+            values[f.name] = value
+        return dataclasses.replace(defaults, **values)
+
+    @staticmethod
+    def _decode_budgets(raw: dict[str, Any], section: str, problems: list[str]) -> dict[Stage, float]:
+        budgets = _default_budgets()
+        for name, value in raw.items():
+            try:
+                stage = Stage(name)
+            except ValueError:
+                problems.append(f"“{section}.{name}” in the settings file is not a latency stage; it is ignored.")
+                continue
+            try:
+                seconds = schema.decode_json(float, value)
+                reason = BUDGET_RULE.problem(seconds)
+                if reason:
+                    raise Invalid(reason)
+            except Invalid as why:
+                problems.append(
+                    f"Setting “{section}.{name}” in the settings file is {value!r}, which {why}; using the default "
+                    f"{_show(budgets[stage])}."
+                )
+                continue
+            budgets[stage] = seconds
+        return budgets
+
+    # ---------------------------------------------------------------------------------------------- overrides
+    def _apply_environment(self, settings: AppSettings, problems: list[str]) -> None:
+        self.overrides = {}
+        env = self.environment
+        for variable, attribute in ENDPOINT_VARIABLES.items():
+            text = env.get(variable)
+            if text is not None:
+                self._override(settings, "providers", attribute, text, variable, problems)
+        for variable in sorted(env.with_prefix(ENV_PREFIX)):
+            parts = variable[len(ENV_PREFIX) :].lower().split("__")
+            if len(parts) != 2 or not all(parts):
+                self._unknown(variable, problems)
+                continue
+            self._override(settings, parts[0], parts[1], env.get(variable) or "", variable, problems)
+
+    def _override(
+        self, settings: AppSettings, section: str, name: str, text: str, variable: str, problems: list[str]
+    ) -> None:
+        section_fields = {f.name: f for f in dataclasses.fields(AppSettings)}
+        if section not in section_fields:
+            self._unknown(variable, problems)
+            return
+        origin = self.environment.origin(variable)
+        current = getattr(settings, section)
+        try:
+            if isinstance(current, dict):
+                try:
+                    stage = Stage(name)
+                except ValueError:
+                    self._unknown(variable, problems)
+                    return
+                seconds = schema.decode_text(float, text)
+                reason = BUDGET_RULE.problem(seconds)
+                if reason:
+                    raise Invalid(reason)
+                current[stage] = seconds
+            else:
+                fields_ = {f.name: f for f in dataclasses.fields(current)}
+                if name not in fields_:
+                    self._unknown(variable, problems)
+                    return
+                rule = _rule(type(current), fields_[name])
+                value = schema.decode_text(schema.field_types(type(current))[name], text)
+                reason = rule.problem(value)
+                if reason:
+                    raise Invalid(reason)
+                setattr(settings, section, dataclasses.replace(current, **{name: value}))
+        except Invalid as why:
+            kept = current.get(Stage(name)) if isinstance(current, dict) else getattr(current, name)
+            problems.append(f"{variable} (from {origin}) is {text!r}, which {why}; it is ignored and {_show(kept)} is used.")
+            return
+        self.overrides[f"{section}.{name}"] = f"{variable} (from {origin})"
+
+    @staticmethod
+    def _unknown(variable: str, problems: list[str]) -> None:
+        problems.append(
+            f"{variable} does not name a setting, so it is ignored (the form is "
+            f"{ENV_PREFIX}<SECTION>__<FIELD>, e.g. {env_name('models', 'temperature')})."
+        )
+
+    # ---------------------------------------------------------------------------------------------- saving
+    def save(self, settings: AppSettings) -> None:
+        """Write ``settings`` atomically. Overridden settings keep their file value; unknown keys are kept."""
+        data = schema.encode(settings)
+        file_values = schema.encode(self._from_file)
+        for dotted in self.overrides:
+            section, name = dotted.split(".")
+            data[section][name] = file_values[section][name]
+        merged = copy.deepcopy(self._raw)
+        for section, values in data.items():
+            if isinstance(merged.get(section), dict):
+                merged[section].update(values)
+            else:
+                merged[section] = values
+        merged["schema_version"] = SCHEMA_VERSION
+        self._write(merged)
+        self._raw = merged
+        applied = copy.deepcopy(settings)
+        for dotted in self.overrides:
+            section, name = dotted.split(".")
+            target = getattr(applied, section)
+            if isinstance(target, dict):
+                target[Stage(name)] = self._from_file_value(section, name)
+            else:
+                setattr(applied, section, dataclasses.replace(target, **{name: self._from_file_value(section, name)}))
+        self._from_file = applied
+
+    def _from_file_value(self, section: str, name: str) -> Any:
+        target = getattr(self._from_file, section)
+        return target[Stage(name)] if isinstance(target, dict) else getattr(target, name)
+
+    def _write(self, raw: dict[str, Any]) -> None:
+        ordered = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in raw.items() if k != "schema_version"}}
+        write_text_atomic(self.path, json.dumps(ordered, indent=2, ensure_ascii=False) + "\n")
+
+
+def _rule(cls: type, f: dataclasses.Field) -> schema.Rule:
+    """A field's rule; :class:`PriceTable` comes from ``state`` and cannot carry metadata, so it gets PRICE_RULE."""
+    return PRICE_RULE if cls is PriceTable else schema.rule_of(f)
+
+
+def _put_back(raw: dict, parts: list[str], value: str) -> None:
+    node = raw
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(system default)"
+    if isinstance(value, str):
+        return f"“{value}”" if value else "(empty)"
+    return schema.encode(value).__repr__() if not isinstance(value, (int, float, bool)) else f"{value}"
