@@ -1,0 +1,129 @@
+"""A non-modal banner above the transcript: one actionable sentence, an optional action button, a dismiss button.
+
+Repeated identical messages are counted rather than stacked. The banner never blocks input and never shows a
+traceback: messages are the engine's sentences (``ErrorOccurred.message``) or the exception guard's.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
+
+from desktop_agent.state import events as ev
+from desktop_agent.ui import theme
+from desktop_agent.ui.icons import themed_icon
+
+
+class BannerAction(enum.StrEnum):
+    NONE = ""
+    OPEN_SETTINGS = "open_settings"
+    RESTART_SESSION = "restart_session"
+
+
+_ACTION_LABELS = {BannerAction.OPEN_SETTINGS: "Open Settings", BannerAction.RESTART_SESSION: "Restart Session"}
+
+
+def action_for(error: ev.ErrorOccurred) -> BannerAction:
+    """What the user can do about an error: fix settings (keys, devices) or restart a session that stopped."""
+    if error.kind in (ev.ErrorKind.AUTH, ev.ErrorKind.CONFIG, ev.ErrorKind.AUDIO_DEVICE):
+        return BannerAction.OPEN_SETTINGS
+    if not error.recoverable:
+        return BannerAction.RESTART_SESSION
+    return BannerAction.NONE
+
+
+class ErrorBanner(QFrame):
+    action_triggered = Signal(str)  # a BannerAction value
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.setAccessibleName("Problem")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._message = ""
+        self._repeats = 0
+        self._action = BannerAction.NONE
+
+        self._icon = QLabel(self)
+        self._icon.setPixmap(themed_icon("warning").pixmap(QSize(20, 20), self.devicePixelRatioF()))
+        self._icon.setAccessibleName("Warning")
+        self._label = QLabel(self)
+        self._label.setWordWrap(True)
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._label.setTextFormat(Qt.TextFormat.PlainText)
+        self._label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._action_button = QPushButton(self)
+        self._action_button.setAutoDefault(False)
+        self._action_button.clicked.connect(self._on_action)
+        self._dismiss = QToolButton(self)
+        self._dismiss.setIcon(themed_icon("close"))
+        self._dismiss.setAutoRaise(True)
+        self._dismiss.setToolTip("Dismiss")
+        self._dismiss.setAccessibleName("Dismiss problem")
+        self._dismiss.clicked.connect(self.dismiss)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 8, 8)
+        layout.setSpacing(10)
+        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(self._action_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self._dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    # ------------------------------------------------------------------ content
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @property
+    def action(self) -> BannerAction:
+        return self._action
+
+    @property
+    def text(self) -> str:
+        return self._label.text()
+
+    def show_error(self, error: ev.ErrorOccurred) -> None:
+        self.show_message(error.message, action_for(error))
+
+    def show_message(self, message: str, action: BannerAction = BannerAction.NONE) -> None:
+        if message == self._message and self.isVisible():
+            self._repeats += 1
+        else:
+            self._message, self._repeats = message, 1
+        self._action = action
+        self._label.setText(message if self._repeats == 1 else f"{message} (×{self._repeats})")
+        self._action_button.setVisible(action is not BannerAction.NONE)
+        if action is not BannerAction.NONE:
+            label = _ACTION_LABELS[action]
+            self._action_button.setText(label)
+            self._action_button.setAccessibleName(label)
+        self.setAccessibleDescription(message)
+        self.show()
+        QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
+
+    def dismiss(self) -> None:
+        if self.isVisible():
+            self.hide()
+            self._message, self._repeats = "", 0
+            self.dismissed.emit()
+
+    def _on_action(self) -> None:
+        action = self._action
+        self.dismiss()
+        self.action_triggered.emit(action.value)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        bad = theme.tone_color(theme.Tone.BAD, palette)
+        painter.setPen(bad)
+        painter.setBrush(theme.blend(palette.color(QPalette.ColorRole.Window), bad, 0.14))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+        painter.end()

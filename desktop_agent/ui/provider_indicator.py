@@ -1,0 +1,50 @@
+"""One provider's connection in the status bar: a coloured dot and its name; the reason is in the tooltip."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from desktop_agent.state import events as ev
+from desktop_agent.state.conversation import ProviderState
+from desktop_agent.ui import theme
+
+ROLES = {ev.Provider.STT: "speech to text", ev.Provider.LLM: "language model", ev.Provider.TTS: "text to speech"}
+STATUS_WORDS = {
+    ev.ConnectionStatus.CONNECTING: "connecting",
+    ev.ConnectionStatus.CONNECTED: "connected",
+    ev.ConnectionStatus.DISCONNECTED: "not connected",
+    ev.ConnectionStatus.FAILED: "failed",
+}
+_TONES = {
+    ev.ConnectionStatus.CONNECTING: theme.Tone.WARNING,
+    ev.ConnectionStatus.CONNECTED: theme.Tone.GOOD,
+    ev.ConnectionStatus.DISCONNECTED: theme.Tone.NEUTRAL,
+    ev.ConnectionStatus.FAILED: theme.Tone.BAD,
+}
+
+
+class ProviderIndicator(QLabel):
+    def __init__(self, provider: ev.Provider, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.provider = provider
+        self.setAccessibleName(f"{provider.display_name} connection")
+        self._state: tuple[ev.ConnectionStatus, str] | None = None
+        self.show_state(ProviderState())
+
+    @property
+    def status(self) -> ev.ConnectionStatus:
+        assert self._state is not None
+        return self._state[0]
+
+    def show_state(self, state: ProviderState) -> None:
+        key = (state.status, state.reason)
+        if key == self._state:
+            return
+        self._state = key
+        color = theme.tone_color(_TONES[state.status], self.palette()).name()
+        self.setText(f'<span style="color:{color}">●</span> {self.provider.display_name}')
+        sentence = f"{self.provider.display_name} ({ROLES[self.provider]}): {STATUS_WORDS[state.status]}"
+        if state.reason:
+            sentence += f" — {state.reason}"
+        self.setToolTip(sentence)
+        self.setAccessibleDescription(sentence)

@@ -1,0 +1,75 @@
+"""The status bar: each provider's connection (reason on hover), current voice and prompt, and the cost so far."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from desktop_agent.state import events as ev
+from desktop_agent.state.conversation import Conversation
+from desktop_agent.ui.provider_indicator import ProviderIndicator
+
+TRANSIENT_MS = 4000
+
+
+def format_cost(usd: float) -> str:
+    if usd < 1.0:
+        return f"${usd:.4f}"
+    return f"${usd:.2f}"
+
+
+class SessionStatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Status")
+        self.setSizeGripEnabled(True)
+        self.providers: dict[ev.Provider, ProviderIndicator] = {}
+        for provider in ev.Provider:
+            indicator = ProviderIndicator(provider, self)
+            self.providers[provider] = indicator
+            self.addPermanentWidget(indicator)
+        self.voice_label = QLabel(self)
+        self.voice_label.setAccessibleName("Voice")
+        self.prompt_label = QLabel(self)
+        self.prompt_label.setAccessibleName("Prompt")
+        self.cost_label = QLabel(self)
+        self.cost_label.setAccessibleName("Cost of this conversation")
+        for label in (self.voice_label, self.prompt_label, self.cost_label):
+            self.addPermanentWidget(label)
+        self._voice: str | None = None
+        self._prompt: str | None = None
+        self.show_voice_and_prompt("", "")
+        self.show_cost(0.0, "")
+
+    def refresh_providers(self, conversation: Conversation) -> None:
+        for provider, indicator in self.providers.items():
+            indicator.show_state(conversation.providers[provider])
+
+    def refresh_session(self, conversation: Conversation) -> None:
+        self.show_voice_and_prompt(conversation.voice, conversation.prompt_name)
+
+    def refresh_usage(self, conversation: Conversation) -> None:
+        usage = conversation.usage
+        parts = conversation.cost.breakdown(usage)
+        detail = (
+            f"Speech to text: {usage.stt_audio_seconds:.1f} s of audio, {format_cost(parts.stt)}\n"
+            f"Language model: {usage.llm_prompt_tokens} prompt + {usage.llm_completion_tokens} completion tokens, "
+            f"{format_cost(parts.llm)}\n"
+            f"Text to speech: {usage.tts_characters} characters, {format_cost(parts.tts)}"
+        )
+        self.show_cost(parts.total, detail)
+
+    def show_voice_and_prompt(self, voice: str, prompt: str) -> None:
+        if voice != self._voice:
+            self._voice = voice
+            self.voice_label.setText(f"Voice: {voice or '—'}")
+        if prompt != self._prompt:
+            self._prompt = prompt
+            self.prompt_label.setText(f"Prompt: {prompt or '—'}")
+
+    def show_cost(self, usd: float, detail: str) -> None:
+        self.cost_label.setText(f"Cost: {format_cost(usd)}")
+        self.cost_label.setToolTip(f"Estimated cost of this conversation at the configured prices.\n{detail}".strip())
+
+    def flash(self, message: str) -> None:
+        """A short-lived note (e.g. "Copied")."""
+        self.showMessage(message, TRANSIENT_MS)

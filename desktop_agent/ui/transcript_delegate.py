@@ -1,0 +1,169 @@
+"""Paints one transcript turn as a chat bubble and computes its height for a given width.
+
+Heights are computed once per (turn content, width) and cached; the view hands them to Qt as fixed row heights,
+so appending a row or growing the live one never makes Qt ask every row for its size (architecture.md pitfall 7).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QPen, QTextCharFormat, QTextLayout, QTextOption
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from desktop_agent.state.conversation import Role, Turn
+from desktop_agent.ui import theme
+from desktop_agent.ui.transcript_model import ROLE_LABELS, TranscriptModel, clock_time
+
+ROW_MARGIN_V = 5
+ROW_MARGIN_H = 12
+PAD_H = 12
+PAD_V = 8
+HEADER_GAP = 3
+RADIUS = 12
+MAX_BUBBLE_FRACTION = 0.80
+MIN_BUBBLE_WIDTH = 160
+THINKING_TEXT = "…"
+INTERRUPTED_LABEL = "Interrupted"
+
+
+@dataclass(slots=True)
+class _Bubble:
+    layout: QTextLayout
+    header: str
+    body_width: float
+    body_height: float
+    bubble_width: float
+    height: int
+
+
+def _layout_text(text: str, interim_start: int, font: QFont, italic_color: QColor, width: float) -> tuple[QTextLayout, float, float]:
+    layout = QTextLayout(text, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    if 0 <= interim_start < len(text):
+        interim = QTextLayout.FormatRange()
+        interim.start, interim.length = interim_start, len(text) - interim_start
+        fmt = QTextCharFormat()
+        fmt.setFontItalic(True)
+        fmt.setForeground(italic_color)
+        interim.format = fmt
+        layout.setFormats([interim])
+    layout.beginLayout()
+    height = 0.0
+    natural = 0.0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        line.setPosition(QPointF(0.0, height))
+        height += line.height()
+        natural = max(natural, line.naturalTextWidth())
+    layout.endLayout()
+    return layout, natural, height
+
+
+class TranscriptDelegate(QStyledItemDelegate):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._font = QFont(parent.font()) if parent is not None else QFont()
+        self._bubbles: OrderedDict[tuple, _Bubble] = OrderedDict()
+
+    # ------------------------------------------------------------------ geometry
+    def set_font(self, font: QFont) -> None:
+        self._font = QFont(font)
+        self._bubbles.clear()
+
+    def header_font(self) -> QFont:
+        font = QFont(self._font)
+        font.setPointSizeF(max(6.0, self._font.pointSizeF() * 0.82))
+        return font
+
+    @staticmethod
+    def _body(turn: Turn) -> tuple[str, int]:
+        """The text to show and where its interim (not yet final) part starts (-1: none)."""
+        if turn.interim:
+            prefix = f"{turn.text} " if turn.text else ""
+            return prefix + turn.interim, len(prefix)
+        if not turn.text and turn.role is Role.ASSISTANT and not turn.finished:
+            return THINKING_TEXT, -1
+        return turn.text, -1
+
+    def _bubble(self, turn: Turn, row_width: int) -> _Bubble:
+        key = (turn.id, turn.text, turn.interim, turn.interrupted, turn.finished, row_width)
+        bubble = self._bubbles.get(key)
+        if bubble is not None:
+            self._bubbles.move_to_end(key)
+            return bubble
+        max_bubble = max(MIN_BUBBLE_WIDTH, (row_width - 2 * ROW_MARGIN_H) * MAX_BUBBLE_FRACTION)
+        text_width = max(40.0, max_bubble - 2 * PAD_H)
+        text, interim_start = self._body(turn)
+        layout, natural, body_height = _layout_text(text, interim_start, self._font, theme.muted_text_color(), text_width)
+        header = f"{ROLE_LABELS[turn.role]} · {clock_time(turn.started_at)}"
+        header_metrics = QFontMetricsF(self.header_font())
+        header_width = header_metrics.horizontalAdvance(header)
+        extra = 0.0
+        if turn.interrupted:
+            extra = HEADER_GAP + header_metrics.height()
+            header_width = max(header_width, header_metrics.horizontalAdvance(INTERRUPTED_LABEL))
+        bubble_width = min(max_bubble, max(natural, header_width) + 2 * PAD_H + 1)
+        height = PAD_V + header_metrics.height() + HEADER_GAP + body_height + extra + PAD_V
+        bubble = _Bubble(layout, header, natural, body_height, bubble_width, int(height + 2 * ROW_MARGIN_V + 0.999))
+        self._bubbles[key] = bubble
+        if len(self._bubbles) > 256:  # only rows near the viewport are painted; heights live in the view
+            self._bubbles.popitem(last=False)
+        return bubble
+
+    def row_height(self, turn: Turn, row_width: int) -> int:
+        return self._bubble(turn, row_width).height
+
+    # ------------------------------------------------------------------ Qt delegate interface
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        turn = index.data(TranscriptModel.TurnRole)
+        width = option.rect.width() if option.rect.width() > 0 else 600
+        return QSize(width, self.row_height(turn, width)) if turn is not None else QSize(width, 0)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        turn: Turn | None = index.data(TranscriptModel.TurnRole)
+        if turn is None:
+            return
+        rect = option.rect
+        bubble = self._bubble(turn, rect.width())
+        palette: QPalette = option.palette
+        is_user = turn.role is Role.USER
+        height = rect.height() - 2 * ROW_MARGIN_V
+        left = rect.right() - ROW_MARGIN_H - bubble.bubble_width if is_user else rect.left() + ROW_MARGIN_H
+        box = QRectF(left, rect.top() + ROW_MARGIN_V, bubble.bubble_width, height)
+
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fill = theme.user_bubble_color(palette) if is_user else theme.assistant_bubble_color(palette)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2) if selected else Qt.PenStyle.NoPen
+        painter.setPen(pen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(box.adjusted(1, 1, -1, -1), RADIUS, RADIUS)
+
+        header_font = self.header_font()
+        header_metrics = QFontMetricsF(header_font)
+        painter.setFont(header_font)
+        painter.setPen(theme.muted_text_color(palette))
+        top = box.top() + PAD_V
+        painter.drawText(QPointF(box.left() + PAD_H, top + header_metrics.ascent()), bubble.header)
+        top += header_metrics.height() + HEADER_GAP
+
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        bubble.layout.draw(painter, QPointF(box.left() + PAD_H, top))
+        top += bubble.body_height
+
+        if turn.interrupted:
+            font = QFont(header_font)
+            font.setItalic(True)
+            painter.setFont(font)
+            painter.setPen(theme.tone_color(theme.Tone.WARNING, palette))
+            painter.drawText(QPointF(box.left() + PAD_H, top + HEADER_GAP + header_metrics.ascent()), INTERRUPTED_LABEL)
+        painter.restore()
