@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop_agent.state.conversation import Role, UsageTotals
-from desktop_agent.state.events import Stage
 from desktop_agent.storage.export import all_to_json, all_to_markdown, escape_markdown, iso_utc, to_json, to_markdown
 from desktop_agent.storage.history import HistoryStore
-from tests.storage.conftest import T0, make_turn
+from tests.storage.conftest import T0
+from tests.storage.sample import record_weather_conversation
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
@@ -35,44 +34,13 @@ def store(tmp_path):
         yield store
 
 
-def _weather(store: HistoryStore) -> int:
-    conv = store.begin_conversation(voice="Rachel", prompt_name="General assistant", started_at=T0)
-    store.record_turn(conv, make_turn(1, Role.USER, "What's the weather in Paris, café-side?", T0 + 0.25, T0 + 2.5))
-    store.record_turn(
-        conv,
-        make_turn(
-            2,
-            Role.ASSISTANT,
-            "Sunny, about 20 °C. Use *sunscreen* & check #forecast_today.",
-            T0 + 3.125,
-            T0 + 7.0,
-            latencies={
-                Stage.VOICE_TO_VOICE: 0.7123,
-                Stage.ENDPOINTING: 0.118,
-                Stage.STT_FINAL: 0.2049,
-                Stage.LLM_FIRST_TOKEN: 0.23,
-                Stage.TTS_FIRST_AUDIO: 0.1604,
-            },
-        ),
-    )
-    store.record_turn(conv, make_turn(3, Role.USER, "And tomorrow?", T0 + 8.0, T0 + 9.0))
-    store.record_turn(
-        conv,
-        make_turn(4, Role.ASSISTANT, "Tomorrow brings rain in the", T0 + 9.5, T0 + 11.0, interrupted=True,
-                  latencies={Stage.VOICE_TO_VOICE: 0.655}),
-    )
-    store.record_usage(conv, UsageTotals(llm_prompt_tokens=1234, llm_completion_tokens=56, tts_characters=89,
-                                         stt_audio_seconds=4.75), 0.0012345678)
-    return conv
-
-
 def test_markdown_export_matches_the_golden_file(store):
-    conversation = store.get_conversation(_weather(store))
+    conversation = store.get_conversation(record_weather_conversation(store))
     _check_golden("conversation.md", to_markdown(conversation))
 
 
 def test_json_export_matches_the_golden_file(store):
-    conversation = store.get_conversation(_weather(store))
+    conversation = store.get_conversation(record_weather_conversation(store))
     text = to_json(conversation)
     _check_golden("conversation.json", text)
     document = json.loads(text)
@@ -82,7 +50,7 @@ def test_json_export_matches_the_golden_file(store):
 
 
 def test_export_of_all_conversations_matches_the_golden_files(store):
-    _weather(store)
+    record_weather_conversation(store)
     store.begin_conversation(started_at=T0 + 3600)  # untitled, nothing said
     conversations = store.get_all_conversations()
     assert [c.started_at for c in conversations] == [T0, T0 + 3600], "oldest first"
@@ -91,7 +59,7 @@ def test_export_of_all_conversations_matches_the_golden_files(store):
 
 
 def test_exports_do_not_depend_on_the_local_time_zone(store, monkeypatch):
-    conversation = store.get_conversation(_weather(store))
+    conversation = store.get_conversation(record_weather_conversation(store))
     before = (to_markdown(conversation), to_json(conversation))
     monkeypatch.setenv("TZ", "Asia/Kathmandu")
     import time
