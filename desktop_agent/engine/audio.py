@@ -1,0 +1,487 @@
+"""Local audio transport: microphone and speaker as a Pipecat transport over an :class:`AudioBackend`.
+
+* Input: 16 kHz mono, 20 ms blocks from the backend's callback thread, handed to the engine loop, passed through
+  the optional echo canceller, metered, and (while the talk gate is open and not muted) pushed downstream as
+  ``InputAudioRawFrame``. Gate changes travel through the same queue as the audio, so a push-to-talk release is
+  signalled (``TalkGateFrame``) only after the audio that preceded it.
+* Output: the TTS rate, small chunks, written with the backend's real-time blocking ``write`` on one worker
+  thread. Opening, writing and closing all run on that thread, so a stream is never closed under a running write.
+* A vanished or failing device becomes an ``ErrorOccurred(kind=AUDIO_DEVICE)`` with a clear sentence; the
+  transport falls back to the default device and keeps retrying, and never raises into the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from loguru import logger
+from pipecat.frames.frames import CancelFrame, EndFrame, InputAudioRawFrame, OutputAudioRawFrame, StartFrame
+from pipecat.transports.base_input import BaseInputTransport
+from pipecat.transports.base_output import BaseOutputTransport
+from pipecat.transports.base_transport import BaseTransport, TransportParams
+
+from desktop_agent.engine.audio_backend import (
+    AudioBackend,
+    AudioDeviceError,
+    Device,
+    DeviceInfo,
+    InputStream,
+    OutputStream,
+    SoundDeviceBackend,
+)
+from desktop_agent.engine.frames import TalkGateFrame
+from desktop_agent.engine.levels import LevelMeter, pcm_level
+from desktop_agent.engine.memory_audio import MemoryAudioBackend
+from desktop_agent.state.events import ErrorKind, ErrorOccurred, Event
+
+__all__ = [
+    "AudioBackend",
+    "AudioDeviceError",
+    "DeviceInfo",
+    "EchoCancellerLike",
+    "LocalAudioTransport",
+    "MemoryAudioBackend",
+    "SoundDeviceBackend",
+]
+
+INPUT_SAMPLE_RATE = 16000
+INPUT_BLOCK_FRAMES = INPUT_SAMPLE_RATE // 50  # 20 ms
+INPUT_STALL_SECS = 1.0  # no block for this long means the microphone is gone
+RETRY_SECS = 2.0
+
+
+class EchoCancellerLike(Protocol):
+    """What the transport needs from :class:`desktop_agent.engine.echo.EchoCanceller`."""
+
+    def push_reference(self, pcm: bytes, sample_rate: int) -> None: ...
+    def process_capture(self, pcm: bytes) -> bytes: ...
+    def set_enabled(self, enabled: bool) -> None: ...
+    def set_noise_suppression(self, enabled: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Gate:
+    """Open or close the microphone gate at this point of the stream."""
+
+    open: bool
+
+
+@dataclass(frozen=True)
+class _Talk:
+    """The push-to-talk button was pressed or released at this point of the stream."""
+
+    pressed: bool
+
+
+class LocalAudioTransport(BaseTransport):
+    """Microphone + speaker transport. ``on_event`` receives ``AudioLevel`` and device ``ErrorOccurred`` events."""
+
+    def __init__(
+        self,
+        backend: AudioBackend | None = None,
+        *,
+        input_device: Device = None,
+        output_device: Device = None,
+        output_sample_rate: int = 24000,
+        output_chunk_ms: int = 20,
+        on_event: Callable[[Event], None] | None = None,
+        echo_canceller: EchoCancellerLike | None = None,
+        listening: bool = False,
+        on_ready_changed: Callable[[], None] | None = None,
+    ):
+        super().__init__(name="LocalAudioTransport")
+        self.backend = backend or SoundDeviceBackend()
+        self._on_event = on_event
+        self._on_ready_changed = on_ready_changed
+        self.echo_canceller = echo_canceller
+        self.meter = LevelMeter(self.emit)
+        params = TransportParams(
+            audio_in_enabled=True,
+            audio_in_sample_rate=INPUT_SAMPLE_RATE,
+            audio_out_enabled=True,
+            audio_out_sample_rate=output_sample_rate,
+            audio_out_10ms_chunks=max(1, output_chunk_ms // 10),
+            audio_out_end_silence_secs=0,
+        )
+        self._input = LocalAudioInput(self, params, input_device, listening=listening)
+        self._output = LocalAudioOutput(self, params, output_device)
+
+    def input(self) -> LocalAudioInput:
+        return self._input
+
+    def output(self) -> LocalAudioOutput:
+        return self._output
+
+    @property
+    def ready(self) -> bool:
+        return self._input.is_open and self._output.is_open
+
+    def emit(self, event: Event) -> None:
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(event)
+        except Exception:  # a faulty listener must not break the audio path
+            logger.exception("Audio event listener failed")
+
+    def streams_changed(self) -> None:
+        """A stream opened or closed: lets the session re-evaluate whether it is ready."""
+        if self._on_ready_changed is not None:
+            try:
+                self._on_ready_changed()
+            except Exception:  # a faulty listener must not break the audio path
+                logger.exception("Audio readiness listener failed")
+
+    def device_error(self, message: str, *, recoverable: bool = True) -> None:
+        self.emit(ErrorOccurred(kind=ErrorKind.AUDIO_DEVICE, message=message, recoverable=recoverable))
+
+    # Called on the engine loop. Gate changes and talk marks take effect in the order they are made,
+    # relative to the microphone audio already captured.
+    def set_listening(self, listening: bool) -> None:
+        """Open or close the microphone gate (closed: the audio is metered but not passed on)."""
+        self._input.queue_control(_Gate(listening))
+
+    def mark_talk(self, pressed: bool) -> None:
+        """Insert a ``TalkGateFrame`` (push-to-talk press or release) after the audio captured so far."""
+        self._input.queue_control(_Talk(pressed))
+
+    def set_muted(self, muted: bool) -> None:
+        self._input.muted = muted
+
+    async def set_input_device(self, device: Device) -> None:
+        await self._input.set_device(device)
+
+    async def set_output_device(self, device: Device) -> None:
+        await self._output.set_device(device)
+
+
+class LocalAudioInput(BaseInputTransport):
+    def __init__(self, transport: LocalAudioTransport, params: TransportParams, device: Device, *, listening: bool):
+        super().__init__(params, name="LocalAudioInput")
+        self._transport = transport
+        self._device = device  # what the user chose
+        self._stream: InputStream | None = None
+        self._queue: asyncio.Queue[bytes | _Gate | _Talk] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pump_task: asyncio.Task | None = None
+        self._retry_task: asyncio.Task | None = None
+        self._generation = 0  # blocks from a stream that has since been replaced are ignored
+        self._gate_open = listening
+        self.muted = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._stream is not None
+
+    def queue_control(self, item: _Gate | _Talk) -> None:
+        self._queue.put_nowait(item)
+
+    async def start(self, frame: StartFrame):
+        await super().start(frame)
+        self._loop = asyncio.get_running_loop()
+        await self.set_transport_ready(frame)
+        if not self._pump_task:
+            self._pump_task = self.create_task(self._pump(), "LocalAudioInput::pump")
+        await self._open(self._device, fall_back=True)
+
+    async def stop(self, frame: EndFrame):
+        await super().stop(frame)
+        await self._shutdown()
+
+    async def cancel(self, frame: CancelFrame):
+        await super().cancel(frame)
+        await self._shutdown()
+
+    async def cleanup(self):
+        await super().cleanup()
+        await self._shutdown()
+
+    async def set_device(self, device: Device) -> None:
+        self._device = device
+        if self._loop is None:  # not started yet: the stream opens on start
+            return
+        await self._close_stream()
+        await self._open(device, fall_back=True)
+
+    async def _shutdown(self) -> None:
+        for task in (self._retry_task, self._pump_task):
+            if task:
+                await self.cancel_task(task)
+        self._retry_task = self._pump_task = None
+        await self._close_stream()
+
+    # -- stream management (engine loop) ------------------------------------------------------------------------
+
+    async def _open(self, device: Device, *, fall_back: bool) -> bool:
+        try:
+            await self._open_stream(device)
+            return True
+        except AudioDeviceError as exc:
+            if device is not None and fall_back:
+                self._transport.device_error(f"{exc} Using the default microphone instead.")
+                return await self._open(None, fall_back=False)
+            self._transport.device_error(f"{exc} The assistant keeps trying to reach a microphone.")
+            self._schedule_retry()
+            return False
+
+    async def _open_stream(self, device: Device) -> None:
+        self._generation += 1
+        generation = self._generation
+        loop = self._loop
+        assert loop is not None
+
+        def on_block(pcm: bytes) -> None:  # backend thread
+            try:
+                loop.call_soon_threadsafe(self._deliver, generation, pcm)
+            except RuntimeError:  # the loop has closed during shutdown
+                return
+
+        def on_failure(reason: str) -> None:  # backend thread
+            try:
+                loop.call_soon_threadsafe(self._on_stream_failure, generation, reason)
+            except RuntimeError:
+                return
+
+        stream = await loop.run_in_executor(
+            None, self._transport.backend.open_input, device, INPUT_SAMPLE_RATE, INPUT_BLOCK_FRAMES, on_block,
+            on_failure,
+        )
+        try:
+            await loop.run_in_executor(None, stream.start)
+        except AudioDeviceError:
+            await loop.run_in_executor(None, stream.close)
+            raise
+        self._stream = stream
+        logger.info(f"Microphone open: {self._transport.backend.describe(device, output=False)}")
+        self._transport.streams_changed()
+
+    async def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        self._generation += 1
+        if stream is not None:
+            self._transport.streams_changed()
+            await asyncio.get_running_loop().run_in_executor(None, stream.close)
+
+    def _deliver(self, generation: int, pcm: bytes) -> None:
+        if generation == self._generation:
+            self._queue.put_nowait(pcm)
+
+    def _on_stream_failure(self, generation: int, reason: str) -> None:
+        if generation != self._generation or self._stream is None:
+            return
+        self.create_task(self._recover(reason), "LocalAudioInput::recover")
+
+    async def _recover(self, reason: str) -> None:
+        device = self._device
+        name = self._transport.backend.describe(device, output=False)
+        logger.warning(f"Microphone {name} failed: {reason}")
+        await self._close_stream()
+        if device is not None:
+            self._transport.device_error(
+                f"The microphone {name} stopped working. Switched to the default microphone."
+            )
+            if await self._open(None, fall_back=False):
+                return
+        else:
+            self._transport.device_error(
+                "The default microphone stopped working. The assistant keeps trying to reach it."
+            )
+            self._schedule_retry()
+
+    def _schedule_retry(self) -> None:
+        if self._retry_task is None or self._retry_task.done():
+            self._retry_task = self.create_task(self._retry(), "LocalAudioInput::retry")
+
+    async def _retry(self) -> None:
+        while self._stream is None:
+            await asyncio.sleep(RETRY_SECS)
+            for device in dict.fromkeys((self._device, None)):
+                try:
+                    await self._open_stream(device)
+                    return
+                except AudioDeviceError as exc:
+                    logger.debug(f"Microphone still unavailable: {exc}")
+
+    # -- audio path (engine loop) -------------------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        """Pass microphone blocks and gate changes downstream, in the order they happened."""
+        while True:
+            try:
+                item = await asyncio.wait_for(self._queue.get(), timeout=INPUT_STALL_SECS)
+            except TimeoutError:
+                if self._stream is not None:
+                    self._on_stream_failure(self._generation, "no audio for a second")
+                continue
+            if isinstance(item, _Gate):
+                self._gate_open = item.open
+                continue
+            if isinstance(item, _Talk):
+                await self.push_frame(TalkGateFrame(open=item.pressed))
+                continue
+            pcm = self._cancel_echo(item)
+            self._transport.meter.microphone(0.0 if self.muted else pcm_level(pcm))
+            if self._gate_open and not self.muted:
+                await self.push_frame(
+                    InputAudioRawFrame(audio=pcm, sample_rate=INPUT_SAMPLE_RATE, num_channels=1)
+                )
+
+    def _cancel_echo(self, pcm: bytes) -> bytes:
+        canceller = self._transport.echo_canceller
+        if canceller is None:
+            return pcm
+        try:
+            return canceller.process_capture(pcm)
+        except Exception:  # keep the microphone working without the canceller rather than losing it
+            logger.exception("Echo canceller failed on capture; continuing without it")
+            self._transport.echo_canceller = None
+            self._transport.device_error("Echo cancellation stopped working and was switched off.")
+            return pcm
+
+
+class LocalAudioOutput(BaseOutputTransport):
+    def __init__(self, transport: LocalAudioTransport, params: TransportParams, device: Device):
+        super().__init__(params, name="LocalAudioOutput")
+        self._transport = transport
+        self._device = device
+        self._stream: OutputStream | None = None
+        # One thread owns the stream: open, write and close never overlap.
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="speaker")
+        self._retry_task: asyncio.Task | None = None
+        self._closed = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._stream is not None
+
+    async def start(self, frame: StartFrame):
+        await super().start(frame)
+        await self._open(self._device, fall_back=True)
+        await self.set_transport_ready(frame)
+
+    async def stop(self, frame: EndFrame):
+        await super().stop(frame)
+        await self._shutdown()
+
+    async def cancel(self, frame: CancelFrame):
+        await super().cancel(frame)
+        await self._shutdown()
+
+    async def cleanup(self):
+        await super().cleanup()
+        await self._shutdown()
+
+    async def set_device(self, device: Device) -> None:
+        self._device = device
+        if self._closed or self.sample_rate == 0:  # not started yet: the stream opens on start
+            return
+        await self._run(self._close_stream)
+        await self._open(device, fall_back=True)
+
+    async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
+        if self._stream is None:
+            # No speaker: keep real-time pacing so turn timing stays the same, and drop the audio.
+            await asyncio.sleep(len(frame.audio) / 2 / max(1, self.sample_rate))
+            return False
+        self._push_reference(frame.audio)
+        self._transport.meter.output(pcm_level(frame.audio))
+        try:
+            await self._run(self._write, frame.audio)
+            return True
+        except AudioDeviceError as exc:
+            await self._recover(str(exc))
+            return False
+
+    # -- worker-thread operations ---------------------------------------------------------------------------
+
+    def _write(self, pcm: bytes) -> None:
+        stream = self._stream
+        if stream is not None:
+            stream.write(pcm)
+
+    def _open_stream(self, device: Device) -> None:
+        stream = self._transport.backend.open_output(device, self.sample_rate)
+        try:
+            stream.start()
+        except AudioDeviceError:
+            stream.close()
+            raise
+        self._stream = stream
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+
+    async def _run(self, fn: Callable, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    # -- recovery (engine loop) -----------------------------------------------------------------------------
+
+    async def _open(self, device: Device, *, fall_back: bool) -> bool:
+        try:
+            await self._run(self._open_stream, device)
+            logger.info(f"Speaker open: {self._transport.backend.describe(device, output=True)}")
+            self._transport.streams_changed()
+            return True
+        except AudioDeviceError as exc:
+            if device is not None and fall_back:
+                self._transport.device_error(f"{exc} Using the default speaker instead.")
+                return await self._open(None, fall_back=False)
+            self._transport.device_error(f"{exc} The assistant keeps trying to reach a speaker.")
+            self._schedule_retry()
+            return False
+
+    async def _recover(self, reason: str) -> None:
+        device = self._device
+        name = self._transport.backend.describe(device, output=True)
+        logger.warning(f"Speaker {name} failed: {reason}")
+        await self._run(self._close_stream)
+        self._transport.streams_changed()
+        if device is not None:
+            self._transport.device_error(f"The speaker {name} stopped working. Switched to the default speaker.")
+            await self._open(None, fall_back=False)
+        else:
+            self._transport.device_error("The default speaker stopped working. The assistant keeps trying to reach it.")
+            self._schedule_retry()
+
+    def _schedule_retry(self) -> None:
+        if not self._closed and (self._retry_task is None or self._retry_task.done()):
+            self._retry_task = self.create_task(self._retry(), "LocalAudioOutput::retry")
+
+    async def _retry(self) -> None:
+        while self._stream is None and not self._closed:
+            await asyncio.sleep(RETRY_SECS)
+            for device in dict.fromkeys((self._device, None)):
+                try:
+                    await self._run(self._open_stream, device)
+                    self._transport.streams_changed()
+                    return
+                except AudioDeviceError as exc:
+                    logger.debug(f"Speaker still unavailable: {exc}")
+
+    async def _shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._retry_task:
+            await self.cancel_task(self._retry_task)
+            self._retry_task = None
+        # Close on the stream's own thread after any running write, then retire the thread.
+        await self._run(self._close_stream)
+        self._executor.shutdown(wait=True)
+
+    def _push_reference(self, pcm: bytes) -> None:
+        canceller = self._transport.echo_canceller
+        if canceller is None:
+            return
+        try:
+            canceller.push_reference(pcm, self.sample_rate)
+        except Exception:  # playback matters more than echo cancellation
+            logger.exception("Echo canceller failed on the reference; continuing without it")
+            self._transport.echo_canceller = None
+            self._transport.device_error("Echo cancellation stopped working and was switched off.")

@@ -1,0 +1,234 @@
+"""Where audio comes from and goes to: an interface with a sounddevice (PortAudio) implementation.
+
+The transport in :mod:`desktop_agent.engine.audio` only talks to :class:`AudioBackend`, so tests and the benchmark
+can inject an in-memory device (:mod:`desktop_agent.engine.memory_audio`) and the rest of the engine runs unchanged.
+
+Threading contract: ``on_block`` and ``on_failure`` are called on the backend's own thread (PortAudio's callback
+thread for sounddevice) and must only hand the data over; ``OutputStream.write`` blocks for about as long as the
+audio takes to play, so the transport calls it from a worker thread.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from loguru import logger
+
+Device = int | str | None
+
+
+class AudioDeviceError(RuntimeError):
+    """A device is missing or failing. The message is a sentence fit for the user."""
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    index: int
+    name: str
+    input_channels: int
+    output_channels: int
+    default_input: bool = False
+    default_output: bool = False
+
+
+class InputStream(Protocol):
+    def start(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class OutputStream(Protocol):
+    def start(self) -> None: ...
+    def write(self, pcm: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+class AudioBackend(abc.ABC):
+    """Opens 16-bit mono PCM streams on named or numbered devices (``None`` = the system default)."""
+
+    @abc.abstractmethod
+    def devices(self) -> list[DeviceInfo]: ...
+
+    @abc.abstractmethod
+    def open_input(
+        self,
+        device: Device,
+        sample_rate: int,
+        block_frames: int,
+        on_block: Callable[[bytes], None],
+        on_failure: Callable[[str], None],
+    ) -> InputStream:
+        """Open (not start) a capture stream delivering ``block_frames`` samples per call of ``on_block``."""
+
+    @abc.abstractmethod
+    def open_output(self, device: Device, sample_rate: int) -> OutputStream:
+        """Open (not start) a playback stream whose ``write`` blocks in real time."""
+
+    def describe(self, device: Device, *, output: bool) -> str:
+        """A name for messages: the device's name, or "the default microphone/speaker"."""
+        if device is None:
+            return "the default speaker" if output else "the default microphone"
+        for info in self.devices():
+            if device == info.index or device == info.name:
+                return f"“{info.name}”"
+        return f"“{device}”"
+
+
+def resolve_device(devices: list[DeviceInfo], device: Device, *, output: bool) -> int | None:
+    """Map a device name or index to an index with channels in the wanted direction (``None`` stays default).
+
+    Names match exactly first, then case-insensitively as a substring, so "USB" finds "USB Audio Device".
+    """
+    what = "speaker" if output else "microphone"
+
+    def usable(info: DeviceInfo) -> bool:
+        return (info.output_channels if output else info.input_channels) > 0
+
+    if device is None:
+        return None
+    if isinstance(device, int) and not isinstance(device, bool):
+        for info in devices:
+            if info.index == device and usable(info):
+                return info.index
+        raise AudioDeviceError(f"The {what} number {device} is not available. Choose another in Settings > Audio.")
+    wanted = str(device)
+    for info in devices:
+        if info.name == wanted and usable(info):
+            return info.index
+    for info in devices:
+        if wanted.lower() in info.name.lower() and usable(info):
+            return info.index
+    raise AudioDeviceError(f"The {what} “{wanted}” is not connected. Choose another in Settings > Audio.")
+
+
+class SoundDeviceBackend(AudioBackend):
+    """Real devices through PortAudio (sounddevice). sounddevice is imported on first use, not at import."""
+
+    def __init__(self, latency: str | float = "low"):
+        self._latency = latency
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _sd() -> Any:
+        try:
+            import sounddevice
+        except OSError as exc:  # PortAudio missing
+            raise AudioDeviceError(
+                "The audio system (PortAudio) is not installed, so no microphone or speaker can be used."
+            ) from exc
+        return sounddevice
+
+    def devices(self) -> list[DeviceInfo]:
+        sd = self._sd()
+        try:
+            found = sd.query_devices()
+            default_in, default_out = sd.default.device
+        except sd.PortAudioError as exc:
+            raise AudioDeviceError("The list of audio devices could not be read.") from exc
+        return [
+            DeviceInfo(
+                index=i,
+                name=d["name"],
+                input_channels=d["max_input_channels"],
+                output_channels=d["max_output_channels"],
+                default_input=i == default_in,
+                default_output=i == default_out,
+            )
+            for i, d in enumerate(found)
+        ]
+
+    def open_input(self, device, sample_rate, block_frames, on_block, on_failure) -> InputStream:
+        sd = self._sd()
+        index = resolve_device(self.devices(), device, output=False)
+
+        def callback(indata, frames, time_info, status) -> None:  # PortAudio thread
+            on_block(bytes(indata))
+
+        closing = threading.Event()
+
+        def finished() -> None:  # the stream stopped: by us (close) or because the device went away
+            if not closing.is_set():
+                on_failure("the microphone stopped delivering audio")
+
+        try:
+            with self._lock:
+                stream = sd.RawInputStream(
+                    samplerate=sample_rate,
+                    blocksize=block_frames,
+                    device=index,
+                    channels=1,
+                    dtype="int16",
+                    latency=self._latency,
+                    callback=callback,
+                    finished_callback=finished,
+                )
+        except (sd.PortAudioError, ValueError) as exc:
+            name = self.describe(device, output=False)
+            raise AudioDeviceError(
+                f"The microphone {name} could not be opened at {sample_rate} Hz. Choose another in Settings > Audio."
+            ) from exc
+        return _SDInput(stream, closing, sd.PortAudioError)
+
+    def open_output(self, device, sample_rate) -> OutputStream:
+        sd = self._sd()
+        index = resolve_device(self.devices(), device, output=True)
+        try:
+            with self._lock:
+                stream = sd.RawOutputStream(
+                    samplerate=sample_rate, device=index, channels=1, dtype="int16", latency=self._latency
+                )
+        except (sd.PortAudioError, ValueError) as exc:
+            name = self.describe(device, output=True)
+            raise AudioDeviceError(
+                f"The speaker {name} could not be opened at {sample_rate} Hz. Choose another in Settings > Audio."
+            ) from exc
+        return _SDOutput(stream, sd.PortAudioError)
+
+
+class _SDInput:
+    def __init__(self, stream: Any, closing: threading.Event, error: type[Exception]):
+        self._stream = stream
+        self._closing = closing
+        self._error = error
+
+    def start(self) -> None:
+        try:
+            self._stream.start()
+        except self._error as exc:
+            raise AudioDeviceError("The microphone could not be started.") from exc
+
+    def close(self) -> None:
+        self._closing.set()
+        try:
+            self._stream.abort()
+            self._stream.close()
+        except self._error as exc:  # already gone with its device; nothing left to release
+            logger.debug(f"Closing the input stream: {exc}")
+
+
+class _SDOutput:
+    def __init__(self, stream: Any, error: type[Exception]):
+        self._stream = stream
+        self._error = error
+
+    def start(self) -> None:
+        try:
+            self._stream.start()
+        except self._error as exc:
+            raise AudioDeviceError("The speaker could not be started.") from exc
+
+    def write(self, pcm: bytes) -> None:
+        try:
+            self._stream.write(pcm)
+        except self._error as exc:
+            raise AudioDeviceError("The speaker stopped accepting audio.") from exc
+
+    def close(self) -> None:
+        try:
+            self._stream.stop()  # lets the queued audio play out
+            self._stream.close()
+        except self._error as exc:  # already gone with its device; nothing left to release
+            logger.debug(f"Closing the output stream: {exc}")

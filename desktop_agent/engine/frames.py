@@ -1,0 +1,18 @@
+"""The engine's own Pipecat frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipecat.frames.frames import SystemFrame
+
+
+@dataclass
+class TalkGateFrame(SystemFrame):
+    """The push-to-talk gate opened (button pressed) or closed (released) at this point of the audio stream.
+
+    The input transport pushes it in order with the microphone audio, so everything said before the release
+    reaches the speech-to-text service before the end of the turn is signalled.
+    """
+
+    open: bool = False

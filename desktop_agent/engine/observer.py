@@ -1,0 +1,351 @@
+"""One Pipecat observer that turns frames, metrics and service events into the plain events of
+:mod:`desktop_agent.state.events`.
+
+Latencies are measured here on the live path, per user turn, from the moment the user stopped speaking (the
+push-to-talk release, or the end of speech as Silero reports it, i.e. the VAD stop minus its ``stop_secs``):
+
+* ENDPOINTING      speech end -> the user aggregator ends the turn (``UserStoppedSpeakingFrame``)
+* STT_FINAL        speech end -> first final transcript (Pipecat's own STT metric arrives ~2 s late)
+* LLM_FIRST_TOKEN  LLM request (``LLMFullResponseStartFrame``) -> first text token
+* TTS_FIRST_AUDIO  first sentence sent to TTS (``TTSStartedFrame``) -> first audio back
+* VOICE_TO_VOICE   speech end -> the first assistant audio is handed to the speaker
+
+Broadcast frames are seen in both directions; only the downstream copy counts. Spoken words (``TTSTextFrame``) are
+taken when the output transport releases them at their play time, so they follow the audio and an interruption
+drops the words that were never heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from loguru import logger
+from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    BotStoppedSpeakingFrame,
+    ErrorFrame,
+    Frame,
+    InterimTranscriptionFrame,
+    InterruptionFrame,
+    LLMContextUserTurnFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+    MetricsFrame,
+    TranscriptionFrame,
+    TTSAudioRawFrame,
+    TTSStartedFrame,
+    TTSTextFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.metrics.metrics import LLMUsageMetricsData, STTUsageMetricsData, TTSUsageMetricsData
+from pipecat.observers.base_observer import BaseObserver, FramePushed
+from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.llm_service import LLMService
+from pipecat.services.tts_service import TTSService
+from pipecat.transports.base_output import BaseOutputTransport
+
+from desktop_agent.engine.errors import connection_dropped, error_event, provider_of
+from desktop_agent.state.events import (
+    AgentState,
+    AgentStateChanged,
+    AssistantSpeechStarted,
+    AssistantSpeechStopped,
+    AssistantText,
+    AssistantTurnEnded,
+    AssistantTurnStarted,
+    AssistantWordSpoken,
+    ConnectionStatus,
+    ErrorOccurred,
+    Event,
+    Interrupted,
+    Provider,
+    ProviderStatusChanged,
+    Stage,
+    StageLatency,
+    UsageReported,
+    UserSpeechStarted,
+    UserSpeechStopped,
+    UserTranscript,
+    UserTurnEnded,
+)
+
+# The same error sentence is not repeated within this many seconds (reconnect attempts fail in bursts).
+ERROR_REPEAT_SECS = 5.0
+# A turn that ends without text flips back to listening after this grace (the text usually follows at once).
+LISTEN_GRACE_SECS = 0.05
+
+
+class _Turn:
+    """Timing marks of the current user turn (``time.monotonic()`` seconds)."""
+
+    def __init__(self) -> None:
+        self.speech_end: float | None = None
+        self.first_final: float | None = None
+        self.llm_start: float | None = None
+        self.tts_start: float | None = None
+        self.reported: set[Stage] = set()
+
+
+class EventObserver(BaseObserver):
+    """Emits engine events through ``emit`` (called on the engine loop; it must not block)."""
+
+    def __init__(self, emit: Callable[[Event], None]):
+        super().__init__(observe_every_push=True)
+        self._emit = emit
+        self._state = AgentState.STOPPED
+        self._turn = _Turn()
+        self._assistant_active = False  # from the LLM request until the assistant stops speaking
+        self._response_had_text = False
+        self._bot_speaking = False
+        self._manual_interruptions = 0
+        self._expected_reconnects: set[Provider] = set()
+        self._status: dict[Provider, ConnectionStatus] = {}
+        self._recent_errors: dict[str, float] = {}
+        self._listen_timer: asyncio.TimerHandle | None = None
+        self.shutting_down = False
+        self.turn_ended = asyncio.Event()
+
+    # -- what the session tells the observer ----------------------------------------------------------------
+
+    @property
+    def state(self) -> AgentState:
+        return self._state
+
+    def set_state(self, state: AgentState) -> None:
+        if self._listen_timer is not None:
+            self._listen_timer.cancel()
+            self._listen_timer = None
+        if state is not self._state:
+            self._state = state
+            self.emit(AgentStateChanged(state=state))
+
+    def connected(self, provider: Provider) -> bool:
+        return self._status.get(provider) is ConnectionStatus.CONNECTED
+
+    def expect_manual_interruption(self) -> None:
+        self._manual_interruptions += 1
+
+    def expect_reconnect(self, provider: Provider) -> None:
+        """The next disconnect of ``provider`` is ours (e.g. a new voice), not a dropped socket."""
+        self._expected_reconnects.add(provider)
+
+    def emit(self, event: Event) -> None:
+        try:
+            self._emit(event)
+        except Exception:  # the listener's problem must never stop the pipeline
+            logger.exception("Event listener failed")
+
+    def emit_error(self, event: ErrorOccurred) -> None:
+        key = f"{event.kind}|{event.provider}|{event.message}"
+        now = time.monotonic()
+        if now - self._recent_errors.get(key, -ERROR_REPEAT_SECS) < ERROR_REPEAT_SECS:
+            return
+        self._recent_errors[key] = now
+        self.emit(event)
+
+    def provider_status(self, provider: Provider, status: ConnectionStatus, reason: str = "") -> None:
+        if self._status.get(provider) is status:
+            return
+        self._status[provider] = status
+        self.emit(ProviderStatusChanged(provider=provider, status=status, reason=reason))
+
+    # -- service and aggregator events (hooked by the session) ----------------------------------------------
+
+    async def on_service_connected(self, service) -> None:
+        provider = provider_of(service)
+        if provider is None:
+            return
+        self._expected_reconnects.discard(provider)
+        self.provider_status(provider, ConnectionStatus.CONNECTED)
+        if self._state is AgentState.RECONNECTING:
+            self.set_state(AgentState.LISTENING)
+
+    async def on_service_disconnected(self, service) -> None:
+        provider = provider_of(service)
+        if provider is None or self.shutting_down:
+            return
+        if provider in self._expected_reconnects:
+            self.provider_status(provider, ConnectionStatus.CONNECTING, "applying new settings")
+            return
+        self.provider_status(provider, ConnectionStatus.DISCONNECTED, "connection lost")
+        self.emit_error(connection_dropped(provider))
+        if self._state in (AgentState.LISTENING, AgentState.THINKING):
+            self.set_state(AgentState.RECONNECTING)
+
+    async def on_service_connection_error(self, service, error: str) -> None:
+        provider = provider_of(service)
+        if provider is None or self.shutting_down:
+            return
+        status = ConnectionStatus.DISCONNECTED if service.is_usable else ConnectionStatus.FAILED
+        self.provider_status(provider, status, "connection failed")
+
+    async def on_assistant_turn_started(self, aggregator) -> None:
+        self.emit(AssistantTurnStarted())
+
+    async def on_assistant_turn_stopped(self, aggregator, message) -> None:
+        self.emit(AssistantTurnEnded(text=message.content or "", interrupted=bool(message.interrupted)))
+
+    # -- frames ---------------------------------------------------------------------------------------------
+
+    async def on_push_frame(self, data: FramePushed):
+        frame = data.frame
+        if isinstance(frame, TTSTextFrame):
+            # Word-timed text: take it when the speaker's clock releases it, not when the TTS produced it.
+            if isinstance(data.source, BaseOutputTransport):
+                self._on_spoken_word(frame)
+            return
+        if not data.first_push:
+            return
+        if isinstance(frame, ErrorFrame):
+            self._on_error(frame)
+            return
+        if data.direction is not FrameDirection.DOWNSTREAM:
+            return
+        try:
+            self._on_frame(frame, data)
+        except Exception:  # a bug here must not take the conversation down
+            logger.exception(f"Observer failed on {frame}")
+
+    def _on_frame(self, frame: Frame, data: FramePushed) -> None:
+        now = time.monotonic()
+        if isinstance(frame, VADUserStartedSpeakingFrame):
+            self._turn.speech_end = None
+            self._turn.first_final = None
+            self.emit(UserSpeechStarted())
+        elif isinstance(frame, VADUserStoppedSpeakingFrame):
+            # Map the VAD's wall-clock decision time back to when speech actually ended.
+            ago = max(0.0, time.time() - (frame.timestamp - frame.stop_secs))
+            self._turn.speech_end = now - ago
+            self._turn.first_final = None
+            self.emit(UserSpeechStopped())
+        elif isinstance(frame, UserStartedSpeakingFrame):
+            # A hands-free turn may start (on its first words) after the VAD already saw the speech end.
+            previous, self._turn = self._turn, _Turn()
+            self._turn.speech_end, self._turn.first_final = previous.speech_end, previous.first_final
+            self.turn_ended.clear()
+            self.set_state(AgentState.USER_SPEAKING)
+        elif isinstance(frame, UserStoppedSpeakingFrame):
+            self._on_user_turn_stopped(now)
+        elif isinstance(frame, InterimTranscriptionFrame):
+            if frame.text.strip():
+                self.emit(UserTranscript(text=frame.text, final=False))
+        elif isinstance(frame, TranscriptionFrame):
+            if self._turn.speech_end is not None and self._turn.first_final is None:
+                self._turn.first_final = now
+            if frame.text.strip():
+                self.emit(UserTranscript(text=frame.text, final=True))
+        elif isinstance(frame, LLMContextUserTurnFrame):
+            self.emit(UserTurnEnded(text=frame.text))
+        elif isinstance(frame, LLMFullResponseStartFrame) and isinstance(data.source, LLMService):
+            self._assistant_active = True
+            self._response_had_text = False
+            if self._turn.llm_start is None:
+                self._turn.llm_start = now
+            if self._state is not AgentState.ASSISTANT_SPEAKING:
+                self.set_state(AgentState.THINKING)
+        elif isinstance(frame, LLMTextFrame) and isinstance(data.source, LLMService):
+            self._response_had_text = True
+            if self._turn.llm_start is not None:
+                self._report(Stage.LLM_FIRST_TOKEN, now - self._turn.llm_start)
+            self.emit(AssistantText(text=frame.text))
+            if self._status.get(Provider.LLM) is not ConnectionStatus.CONNECTED:
+                self.provider_status(Provider.LLM, ConnectionStatus.CONNECTED)
+        elif isinstance(frame, LLMFullResponseEndFrame) and isinstance(data.source, LLMService):
+            if not self._response_had_text and not self._bot_speaking:
+                self._assistant_active = False
+                if self._state is AgentState.THINKING:
+                    self.set_state(AgentState.LISTENING)
+        elif isinstance(frame, TTSStartedFrame) and isinstance(data.source, TTSService):
+            if self._turn.tts_start is None:
+                self._turn.tts_start = now
+        elif isinstance(frame, TTSAudioRawFrame) and isinstance(data.source, TTSService):
+            if self._turn.tts_start is not None:
+                self._report(Stage.TTS_FIRST_AUDIO, now - self._turn.tts_start)
+        elif isinstance(frame, BotStartedSpeakingFrame):
+            self._bot_speaking = True
+            if self._turn.speech_end is not None:
+                self._report(Stage.VOICE_TO_VOICE, now - self._turn.speech_end)
+            self.emit(AssistantSpeechStarted())
+            self.set_state(AgentState.ASSISTANT_SPEAKING)
+        elif isinstance(frame, BotStoppedSpeakingFrame):
+            self._bot_speaking = False
+            self._assistant_active = False
+            self.emit(AssistantSpeechStopped())
+            if self._state is AgentState.ASSISTANT_SPEAKING:
+                self.set_state(AgentState.LISTENING)
+        elif isinstance(frame, InterruptionFrame):
+            manual = self._manual_interruptions > 0
+            self._manual_interruptions = max(0, self._manual_interruptions - 1)
+            if self._assistant_active or self._bot_speaking:
+                self._assistant_active = False
+                self.emit(Interrupted(by_user=not manual))
+                if manual and self._state in (AgentState.THINKING, AgentState.ASSISTANT_SPEAKING):
+                    self.set_state(AgentState.LISTENING)
+        elif isinstance(frame, MetricsFrame):
+            self._on_metrics(frame)
+
+    def _on_user_turn_stopped(self, now: float) -> None:
+        turn = self._turn
+        if turn.speech_end is not None:
+            self._report(Stage.ENDPOINTING, now - turn.speech_end)
+            if turn.first_final is not None:
+                self._report(Stage.STT_FINAL, max(0.0, turn.first_final - turn.speech_end))
+        self.turn_ended.set()
+        if self._state is AgentState.USER_SPEAKING:
+            # The turn's text (if any) follows at once and starts the reply; only an empty turn stays here.
+            loop = asyncio.get_running_loop()
+            self._listen_timer = loop.call_later(LISTEN_GRACE_SECS, self._listen_if_idle)
+
+    def _listen_if_idle(self) -> None:
+        self._listen_timer = None
+        if self._state is AgentState.USER_SPEAKING:
+            self.set_state(AgentState.LISTENING)
+
+    def _on_spoken_word(self, frame: TTSTextFrame) -> None:
+        word = frame.text.strip()
+        if word:
+            self.emit(AssistantWordSpoken(word=word))
+
+    def _report(self, stage: Stage, seconds: float) -> None:
+        if stage in self._turn.reported:
+            return
+        self._turn.reported.add(stage)
+        self.emit(StageLatency(stage=stage, seconds=round(seconds, 4)))
+
+    def _on_metrics(self, frame: MetricsFrame) -> None:
+        for item in frame.data:
+            if isinstance(item, LLMUsageMetricsData):
+                usage = item.value
+                if usage.prompt_tokens or usage.completion_tokens:
+                    self.emit(
+                        UsageReported(
+                            provider=Provider.LLM,
+                            prompt_tokens=usage.prompt_tokens,
+                            completion_tokens=usage.completion_tokens,
+                        )
+                    )
+            elif isinstance(item, TTSUsageMetricsData):
+                if item.value:
+                    self.emit(UsageReported(provider=Provider.TTS, characters=int(item.value)))
+            elif isinstance(item, STTUsageMetricsData):
+                if item.value.audio_seconds:
+                    self.emit(UsageReported(provider=Provider.STT, audio_seconds=float(item.value.audio_seconds)))
+
+    def _on_error(self, frame: ErrorFrame) -> None:
+        event = error_event(frame)
+        logger.warning(f"Pipeline error ({event.kind}, {event.provider}): {frame.error}")
+        self.emit_error(event)
+        if event.provider is not None and frame.processor is not None:
+            if not frame.processor.is_usable:
+                self.provider_status(event.provider, ConnectionStatus.FAILED, str(event.kind))
+            elif event.provider is Provider.LLM:
+                self.provider_status(event.provider, ConnectionStatus.DISCONNECTED, str(event.kind))
+        if event.provider is Provider.LLM and self._state is AgentState.THINKING:
+            self._assistant_active = False
+            self.set_state(AgentState.LISTENING)

@@ -1,0 +1,107 @@
+"""The voice pipeline, as a function of its transport.
+
+    transport.input ─► TurnInput (VAD / push-to-talk) ─► Cartesia STT ─► user aggregator (turn strategies)
+    ─► HistoryWindow ─► Cerebras LLM ─► ElevenLabs TTS ─► transport.output ─► assistant aggregator
+
+The same pipeline runs on the sounddevice transport, on the in-memory device in tests, or on any Pipecat transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pipecat.observers.base_observer import BaseObserver
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMAssistantAggregator,
+    LLMContextAggregatorPair,
+    LLMUserAggregator,
+    LLMUserAggregatorParams,
+)
+from pipecat.transports.base_transport import BaseTransport
+
+from desktop_agent.engine.config import EngineConfig
+from desktop_agent.engine.history import HistoryWindow
+from desktop_agent.engine.services import Services, build_services
+from desktop_agent.engine.tools import end_conversation_tool
+from desktop_agent.engine.turns import ModeSwitch, TurnInput, build_turn_strategies
+
+INPUT_SAMPLE_RATE = 16000
+
+
+@dataclass
+class VoicePipeline:
+    pipeline: Pipeline
+    services: Services
+    context: LLMContext
+    user_aggregator: LLMUserAggregator
+    assistant_aggregator: LLMAssistantAggregator
+    switch: ModeSwitch
+    turn_input: TurnInput
+    history: HistoryWindow
+    output_sample_rate: int
+
+
+def build_pipeline(
+    config: EngineConfig,
+    transport: BaseTransport,
+    *,
+    services: Services | None = None,
+    on_end_conversation: Callable[[], None] | None = None,
+) -> VoicePipeline:
+    services = services or build_services(config)
+    switch = ModeSwitch(config.mode)
+    context = LLMContext(tools=[end_conversation_tool(on_end_conversation)])
+    user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
+        context,
+        user_params=LLMUserAggregatorParams(
+            user_turn_strategies=build_turn_strategies(switch, interruption_min_words=config.interruption_min_words),
+            # A press-and-release with nothing said (or a barge-in that was only noise) just stops the assistant.
+            empty_user_turn=None,
+        ),
+        realtime_service_mode=False,
+    )
+    turn_input = TurnInput(switch, vad_confidence=config.vad_confidence, vad_stop_secs=config.vad_stop_secs)
+    history = HistoryWindow(config.max_history_exchanges)
+    pipeline = Pipeline(
+        [
+            transport.input(),
+            turn_input,
+            services.stt,
+            user_aggregator,
+            history,
+            services.llm,
+            services.tts,
+            transport.output(),
+            assistant_aggregator,
+        ]
+    )
+    return VoicePipeline(
+        pipeline=pipeline,
+        services=services,
+        context=context,
+        user_aggregator=user_aggregator,
+        assistant_aggregator=assistant_aggregator,
+        switch=switch,
+        turn_input=turn_input,
+        history=history,
+        output_sample_rate=config.output_sample_rate,
+    )
+
+
+def build_worker(voice: VoicePipeline, observers: Sequence[BaseObserver] = ()) -> PipelineWorker:
+    return PipelineWorker(
+        voice.pipeline,
+        params=PipelineParams(
+            audio_in_sample_rate=INPUT_SAMPLE_RATE,
+            audio_out_sample_rate=voice.output_sample_rate,
+            enable_metrics=True,
+            enable_usage_metrics=True,
+        ),
+        observers=list(observers),
+        idle_timeout_secs=None,
+        enable_rtvi=False,
+    )

@@ -1,0 +1,537 @@
+"""The voice session: the one door between the window (or console, tests, benchmark) and the engine.
+
+The engine runs on its own asyncio loop in a dedicated thread (:meth:`VoiceSession.start`), never on the Qt thread:
+measured with the window painting heavily, a pipeline on the Qt thread broke replies into hundreds of dropouts, on
+its own thread none. Every public method is safe to call from any thread: it records the change and hands the work
+to the engine loop. Events come back through ``on_event``, called on the engine thread; the window re-emits them as
+queued Qt signals. ``on_event`` must return quickly; exceptions it raises are logged and ignored.
+
+Tests may instead run the whole session on their own loop with ``await session.run_in_loop()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gc
+import threading
+from collections.abc import Awaitable, Callable
+
+from loguru import logger
+from pipecat.frames.frames import (
+    InterruptionWorkerFrame,
+    LLMMessagesUpdateFrame,
+    LLMUpdateSettingsFrame,
+    TTSUpdateSettingsFrame,
+)
+from pipecat.pipeline.worker import PipelineWorker
+from pipecat.services.cerebras.llm import CerebrasLLMService
+from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+from pipecat.workers.runner import WorkerRunner
+
+from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
+from desktop_agent.engine.config import EngineConfig
+from desktop_agent.engine.logs import configure_logging, mask_secrets
+from desktop_agent.engine.observer import EventObserver
+from desktop_agent.engine.pipeline import VoicePipeline, build_pipeline, build_worker
+from desktop_agent.engine.tools import END_REASON
+from desktop_agent.state.events import (
+    AgentState,
+    AgentStateChanged,
+    ConnectionStatus,
+    ConversationReset,
+    ErrorKind,
+    ErrorOccurred,
+    Event,
+    ModeChanged,
+    MuteChanged,
+    Provider,
+    SessionEnded,
+    SessionStarted,
+    SettingsApplied,
+    TurnMode,
+)
+
+STOP_REASON = "stopped"
+
+
+class VoiceSession:
+    """One conversation: services, audio, turn-taking and events. See the module docstring for threading."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        on_event: Callable[[Event], None],
+        *,
+        audio: AudioBackend | None = None,
+        audio_backend: AudioBackend | None = None,
+        echo_canceller: EchoCancellerLike | None = None,
+    ):
+        """``audio`` (alias ``audio_backend``) replaces the sound card, e.g. with a ``MemoryAudioBackend``;
+        ``echo_canceller`` replaces the built-in WebRTC canceller (tests)."""
+        self._config = dataclasses.replace(config)
+        self._on_event = on_event
+        self._audio = audio or audio_backend
+        self._echo_override = echo_canceller
+        self._lock = threading.Lock()
+        self._state = AgentState.STOPPED
+        self._mode = config.mode
+        self._muted = False
+        self._ready = False
+        self._talking = False
+        self._started = False
+        self._ended = False
+        self._stop_requested = False
+        self._end_reason = ""
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        # Engine-loop objects, set while running.
+        self._transport: LocalAudioTransport | None = None
+        self._voice: VoicePipeline | None = None
+        self._worker: PipelineWorker | None = None
+        self._observer: EventObserver | None = None
+
+    # -- properties (any thread) ----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> AgentState:
+        return self._state
+
+    @property
+    def mode(self) -> TurnMode:
+        return self._mode
+
+    @property
+    def muted(self) -> bool:
+        return self._muted
+
+    @property
+    def ready(self) -> bool:
+        """Speech-to-text and text-to-speech are connected and the microphone and speaker are open."""
+        return self._ready
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The engine's event loop while the session runs (for benchmarks that schedule work on it)."""
+        return self._loop
+
+    @property
+    def config(self) -> EngineConfig:
+        """A copy of the configuration as the session currently applies it."""
+        with self._lock:
+            return dataclasses.replace(self._config)
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the engine thread and its loop; returns at once. Events report progress."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        self._thread = threading.Thread(target=self._thread_main, name="voice-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the conversation and join the engine thread. Idempotent; ``SessionEnded`` is emitted once."""
+        with self._lock:
+            self._stop_requested = True
+            started = self._started
+            self._started = True  # a session stopped before it started can no longer start
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._request_stop)
+            except RuntimeError:  # the loop closed in the meantime: the session has already ended
+                logger.debug("Engine loop already closed")
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            if thread.is_alive():
+                logger.warning("The voice engine did not stop in time; leaving its thread to finish on its own")
+        if not started:
+            self._emit(SessionEnded(reason=STOP_REASON))
+
+    def _thread_main(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self.run_in_loop())
+        finally:
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
+
+    async def run_in_loop(self) -> None:
+        """Run the session on the current loop until it is stopped or the assistant ends the conversation."""
+        with self._lock:
+            self._started = True
+        self._loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        reason = STOP_REASON
+        try:
+            reason = await self._run()
+        except Exception:  # never let the engine thread die with a traceback the user can't act on
+            logger.exception("The voice engine failed")
+            self._emit(
+                ErrorOccurred(
+                    kind=ErrorKind.INTERNAL,
+                    message="The voice engine stopped unexpectedly. Start a new conversation to continue.",
+                    recoverable=False,
+                )
+            )
+            reason = "error"
+        finally:
+            self._ready = False
+            self._transport = self._voice = self._worker = None
+            self._set_state(AgentState.STOPPED)
+            self._emit(SessionEnded(reason=reason))
+
+    async def _run(self) -> str:
+        configure_logging()
+        config = self.config
+        mask_secrets(config.stt.api_key, config.llm.api_key, config.tts.api_key)
+        problems = config.validate()
+        if problems:
+            self._emit(ErrorOccurred(kind=ErrorKind.CONFIG, message=" ".join(problems), recoverable=False))
+            return "invalid settings"
+        if self._stop_requested:
+            return STOP_REASON
+        observer = EventObserver(self._emit)
+        self._observer = observer
+        observer.set_state(AgentState.CONNECTING)
+        transport = LocalAudioTransport(
+            self._audio,
+            input_device=config.input_device,
+            output_device=config.output_device,
+            output_sample_rate=config.output_sample_rate,
+            on_event=self._emit,
+            echo_canceller=self._make_echo_canceller(config),
+            listening=config.mode is TurnMode.HANDS_FREE,
+            on_ready_changed=self._check_ready,
+        )
+        transport.set_muted(self._muted)
+        voice = build_pipeline(config, transport, on_end_conversation=self._on_end_conversation)
+        worker = build_worker(voice, observers=[observer])
+        self._hook_events(voice, worker, observer)
+        self._transport, self._voice, self._worker = transport, voice, worker
+        for provider in (Provider.STT, Provider.TTS):
+            observer.provider_status(provider, ConnectionStatus.CONNECTING)
+
+        runner = WorkerRunner(handle_sigint=False)
+        await runner.add_workers(worker)
+        run_task = asyncio.ensure_future(runner.run())
+        assert self._stop_event is not None
+        stop_wait = asyncio.ensure_future(self._stop_event.wait())
+        if self._stop_requested:
+            self._stop_event.set()
+        await asyncio.wait({run_task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        stop_wait.cancel()
+        observer.shutting_down = True
+        if not run_task.done():
+            await worker.cancel(reason=STOP_REASON)
+            try:
+                await asyncio.wait_for(asyncio.shield(run_task), timeout=5.0)
+            except TimeoutError:
+                logger.warning("The pipeline did not finish after cancel; cancelling the runner")
+                await runner.cancel(reason=STOP_REASON)
+                await run_task
+        else:
+            run_task.result()
+        return self._end_reason or STOP_REASON
+
+    def _make_echo_canceller(self, config: EngineConfig) -> EchoCancellerLike | None:
+        if self._echo_override is not None:
+            return self._echo_override
+        try:
+            from desktop_agent.engine.echo import EchoCanceller
+        except ImportError as exc:
+            if exc.name == "desktop_agent.engine.echo":
+                logger.info("Echo cancellation is not part of this build")
+            else:
+                logger.warning(f"Echo cancellation is unavailable: {exc}")
+                self._emit(
+                    ErrorOccurred(
+                        kind=ErrorKind.AUDIO_DEVICE,
+                        message="Echo cancellation is unavailable, so the assistant may hear itself. Use headphones.",
+                    )
+                )
+            return None
+        return EchoCanceller(
+            capture_rate=16000, enabled=config.echo_cancellation, noise_suppression=config.noise_suppression
+        )
+
+    def _hook_events(self, voice: VoicePipeline, worker: PipelineWorker, observer: EventObserver) -> None:
+        for service in (voice.services.stt, voice.services.tts):
+            service.add_event_handler("on_connected", self._on_service_connected)
+            service.add_event_handler("on_disconnected", self._on_service_disconnected)
+            service.add_event_handler("on_connection_error", self._on_service_connection_error)
+        voice.assistant_aggregator.add_event_handler("on_assistant_turn_started", observer.on_assistant_turn_started)
+        voice.assistant_aggregator.add_event_handler("on_assistant_turn_stopped", observer.on_assistant_turn_stopped)
+        worker.add_event_handler("on_pipeline_started", self._on_pipeline_started)
+
+    async def _on_pipeline_started(self, worker, frame) -> None:
+        config = self.config
+        assert self._observer is not None
+        self._observer.provider_status(Provider.LLM, ConnectionStatus.CONNECTED)
+        self._emit(
+            SessionStarted(mode=self._mode, voice=config.voice_name or config.voice_id, prompt_name=config.prompt_name)
+        )
+        self._check_ready()
+        # Everything built so far lives for the whole session: keep it out of the collector's full passes,
+        # which otherwise pause every thread (the audio ones included) for ~100 ms.
+        gc.collect()
+        gc.freeze()
+
+    async def _on_service_connected(self, service) -> None:
+        if self._observer:
+            await self._observer.on_service_connected(service)
+        self._check_ready()
+
+    async def _on_service_disconnected(self, service) -> None:
+        if self._observer:
+            await self._observer.on_service_disconnected(service)
+        self._check_ready()
+
+    async def _on_service_connection_error(self, service, error: str) -> None:
+        if self._observer:
+            await self._observer.on_service_connection_error(service, error)
+        self._check_ready()
+
+    def _check_ready(self) -> None:
+        observer, transport = self._observer, self._transport
+        if observer is None or transport is None:
+            return
+        ready = transport.ready and observer.connected(Provider.STT) and observer.connected(Provider.TTS)
+        self._ready = ready
+        if ready and observer.state in (AgentState.CONNECTING, AgentState.ERROR):
+            observer.set_state(AgentState.LISTENING)
+
+    def _on_end_conversation(self) -> None:
+        self._end_reason = END_REASON
+
+    def _request_stop(self) -> None:
+        self._stop_requested = True
+        if self._stop_event is not None:
+            self._stop_event.set()
+
+    # -- events -----------------------------------------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        if isinstance(event, AgentStateChanged):
+            self._state = event.state
+        elif isinstance(event, SessionEnded):
+            with self._lock:
+                if self._ended:
+                    return
+                self._ended = True
+        try:
+            self._on_event(event)
+        except Exception:  # the listener's failure must not reach the engine
+            logger.exception(f"on_event failed for {type(event).__name__}")
+
+    def _set_state(self, state: AgentState) -> None:
+        if self._observer is not None:
+            self._observer.set_state(state)
+        elif state is not self._state:
+            self._emit(AgentStateChanged(state=state))
+
+    # -- commands (any thread) --------------------------------------------------------------------------------
+
+    def _submit(self, action: Callable[[], Awaitable[None] | None], what: str) -> None:
+        """Run ``action`` on the engine loop, in call order, once the pipeline exists; errors become events."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+
+        def spawn() -> None:
+            if self._worker is None:
+                return  # not running (yet or any more); the recorded config applies at the next start
+            try:
+                result = action()
+            except Exception:
+                self._command_failed(what)
+                return
+            if result is not None:
+                task = asyncio.ensure_future(result)
+                task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or self._command_failed(what))
+
+        try:
+            loop.call_soon_threadsafe(spawn)
+        except RuntimeError:  # the loop closed: the session has ended
+            logger.debug(f"Ignoring {what}: the session has ended")
+
+    def _command_failed(self, what: str) -> None:
+        logger.exception(f"Engine command failed: {what}")
+        self._emit(
+            ErrorOccurred(kind=ErrorKind.INTERNAL, message=f"Could not {what}. Try again or start a new conversation.")
+        )
+
+    async def _queue(self, *frames) -> None:
+        if self._worker is not None:
+            await self._worker.queue_frames(list(frames))
+
+    def press_talk(self) -> None:
+        """Push-to-talk pressed: open the microphone; the assistant stops talking."""
+        self._submit(self._press, "start listening")
+
+    def release_talk(self) -> None:
+        """Push-to-talk released: the turn ends once the transcript is final."""
+        self._submit(self._release, "stop listening")
+
+    def _press(self) -> None:
+        voice, transport = self._voice, self._transport
+        if voice is None or transport is None or voice.switch.mode is not TurnMode.PUSH_TO_TALK or self._talking:
+            return
+        self._talking = True
+        transport.set_listening(True)
+        transport.mark_talk(True)
+
+    def _release(self) -> None:
+        transport = self._transport
+        if transport is None or not self._talking:
+            return
+        self._talking = False
+        transport.set_listening(False)
+        transport.mark_talk(False)
+
+    def set_mode(self, mode: TurnMode) -> None:
+        mode = TurnMode(mode)
+        with self._lock:
+            self._config.mode = mode
+        self._mode = mode
+        self._submit(lambda: self._apply_mode(mode), "switch the conversation mode")
+
+    def _apply_mode(self, mode: TurnMode) -> None:
+        voice, transport, observer = self._voice, self._transport, self._observer
+        if voice is None or transport is None or observer is None or voice.switch.mode is mode:
+            return
+        voice.switch.mode = mode
+        if mode is TurnMode.HANDS_FREE:
+            transport.set_listening(True)
+            if self._talking:  # the button was held: end that turn like a release
+                self._talking = False
+                transport.mark_talk(False)
+        else:
+            transport.set_listening(False)
+        self._emit(ModeChanged(mode=mode))
+
+    def set_muted(self, muted: bool) -> None:
+        self._muted = bool(muted)
+        self._submit(lambda: self._apply_mute(bool(muted)), "mute the microphone")
+
+    def _apply_mute(self, muted: bool) -> None:
+        if self._transport is not None:
+            self._transport.set_muted(muted)
+            self._emit(MuteChanged(muted=muted))
+
+    def stop_speaking(self) -> None:
+        """Silence the assistant at once (the reply is kept in context only as far as it was spoken)."""
+
+        async def interrupt() -> None:
+            if self._observer is not None:
+                self._observer.expect_manual_interruption()
+            await self._queue(InterruptionWorkerFrame())
+
+        self._submit(interrupt, "stop the assistant")
+
+    def set_system_prompt(self, text: str, name: str = "") -> None:
+        """Applies from the next reply on; the conversation so far is kept."""
+        with self._lock:
+            self._config.system_prompt = text
+            if name:
+                self._config.prompt_name = name
+
+        async def apply() -> None:
+            await self._queue(LLMUpdateSettingsFrame(delta=CerebrasLLMService.Settings(system_instruction=text)))
+            self._emit(SettingsApplied(prompt_name=name or self.config.prompt_name))
+
+        self._submit(apply, "change the prompt")
+
+    def set_voice(self, voice_id: str, name: str = "") -> None:
+        """The next reply uses this ElevenLabs voice (the TTS connection reopens with it)."""
+        with self._lock:
+            self._config.voice_id = voice_id
+            self._config.voice_name = name
+
+        async def apply() -> None:
+            if self._observer is not None:
+                self._observer.expect_reconnect(Provider.TTS)
+            await self._queue(TTSUpdateSettingsFrame(delta=ElevenLabsTTSService.Settings(voice=voice_id)))
+            self._emit(SettingsApplied(voice=name or voice_id))
+
+        self._submit(apply, "change the voice")
+
+    def update_llm(
+        self, model: str | None = None, temperature: float | None = None, max_tokens: int | None = None
+    ) -> None:
+        changes = {
+            k: v for k, v in (("model", model), ("temperature", temperature), ("max_tokens", max_tokens)) if v is not None
+        }
+        if not changes:
+            return
+        with self._lock:
+            if model is not None:
+                self._config.llm_model = model
+            if temperature is not None:
+                self._config.temperature = temperature
+            if max_tokens is not None:
+                self._config.max_tokens = max_tokens
+
+        async def apply() -> None:
+            await self._queue(LLMUpdateSettingsFrame(delta=CerebrasLLMService.Settings(**changes)))
+            self._emit(SettingsApplied())
+
+        self._submit(apply, "change the language model settings")
+
+    def new_conversation(self) -> None:
+        """Forget the conversation so far (the session keeps running)."""
+
+        async def reset() -> None:
+            if self._observer is not None:
+                self._observer.expect_manual_interruption()
+            await self._queue(InterruptionWorkerFrame())
+            await self._queue(LLMMessagesUpdateFrame(messages=[], run_llm=False))
+            self._emit(ConversationReset())
+
+        self._submit(reset, "start a new conversation")
+
+    def set_input_device(self, device: int | str | None) -> None:
+        with self._lock:
+            self._config.input_device = device
+
+        async def apply() -> None:
+            if self._transport is not None:
+                await self._transport.set_input_device(device)
+                self._check_ready()
+
+        self._submit(apply, "switch the microphone")
+
+    def set_output_device(self, device: int | str | None) -> None:
+        with self._lock:
+            self._config.output_device = device
+
+        async def apply() -> None:
+            if self._transport is not None:
+                await self._transport.set_output_device(device)
+                self._check_ready()
+
+        self._submit(apply, "switch the speaker")
+
+    def set_echo_cancellation(self, enabled: bool, noise_suppression: bool | None = None) -> None:
+        with self._lock:
+            self._config.echo_cancellation = enabled
+            if noise_suppression is not None:
+                self._config.noise_suppression = noise_suppression
+
+        def apply() -> None:
+            canceller = self._transport.echo_canceller if self._transport else None
+            if canceller is not None:
+                canceller.set_enabled(enabled)
+                if noise_suppression is not None:
+                    canceller.set_noise_suppression(noise_suppression)
+
+        self._submit(apply, "change echo cancellation")

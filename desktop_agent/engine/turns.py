@@ -1,0 +1,227 @@
+"""Turn-taking for push-to-talk and hands-free, switchable while a conversation runs.
+
+Both modes' strategies sit in the user aggregator at once; each is gated by the shared :class:`ModeSwitch`, so
+switching mode is a flag flip, not a pipeline rebuild (Pipecat has no public setter for strategies).
+
+* Push-to-talk: :class:`TurnInput` turns the transport's ``TalkGateFrame`` into the VAD and proposed-turn frames
+  Pipecat's external strategies resolve. The synthetic ``VADUserStoppedSpeakingFrame`` on release makes Cartesia
+  finalize the transcript at once, and it anchors the latency measurements.
+* Hands-free: :class:`TurnInput` runs Silero VAD on the microphone; smart-turn (``LocalSmartTurnAnalyzerV3``)
+  decides when the turn is over. While the assistant speaks, the user must say ``interruption_min_words`` words to
+  interrupt (``MinWordsUserTurnStartStrategy``), so a cough does not cut the reply off.
+"""
+
+from __future__ import annotations
+
+import time
+
+from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+from pipecat.audio.vad.silero import SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.audio.vad.vad_controller import VADController
+from pipecat.frames.frames import (
+    CancelFrame,
+    EndFrame,
+    Frame,
+    InputAudioRawFrame,
+    InterimTranscriptionFrame,
+    ProposedUserStartedSpeakingFrame,
+    ProposedUserStoppedSpeakingFrame,
+    StartFrame,
+    TranscriptionFrame,
+    UserSpeakingFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup
+from pipecat.turns.types import ProcessFrameResult
+from pipecat.turns.user_start import (
+    ExternalUserTurnStartStrategy,
+    MinWordsUserTurnStartStrategy,
+    TranscriptionUserTurnStartStrategy,
+    VADUserTurnStartStrategy,
+)
+from pipecat.turns.user_stop import ExternalUserTurnStopStrategy, TurnAnalyzerUserTurnStopStrategy
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
+
+from desktop_agent.engine.frames import TalkGateFrame
+from desktop_agent.state.events import TurnMode
+
+# How long the push-to-talk stop strategy waits after the last final transcript for a straggler.
+PTT_TRANSCRIPT_GRACE_SECS = 0.05
+# Stop seconds reported on the synthetic release frame: non-zero so Pipecat's STT metric is not skipped.
+PTT_RELEASE_STOP_SECS = 0.001
+
+# Frames that carry a turn decision; a strategy of the inactive mode must not see them.
+_TURN_SIGNALS = (
+    InputAudioRawFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+    ProposedUserStartedSpeakingFrame,
+    ProposedUserStoppedSpeakingFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
+    TranscriptionFrame,
+    InterimTranscriptionFrame,
+)
+
+
+class ModeSwitch:
+    """The turn mode, shared by the turn input and the strategies (engine loop only).
+
+    ``mode`` is what the user chose; :attr:`active` is the mode that decides turns right now. A turn in progress
+    keeps the mode it started in, so switching mid-turn never leaves a turn without a strategy able to end it.
+    """
+
+    def __init__(self, mode: TurnMode):
+        self.mode = mode
+        self._turn_mode: TurnMode | None = None
+
+    @property
+    def active(self) -> TurnMode:
+        return self._turn_mode or self.mode
+
+    def turn_started(self) -> None:
+        if self._turn_mode is None:
+            self._turn_mode = self.mode
+
+    def turn_stopped(self) -> None:
+        self._turn_mode = None
+
+
+class _ModeGated:
+    """Mixin: only the active mode's strategies see turn signals; set-up and bot frames always pass."""
+
+    def __init__(self, *, switch: ModeSwitch, mode: TurnMode, **kwargs):
+        super().__init__(**kwargs)
+        self._switch = switch
+        self._mode = mode
+
+    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
+        if self._switch.active is not self._mode and isinstance(frame, _TURN_SIGNALS):
+            return ProcessFrameResult.CONTINUE
+        return await super().process_frame(frame)  # type: ignore[misc]
+
+    async def handle_user_turn_started(self):
+        self._switch.turn_started()
+        await super().handle_user_turn_started()  # type: ignore[misc]
+
+    async def handle_user_turn_stopped(self):
+        self._switch.turn_stopped()
+        await super().handle_user_turn_stopped()  # type: ignore[misc]
+
+
+class PushToTalkStartStrategy(_ModeGated, ExternalUserTurnStartStrategy):
+    """Press: the turn starts and the assistant is interrupted."""
+
+
+class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
+    """Release: the turn ends as soon as the final transcript is in."""
+
+
+class HandsFreeVADStartStrategy(_ModeGated, VADUserTurnStartStrategy):
+    """Any speech starts a turn (used when one word is enough to interrupt)."""
+
+
+class HandsFreeTranscriptionStartStrategy(_ModeGated, TranscriptionUserTurnStartStrategy):
+    """A transcript without a VAD start (very short speech) still starts a turn."""
+
+
+class HandsFreeMinWordsStartStrategy(_ModeGated, MinWordsUserTurnStartStrategy):
+    """N words interrupt the assistant while it speaks; one word starts a turn otherwise."""
+
+
+class HandsFreeStopStrategy(_ModeGated, TurnAnalyzerUserTurnStopStrategy):
+    """Smart-turn decides when a hands-free turn is complete."""
+
+
+def build_turn_strategies(switch: ModeSwitch, *, interruption_min_words: int) -> UserTurnStrategies:
+    ptt, hf = TurnMode.PUSH_TO_TALK, TurnMode.HANDS_FREE
+    if interruption_min_words > 1:
+        hands_free_start = [HandsFreeMinWordsStartStrategy(switch=switch, mode=hf, min_words=interruption_min_words)]
+    else:
+        hands_free_start = [
+            HandsFreeVADStartStrategy(switch=switch, mode=hf),
+            HandsFreeTranscriptionStartStrategy(switch=switch, mode=hf),
+        ]
+    return UserTurnStrategies(
+        start=[PushToTalkStartStrategy(switch=switch, mode=ptt), *hands_free_start],
+        stop=[
+            PushToTalkStopStrategy(switch=switch, mode=ptt, timeout=PTT_TRANSCRIPT_GRACE_SECS),
+            HandsFreeStopStrategy(switch=switch, mode=hf, turn_analyzer=LocalSmartTurnAnalyzerV3()),
+        ],
+    )
+
+
+class TurnInput(FrameProcessor):
+    """Right after the input transport: voice activity in hands-free mode, press/release in push-to-talk.
+
+    Its VAD frames travel downstream through the STT service (which finalizes on the stop) to the user aggregator.
+    """
+
+    def __init__(self, switch: ModeSwitch, *, vad_confidence: float = 0.7, vad_stop_secs: float = 0.2, **kwargs):
+        super().__init__(name="TurnInput", **kwargs)
+        self._switch = switch
+        self._analyzer = SileroVADAnalyzer(params=VADParams(confidence=vad_confidence, stop_secs=vad_stop_secs))
+        self._vad = VADController(self._analyzer, audio_idle_timeout=1.0)
+        self._vad.add_event_handler("on_speech_started", self._on_speech_started)
+        self._vad.add_event_handler("on_speech_stopped", self._on_speech_stopped)
+        self._vad.add_event_handler("on_speech_activity", self._on_speech_activity)
+        self._vad.add_event_handler("on_push_frame", self._on_push_frame)
+        self._vad.add_event_handler("on_broadcast_frame", self._on_broadcast_frame)
+        self._talking = False
+
+    async def setup(self, setup: FrameProcessorSetup):
+        await super().setup(setup)
+        await self._vad.setup(setup)
+
+    async def cleanup(self):
+        await super().cleanup()
+        await self._vad.cleanup()
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection):
+        await super().process_frame(frame, direction)
+        if isinstance(frame, TalkGateFrame):
+            # A release always ends a press in progress, even if the mode changed while the button was held.
+            if self._switch.active is TurnMode.PUSH_TO_TALK or not frame.open:
+                await self._talk(frame.open)
+            return
+        await self.push_frame(frame, direction)
+        if isinstance(frame, StartFrame):
+            await self._vad.start()
+        elif isinstance(frame, (EndFrame, CancelFrame)):
+            await self._vad.stop()
+        elif isinstance(frame, InputAudioRawFrame):
+            if self._switch.active is TurnMode.HANDS_FREE:
+                await self._vad.process_frame(frame)
+        else:
+            await self._vad.process_frame(frame)
+
+    async def _talk(self, pressed: bool) -> None:
+        if pressed == self._talking:
+            return
+        self._talking = pressed
+        if pressed:
+            await self.push_frame(VADUserStartedSpeakingFrame(start_secs=0.0))
+            await self.push_frame(ProposedUserStartedSpeakingFrame())
+        else:
+            await self.push_frame(VADUserStoppedSpeakingFrame(stop_secs=PTT_RELEASE_STOP_SECS, timestamp=time.time()))
+            await self.push_frame(ProposedUserStoppedSpeakingFrame())
+
+    async def _on_speech_started(self, controller: VADController):
+        await self.broadcast_frame(VADUserStartedSpeakingFrame, start_secs=self._analyzer.params.start_secs)
+
+    async def _on_speech_stopped(self, controller: VADController):
+        await self.broadcast_frame(VADUserStoppedSpeakingFrame, stop_secs=self._analyzer.params.stop_secs)
+
+    async def _on_speech_activity(self, controller: VADController):
+        await self.broadcast_frame(UserSpeakingFrame)
+
+    async def _on_push_frame(self, controller: VADController, frame: Frame, direction: FrameDirection):
+        await self.push_frame(frame, direction)
+
+    async def _on_broadcast_frame(self, controller: VADController, frame_cls: type[Frame], **kwargs):
+        await self.broadcast_frame(frame_cls, **kwargs)
+
