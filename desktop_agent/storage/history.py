@@ -63,7 +63,7 @@ class ConversationNotFound(LookupError):
 
 
 class _DamagedFile(Exception):
-    """The file opened but failed SQLite's integrity check."""
+    """The file is not an SQLite database, or it failed SQLite's integrity check."""
 
 
 def _looks_like_sqlite(path: Path) -> bool:
@@ -71,10 +71,8 @@ def _looks_like_sqlite(path: Path) -> bool:
     try:
         with path.open("rb") as file:
             header = file.read(len(_SQLITE_HEADER))
-    except FileNotFoundError:
-        return True
     except OSError:
-        return True  # let SQLite report what is wrong with it
+        return True  # missing: a new database; unreadable: let SQLite say what is wrong
     return not header or header == _SQLITE_HEADER
 
 

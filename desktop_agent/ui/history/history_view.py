@@ -156,6 +156,8 @@ class HistoryView(QWidget):
         self.notice.setText(notice)
         self.notice.setVisible(bool(notice))
         self.status.clear()
+        if store is not None and self.isVisible():
+            self.refresh()
 
     # ------------------------------------------------------------------ listing and opening
     def showEvent(self, event: QShowEvent) -> None:

@@ -235,7 +235,7 @@ def test_a_failing_store_gives_a_sentence_not_a_traceback(qtbot, view, store):
     assert view.status.text() == "The conversation history is closed."
 
 
-def test_without_a_store_the_view_says_why_and_offers_nothing(qtbot, qloop):
+def test_without_a_store_the_view_says_why_and_offers_nothing(qtbot, qloop, store, ids):
     view = HistoryView(None, unavailable_reason="Conversation history is off: the disk is read-only.")
     qtbot.addWidget(view)
     view.show()
@@ -243,6 +243,10 @@ def test_without_a_store_the_view_says_why_and_offers_nothing(qtbot, qloop):
     for widget in (view.search_box, view.export_all_button, view.delete_all_button, view.export_button):
         assert not widget.isEnabled()
     assert view.request_delete_all() is None
+
+    view.set_store(store)  # history became available (e.g. after the user fixed the folder)
+    qtbot.waitUntil(lambda: view.conversation_list.count() == 3, timeout=5000)
+    assert not view.notice.isVisible() and view.search_box.isEnabled() and view.delete_all_button.isEnabled()
 
 
 def test_a_damaged_file_that_was_set_aside_is_mentioned(qtbot, qloop, tmp_path):
