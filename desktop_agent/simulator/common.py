@@ -42,8 +42,9 @@ class Env:
 
 
 def request_summary(request: web.Request) -> dict:
+    """Method, path, query and headers (names lower-cased) with credentials masked."""
     return {"method": request.method, "path": request.path, "query": redact(dict(request.query)),
-            "headers": redact(dict(request.headers))}
+            "headers": redact({name.lower(): value for name, value in request.headers.items()})}
 
 
 def query_lists(request: web.Request) -> dict[str, list[str]]:
@@ -94,6 +95,10 @@ def abort_connection(request: web.Request) -> None:
         transport.abort()
 
 
+def close_reason(reason: str) -> bytes:
+    return reason.encode()[:123].decode("utf-8", "ignore").encode()
+
+
 class WsSender:
     """Sends a connection's replies one at a time, recording each and applying ``malformed``/``disconnect_after``/
     ``hang`` faults. Returns False once the connection is gone, so callers can stop producing."""
@@ -134,7 +139,9 @@ class WsSender:
             return True
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close with ``code``; the reason is cut to the 123 bytes a close frame can carry, as real servers do
+        (ElevenLabs' inactivity message arrives cut off mid-word)."""
         async with self._lock:
             if not self._ws.closed:
                 with contextlib.suppress(ConnectionError, RuntimeError):
-                    await self._ws.close(code=code, message=reason.encode())
+                    await self._ws.close(code=code, message=close_reason(reason))

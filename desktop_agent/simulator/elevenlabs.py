@@ -280,7 +280,10 @@ class _TtsSession:
                 first = False
         finally:
             if watchdog is not None:
-                watchdog.cancel()
+                if self.closing:  # the watchdog is closing the socket: let it finish the close handshake
+                    await watchdog
+                else:
+                    watchdog.cancel()
 
     async def _policy_close(self, reason: str) -> bool:
         self.stop_all()
@@ -394,6 +397,7 @@ class _TtsSession:
         while True:
             idle = loop.time() - self.last_message_at
             if idle >= self.inactivity_timeout:
+                self.closing = True
                 self.stop_all()
                 await self.sender.close(1008, inactivity_message(self.inactivity_timeout))
                 return

@@ -60,14 +60,19 @@ class Tap(FrameProcessor):
 
 @dataclass
 class VoiceRig:
+    """``async with VoiceRig(sim) as rig``; ``keys`` overrides the API keys, ``wait_connected=False`` skips waiting
+    for both websockets (for tests where a connection is meant to fail)."""
+
     sim: Simulator
+    keys: dict[str, str] = field(default_factory=dict)
+    wait_connected: bool = True
     seen: list[Seen] = field(default_factory=list)
 
     def frames(self, kind: type, where: str | None = None) -> list:
         return [s.frame for s in self.seen if isinstance(s.frame, kind) and (where is None or s.where == where)]
 
     async def __aenter__(self) -> VoiceRig:
-        keys = SIMULATOR_API_KEYS
+        keys = {**SIMULATOR_API_KEYS, **self.keys}
         self.stt = CartesiaSTTService(api_key=keys["cartesia"], base_url=self.sim.cartesia_url,
                                       settings=CartesiaSTTService.Settings(model="ink-whisper", language="en"))
         self.llm = CerebrasLLMService(api_key=keys["cerebras"], base_url=self.sim.cerebras_url,
@@ -81,15 +86,16 @@ class VoiceRig:
             user_turn_strategies=UserTurnStrategies(start=[ExternalUserTurnStartStrategy()],
                                                     stop=[ExternalUserTurnStopStrategy(timeout=0.1)])))
         self.context = context
-        pipeline = Pipeline([self.stt, Tap("stt", self.seen), pair.user(), self.llm, Tap("llm", self.seen),
-                             self.tts, Tap("tts", self.seen), pair.assistant()])
+        pipeline = Pipeline([Tap("source", self.seen), self.stt, Tap("stt", self.seen), pair.user(), self.llm,
+                             Tap("llm", self.seen), self.tts, Tap("tts", self.seen), pair.assistant()])
         self.worker = PipelineWorker(pipeline, params=PipelineParams(audio_in_sample_rate=16000,
                                                                      audio_out_sample_rate=24000),
                                      idle_timeout_secs=None, enable_rtvi=False)
         self.runner = WorkerRunner(handle_sigint=False)
         await self.runner.add_workers(self.worker)
         self.run_task = asyncio.ensure_future(self.runner.run())
-        await self.sim.wait_for(lambda: self.sim.stt_connections() and self.sim.tts_connections(), timeout=10)
+        if self.wait_connected:
+            await self.sim.wait_for(lambda: self.sim.stt_connections() and self.sim.tts_connections(), timeout=10)
         return self
 
     async def __aexit__(self, *exc_info) -> None:

@@ -91,7 +91,7 @@ async def test_cartesia_sdk_pages_through_voices_with_its_cursor(sim):
     # Three full or partial pages, then the empty page that ends the SDK's auto-pagination.
     requests = sim.select("cartesia", "voices_request")
     assert len(requests) == 4 and requests[-1].data["query"]["starting_after"] == "emu-voice-12"
-    assert requests[0].data["headers"]["Authorization"] == "***"
+    assert requests[0].data["headers"]["authorization"] == "***"
 
     feminine = [voice async for voice in client.voices.list(gender="feminine")]
     assert feminine and all(v.gender == "feminine" for v in feminine)
