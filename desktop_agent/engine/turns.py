@@ -13,6 +13,7 @@ switching mode is a flag flip, not a pipeline rebuild (Pipecat has no public set
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
@@ -51,6 +52,10 @@ from desktop_agent.state.events import TurnMode
 
 # How long the push-to-talk stop strategy waits after the last final transcript for a straggler.
 PTT_TRANSCRIPT_GRACE_SECS = 0.05
+# A release with nothing heard ends the turn after this long (the STT's answer to "finalize" comes well before).
+PTT_SILENT_RELEASE_SECS = 0.8
+# A release after speech waits this long for the final transcript before ending the turn with what it has.
+PTT_MISSING_FINAL_SECS = 3.0
 # Stop seconds reported on the synthetic release frame: non-zero so Pipecat's STT metric is not skipped.
 PTT_RELEASE_STOP_SECS = 0.001
 
@@ -118,7 +123,65 @@ class PushToTalkStartStrategy(_ModeGated, ExternalUserTurnStartStrategy):
 
 
 class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
-    """Release: the turn ends as soon as the final transcript is in."""
+    """Release: the turn ends as soon as the final transcript is in.
+
+    Pipecat's external strategy waits for text indefinitely (until the aggregator's 5 s watchdog); a release with
+    nothing said, or a transcript that never comes, ends the turn after a short wait instead, so the assistant is
+    ready again at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        silent_release_secs: float = PTT_SILENT_RELEASE_SECS,
+        missing_final_secs: float = PTT_MISSING_FINAL_SECS,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self._silent_release_secs = silent_release_secs
+        self._missing_final_secs = missing_final_secs
+        self._heard = False
+        self._fallback: asyncio.Task | None = None
+
+    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
+        result = await super().process_frame(frame)
+        if self._switch.active is self._mode:
+            if isinstance(frame, (InterimTranscriptionFrame, TranscriptionFrame)):
+                self._heard = True
+            elif isinstance(frame, ProposedUserStoppedSpeakingFrame):
+                await self._arm_fallback()
+            elif isinstance(frame, ProposedUserStartedSpeakingFrame):
+                await self._disarm_fallback()
+        return result
+
+    async def handle_user_turn_started(self):
+        await self._disarm_fallback()
+        self._heard = False
+        await super().handle_user_turn_started()
+
+    async def handle_user_turn_stopped(self):
+        await self._disarm_fallback()
+        self._heard = False
+        await super().handle_user_turn_stopped()
+
+    async def cleanup(self):
+        await self._disarm_fallback()
+        await super().cleanup()
+
+    async def _arm_fallback(self) -> None:
+        await self._disarm_fallback()
+        wait = self._missing_final_secs if self._heard else self._silent_release_secs
+        self._fallback = self.create_task(self._end_turn_after(wait), f"{self}::fallback")
+
+    async def _disarm_fallback(self) -> None:
+        task, self._fallback = self._fallback, None
+        if task is not None and task is not asyncio.current_task():
+            await self.cancel_task(task)
+
+    async def _end_turn_after(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self._fallback = None
+        await self.trigger_user_turn_stopped()
 
 
 class HandsFreeVADStartStrategy(_ModeGated, VADUserTurnStartStrategy):
