@@ -36,6 +36,8 @@ class EngineBridge(QObject):
     levels_changed = Signal()
     session_changed = Signal()
     error_occurred = Signal(object)  # each new ev.ErrorOccurred, in order
+    session_started = Signal()  # an ev.SessionStarted was applied
+    session_ended = Signal(str)  # an ev.SessionEnded was applied; its reason
     changed = Signal(object)  # Area: the union of everything a batch changed
 
     _wake = Signal()
@@ -91,6 +93,7 @@ class EngineBridge(QObject):
         areas = Area.NONE
         finished: list[Turn] = []
         errors: list[ev.ErrorOccurred] = []
+        lifecycle: list[ev.Event] = []
         for event in events:
             try:
                 changed = self.conversation.apply(event)
@@ -101,6 +104,8 @@ class EngineBridge(QObject):
             finished.extend(self.conversation.last_finished)
             if isinstance(event, ev.ErrorOccurred):
                 errors.append(event)
+            elif isinstance(event, (ev.SessionStarted, ev.SessionEnded)):
+                lifecycle.append(event)
             for observer in list(self._observers):
                 try:
                     observer(self.conversation, changed)
@@ -108,6 +113,11 @@ class EngineBridge(QObject):
                     exception_guard.report(exc, "a conversation listener")
         self.batches += 1
         self._emit(areas, finished, errors)
+        for event in lifecycle:
+            if isinstance(event, ev.SessionStarted):
+                self.session_started.emit()
+            else:
+                self.session_ended.emit(event.reason)
         return areas
 
     def _emit(self, areas: Area, finished: list[Turn], errors: list[ev.ErrorOccurred]) -> None:

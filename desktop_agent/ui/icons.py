@@ -12,14 +12,14 @@ from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-from desktop_agent.ui.resources import resource_path
+from desktop_agent.config.paths import resources_dir
 
 APP_ICON = "desktop-agent"
 
 
 @cache
 def _svg_source(name: str) -> str:
-    return resource_path("icons", f"{name}.svg").read_text(encoding="utf-8")
+    return (resources_dir() / "icons" / f"{name}.svg").read_text(encoding="utf-8")
 
 
 def _mode_color(mode: QIcon.Mode) -> QColor:
@@ -89,4 +89,4 @@ def themed_icon(name: str, on_name: str | None = None, color: QColor | None = No
 
 def app_icon() -> QIcon:
     """The coloured application icon (not tinted)."""
-    return QIcon(str(resource_path("icons", f"{APP_ICON}.svg")))
+    return QIcon(str(resources_dir() / "icons" / f"{APP_ICON}.svg"))

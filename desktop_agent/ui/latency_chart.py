@@ -20,7 +20,7 @@ from desktop_agent.ui.latency_gauge import STAGE_TITLES
 
 STACKED = (Stage.ENDPOINTING, Stage.LLM_FIRST_TOKEN, Stage.TTS_FIRST_AUDIO)
 OTHER = "other"
-BAR_MIN, BAR_MAX, GAP = 5, 16, 3
+BAR_MIN, BAR_MAX, GAP = 5, 26, 4
 LEFT_AXIS = 72
 
 

@@ -1,4 +1,7 @@
-"""A horizontal level meter (microphone or assistant output) that repaints only when the drawn bar changes."""
+"""A horizontal level meter (microphone or assistant output) that repaints only when the drawn bar changes.
+
+Levels arrive as ``AudioLevel`` values, loudness on a 0..1 scale where 0 is -60 dBFS and 1 is full scale.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,11 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop_agent.ui import theme
 
-DB_FLOOR = -60.0
-
-
 def level_to_fraction(level: float) -> float:
-    """Map a 0..1 amplitude to 0..1 of the bar on a -60..0 dB scale, so quiet speech is still visible."""
-    if level <= 0.0 or math.isnan(level):
+    """The engine's levels are already loudness on a 0..1 scale (-60 dBFS .. full scale): clamp, don't remap."""
+    if math.isnan(level):
         return 0.0
-    db = 20.0 * math.log10(min(level, 1.0))
-    return max(0.0, min(1.0, (db - DB_FLOOR) / -DB_FLOOR))
+    return max(0.0, min(1.0, level))
 
 
 class LevelMeter(QWidget):

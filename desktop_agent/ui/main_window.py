@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         self._conversation = bridge.conversation
         bridge.transcript_changed.connect(self._on_transcript_changed)
         bridge.latency_changed.connect(self._on_latency_changed)
+        bridge.turns_finished.connect(self._on_latency_changed)  # stage figures measured before a reply attach to it then
         bridge.agent_state_changed.connect(self._on_state_changed)
         bridge.mode_changed.connect(self._on_state_changed)
         bridge.providers_changed.connect(self._on_providers_changed)

@@ -1,0 +1,340 @@
+"""The desktop app: QApplication + qasync loop, the main window, and the voice session started from it.
+
+Start-up order matters for how fast the window appears: Qt and the window first; once the window has painted,
+the simulator (``--simulate``), the settings, the keyring and the engine (Pipecat, ~1 s of imports, on a worker
+thread) load in the background, and then a session starts. The engine runs on its own thread and loop; qasync
+serves only the window's own async work. Closing the window stops the pipeline first, then the bridge, then Qt
+(architecture.md pitfall 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SCREENSHOT_SETTLE_S = 0.4
+
+
+def _choose_platform(args: argparse.Namespace) -> None:
+    """``--screenshot`` needs no display: render offscreen when none is available (Qt would abort otherwise)."""
+    if getattr(args, "screenshot", None) and not os.environ.get("QT_QPA_PLATFORM"):
+        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+class DesktopApp:
+    """The composition root: builds the window, bridge, session controller, settings, history and simulator.
+
+    ``simulator``, ``audio_backend`` and ``record_history`` let tests inject their own parts; by default they
+    follow the command line (``--simulate``, ``--no-audio``/``--screenshot``).
+    """
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        *,
+        simulator: Any = None,
+        audio_backend: Any = None,
+        record_history: bool | None = None,
+        autostart: bool = True,
+    ) -> None:
+        from desktop_agent.state.conversation import Conversation
+        from desktop_agent.ui import exception_guard
+        from desktop_agent.ui.bridge import EngineBridge
+        from desktop_agent.ui.main_window import MainWindow
+        from desktop_agent.ui.session_controller import SessionController
+
+        self.args = args
+        self.simulator = simulator
+        self._owns_simulator = simulator is None and bool(getattr(args, "simulate", False))
+        self.audio_backend = audio_backend
+        self._wants_memory_audio = audio_backend is None and bool(getattr(args, "no_audio", False) or getattr(args, "screenshot", None))
+        self.record_history = (not getattr(args, "screenshot", None)) if record_history is None else record_history
+        self.autostart = autostart
+        self.settings: Any = None
+        self.settings_store: Any = None
+        self.secrets: Any = None
+        self.prompts: Any = None
+        self.history_store: Any = None
+        self.recorder: Any = None
+        self.history_window: Any = None
+        self.settings_dialog: Any = None
+        self._closing = False
+        self._close_allowed = False
+        self.finished: asyncio.Future[int] = asyncio.get_event_loop().create_future()
+
+        reporter = exception_guard.install()
+        self.window = MainWindow()
+        reporter.problem.connect(self.window.show_problem)
+        self.bridge = EngineBridge(Conversation(), parent=self.window)
+        self.window.attach(self.bridge)
+        self.controller = SessionController(self.bridge, self._build_engine_config, parent=self.window)
+        self.controller.phase_changed.connect(self.window.set_phase)
+        self.controller.problem.connect(self._on_controller_problem)
+        self.window.set_close_handler(self._on_close_requested)
+        self.window.talk_pressed.connect(self.controller.press_talk)
+        self.window.talk_released.connect(self.controller.release_talk)
+        self.window.mode_requested.connect(self.controller.set_mode)
+        self.window.mute_requested.connect(self.controller.set_muted)
+        self.window.stop_speaking_requested.connect(self.controller.stop_speaking)
+        self.window.new_conversation_requested.connect(self.controller.new_conversation)
+        self.window.session_start_requested.connect(self.controller.start)
+        self.window.session_end_requested.connect(lambda: asyncio.ensure_future(self.controller.stop()))
+        self.window.settings_requested.connect(self.open_settings)
+        self.window.history_requested.connect(self.open_history)
+
+    # ------------------------------------------------------------------ start-up
+    async def start(self) -> None:
+        """Show the window, wait for its first paint, then load everything else in the background."""
+        self.window.show()
+        await self._first_paint()
+        await self._load_settings()
+        if self._owns_simulator:
+            await self._start_simulator()
+        if self._wants_memory_audio:
+            memory_audio = await asyncio.to_thread(__import__, "desktop_agent.engine.memory_audio", fromlist=["x"])
+            self.audio_backend = memory_audio.MemoryAudioBackend()
+        self.controller._audio_backend = self.audio_backend
+        if not await self.controller.load_engine():
+            return
+        self._reconfigure_logging()
+        self._start_history()
+        if self.autostart and not self._closing:
+            self.controller.start()
+
+    async def _first_paint(self, timeout_s: float = 2.0) -> None:
+        """Return once the window has painted (or after ``timeout_s`` if it is never exposed, e.g. minimised)."""
+        from PySide6.QtCore import QEvent, QObject
+
+        painted = asyncio.get_running_loop().create_future()
+
+        class _PaintWatch(QObject):
+            def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+                if event.type() == QEvent.Type.Paint and not painted.done():
+                    asyncio.get_running_loop().call_soon(lambda: painted.done() or painted.set_result(True))
+                return False
+
+        watch = _PaintWatch(self.window)
+        self.window.installEventFilter(watch)
+        self.window.update()
+        try:
+            await asyncio.wait_for(painted, timeout_s)
+        except TimeoutError:
+            log.info("The window was not painted within %.1f s; loading the engine anyway", timeout_s)
+        finally:
+            self.window.removeEventFilter(watch)
+            watch.deleteLater()
+        self.first_paint_modules = set(sys.modules)
+
+    async def _load_settings(self) -> None:
+        from desktop_agent.config.prompts import PromptLibrary
+        from desktop_agent.config.secrets import Secrets
+        from desktop_agent.config.settings import SettingsStore
+
+        def load() -> tuple[Any, list[str], Any, Any, Any]:
+            secrets = Secrets()
+            store = SettingsStore(secrets=secrets)
+            settings, problems = store.load()
+            prompts = PromptLibrary()
+            return store, problems + list(prompts.problems), settings, secrets, prompts
+
+        try:
+            self.settings_store, problems, self.settings, self.secrets, self.prompts = await asyncio.to_thread(load)
+        except Exception as exc:  # noqa: BLE001 - the app still runs on defaults; the sentence says what happened
+            log.exception("Loading the settings failed")
+            self.window.show_problem(f"Your settings could not be loaded ({type(exc).__name__}); using the defaults.")
+            return
+        for problem in problems:
+            self.window.show_problem(problem)
+        self.apply_settings(self.settings)
+
+    def apply_settings(self, settings: Any) -> None:
+        """Show settings that concern the window (budgets, push-to-talk key, prices, turn mode)."""
+        from desktop_agent.ui.push_to_talk_key import key_from_text
+
+        self.settings = settings
+        self.window.set_budgets(settings.budgets)
+        self.window.key_filter.set_key(key_from_text(settings.audio.push_to_talk_key))
+        self.window.set_talk_key_name(self.window.key_filter.key_name())
+        self.bridge.conversation.cost.prices = settings.prices
+        if self.controller.session is None and settings.conversation.mode is not self.controller.mode:
+            self.controller.set_mode(settings.conversation.mode)
+
+    async def _start_simulator(self) -> None:
+        from desktop_agent.simulator import SimulatorThread
+
+        simulator = SimulatorThread(profile=getattr(self.args, "profile", "prd"))
+        try:
+            await asyncio.to_thread(simulator.start)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("The provider simulator did not start")
+            self.window.show_problem(f"The built-in provider simulator could not start ({type(exc).__name__}).")
+            return
+        self.simulator = simulator
+
+    def _reconfigure_logging(self) -> None:
+        """Pipecat's import may have reset loguru; route it to the app's log again."""
+        from desktop_agent.config.logging_setup import configure_logging
+
+        try:
+            configure_logging(getattr(self.args, "log_level", "INFO"))
+        except OSError:
+            log.warning("The log file could not be opened; logging to the console only")
+
+    def _start_history(self) -> None:
+        if not self.record_history or self.settings is None or not self.settings.privacy.keep_history:
+            return
+        from desktop_agent.storage.history import ConversationHistoryUnavailable, HistoryStore
+        from desktop_agent.storage.recorder import HistoryRecorder
+
+        try:
+            self.history_store = HistoryStore()
+        except ConversationHistoryUnavailable as exc:
+            self.window.show_problem(str(exc))
+            return
+        for problem in self.history_store.problems:
+            self.window.show_problem(problem)
+        self.recorder = HistoryRecorder(
+            self.history_store,
+            keep_history=self.settings.privacy.keep_history,
+            retention_days=self.settings.privacy.retention_days,
+            on_error=self._history_error_from_thread,
+        )
+        self.bridge.add_observer(self.recorder.on_change)
+
+    def _history_error_from_thread(self, message: str) -> None:
+        from desktop_agent.ui import exception_guard
+
+        reporter = exception_guard.reporter
+        if reporter is not None:
+            reporter.problem.emit(message)  # a queued hop onto the Qt thread
+
+    # ------------------------------------------------------------------ session configuration
+    def _build_engine_config(self) -> Any:
+        from desktop_agent.config.engine_config import build_engine_config
+        from desktop_agent.config.settings import AppSettings
+
+        if self.secrets is None or self.prompts is None:
+            raise ValueError("The settings are still loading; try again in a moment.")
+        settings = self.settings or AppSettings()
+        return build_engine_config(settings, self.secrets, self.prompts, simulator=self.simulator)
+
+    def _on_controller_problem(self, message: str, action: str) -> None:
+        from desktop_agent.ui.error_banner import BannerAction
+
+        self.window.show_problem(message, BannerAction(action))
+
+    # ------------------------------------------------------------------ settings and history windows
+    def open_settings(self) -> None:
+        self.window.status.flash("Settings are not available in this build yet.")
+
+    def open_history(self) -> None:
+        from PySide6.QtCore import Qt
+
+        from desktop_agent.ui.history.history_view import HistoryView
+
+        if self.history_window is None:
+            reason = "" if self.history_store is not None else "History is off or could not be opened (see Settings > Privacy)."
+            self.history_window = HistoryView(self.history_store, unavailable_reason=reason)
+            self.history_window.setWindowFlag(Qt.WindowType.Window, True)
+            self.history_window.resize(900, 600)
+        self.history_window.show()
+        self.history_window.raise_()
+        self.history_window.activateWindow()
+
+    # ------------------------------------------------------------------ shutdown
+    def _on_close_requested(self) -> bool:
+        if self._close_allowed or self.controller.idle:
+            self._close_allowed = True
+            asyncio.ensure_future(self.shutdown())
+            return True
+        if not self._closing:
+            self._closing = True
+            asyncio.ensure_future(self._stop_then_close())
+        return False
+
+    async def _stop_then_close(self) -> None:
+        await self.controller.stop()
+        self._close_allowed = True
+        self.window.close()
+
+    async def shutdown(self, exit_code: int = 0) -> None:
+        """Stop the session (pipeline first), the bridge, history and simulator; then resolve :attr:`finished`."""
+        self._closing = True
+        await self.controller.stop()
+        self.bridge.flush()
+        self.bridge.close()
+        if self.recorder is not None:
+            await asyncio.to_thread(self.recorder.close)
+        if self.history_window is not None:
+            self.history_window.close()
+        if self.simulator is not None and self._owns_simulator:
+            await asyncio.to_thread(self.simulator.stop)
+        if not self.finished.done():
+            self.finished.set_result(exit_code)
+
+    # ------------------------------------------------------------------ --screenshot
+    async def run_screenshot(self, path: Path) -> int:
+        from desktop_agent.ui.scripted_exchange import ScriptedExchange
+
+        try:
+            exchange = ScriptedExchange(self.window, self.controller, self.audio_backend, self.simulator)
+            await exchange.run()
+            await asyncio.sleep(SCREENSHOT_SETTLE_S)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.window.grab().save(str(path), "PNG"):
+                raise OSError(f"could not write {path}")
+        except Exception as exc:  # noqa: BLE001 - a failed screenshot is reported as one line and a non-zero exit
+            log.exception("The screenshot run failed")
+            print(f"desktop-agent: the screenshot could not be made: {exc}", file=sys.stderr)
+            return 1
+        print(f"Saved a screenshot of the window to {path}")
+        return 0
+
+
+async def _run(app_args: argparse.Namespace) -> int:
+    desktop = DesktopApp(app_args)
+    await desktop.start()
+    if app_args.screenshot:
+        code = await desktop.run_screenshot(Path(app_args.screenshot))
+        desktop._close_allowed = True
+        await desktop.shutdown(code)
+        desktop.window.close()
+        return code
+    return await desktop.finished
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the window until it is closed; returns the process exit code."""
+    _choose_platform(args)
+    from PySide6.QtWidgets import QApplication
+
+    import qasync
+
+    from desktop_agent.config.logging_setup import configure_logging
+    from desktop_agent.ui.icons import app_icon
+
+    try:
+        configure_logging(getattr(args, "log_level", "INFO"))
+    except OSError:
+        logging.basicConfig(level=getattr(args, "log_level", "INFO"))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("desktop-agent")
+    app.setApplicationDisplayName("Desktop Agent")
+    app.setDesktopFileName("desktop-agent")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)  # quitting waits for the clean shutdown in DesktopApp
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            return loop.run_until_complete(_run(args))
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,194 @@
+"""Owns the voice session for the window: loads the engine after the first paint, starts and stops sessions, and
+forwards the user's gestures to the session's thread-safe methods.
+
+The engine (Pipecat, ~1 s of imports) is imported on a worker thread so the window stays live meanwhile. Nothing
+here blocks the Qt thread: ``VoiceSession.stop`` joins the engine thread, so it runs through ``asyncio.to_thread``.
+Shutdown follows architecture.md pitfall 3: the pipeline stops first (the engine thread is joined), then the
+bridge is drained and closed, and only then may Qt quit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_agent.state import events as ev
+from desktop_agent.ui import exception_guard
+from desktop_agent.ui.bridge import EngineBridge
+from desktop_agent.ui.error_banner import BannerAction
+from desktop_agent.ui.session_phase import SessionPhase
+
+log = logging.getLogger(__name__)
+
+ENGINE_MODULE = "desktop_agent.engine.session"
+STOP_TIMEOUT_S = 8.0
+
+#: Builds the engine configuration for a new session; raises to refuse (its ``problems`` or message is shown).
+ConfigFactory = Callable[[], Any]
+
+
+class SessionController(QObject):
+    phase_changed = Signal(object)  # SessionPhase
+    problem = Signal(str, str)  # sentence, BannerAction value
+
+    def __init__(
+        self,
+        bridge: EngineBridge,
+        config_factory: ConfigFactory,
+        *,
+        audio_backend: Any = None,
+        session_factory: Callable[..., Any] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._config_factory = config_factory
+        self._audio_backend = audio_backend
+        self._session_factory = session_factory
+        self._session: Any = None
+        self._phase = SessionPhase.LOADING
+        self._mode = ev.TurnMode.PUSH_TO_TALK
+        self._muted = False
+        self._stopping: asyncio.Future | None = None
+        bridge.session_started.connect(self._on_session_started)
+        bridge.session_ended.connect(self._on_session_ended)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def phase(self) -> SessionPhase:
+        return self._phase
+
+    @property
+    def session(self) -> Any:
+        """The running ``VoiceSession`` (None between sessions); settings changes go to it directly."""
+        return self._session
+
+    @property
+    def mode(self) -> ev.TurnMode:
+        return self._mode
+
+    def _set_phase(self, phase: SessionPhase) -> None:
+        if phase is not self._phase:
+            self._phase = phase
+            self.phase_changed.emit(phase)
+
+    # ------------------------------------------------------------------ engine loading
+    async def load_engine(self) -> bool:
+        """Import the engine on a worker thread; True when ready to start sessions."""
+        if self._session_factory is None:
+            try:
+                module = await asyncio.to_thread(importlib.import_module, ENGINE_MODULE)
+            except Exception as exc:  # noqa: BLE001 - a broken install must become a sentence, not a crash
+                log.exception("Could not load the voice engine")
+                self.problem.emit(
+                    f"The voice engine could not be loaded ({type(exc).__name__}). Reinstall the app; details are in the log.",
+                    BannerAction.NONE.value,
+                )
+                return False
+            self._session_factory = module.VoiceSession
+        if self._phase is SessionPhase.LOADING:
+            self._set_phase(SessionPhase.STOPPED)
+        return True
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> bool:
+        """Start a session (returns at once; progress arrives as events). False if it could not start."""
+        if self._phase is not SessionPhase.STOPPED or self._session_factory is None:
+            return False
+        try:
+            config = self._config_factory()
+        except Exception as exc:  # noqa: BLE001 - the factory's refusal is a sentence for the user
+            problems = getattr(exc, "problems", None)
+            message = " ".join(problems) if problems else str(exc) or "The settings cannot start a session."
+            if not problems and not isinstance(exc, ValueError):
+                log.exception("Building the session configuration failed")
+            self.problem.emit(message, BannerAction.OPEN_SETTINGS.value)
+            return False
+        config.mode = self._mode
+        kwargs = {"audio": self._audio_backend} if self._audio_backend is not None else {}
+        try:
+            session = self._session_factory(config, self._bridge.deliver, **kwargs)
+            session.set_muted(self._muted)
+            session.start()
+        except Exception as exc:  # noqa: BLE001
+            exception_guard.report(exc, "starting the session")
+            return False
+        self._session = session
+        self._set_phase(SessionPhase.STARTING)
+        return True
+
+    async def stop(self) -> None:
+        """End the session: stop the pipeline and join the engine thread off the Qt thread. Idempotent."""
+        if self._stopping is not None:
+            await asyncio.shield(self._stopping)
+            return
+        session = self._session
+        if session is None:
+            return
+        self._stopping = asyncio.ensure_future(self._stop(session))
+        try:
+            await asyncio.shield(self._stopping)
+        finally:
+            self._stopping = None
+
+    async def _stop(self, session: Any) -> None:
+        self._set_phase(SessionPhase.STOPPING)
+        try:
+            await asyncio.to_thread(session.stop, STOP_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001
+            exception_guard.report(exc, "ending the session")
+        # Every event the engine emitted is now queued: apply them (SessionEnded included) before anything else.
+        self._bridge.flush()
+        if self._session is session:
+            self._session = None
+        self._set_phase(SessionPhase.STOPPED)
+
+    @property
+    def idle(self) -> bool:
+        """No session and no shutdown under way: the window may close at once."""
+        return self._session is None and self._stopping is None
+
+    def _on_session_started(self) -> None:
+        if self._phase is SessionPhase.STARTING:
+            self._set_phase(SessionPhase.RUNNING)
+
+    def _on_session_ended(self, reason: str) -> None:
+        if self._phase in (SessionPhase.STARTING, SessionPhase.RUNNING) and self._session is not None:
+            log.info("The session ended by itself (%s)", reason or "no reason given")
+            asyncio.ensure_future(self.stop())
+
+    # ------------------------------------------------------------------ gestures
+    def press_talk(self) -> None:
+        if self._session is not None:
+            self._session.press_talk()
+
+    def release_talk(self) -> None:
+        if self._session is not None:
+            self._session.release_talk()
+
+    def set_mode(self, mode: ev.TurnMode) -> None:
+        self._mode = ev.TurnMode(mode)
+        if self._session is not None:
+            self._session.set_mode(self._mode)
+        else:  # no engine to confirm it: show the choice at once
+            self._bridge.deliver(ev.ModeChanged(mode=self._mode))
+
+    def set_muted(self, muted: bool) -> None:
+        self._muted = bool(muted)
+        if self._session is not None:
+            self._session.set_muted(self._muted)
+
+    def stop_speaking(self) -> None:
+        if self._session is not None:
+            self._session.stop_speaking()
+
+    def new_conversation(self) -> None:
+        if self._session is not None:
+            self._session.new_conversation()
+        else:
+            self._bridge.deliver(ev.ConversationReset())

@@ -1,0 +1,245 @@
+"""Settings > Voice: the account's ElevenLabs voices with search and filters, a spoken preview, and apply.
+
+The list is fetched page by page from ``/v2/voices`` on the qasync loop when the page is first shown; typing in the
+search box waits for a short pause before asking again. The language filter follows the speech-recognition language
+(:meth:`VoicePage.set_language`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_agent.config.languages import LANGUAGES
+from desktop_agent.config.pcm_player import PcmPlayer
+from desktop_agent.config.settings import AppSettings
+from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, Voice, VoiceCatalog, VoicePage as Page, VoiceQuery
+from desktop_agent.config.voices import sample_sentence
+from desktop_agent.engine.config import ProviderEndpoint
+from desktop_agent.ui.settings.async_runner import AsyncRunner
+
+SEARCH_PAUSE_MS = 350
+GENDERS = (("", "Any gender"), ("female", "Female"), ("male", "Male"), ("neutral", "Neutral"))
+ACCENTS = ("american", "british", "australian", "irish", "indian", "canadian", "african", "german", "french",
+           "spanish", "italian")
+VOICE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class VoicePage(QWidget):
+    """Emits ``voice_applied(voice_id, name)`` when the user picks a voice for the session."""
+
+    voice_applied = Signal(str, str)
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        endpoint: Callable[[], ProviderEndpoint],
+        runner: AsyncRunner,
+        player: PcmPlayer,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._endpoint = endpoint
+        self._runner = runner
+        self._player = player
+        self._next_token: str | None = None
+        self._loaded = False
+
+        self.search_field = QLineEdit()
+        self.search_field.setPlaceholderText("Search voices by name, description, accent…")
+        self.search_field.setClearButtonEnabled(True)
+        self.language_filter = QComboBox()
+        self.language_filter.addItem("Any language", "")
+        for code, name in LANGUAGES:
+            self.language_filter.addItem(name, code)
+        self.gender_filter = QComboBox()
+        for value, label in GENDERS:
+            self.gender_filter.addItem(label, value)
+        self.accent_filter = QComboBox()
+        self.accent_filter.addItem("Any accent", "")
+        for accent in ACCENTS:
+            self.accent_filter.addItem(accent.capitalize(), accent)
+        self.voice_list = QListWidget()
+        self.voice_list.setAccessibleName("Voices")
+        self.more_button = QPushButton("Load more")
+        self.more_button.setVisible(False)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.current_label = QLabel()
+        self.preview_button = QPushButton("Preview")
+        self.apply_button = QPushButton("Use this voice")
+        self.preview_button.setEnabled(False)
+        self.apply_button.setEnabled(False)
+
+        filters = QHBoxLayout()
+        for widget in (self.language_filter, self.gender_filter, self.accent_filter):
+            filters.addWidget(widget)
+        actions = QHBoxLayout()
+        actions.addWidget(self.current_label, 1)
+        actions.addWidget(self.preview_button)
+        actions.addWidget(self.apply_button)
+        form = QFormLayout()
+        form.addRow("Search", self.search_field)
+        form.addRow("Filter", filters)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.voice_list, 1)
+        layout.addWidget(self.more_button)
+        layout.addWidget(self.status_label)
+        layout.addLayout(actions)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_PAUSE_MS)
+        self._search_timer.timeout.connect(self.refresh)
+        self.search_field.textChanged.connect(self._search_timer.start)
+        for combo in (self.language_filter, self.gender_filter, self.accent_filter):
+            combo.currentIndexChanged.connect(self.refresh)
+        self.more_button.clicked.connect(self.load_more)
+        self.voice_list.currentItemChanged.connect(self._selection_changed)
+        self.voice_list.itemDoubleClicked.connect(lambda _item: self.apply())
+        self.preview_button.clicked.connect(self.toggle_preview)
+        self.apply_button.clicked.connect(self.apply)
+        self.set_language(settings.models.stt_language, refresh=False)
+        self._show_current()
+
+    # ------------------------------------------------------------------------------------------------ queries
+    def query(self) -> VoiceQuery:
+        return VoiceQuery(
+            search=self.search_field.text().strip(),
+            language=self.language_filter.currentData() or "",
+            gender=self.gender_filter.currentData() or "",
+            accent=self.accent_filter.currentData() or "",
+        )
+
+    def voices(self) -> list[Voice]:
+        return [self.voice_list.item(i).data(VOICE_ROLE) for i in range(self.voice_list.count())]
+
+    def selected_voice(self) -> Voice | None:
+        item = self.voice_list.currentItem()
+        return item.data(VOICE_ROLE) if item is not None else None
+
+    def set_language(self, code: str, refresh: bool = True) -> None:
+        """Filter by ``code`` (the speech-recognition language); unknown codes mean "any language"."""
+        index = max(0, self.language_filter.findData(code))
+        if index == self.language_filter.currentIndex():
+            return
+        self.language_filter.blockSignals(True)
+        self.language_filter.setCurrentIndex(index)
+        self.language_filter.blockSignals(False)
+        if refresh and self._loaded:
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._loaded:
+            self.refresh()
+
+    # ------------------------------------------------------------------------------------------------ loading
+    def refresh(self) -> None:
+        """Fetch the first page for the current search and filters (replacing any fetch under way)."""
+        self._search_timer.stop()
+        self._loaded = True
+        self.status_label.setText("Loading voices…")
+        self._runner.start("voices", self._catalog().search(self.query()), self._show_first_page, self._failed)
+
+    def load_more(self) -> None:
+        if not self._next_token:
+            return
+        self.more_button.setEnabled(False)
+        self._runner.start(
+            "voices", self._catalog().search(self.query(), self._next_token), self._show_more, self._failed
+        )
+
+    def _catalog(self) -> VoiceCatalog:
+        endpoint = self._endpoint()
+        return VoiceCatalog(endpoint.api_key, endpoint.base_url)
+
+    def _show_first_page(self, page: Page) -> None:
+        self.voice_list.clear()
+        self._show_more(page)
+
+    def _show_more(self, page: Page) -> None:
+        for voice in page.voices:
+            item = QListWidgetItem(f"{voice.name} — {voice.summary}" if voice.summary else voice.name)
+            item.setData(VOICE_ROLE, voice)
+            item.setToolTip(voice.description)
+            self.voice_list.addItem(item)
+            if voice.voice_id == self._settings.voice.voice_id and self.voice_list.currentItem() is None:
+                self.voice_list.setCurrentItem(item)
+        self._next_token = page.next_page_token if page.has_more else None
+        self.more_button.setVisible(self._next_token is not None)
+        self.more_button.setEnabled(True)
+        shown = self.voice_list.count()
+        if shown == 0:
+            self.status_label.setText("No voices match; change the search or the filters.")
+        elif page.total_count is not None:
+            self.status_label.setText(f"Showing {shown} of {page.total_count} voices.")
+        else:
+            self.status_label.setText(f"Showing {shown} voices.")
+
+    def _failed(self, message: str) -> None:
+        self.more_button.setEnabled(True)
+        self.status_label.setText(message)
+
+    # ------------------------------------------------------------------------------------------------ actions
+    def _selection_changed(self) -> None:
+        has_voice = self.selected_voice() is not None
+        self.preview_button.setEnabled(has_voice or self._runner.busy("preview"))
+        self.apply_button.setEnabled(has_voice)
+
+    def toggle_preview(self) -> None:
+        if self._runner.busy("preview"):
+            self._player.stop()
+            self._runner.cancel("preview")
+            self._preview_done(None)
+            return
+        voice = self.selected_voice()
+        if voice is None:
+            return
+        self.preview_button.setText("Stop")
+        self.status_label.setText(f"Preparing a preview of {voice.name}…")
+        self._runner.start("preview", self._preview(voice), self._preview_done, self._preview_failed)
+
+    async def _preview(self, voice: Voice) -> None:
+        text = sample_sentence(voice.language or self._settings.models.stt_language)
+        pcm = await self._catalog().preview(voice.voice_id, text, model_id=self._settings.models.tts_model)
+        self.status_label.setText(f"Playing a preview of {voice.name}.")
+        await self._player.play(pcm, PREVIEW_SAMPLE_RATE, self._settings.audio.output_device)
+
+    def _preview_done(self, _result: None) -> None:
+        self.preview_button.setText("Preview")
+        self.preview_button.setEnabled(self.selected_voice() is not None)
+        self.status_label.setText("")
+
+    def _preview_failed(self, message: str) -> None:
+        self._preview_done(None)
+        self.status_label.setText(message)
+
+    def apply(self) -> None:
+        voice = self.selected_voice()
+        if voice is None:
+            return
+        self._settings.voice.voice_id = voice.voice_id
+        self._settings.voice.voice_name = voice.name
+        self._show_current()
+        self.voice_applied.emit(voice.voice_id, voice.name)
+
+    def _show_current(self) -> None:
+        voice = self._settings.voice
+        self.current_label.setText(f"Current voice: {voice.voice_name or voice.voice_id}")
