@@ -38,7 +38,7 @@ def _slim(record) -> dict:
     elif record.kind == "tts_message" and isinstance(data, dict):
         data = {"text": data.get("text"), "flush": data.get("flush"), "context_id": data.get("context_id")}
     elif record.kind == "tts_reply" and isinstance(data, dict):
-        data = {"audio": bool(data.get("audio")), "isFinal": data.get("isFinal")}
+        data = {"audio_bytes": data.get("audio_bytes") or 0, "isFinal": data.get("isFinal")}
     elif not isinstance(data, str | int | float | bool | type(None)):
         data = None
     return {"provider": record.provider, "kind": record.kind, "at": record.at, "data": data}

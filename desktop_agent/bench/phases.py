@@ -1,0 +1,177 @@
+"""One benchmark phase per process: ``python -m desktop_agent.bench.phases PHASE --sim JSON --out PATH ...``.
+
+A fresh process per phase keeps the figures apart: the reference's threads and imports never share a process with
+the app's CPU or memory figures, and the soak's RSS starts from a clean interpreter. Each phase writes one JSON
+document to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+from desktop_agent.bench.probes import CpuMeter, LoopLagProbe, rss_mb
+from desktop_agent.bench.speech import SENTENCES
+from desktop_agent.state.events import TurnMode
+
+SOAK_SENTENCE = "Hello there."
+
+
+def _texts(count: int, offset: int = 0) -> list[str]:
+    return list(itertools.islice(itertools.cycle(SENTENCES), offset, offset + count))
+
+
+def _make_agent(system: str, sim: dict, mode: TurnMode, device, echo_cancellation: bool | None):
+    from desktop_agent.bench.agents import AppAgent, engine_config
+
+    config = engine_config(sim, mode, echo_cancellation=echo_cancellation)
+    if system == "app":
+        return AppAgent(config, device)
+    from desktop_agent.bench.reference import ReferenceAgent
+
+    return ReferenceAgent(config, device, mode)
+
+
+def latency(args: argparse.Namespace, sim: dict) -> dict:
+    """Warm-up turns, then idle CPU (listening, no speech), then the measured turns with CPU over them."""
+    from desktop_agent.bench.device import BenchDevice
+    from desktop_agent.bench.driver import TurnDriver
+
+    mode = TurnMode(args.mode)
+    device = BenchDevice()
+    agent = _make_agent(args.system, sim, mode, device, args.echo_cancellation)
+    started = time.monotonic()
+    agent.start()
+    result: dict = {"system": args.system, "mode": mode.value, "ready_s": time.monotonic() - started}
+    try:
+        time.sleep(0.5)
+        driver = TurnDriver(agent, device, mode)
+        driver.run(_texts(args.warmup, offset=len(SENTENCES) - args.warmup))
+        time.sleep(0.5)
+        if args.idle_secs > 0:
+            cpu = CpuMeter()
+            time.sleep(args.idle_secs)
+            result["idle_cpu_pct"] = cpu.percent()
+        measured_from = time.monotonic()
+        driver.turns.clear()
+        cpu = CpuMeter()
+        driver.run(_texts(args.turns))
+        result["turn_cpu_pct"] = cpu.percent()
+        result["measured_from"] = measured_from
+        result["turns"] = [t.as_dict() for t in driver.turns]
+        result["engine_stages"] = [
+            {"stage": e.stage.value, "seconds": e.seconds, "at": e.at}
+            for e in getattr(agent, "stage_events", []) if e.at >= measured_from
+        ]
+        result["rss_mb"] = rss_mb()
+    finally:
+        agent.stop()
+    return result
+
+
+def soak(args: argparse.Namespace, sim: dict) -> dict:
+    """Many short push-to-talk turns (instant profile, one-word replies scripted by the caller): RSS before/after."""
+    from desktop_agent.bench.agents import AppAgent
+    from desktop_agent.bench.device import BenchDevice
+    from desktop_agent.bench.driver import TurnDriver
+
+    mode = TurnMode.PUSH_TO_TALK
+    device = BenchDevice()
+    agent = _make_agent("app", sim, mode, device, args.echo_cancellation)
+    assert isinstance(agent, AppAgent)
+    agent.start()
+    gc.collect()
+    result: dict = {"turns_requested": args.turns, "rss_ready_mb": rss_mb()}
+    try:
+        driver = TurnDriver(agent, device, mode, release_lag=0.05, press_lead=0.05, quiet_secs=0.3)
+        failed = 0
+        marks = []
+        for index in range(args.turns):
+            turn = driver.run_turn(SOAK_SENTENCE)
+            failed += bool(turn.error)
+            driver.turns.clear()
+            device.forget(time.monotonic() - 5.0)
+            if index == 0:
+                gc.collect()
+                result["rss_after_first_turn_mb"] = rss_mb()
+            if (index + 1) % 50 == 0:
+                marks.append({"turns": index + 1, "rss_mb": rss_mb()})
+        gc.collect()
+        result.update(rss_after_mb=rss_mb(), failed_turns=failed, marks=marks, turns=args.turns)
+    finally:
+        agent.stop()
+    return result
+
+
+def startup_engine(args: argparse.Namespace, sim: dict) -> dict:
+    """Process start -> engine imported -> session ready, reported as ``time.monotonic()`` stamps for the parent."""
+    from desktop_agent.logging_quiet import quiet_pipecat_import
+
+    marks = {"main": time.monotonic()}
+    with quiet_pipecat_import():
+        from desktop_agent.bench.device import BenchDevice
+        from desktop_agent.engine.session import VoiceSession  # noqa: F401  (the import is part of start-up)
+    marks["imported"] = time.monotonic()
+    from desktop_agent.bench.agents import AppAgent, engine_config
+
+    agent = AppAgent(engine_config(sim, TurnMode.PUSH_TO_TALK), BenchDevice())
+    agent.start()
+    marks["ready"] = time.monotonic()
+    agent.stop()
+    return {"marks": marks}
+
+
+def engine_loop(args: argparse.Namespace, sim: dict) -> dict:
+    """Engine loop lateness over hands-free turns without a window (the baseline for the window phase)."""
+    from desktop_agent.bench.device import BenchDevice
+    from desktop_agent.bench.driver import TurnDriver
+
+    mode = TurnMode.HANDS_FREE
+    device = BenchDevice()
+    agent = _make_agent("app", sim, mode, device, args.echo_cancellation)
+    agent.start()
+    probe = LoopLagProbe()
+    try:
+        time.sleep(0.5)
+        probe.attach(agent.loop)
+        driver = TurnDriver(agent, device, mode)
+        driver.run(_texts(args.turns))
+    finally:
+        probe.stop()
+        agent.stop()
+    return {"lateness_s": probe.samples, "turns": [t.as_dict() for t in driver.turns]}
+
+
+PHASES = {"latency": latency, "soak": soak, "startup-engine": startup_engine, "engine-loop": engine_loop}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m desktop_agent.bench.phases")
+    parser.add_argument("phase", choices=sorted(PHASES))
+    parser.add_argument("--sim", required=True, help="the simulator host's hello document (JSON)")
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--system", choices=("app", "reference"), default="app")
+    parser.add_argument("--mode", choices=[m.value for m in TurnMode], default=TurnMode.PUSH_TO_TALK.value)
+    parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--idle-secs", type=float, default=5.0)
+    parser.add_argument("--echo-cancellation", choices=("on", "off"), default=None)
+    args = parser.parse_args(argv)
+    args.echo_cancellation = None if args.echo_cancellation is None else args.echo_cancellation == "on"
+    from desktop_agent.logging_quiet import quiet_pipecat_import
+
+    if args.phase != "startup-engine":  # start-up times its own imports
+        with quiet_pipecat_import():
+            import pipecat.frames.frames  # noqa: F401  (Pipecat's banner stays out of the output)
+    result = PHASES[args.phase](args, json.loads(args.sim))
+    args.out.write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
