@@ -96,6 +96,8 @@ class CerebrasEmulator:
             return http_error(PROVIDER, 404, model=model)
         scripted = self.script.pop()
         reply = scripted if scripted is not None else default_reply(body)
+        if isinstance(reply, str):
+            reply = _truncate(reply, body.get("max_completion_tokens") or body.get("max_tokens"))
         if body.get("stream"):
             return await self._stream(request, body, reply, arrived, fault)
         return await self._complete(request, body, reply, arrived, fault)
@@ -177,6 +179,17 @@ class CerebrasEmulator:
         })
 
 
+class _Truncated(str):
+    """A reply cut at the request's token limit; it finishes with ``length`` instead of ``stop``."""
+
+
+def _truncate(reply: str, limit) -> str:
+    pieces = tokens(reply)
+    if isinstance(limit, int) and 0 < limit < len(pieces):
+        return _Truncated("".join(pieces[:limit]))
+    return reply
+
+
 def _model(name: str) -> dict:
     return {"id": name, "object": "model", "created": 1735689600, "owned_by": "Cerebras"}
 
@@ -192,7 +205,8 @@ def _calls_with_ids(reply) -> list[tuple[str, ToolCall]]:
 def _deltas(reply) -> tuple[list[dict], str]:
     """The streamed ``delta`` objects of a reply (one token, or one tool-call piece, each) and its finish reason."""
     if isinstance(reply, str):
-        return [{"content": token} for token in tokens(reply)] or [{"content": ""}], "stop"
+        finish = "length" if isinstance(reply, _Truncated) else "stop"
+        return [{"content": token} for token in tokens(reply)] or [{"content": ""}], finish
     deltas = []
     for index, (call_id, call) in enumerate(_calls_with_ids(reply)):
         deltas.append({"tool_calls": [{"index": index, "id": call_id, "type": "function",

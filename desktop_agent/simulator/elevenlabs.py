@@ -33,7 +33,7 @@ from desktop_agent.simulator.common import (
     request_summary,
     start_of_request,
 )
-from desktop_agent.simulator.keys import SIMULATOR_API_KEYS, bearer_token
+from desktop_agent.simulator.keys import SIMULATOR_API_KEYS, bearer_token, redact
 
 PROVIDER = "elevenlabs"
 OUTPUT_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
@@ -272,7 +272,8 @@ class _TtsSession:
                     continue
                 self.last_message_at = asyncio.get_running_loop().time()
                 if first and self.fault is not None and self.fault.kind == "ws_close":
-                    self.env.records.add(PROVIDER, "tts_message", _parse(msg.data))
+                    data = _parse(msg.data)
+                    self.env.records.add(PROVIDER, "tts_message", redact(data) if isinstance(data, dict) else data)
                     await self.sender.close(self.fault.code, self.fault.reason or "")
                     break
                 if not await self._on_message(msg.data, first):
@@ -292,7 +293,7 @@ class _TtsSession:
 
     async def _on_message(self, raw: str, first: bool) -> bool:
         data = _parse(raw)
-        self.env.records.add(PROVIDER, "tts_message", data)
+        self.env.records.add(PROVIDER, "tts_message", redact(data) if isinstance(data, dict) else data)
         if not isinstance(data, dict):
             return await self._policy_close("Invalid message: expected a JSON object.")
         if not self.authorized:

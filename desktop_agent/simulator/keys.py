@@ -7,6 +7,7 @@ queries still have credentials masked, so a record never shows whichever key a c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 SIMULATOR_API_KEYS: dict[str, str] = {
     "cartesia": "sim-cartesia-key",
@@ -14,12 +15,12 @@ SIMULATOR_API_KEYS: dict[str, str] = {
     "elevenlabs": "sim-elevenlabs-key",
 }
 
-_SECRET_NAMES = frozenset({"x-api-key", "xi-api-key", "authorization", "access_token", "api_key"})
+_SECRET_NAMES = frozenset({"x-api-key", "xi-api-key", "xi_api_key", "authorization", "access_token", "api_key"})
 MASK = "***"
 
 
-def redact(items: Mapping[str, str]) -> dict[str, str]:
-    """Header or query items with every credential replaced by ``***``."""
+def redact(items: Mapping[str, Any]) -> dict[str, Any]:
+    """Header, query or message items with every credential replaced by ``***``."""
     return {name: (MASK if name.lower() in _SECRET_NAMES else value) for name, value in items.items()}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +28,12 @@ class Record:
 
 
 class RecordLog:
-    def __init__(self) -> None:
+    """Keeps the newest ``max_records`` records, so a simulator left running for hours (``--simulate``) stays small:
+    the STT alone records fifty audio frames a second."""
+
+    def __init__(self, max_records: int = 200_000) -> None:
         self._lock = threading.Lock()
-        self._items: list[Record] = []
+        self._items: deque[Record] = deque(maxlen=max_records)
 
     def add(self, provider: str, kind: str, data: Any, **meta: Any) -> Record:
         record = Record(provider, kind, data, time.monotonic(), meta)

@@ -192,3 +192,24 @@ async def test_tts_http_stream_with_timestamps(sim):
     samples = sum(len(base64.b64decode(line["audio_base64"])) for line in lines) // 2
     assert "".join(characters) == "Hi there." and abs(ends[-1] - samples / 22050) < 0.001
     assert sim.select("elevenlabs", "tts_http_request")[0].data["text"] == "Hi there."
+
+
+@pytest.mark.asyncio
+async def test_llm_reply_stops_at_the_token_limit(sim):
+    sim.llm.script(["one two three four five six seven"])
+    body = {"model": "llama-3.3-70b", "messages": [{"role": "user", "content": "count"}], "max_completion_tokens": 3}
+    async with aiohttp.ClientSession(headers=LLM_HEADERS) as http:
+        async with http.post(f"{sim.cerebras_url}/chat/completions", json=body) as response:
+            reply = await response.json()
+    assert reply["choices"][0]["message"]["content"] == "one two three"
+    assert reply["choices"][0]["finish_reason"] == "length" and reply["usage"]["completion_tokens"] == 3
+
+
+@pytest.mark.asyncio
+async def test_keys_sent_inside_messages_never_reach_the_records(sim):
+    url = tts_url(sim)
+    async with websockets.connect(url) as ws:  # no header: the key comes in the first message (asyncapi)
+        await ws.send(json.dumps({"text": "Hi.", "context_id": "c", "xi_api_key": SIMULATOR_API_KEYS["elevenlabs"]}))
+        assert json.loads(await ws.recv())["audio"]
+    assert SIMULATOR_API_KEYS["elevenlabs"] not in repr(sim.records)
+    assert sim.tts_messages()[0]["xi_api_key"] == "***"
