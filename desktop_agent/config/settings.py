@@ -189,6 +189,20 @@ ENDPOINT_VARIABLES: dict[str, str] = {
 }
 
 
+_ENDPOINT_FIELDS = {Provider.STT: "stt_url", Provider.LLM: "llm_url", Provider.TTS: "tts_url"}
+
+
+def endpoint_problem(provider: Provider, url: str) -> str | None:
+    """Why ``url`` cannot be ``provider``'s endpoint, as a sentence; None when it can ("" = the provider's own)."""
+    field_ = next(f for f in dataclasses.fields(ProviderSettings) if f.name == _ENDPOINT_FIELDS[provider])
+    reason = schema.rule_of(field_).problem(url.strip())
+    return f"The {provider.display_name} endpoint {url.strip()} {reason}." if reason else None
+
+
+def set_endpoint(settings: AppSettings, provider: Provider, url: str) -> None:
+    setattr(settings.providers, _ENDPOINT_FIELDS[provider], url.strip())
+
+
 def env_name(section: str, name: str) -> str:
     """The override variable of one setting, e.g. ``env_name("models", "temperature")``."""
     return f"{ENV_PREFIX}{section.upper()}__{name.upper()}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -19,6 +21,8 @@ from desktop_agent.config.key_check import KeyCheckResult, check_key
 from desktop_agent.config.secrets import KeySource, Secrets, SecretsError
 from desktop_agent.state.events import Provider
 from desktop_agent.ui.settings.async_runner import AsyncRunner
+
+log = logging.getLogger(__name__)
 
 _HOW_TO_GET = {
     Provider.STT: "Cartesia (speech to text): play.cartesia.ai > API keys",
@@ -169,6 +173,7 @@ class KeyRow(QGroupBox):
         )
 
     def _tested(self, result: KeyCheckResult) -> None:
+        log.info("Key test for %s: %s", self.provider.display_name, result.status.value)
         self.test_button.setEnabled(True)
         self._show_result(result.ok, result.message)
 

@@ -59,6 +59,7 @@ class VoicePage(QWidget):
         self._player = player
         self._next_token: str | None = None
         self._loaded = False
+        self.page_size = 30
 
         self.search_field = QLineEdit()
         self.search_field.setPlaceholderText("Search voices by name, description, accent…")
@@ -125,6 +126,7 @@ class VoicePage(QWidget):
             language=self.language_filter.currentData() or "",
             gender=self.gender_filter.currentData() or "",
             accent=self.accent_filter.currentData() or "",
+            page_size=self.page_size,
         )
 
     def voices(self) -> list[Voice]:
