@@ -20,6 +20,7 @@ from desktop_agent.simulator.common import (
     Env,
     WsSender,
     abort_connection,
+    fault_close_reason,
     http_error,
     json_response,
     query_lists,
@@ -182,7 +183,7 @@ class _SttSession:
             async for msg in self.ws:
                 self.messages_in += 1
                 if self.messages_in == 1 and self.fault is not None and self.fault.kind == "ws_close":
-                    await self.sender.close(self.fault.code, self.fault.reason or "")
+                    await self.sender.close(self.fault.code, fault_close_reason(PROVIDER, self.fault))
                     break
                 if msg.type == WSMsgType.BINARY:
                     await self._on_audio(msg.data)

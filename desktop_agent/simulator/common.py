@@ -95,6 +95,20 @@ def abort_connection(request: web.Request) -> None:
         transport.abort()
 
 
+DEFAULT_CLOSE_REASONS = {
+    # A 1008 ElevenLabs really sent (pipecat issue #1426); the others are plausible stand-ins.
+    ("elevenlabs", 1008): "We are sorry, something went wrong. You are not charged for this request.",
+    ("cartesia", 1008): "Policy violation.",
+    ("elevenlabs", 1011): "Internal server error.",
+    ("cartesia", 1011): "Internal server error.",
+}
+
+
+def fault_close_reason(provider: str, fault: Fault) -> str:
+    """The reason a ``ws_close`` fault closes with: its own, else what the provider says for that code."""
+    return fault.reason if fault.reason is not None else DEFAULT_CLOSE_REASONS.get((provider, fault.code), "")
+
+
 def close_reason(reason: str) -> bytes:
     return reason.encode()[:123].decode("utf-8", "ignore").encode()
 

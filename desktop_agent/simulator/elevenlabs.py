@@ -27,6 +27,7 @@ from desktop_agent.simulator.common import (
     Env,
     WsSender,
     abort_connection,
+    fault_close_reason,
     http_error,
     json_response,
     query_lists,
@@ -274,7 +275,7 @@ class _TtsSession:
                 if first and self.fault is not None and self.fault.kind == "ws_close":
                     data = _parse(msg.data)
                     self.env.records.add(PROVIDER, "tts_message", redact(data) if isinstance(data, dict) else data)
-                    await self.sender.close(self.fault.code, self.fault.reason or "")
+                    await self.sender.close(self.fault.code, fault_close_reason(PROVIDER, self.fault))
                     break
                 if not await self._on_message(msg.data, first):
                     break

@@ -213,3 +213,20 @@ async def test_keys_sent_inside_messages_never_reach_the_records(sim):
         assert json.loads(await ws.recv())["audio"]
     assert SIMULATOR_API_KEYS["elevenlabs"] not in repr(sim.records)
     assert sim.tts_messages()[0]["xi_api_key"] == "***"
+
+
+def test_synthetic_voice_counts_as_speech_for_silero_vad():
+    """The TTS voice must pass for speech where the app listens for it (VAD, echo tests), not just be loud."""
+    from pipecat.audio.vad.silero import SileroVADAnalyzer
+
+    from desktop_agent.simulator import synth
+
+    vad = SileroVADAnalyzer(sample_rate=16000)
+    vad.set_sample_rate(16000)
+    for pitch in (110.0, 205.0):
+        pcm = synth.synthesize("Sure. It is sunny in Paris today, with a light breeze from the west.", 16000, pitch).pcm
+        window = 512 * 2
+        confidences = [vad.voice_confidence(pcm[i:i + window]) for i in range(0, len(pcm) - window, window)]
+        assert np.mean(np.array(confidences) > 0.7) > 0.4
+    silence = bytes(window)
+    assert vad.voice_confidence(silence) < 0.1

@@ -216,7 +216,14 @@ async def test_websocket_message_faults(sim, speech):
         await ws.send(audio)
         with pytest.raises(websockets.ConnectionClosedError) as closed:
             await ws.recv()
-        assert closed.value.rcvd.code == 1011
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1011, "Internal error")
+
+    sim.fault("elevenlabs", Fault.ws_close(1008, times=1))  # no reason given: ElevenLabs' own words
+    async with websockets.connect(_tts_url(sim), additional_headers=TTS_KEY) as ws:
+        await ws.send(json.dumps({"text": " ", "context_id": "c"}))
+        with pytest.raises(websockets.ConnectionClosedError) as closed:
+            await ws.recv()
+        assert closed.value.rcvd.code == 1008 and "You are not charged" in closed.value.rcvd.reason
 
 
 @pytest.mark.asyncio
