@@ -55,10 +55,11 @@ class TranscriptView(QTableView):
         self._placeholder = ""
         self._follow = True
         self._laid_out_width = -1
+        self._font_changed = False
         self._relayout_timer = QTimer(self)
         self._relayout_timer.setSingleShot(True)
         self._relayout_timer.setInterval(RELAYOUT_DELAY_MS)
-        self._relayout_timer.timeout.connect(self._relayout_all)
+        self._relayout_timer.timeout.connect(self._relayout_if_width_changed)
 
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
@@ -136,7 +137,17 @@ class TranscriptView(QTableView):
     def _row_width(self) -> int:
         return max(1, self.viewport().width())
 
+    @property
+    def layout_pending(self) -> bool:
+        """A width or font change is waiting to re-measure every row."""
+        return self._relayout_timer.isActive() or self._row_width() != self._laid_out_width
+
+    def _relayout_if_width_changed(self) -> None:
+        if self._row_width() != self._laid_out_width or self._font_changed:
+            self._relayout_all()
+
     def _relayout_all(self) -> None:
+        self._font_changed = False
         width = self._row_width()
         self._laid_out_width = width
         header = self.verticalHeader()
@@ -158,6 +169,7 @@ class TranscriptView(QTableView):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._delegate.set_font(self.font())
+            self._font_changed = True
             self._relayout_timer.start()
         elif event.type() == QEvent.Type.PaletteChange:
             self._delegate.set_font(self.font())  # drops cached layouts, which bake in the interim colour

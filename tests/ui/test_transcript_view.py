@@ -1,0 +1,172 @@
+"""The transcript: live interim words, spoken assistant words, interruptions, timestamps, copy, auto-scroll, and
+incremental updates that stay cheap at thousands of turns."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from desktop_agent.state import events as ev
+from desktop_agent.state.conversation import Conversation
+from desktop_agent.ui.transcript_delegate import INTERRUPTED_LABEL, TranscriptDelegate
+from desktop_agent.ui.transcript_model import TranscriptModel, clock_time
+from desktop_agent.ui.transcript_view import TranscriptView
+from tests.ui.conftest import exchange, feed
+
+
+@pytest.fixture
+def view(qtbot):
+    widget = TranscriptView()
+    widget.resize(640, 480)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def shown(view: TranscriptView) -> list[str]:
+    model = view.transcript_model()
+    return [model.data(model.index(row)) for row in range(model.rowCount())]
+
+
+def test_interim_words_show_live_and_are_replaced_by_the_final_text(view):
+    conversation = Conversation()
+    feed(conversation, ev.UserTranscript("what is", final=False))
+    view.refresh(conversation)
+    assert shown(view) == ["what is"]
+    feed(conversation, ev.UserTranscript("what is the weather", final=False))
+    view.refresh(conversation)
+    assert shown(view) == ["what is the weather"]
+    feed(conversation, ev.UserTranscript("What is the weather like?", final=True), ev.UserTurnEnded("What is the weather like?"))
+    view.refresh(conversation)
+    assert shown(view) == ["What is the weather like?"]
+
+
+def test_assistant_words_appear_as_spoken_and_the_unspoken_rest_of_an_interrupted_reply_never_shows(view):
+    conversation = Conversation()
+    feed(conversation, ev.AssistantTurnStarted(), ev.AssistantText("It is sunny and warm in Paris today."))
+    view.refresh(conversation)
+    assert shown(view) == [""]  # the LLM's text is not shown before it is spoken
+    for word, expected in (("It", "It"), ("is", "It is"), ("sunny", "It is sunny")):
+        feed(conversation, ev.AssistantWordSpoken(word))
+        view.refresh(conversation)
+        assert shown(view) == [expected]
+    feed(conversation, ev.Interrupted(), ev.AssistantTurnEnded("It is sunny", interrupted=True))
+    view.refresh(conversation)
+    model = view.transcript_model()
+    turn = model.data(model.index(0), TranscriptModel.TurnRole)
+    assert shown(view) == ["It is sunny"] and turn.interrupted
+    assert "interrupted" in model.data(model.index(0), Qt.ItemDataRole.AccessibleTextRole)
+
+
+def test_rows_say_who_spoke_and_when(view):
+    conversation = Conversation(clock=lambda: 1_700_000_000.0)
+    feed(conversation, *exchange("hello", ["hi", "there"]))
+    view.refresh(conversation)
+    model = view.transcript_model()
+    accessible = [model.data(model.index(row), Qt.ItemDataRole.AccessibleTextRole) for row in range(2)]
+    stamp = clock_time(1_700_000_000.0)
+    assert accessible == [f"You at {stamp}: hello", f"Assistant at {stamp}: hi there"]
+
+
+def test_the_interrupted_mark_adds_a_line_to_the_bubble(qtbot):
+    delegate = TranscriptDelegate()
+    conversation = Conversation()
+    feed(conversation, ev.AssistantTurnStarted(), ev.AssistantWordSpoken("Sure"))
+    turn = conversation.turns[0]
+    plain = delegate.row_height(turn, 600)
+    feed(conversation, ev.Interrupted())
+    assert delegate.row_height(turn, 600) > plain
+    assert INTERRUPTED_LABEL == "Interrupted"
+
+
+def test_copy_one_message_and_the_whole_conversation(view, qtbot):
+    conversation = Conversation(clock=lambda: 1_700_000_000.0)
+    feed(conversation, *exchange("hello", ["hi", "there"]), *exchange("bye", ["see", "you"]))
+    view.refresh(conversation)
+    stamp = clock_time(1_700_000_000.0)
+    view.setCurrentIndex(view.transcript_model().index(1))
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == f"[{stamp}] Assistant: hi there"
+    view.copy_all()
+    assert QGuiApplication.clipboard().text().splitlines() == [
+        f"[{stamp}] You: hello", f"[{stamp}] Assistant: hi there", f"[{stamp}] You: bye", f"[{stamp}] Assistant: see you",
+    ]
+
+
+def test_auto_scroll_follows_new_messages_and_pauses_while_the_user_reads_back(view, qtbot):
+    conversation = Conversation()
+    for i in range(40):
+        feed(conversation, *exchange(f"question {i}", ["answer", str(i)]))
+    view.refresh(conversation)
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=3000)
+
+    bar.setValue(bar.maximum() // 2)  # the user scrolls back
+    assert not view.following and view.jump_button().isVisible()
+    held = bar.value()
+    feed(conversation, *exchange("another", ["reply"]))
+    view.refresh(conversation)
+    qtbot.wait(50)
+    assert bar.value() == held  # new messages do not yank the view
+
+    view.jump_button().click()
+    assert view.following and bar.value() == bar.maximum()
+    feed(conversation, ev.AssistantTurnStarted(), *[ev.AssistantWordSpoken("long") for _ in range(60)])
+    view.refresh(conversation)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=3000)
+    assert not view.jump_button().isVisible()
+
+
+def test_silent_user_turns_and_resets_remove_rows(view):
+    conversation = Conversation()
+    feed(conversation, *exchange("hello", ["hi"]), ev.UserTranscript("uh", final=False))
+    view.refresh(conversation)
+    assert shown(view) == ["hello", "hi", "uh"]
+    feed(conversation, ev.UserTurnEnded(""))  # nothing final was said: the bubble goes
+    view.refresh(conversation)
+    assert shown(view) == ["hello", "hi"]
+    feed(conversation, ev.ConversationReset(), *exchange("fresh", ["start"]))
+    view.refresh(conversation)
+    assert shown(view) == ["fresh", "start"]
+
+
+def test_updates_at_thousands_of_turns_touch_only_the_changed_row(view, qtbot, monkeypatch):
+    """The view never asks Qt to re-measure every row: only new or changed turns are laid out."""
+    conversation = Conversation()
+    for i in range(1500):
+        feed(conversation, *exchange(f"question number {i}", ["answer", "number", str(i)]))
+    view.refresh(conversation)
+    # The scroll bar appears and narrows the rows: that one full relayout happens first.
+    qtbot.waitUntil(lambda: view.verticalScrollBar().isVisible() and not view.layout_pending, timeout=5000)
+    measured: list[int] = []
+    original = TranscriptDelegate.row_height
+    monkeypatch.setattr(TranscriptDelegate, "row_height", lambda self, turn, width: measured.append(turn.id) or original(self, turn, width))
+    hints: list[int] = []
+    monkeypatch.setattr(TranscriptDelegate, "sizeHint", lambda self, option, index: hints.append(index.row()) or original(self, index.data(TranscriptModel.TurnRole), 600))
+
+    feed(conversation, ev.AssistantTurnStarted())
+    view.refresh(conversation)
+    live_id = conversation.turns[-1].id
+    for word in "the live reply grows one word at a time".split():
+        feed(conversation, ev.AssistantWordSpoken(word))
+        view.refresh(conversation)
+        qtbot.wait(1)
+    assert set(measured) == {live_id}
+    assert len(measured) == 10
+    assert hints == []
+    bar = view.verticalScrollBar()
+    assert bar.value() == bar.maximum()
+    assert view.transcript_model().rowCount() == 3001
+
+
+def test_resizing_relayouts_rows_for_the_new_width(view, qtbot):
+    conversation = Conversation()
+    feed(conversation, *exchange("a question", ["a"] + ["long"] * 60))
+    view.refresh(conversation)
+    header = view.verticalHeader()
+    wide = header.sectionSize(1)
+    view.resize(320, 480)
+    qtbot.waitUntil(lambda: header.sectionSize(1) > wide, timeout=3000)
