@@ -85,6 +85,12 @@ class MemoryAudioBackend(AudioBackend):
             raise AudioDeviceError(f"The default {what} is not connected.")
         return name
 
+    @property
+    def open_streams(self) -> int:
+        """Streams opened and not yet closed (both directions)."""
+        with self._lock:
+            return len(self._inputs) + len(self._outputs)
+
     def unplug(self, name: str) -> None:
         """Make a device vanish: open streams on it fail, and it can no longer be opened."""
         with self._lock:

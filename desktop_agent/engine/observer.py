@@ -25,6 +25,8 @@ from loguru import logger
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
+    CancelFrame,
+    EndFrame,
     ErrorFrame,
     Frame,
     InterimTranscriptionFrame,
@@ -201,6 +203,9 @@ class EventObserver(BaseObserver):
                 self._on_spoken_word(frame)
             return
         if not data.first_push:
+            return
+        if isinstance(frame, (EndFrame, CancelFrame)):
+            self.shutting_down = True
             return
         if isinstance(frame, ErrorFrame):
             self._on_error(frame)

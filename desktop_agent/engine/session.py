@@ -312,6 +312,8 @@ class VoiceSession:
 
     def _on_end_conversation(self) -> None:
         self._end_reason = END_REASON
+        if self._observer is not None:
+            self._observer.shutting_down = True  # the services' disconnects that follow are not failures
 
     def _request_stop(self) -> None:
         self._stop_requested = True
