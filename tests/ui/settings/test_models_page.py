@@ -1,0 +1,77 @@
+"""Settings > Models & language: LLM settings apply at once; language, voice model and memory next session."""
+
+from __future__ import annotations
+
+from tests.ui.settings.conftest import saved_settings
+
+
+def finish(field) -> None:
+    """Commit a spin box or line edit the way leaving the field does."""
+    field.editingFinished.emit()
+
+
+def test_shows_the_current_settings(make_dialog):
+    page = make_dialog(environ={"DESKTOP_AGENT_MODELS__MAX_TOKENS": "120"}).models_page
+    assert page.llm_model.currentText() == "llama-3.3-70b"
+    assert page.temperature.value() == 0.7
+    assert page.max_tokens.value() == 120
+    assert page.stt_language.currentData() == "en"
+    assert page.tts_model.currentText() == "eleven_flash_v2_5"
+    assert page.history.value() == 20
+
+
+def test_llm_changes_apply_at_once_and_are_saved(make_dialog, qtbot, config_dir):
+    dialog = make_dialog()
+    page = dialog.models_page
+    page.temperature.setValue(0.35)
+    with qtbot.waitSignal(dialog.llm_changed) as changed:
+        finish(page.temperature)
+    assert changed.args == ["llama-3.3-70b", 0.35, 150]
+    page.max_tokens.setValue(300)
+    with qtbot.waitSignal(dialog.llm_changed) as changed:
+        finish(page.max_tokens)
+    assert changed.args == ["llama-3.3-70b", 0.35, 300]
+    page.llm_model.setCurrentText("gpt-oss-120b")
+    with qtbot.waitSignal(dialog.llm_changed) as changed:
+        finish(page.llm_model.lineEdit())
+    assert changed.args == ["gpt-oss-120b", 0.35, 300]
+    saved = saved_settings(config_dir)["models"]
+    assert (saved["llm_model"], saved["temperature"], saved["max_tokens"]) == ("gpt-oss-120b", 0.35, 300)
+    with qtbot.assertNotEmitted(dialog.llm_changed):
+        finish(page.temperature)  # nothing changed: no signal
+
+
+def test_an_empty_model_name_is_refused(make_dialog, qtbot):
+    dialog = make_dialog()
+    page = dialog.models_page
+    page.llm_model.setCurrentText("  ")
+    with qtbot.assertNotEmitted(dialog.llm_changed):
+        finish(page.llm_model.lineEdit())
+    assert page.status_label.text() == "Choose a Cerebras model."
+    assert page.llm_model.currentText() == "llama-3.3-70b"
+
+
+def test_next_session_settings_say_so(make_dialog, qtbot, config_dir):
+    dialog = make_dialog()
+    page = dialog.models_page
+    page.tts_model.setCurrentText("eleven_turbo_v2_5")
+    with qtbot.waitSignal(dialog.restart_needed) as restart:
+        finish(page.tts_model.lineEdit())
+    assert restart.args == ["The voice model applies from the next session."]
+    assert dialog.status_label.text() == "The voice model applies from the next session."
+    page.history.setValue(0)
+    with qtbot.waitSignal(dialog.restart_needed):
+        finish(page.history)
+    saved = saved_settings(config_dir)
+    assert saved["models"]["tts_model"] == "eleven_turbo_v2_5"
+    assert saved["conversation"]["max_history_exchanges"] == 0
+
+
+def test_too_short_a_memory_is_refused(make_dialog, qtbot):
+    dialog = make_dialog()
+    page = dialog.models_page
+    page.history.setValue(5)
+    with qtbot.assertNotEmitted(dialog.restart_needed):
+        finish(page.history)
+    assert page.status_label.text() == "Keep at least 10 exchanges, or 0 for the whole conversation."
+    assert page.history.value() == 20

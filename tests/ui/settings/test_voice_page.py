@@ -1,0 +1,139 @@
+"""Settings > Voice against the simulator's ElevenLabs: list, search, filters, paging, preview and apply."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from desktop_agent.simulator import Fault
+from desktop_agent.ui.settings import SettingsPage
+from tests.ui.settings.conftest import saved_settings
+
+ENGLISH = ["Emu Rachel", "Emu Adam", "Emu Charlotte", "Emu George", "Emu Matilda", "Emu Liam", "Emu Priya", "Emu Sam"]
+
+
+def names(page) -> list[str]:
+    return [voice.name for voice in page.voices()]
+
+
+def open_voice_page(make_dialog, qtbot, **kwargs):
+    dialog = make_dialog(**kwargs)
+    dialog.show_page(SettingsPage.VOICE)
+    page = dialog.voice_page
+    qtbot.waitUntil(lambda: page.status_label.text().startswith("Showing"), timeout=10_000)
+    return dialog, page
+
+
+def select(page, name: str) -> None:
+    for row in range(page.voice_list.count()):
+        if page.voice_list.item(row).data(Qt.ItemDataRole.UserRole).name == name:
+            page.voice_list.setCurrentRow(row)
+            return
+    raise AssertionError(f"{name} is not listed")
+
+
+def test_opening_the_page_lists_the_voices_in_the_speech_language(make_dialog, qtbot, sim):
+    dialog, page = open_voice_page(make_dialog, qtbot)
+    assert page.language_filter.currentData() == "en"
+    assert names(page) == ENGLISH
+    assert page.status_label.text() == "Showing 8 of 8 voices."
+    assert page.voice_list.item(0).text() == "Emu Rachel — female · american · en · conversational"
+    assert page.current_label.text() == "Current voice: Rachel"
+    assert not page.more_button.isVisible()
+
+
+def test_search_and_filters_narrow_the_list(make_dialog, qtbot, sim):
+    _, page = open_voice_page(make_dialog, qtbot)
+    qtbot.keyClicks(page.search_field, "british")
+    qtbot.waitUntil(lambda: names(page) == ["Emu Charlotte", "Emu George"], timeout=5_000)
+    assert page.status_label.text() == "Showing 2 of 2 voices."
+    page.search_field.clear()
+    page.gender_filter.setCurrentIndex(page.gender_filter.findData("male"))
+    qtbot.waitUntil(lambda: names(page) == ["Emu Adam", "Emu George", "Emu Liam"], timeout=5_000)
+    page.accent_filter.setCurrentIndex(page.accent_filter.findData("irish"))
+    qtbot.waitUntil(lambda: names(page) == ["Emu Liam"], timeout=5_000)
+    page.accent_filter.setCurrentIndex(page.accent_filter.findData("indian"))
+    qtbot.waitUntil(lambda: page.status_label.text() == "No voices match; change the search or the filters.",
+                    timeout=5_000)
+    queries = [r.data["query"] for r in sim.select("elevenlabs", "voices_request")]
+    assert queries[-1]["accent"] == "indian" and queries[-1]["gender"] == "male" and queries[-1]["language"] == "en"
+
+
+def test_the_voice_list_follows_the_speech_language(make_dialog, qtbot, sim, config_dir):
+    dialog, page = open_voice_page(make_dialog, qtbot)
+    models = dialog.models_page
+    with qtbot.waitSignal(dialog.restart_needed) as restart:
+        models.stt_language.setCurrentIndex(models.stt_language.findData("es"))
+    assert restart.args == ["Speech recognition switches to Spanish in the next session."]
+    qtbot.waitUntil(lambda: names(page) == ["Emu Sofia", "Emu Mateo"], timeout=5_000)
+    assert page.language_filter.currentData() == "es"
+    assert saved_settings(config_dir)["models"]["stt_language"] == "es"
+
+
+def test_more_voices_load_page_by_page(make_dialog, qtbot, sim):
+    dialog = make_dialog()
+    page = dialog.voice_page
+    page.page_size = 5
+    page.language_filter.setCurrentIndex(page.language_filter.findData(""))
+    dialog.show_page(SettingsPage.VOICE)
+    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 5 of 12 voices.", timeout=10_000)
+    assert page.more_button.isVisible()
+    qtbot.mouseClick(page.more_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 10 of 12 voices.", timeout=5_000)
+    qtbot.mouseClick(page.more_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 12 of 12 voices.", timeout=5_000)
+    assert not page.more_button.isVisible()
+    assert [v.voice_id for v in page.voices()] == [f"emu-voice-{n}" for n in range(1, 13)]
+
+
+def test_applying_a_voice_emits_it_and_saves_it(make_dialog, qtbot, sim, config_dir):
+    dialog, page = open_voice_page(make_dialog, qtbot)
+    assert not page.apply_button.isEnabled()
+    select(page, "Emu George")
+    with qtbot.waitSignal(dialog.voice_changed) as changed:
+        qtbot.mouseClick(page.apply_button, Qt.MouseButton.LeftButton)
+    assert changed.args == ["emu-voice-4", "Emu George"]
+    assert page.current_label.text() == "Current voice: Emu George"
+    assert saved_settings(config_dir)["voice"] == {"voice_id": "emu-voice-4", "voice_name": "Emu George"}
+
+
+def test_preview_speaks_through_the_sound_card(make_dialog, qtbot, sim, pulse_null_sink):
+    """Real playback: PortAudio into the PulseAudio null sink."""
+    _, page = open_voice_page(make_dialog, qtbot)
+    select(page, "Emu Charlotte")
+    qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
+    assert page.preview_button.text() == "Stop"
+    qtbot.waitUntil(lambda: page.status_label.text() == "Playing a preview of Emu Charlotte.", timeout=10_000)
+    qtbot.waitUntil(lambda: page.preview_button.text() == "Preview", timeout=20_000)
+    assert page.status_label.text() == ""
+    request = sim.select("elevenlabs", "tts_http_request")[-1]
+    assert request.meta["path"] == "/v1/text-to-speech/emu-voice-3/stream/with-timestamps"
+    assert request.data["text"].startswith("Hi! This is how I will sound")
+
+
+def test_a_playing_preview_can_be_stopped(make_dialog, qtbot, sim, pulse_null_sink):
+    _, page = open_voice_page(make_dialog, qtbot)
+    select(page, "Emu Adam")
+    qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.status_label.text() == "Playing a preview of Emu Adam.", timeout=10_000)
+    qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
+    assert page.preview_button.text() == "Preview"
+    assert not page._runner.busy("preview")
+
+
+def test_failures_are_shown_as_sentences(make_dialog, qtbot, sim):
+    sim.fault("elevenlabs", Fault.http(503, times=1, path_contains="/v2/voices"))
+    dialog = make_dialog()
+    dialog.show_page(SettingsPage.VOICE)
+    page = dialog.voice_page
+    qtbot.waitUntil(lambda: page.status_label.text() == "ElevenLabs has a problem on its side (HTTP 503); try again "
+                    "later.", timeout=10_000)
+    page.refresh()
+    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 8 of 8 voices.", timeout=10_000)
+
+
+def test_without_the_simulator_a_missing_key_says_where_to_add_it(make_dialog, qtbot):
+    dialog = make_dialog(simulate=False)
+    dialog.show_page(SettingsPage.VOICE)
+    page = dialog.voice_page
+    qtbot.waitUntil(lambda: page.status_label.text().startswith("The ElevenLabs API key is missing"), timeout=5_000)
+    assert "Open Settings > Keys" in page.status_label.text()
