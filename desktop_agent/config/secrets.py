@@ -63,6 +63,9 @@ class Secrets:
         self._env = environment if environment is not None else Environment.load(config_dir=self.config_dir)
         self._backend = backend if backend is not None else keyring.get_keyring()
         self._session: dict[Provider, str] = {}
+        # Keyring reads are cached: each is a D-Bus round trip, and on a desktop the first one may wait for the
+        # user to unlock the keyring. set/delete keep the cache right; refresh() forgets it.
+        self._cache: dict[Provider, str | None] = {}
         self.backend_name = f"{type(self._backend).__module__}.{type(self._backend).__name__}"
         self.unavailable_reason = ""
         if isinstance(self._backend, fail.Keyring) or _priority(self._backend) <= 0:
@@ -110,9 +113,15 @@ class Secrets:
         value = (self._env.get(KEY_VARIABLES[provider]) or "").strip()
         return value or None
 
+    def refresh(self) -> None:
+        """Read the keyring afresh next time (another program may have changed it)."""
+        self._cache.clear()
+
     def _keyring_key(self, provider: Provider) -> str | None:
         if not self.available:
             return None
+        if provider in self._cache:
+            return self._cache[provider]
         try:
             value = self._backend.get_password(KEYRING_SERVICE, _USERNAMES[provider])
         except Exception as exc:  # backends raise their own types (D-Bus, locked collection, ...): all mean "unusable"
@@ -120,6 +129,7 @@ class Secrets:
             return None
         if value:
             add_redaction([value])
+        self._cache[provider] = value or None
         return value or None
 
     # ------------------------------------------------------------------------------------------------ writing
@@ -149,12 +159,14 @@ class Secrets:
                 "session only."
             ) from None
         self._session.pop(provider, None)
+        self._cache[provider] = key
         logger.info("Saved the {} key to the system keyring", name)
         return KeySource.KEYRING
 
     def delete(self, provider: Provider) -> None:
         """Forget the session key and remove the keyring entry (environment variables are not touched)."""
         self._session.pop(provider, None)
+        self._cache.pop(provider, None)
         if not self.available:
             return
         try:

@@ -208,6 +208,23 @@ def env_name(section: str, name: str) -> str:
     return f"{ENV_PREFIX}{section.upper()}__{name.upper()}"
 
 
+def override_variables() -> list[tuple[str, str]]:
+    """Every override variable with what it sets, for documentation and ``--help`` texts."""
+    variables: list[tuple[str, str]] = []
+    types = schema.field_types(AppSettings)
+    for section in dataclasses.fields(AppSettings):
+        tp = types[section.name]
+        if schema.is_dict_type(tp):
+            variables += [(env_name(section.name, stage.value), f"latency budget of {stage.value}, seconds")
+                          for stage in Stage]
+            continue
+        for f in dataclasses.fields(tp):
+            help_text = _rule(tp, f).help or f.name.replace("_", " ")
+            variables.append((env_name(section.name, f.name), help_text))
+    variables += [(name, f"alias of {env_name('providers', attribute)}") for name, attribute in ENDPOINT_VARIABLES.items()]
+    return variables
+
+
 # ------------------------------------------------------------------------------------------------- secrets in file
 _SECRET_NAME = re.compile(r"(api[_-]?key|apikey|secret|token|password)", re.IGNORECASE)
 _PROVIDER_HINTS: tuple[tuple[Provider, tuple[str, ...]], ...] = (

@@ -254,3 +254,26 @@ def test_without_a_secrets_store_a_key_in_the_file_is_left_alone(config_dir, mak
     assert any("ElevenLabs API key (“providers.tts_api_key”)" in p and "Settings > Keys" in p for p in problems)
     assert any("looks like a secret (“misc.session_token”)" in p for p in problems)
     assert all("xi-left-alone-123" not in p and "abc123456" not in p for p in problems)
+
+
+def test_every_listed_override_variable_is_understood(config_dir, make_env):
+    """Each documented variable, set to its setting's default, is accepted without a problem."""
+    from desktop_agent.config import schema
+    from desktop_agent.config.settings import override_variables
+
+    defaults = schema.encode(AppSettings())
+    variables = override_variables()
+    names = [name for name, _ in variables]
+    assert len(names) == len(set(names)) and "DESKTOP_AGENT_MODELS__TEMPERATURE" in names
+    environ = {}
+    for name, _ in variables:
+        if not name.startswith("DESKTOP_AGENT_"):
+            continue
+        section, field = name[len("DESKTOP_AGENT_"):].lower().split("__")
+        value = defaults[section][field]
+        environ[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    store = store_at(config_dir, make_env(**environ))
+    settings, problems = store.load()
+    assert problems == []
+    assert settings == AppSettings()
+    assert len(store.overrides) == len(environ)
