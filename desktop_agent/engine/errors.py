@@ -7,6 +7,7 @@ it came from, e.g. "ElevenLabs rejected the API key. Open Settings > Keys."
 
 from __future__ import annotations
 
+from openai import APIConnectionError
 from pipecat.frames.frames import ErrorFrame
 from pipecat.services.llm_service import LLMService
 from pipecat.services.stt_service import STTService
@@ -105,8 +106,10 @@ def connection_dropped(provider: Provider) -> ErrorOccurred:
 
 
 def _looks_like_connection_loss(frame: ErrorFrame) -> bool:
-    exc = frame.exception
-    if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-        return True
+    exc: BaseException | None = frame.exception
+    while exc is not None:  # SDKs wrap the socket error (openai.APIConnectionError <- httpx.ConnectError <- OSError)
+        if isinstance(exc, (ConnectionError, TimeoutError, OSError, APIConnectionError)):
+            return True
+        exc = exc.__cause__ or exc.__context__
     text = frame.error.lower()
     return any(s in text for s in ("connection closed", "reconnect", "unable to connect", "connection failed"))

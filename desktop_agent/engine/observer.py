@@ -51,8 +51,9 @@ from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import LLMService
 from pipecat.services.tts_service import TTSService
 from pipecat.transports.base_output import BaseOutputTransport
+from pipecat.utils.errors import ErrorCategory
 
-from desktop_agent.engine.errors import connection_dropped, error_event, provider_of
+from desktop_agent.engine.errors import connection_dropped, error_event, provider_error, provider_of
 from desktop_agent.state.events import (
     AgentState,
     AgentStateChanged,
@@ -63,6 +64,7 @@ from desktop_agent.state.events import (
     AssistantTurnStarted,
     AssistantWordSpoken,
     ConnectionStatus,
+    ErrorKind,
     ErrorOccurred,
     Event,
     Interrupted,
@@ -105,10 +107,12 @@ class EventObserver(BaseObserver):
         self._assistant_active = False  # from the LLM request until the assistant stops speaking
         self._response_had_text = False
         self._bot_speaking = False
+        self._assistant_turn_open = False
         self._manual_interruptions = 0
         self._expected_reconnects: set[Provider] = set()
         self._status: dict[Provider, ConnectionStatus] = {}
         self._recent_errors: dict[str, float] = {}
+        self._rejected: set[Provider] = set()  # providers whose key was refused: their other errors are noise
         self._listen_timer: asyncio.TimerHandle | None = None
         self.shutting_down = False
         self.turn_ended = asyncio.Event()
@@ -143,7 +147,15 @@ class EventObserver(BaseObserver):
         except Exception:  # the listener's problem must never stop the pipeline
             logger.exception("Event listener failed")
 
+    def key_rejected(self, provider: Provider) -> None:
+        """The provider refused the key: say so once, and drop the connection noise that follows."""
+        self.emit_error(provider_error(provider, ErrorCategory.AUTHENTICATION))
+        self._rejected.add(provider)
+        self.provider_status(provider, ConnectionStatus.FAILED, "API key rejected")
+
     def emit_error(self, event: ErrorOccurred) -> None:
+        if event.provider in self._rejected and event.kind is not ErrorKind.AUTH:
+            return
         key = f"{event.kind}|{event.provider}|{event.message}"
         now = time.monotonic()
         if now - self._recent_errors.get(key, -ERROR_REPEAT_SECS) < ERROR_REPEAT_SECS:
@@ -161,7 +173,7 @@ class EventObserver(BaseObserver):
 
     async def on_service_connected(self, service) -> None:
         provider = provider_of(service)
-        if provider is None:
+        if provider is None or provider in self._rejected:
             return
         self._expected_reconnects.discard(provider)
         self.provider_status(provider, ConnectionStatus.CONNECTED)
@@ -170,7 +182,7 @@ class EventObserver(BaseObserver):
 
     async def on_service_disconnected(self, service) -> None:
         provider = provider_of(service)
-        if provider is None or self.shutting_down:
+        if provider is None or self.shutting_down or provider in self._rejected:
             return
         if provider in self._expected_reconnects:
             self.provider_status(provider, ConnectionStatus.CONNECTING, "applying new settings")
@@ -182,16 +194,16 @@ class EventObserver(BaseObserver):
 
     async def on_service_connection_error(self, service, error: str) -> None:
         provider = provider_of(service)
-        if provider is None or self.shutting_down:
+        if provider is None or self.shutting_down or provider in self._rejected:
             return
         status = ConnectionStatus.DISCONNECTED if service.is_usable else ConnectionStatus.FAILED
         self.provider_status(provider, status, "connection failed")
 
-    async def on_assistant_turn_started(self, aggregator) -> None:
-        self.emit(AssistantTurnStarted())
-
     async def on_assistant_turn_stopped(self, aggregator, message) -> None:
-        self.emit(AssistantTurnEnded(text=message.content or "", interrupted=bool(message.interrupted)))
+        # Only a turn that said something is reported (a failed request or a bare tool call is not a turn).
+        if self._assistant_turn_open:
+            self._assistant_turn_open = False
+            self.emit(AssistantTurnEnded(text=message.content or "", interrupted=bool(message.interrupted)))
 
     # -- frames ---------------------------------------------------------------------------------------------
 
@@ -256,6 +268,9 @@ class EventObserver(BaseObserver):
                 self.set_state(AgentState.THINKING)
         elif isinstance(frame, LLMTextFrame) and isinstance(data.source, LLMService):
             self._response_had_text = True
+            if not self._assistant_turn_open:
+                self._assistant_turn_open = True
+                self.emit(AssistantTurnStarted())
             if self._turn.llm_start is not None:
                 self._report(Stage.LLM_FIRST_TOKEN, now - self._turn.llm_start)
             self.emit(AssistantText(text=frame.text))
@@ -346,6 +361,8 @@ class EventObserver(BaseObserver):
         event = error_event(frame)
         logger.warning(f"Pipeline error ({event.kind}, {event.provider}): {frame.error}")
         self.emit_error(event)
+        if event.provider in self._rejected:
+            return
         if event.provider is not None and frame.processor is not None:
             if not frame.processor.is_usable:
                 self.provider_status(event.provider, ConnectionStatus.FAILED, str(event.kind))

@@ -31,6 +31,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
 from desktop_agent.engine.config import EngineConfig
+from desktop_agent.engine.credentials import elevenlabs_key_rejected
 from desktop_agent.engine.logs import configure_logging, mask_secrets
 from desktop_agent.engine.observer import EventObserver
 from desktop_agent.engine.pipeline import VoicePipeline, build_pipeline, build_worker
@@ -221,6 +222,7 @@ class VoiceSession:
         for provider in (Provider.STT, Provider.TTS):
             observer.provider_status(provider, ConnectionStatus.CONNECTING)
 
+        key_check = asyncio.ensure_future(self._check_tts_key(config, observer))
         runner = WorkerRunner(handle_sigint=False)
         await runner.add_workers(worker)
         run_task = asyncio.ensure_future(runner.run())
@@ -230,6 +232,7 @@ class VoiceSession:
             self._stop_event.set()
         await asyncio.wait({run_task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
         stop_wait.cancel()
+        key_check.cancel()
         observer.shutting_down = True
         if not run_task.done():
             await worker.cancel(reason=STOP_REASON)
@@ -242,6 +245,11 @@ class VoiceSession:
         else:
             run_task.result()
         return self._end_reason or STOP_REASON
+
+    async def _check_tts_key(self, config: EngineConfig, observer: EventObserver) -> None:
+        if await elevenlabs_key_rejected(config.tts):
+            observer.key_rejected(Provider.TTS)
+            self._check_ready()
 
     def _make_echo_canceller(self, config: EngineConfig) -> EchoCancellerLike | None:
         if self._echo_override is not None:
@@ -269,7 +277,6 @@ class VoiceSession:
             service.add_event_handler("on_connected", self._on_service_connected)
             service.add_event_handler("on_disconnected", self._on_service_disconnected)
             service.add_event_handler("on_connection_error", self._on_service_connection_error)
-        voice.assistant_aggregator.add_event_handler("on_assistant_turn_started", observer.on_assistant_turn_started)
         voice.assistant_aggregator.add_event_handler("on_assistant_turn_stopped", observer.on_assistant_turn_stopped)
         worker.add_event_handler("on_pipeline_started", self._on_pipeline_started)
 
