@@ -63,11 +63,12 @@ class TurnTiming:
 class TurnDriver:
     """Speaks turns into ``device`` and waits for each reply to finish playing.
 
-    ``release_lag`` is how long after the last speech sample the push-to-talk key is let go (people release a
-    little after they stop talking); ``quiet_secs`` of silence after the last audible output ends a reply.
+    ``agent`` may be None in hands-free, where nothing is pressed. ``release_lag`` is how long after the last
+    speech sample the push-to-talk key is let go (people release a little after they stop talking);
+    ``quiet_secs`` of silence after the last audible output ends a reply.
     """
 
-    def __init__(self, agent: Agent, device: BenchDevice, mode: TurnMode, *, release_lag: float = 0.1,
+    def __init__(self, agent: Agent | None, device: BenchDevice, mode: TurnMode, *, release_lag: float = 0.1,
                  press_lead: float = 0.15, quiet_secs: float = 0.8, reply_timeout: float = 15.0):
         self.agent = agent
         self.device = device
@@ -89,6 +90,7 @@ class TurnDriver:
         self.turns.append(turn)
         ptt = self.mode is TurnMode.PUSH_TO_TALK
         if ptt:
+            assert self.agent is not None, "push-to-talk needs an agent to press and release"
             self.agent.press()
             time.sleep(self.press_lead)
         # A little lead-in silence, as a real microphone hears before the first word.
@@ -102,7 +104,7 @@ class TurnDriver:
         if ptt:
             _sleep_until(turn.speech_end + self.release_lag)
             turn.release = time.monotonic()
-            self.agent.release()
+            self.agent.release()  # type: ignore[union-attr]
         anchor = turn.anchor
         assert anchor is not None
         deadline = anchor + self.reply_timeout

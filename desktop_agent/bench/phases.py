@@ -147,7 +147,14 @@ def engine_loop(args: argparse.Namespace, sim: dict) -> dict:
     return {"lateness_s": probe.samples, "turns": [t.as_dict() for t in driver.turns]}
 
 
-PHASES = {"latency": latency, "soak": soak, "startup-engine": startup_engine, "engine-loop": engine_loop}
+def window(args: argparse.Namespace, sim: dict) -> dict:
+    from desktop_agent.bench.window_phase import run
+
+    return run(args, sim)
+
+
+PHASES = {"latency": latency, "soak": soak, "startup-engine": startup_engine, "engine-loop": engine_loop,
+          "window": window}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--idle-secs", type=float, default=5.0)
+    parser.add_argument("--repaint-hz", type=float, default=30.0)
     parser.add_argument("--echo-cancellation", choices=("on", "off"), default=None)
     args = parser.parse_args(argv)
     args.echo_cancellation = None if args.echo_cancellation is None else args.echo_cancellation == "on"

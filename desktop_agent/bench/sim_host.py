@@ -49,7 +49,8 @@ def serve(profile_name: str) -> int:
 
     with SimulatorThread(profile=profile_name) as sim:
         hello = {
-            "urls": {"cartesia": sim.cartesia_url, "cerebras": sim.cerebras_url, "elevenlabs": sim.elevenlabs_url},
+            "urls": {"cartesia": sim.cartesia_url, "cerebras": sim.cerebras_url, "elevenlabs": sim.elevenlabs_url,
+                     "cartesia_http": sim.cartesia_http_url, "elevenlabs_http": sim.elevenlabs_http_url},
             "keys": dict(SIMULATOR_API_KEYS),
             "profile": _profile_dict(sim.profile),
         }

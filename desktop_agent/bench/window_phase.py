@@ -1,0 +1,104 @@
+"""The responsiveness phase: the whole app (window, bridge, session controller, history) on the benchmark device,
+talking hands-free while the window repaints, with lateness probes on the engine loop and on the Qt thread.
+
+Runs in its own process (Qt offscreen); the caller points the user directories at a scratch folder so the
+benchmark never touches real settings or history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import time
+from dataclasses import dataclass
+
+from desktop_agent.bench.speech import SENTENCES
+from desktop_agent.bench.stats import summarize
+from desktop_agent.state.events import TurnMode
+
+
+@dataclass(frozen=True)
+class SimAddresses:
+    """What the app's config builder reads from a simulator: its URLs (the keys are the simulator's public ones)."""
+
+    cartesia_url: str
+    cerebras_url: str
+    elevenlabs_url: str
+    cartesia_http_url: str
+    elevenlabs_http_url: str
+
+    @classmethod
+    def from_hello(cls, sim: dict) -> SimAddresses:
+        urls = sim["urls"]
+        return cls(urls["cartesia"], urls["cerebras"], urls["elevenlabs"], urls["cartesia_http"],
+                   urls["elevenlabs_http"])
+
+
+def run(args: argparse.Namespace, sim: dict) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["desktop-agent-bench"])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return loop.run_until_complete(_main(args, sim))
+
+
+async def _main(args: argparse.Namespace, sim: dict) -> dict:
+    from desktop_agent.app import DesktopApp
+    from desktop_agent.bench.agents import session_loop
+    from desktop_agent.bench.device import BenchDevice
+    from desktop_agent.bench.driver import TurnDriver
+    from desktop_agent.bench.probes import LoopLagProbe
+    from desktop_agent.bench.qt_probe import QtLagProbe, Repainter
+
+    device = BenchDevice()
+    app_args = argparse.Namespace(simulate=False, profile="prd", screenshot=None, log_level="WARNING",
+                                  no_audio=False)
+    desktop = DesktopApp(app_args, simulator=SimAddresses.from_hello(sim), audio_backend=device,
+                         record_history=True)
+    await desktop.start()
+    deadline = time.monotonic() + 60
+    while not (desktop.controller.session is not None and desktop.controller.session.ready):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app's session did not become ready in time")
+        await asyncio.sleep(0.01)
+    session = desktop.controller.session
+    desktop.controller.set_mode(TurnMode.HANDS_FREE)
+    await asyncio.sleep(0.5)
+
+    engine_probe = LoopLagProbe()
+    engine_probe.attach(session_loop(session))
+    qt_probe = QtLagProbe()
+    qt_probe.start()
+    repainter = Repainter(desktop.window, args.repaint_hz)
+    if args.repaint_hz > 0:
+        repainter.start()
+    driver = TurnDriver(None, device, TurnMode.HANDS_FREE)
+    texts = list(itertools.islice(itertools.cycle(SENTENCES), args.turns))
+    started = time.monotonic()
+    try:
+        await asyncio.to_thread(driver.run, texts)
+    finally:
+        elapsed = time.monotonic() - started
+        repainter.stop()
+        qt_probe.stop()
+        engine_probe.stop()
+        await desktop.shutdown()
+        desktop.window.close()
+    gaps = [g for t in driver.turns for g in t.gaps]
+    return {
+        "turns": [t.as_dict() for t in driver.turns],
+        "engine_loop_lateness_ms": summarize(engine_probe.samples, scale=1000, digits=2),
+        "qt_lateness_ms": summarize(qt_probe.samples, scale=1000, digits=2),
+        "repaint_hz": args.repaint_hz,
+        "repaints_per_s": round(repainter.frames / elapsed, 1) if elapsed > 0 else None,
+        "dropouts": len(gaps),
+        "dropout_ms": round(sum(gaps) * 1000, 1),
+        "failed_turns": sum(1 for t in driver.turns if t.error),
+    }
