@@ -69,6 +69,7 @@ def describe_turn(number: int, latencies: Mapping[Stage, float]) -> str:
 class LatencyChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAccessibleName("Latency per turn")
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -199,6 +200,7 @@ class LatencyChart(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Window))  # opaque: parents need not repaint
         small = self._small_font()
         metrics = QFontMetrics(small)
         painter.setFont(small)

@@ -52,6 +52,7 @@ def describe_figures(stage: Stage, summary: StageSummary, budget: float | None) 
 class LatencyGauge(QWidget):
     def __init__(self, stage: Stage, budget: float | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.stage = stage
         self._budget = budget
         self._summary = StageSummary(last=None, p50=None, p95=None, count=0)
@@ -101,6 +102,7 @@ class LatencyGauge(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Window))  # opaque: parents need not repaint
         font = self.font()
         metrics = QFontMetrics(font)
         small = QFont(font)

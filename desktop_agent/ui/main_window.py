@@ -323,7 +323,8 @@ class MainWindow(QMainWindow):
         self._request_mode(mode)
 
     @guarded
-    def _on_hands_free_toggled(self, checked: bool) -> None:
+    def _on_hands_free_toggled(self) -> None:
+        checked = self.hands_free_action.isChecked()
         self._request_mode(ev.TurnMode.HANDS_FREE if checked else ev.TurnMode.PUSH_TO_TALK)
 
     def _request_mode(self, mode: ev.TurnMode) -> None:
@@ -336,8 +337,8 @@ class MainWindow(QMainWindow):
         self.mode_requested.emit(mode)
 
     @guarded
-    def _on_mute_toggled(self, checked: bool) -> None:
-        self.mute_requested.emit(checked)
+    def _on_mute_toggled(self) -> None:
+        self.mute_requested.emit(self.mute_action.isChecked())
 
     @guarded
     def _on_stop_speaking(self) -> None:

@@ -47,6 +47,7 @@ def _dot_color(state: AgentState, palette: QPalette) -> QColor:
 class StateIndicator(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAccessibleName("Assistant state")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._state = AgentState.STOPPED
@@ -91,6 +92,7 @@ class StateIndicator(QWidget):
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
         metrics = QFontMetrics(self.font())
         diameter = metrics.height() * 0.6
         center = QPointF(4 + diameter / 2, self.height() / 2)
