@@ -170,6 +170,7 @@ class LocalAudioInput(BaseInputTransport):
         self._pump_task: asyncio.Task | None = None
         self._retry_task: asyncio.Task | None = None
         self._generation = 0  # blocks from a stream that has since been replaced are ignored
+        self._open_name = ""  # the open device, as messages name it (kept: a vanished device can't be looked up)
         self._gate_open = listening
         self.muted = False
 
@@ -246,9 +247,10 @@ class LocalAudioInput(BaseInputTransport):
             except RuntimeError:
                 return
 
+        backend = self._transport.backend
+        name = await loop.run_in_executor(None, lambda: backend.describe(device, output=False))
         stream = await loop.run_in_executor(
-            None, self._transport.backend.open_input, device, INPUT_SAMPLE_RATE, INPUT_BLOCK_FRAMES, on_block,
-            on_failure,
+            None, backend.open_input, device, INPUT_SAMPLE_RATE, INPUT_BLOCK_FRAMES, on_block, on_failure
         )
         try:
             await loop.run_in_executor(None, stream.start)
@@ -256,7 +258,8 @@ class LocalAudioInput(BaseInputTransport):
             await loop.run_in_executor(None, stream.close)
             raise
         self._stream = stream
-        logger.info(f"Microphone open: {self._transport.backend.describe(device, output=False)}")
+        self._open_name = name
+        logger.info(f"Microphone open: {name}")
         self._transport.streams_changed()
 
     async def _close_stream(self) -> None:
@@ -277,7 +280,7 @@ class LocalAudioInput(BaseInputTransport):
 
     async def _recover(self, reason: str) -> None:
         device = self._device
-        name = self._transport.backend.describe(device, output=False)
+        name = self._open_name or self._transport.backend.describe(device, output=False)
         logger.warning(f"Microphone {name} failed: {reason}")
         await self._close_stream()
         if device is not None:
@@ -353,6 +356,7 @@ class LocalAudioOutput(BaseOutputTransport):
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="speaker")
         self._retry_task: asyncio.Task | None = None
         self._closed = False
+        self._open_name = ""
 
     @property
     def is_open(self) -> bool:
@@ -404,13 +408,16 @@ class LocalAudioOutput(BaseOutputTransport):
             stream.write(pcm)
 
     def _open_stream(self, device: Device) -> None:
-        stream = self._transport.backend.open_output(device, self.sample_rate)
+        backend = self._transport.backend
+        name = backend.describe(device, output=True)
+        stream = backend.open_output(device, self.sample_rate)
         try:
             stream.start()
         except AudioDeviceError:
             stream.close()
             raise
         self._stream = stream
+        self._open_name = name
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
@@ -425,7 +432,7 @@ class LocalAudioOutput(BaseOutputTransport):
     async def _open(self, device: Device, *, fall_back: bool) -> bool:
         try:
             await self._run(self._open_stream, device)
-            logger.info(f"Speaker open: {self._transport.backend.describe(device, output=True)}")
+            logger.info(f"Speaker open: {self._open_name}")
             self._transport.streams_changed()
             return True
         except AudioDeviceError as exc:
@@ -438,7 +445,7 @@ class LocalAudioOutput(BaseOutputTransport):
 
     async def _recover(self, reason: str) -> None:
         device = self._device
-        name = self._transport.backend.describe(device, output=True)
+        name = self._open_name or self._transport.backend.describe(device, output=True)
         logger.warning(f"Speaker {name} failed: {reason}")
         await self._run(self._close_stream)
         self._transport.streams_changed()

@@ -71,10 +71,12 @@ class AudioBackend(abc.ABC):
         """A name for messages: the device's name, or "the default microphone/speaker"."""
         if device is None:
             return "the default speaker" if output else "the default microphone"
-        for info in self.devices():
-            if device == info.index or device == info.name:
-                return f"“{info.name}”"
-        return f"“{device}”"
+        try:
+            devices = self.devices()
+            index = resolve_device(devices, device, output=output)
+        except AudioDeviceError:
+            return f"“{device}”"
+        return next((f"“{info.name}”" for info in devices if info.index == index), f"“{device}”")
 
 
 def resolve_device(devices: list[DeviceInfo], device: Device, *, output: bool) -> int | None:

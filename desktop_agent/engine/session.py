@@ -268,9 +268,19 @@ class VoiceSession:
                     )
                 )
             return None
-        return EchoCanceller(
-            capture_rate=16000, enabled=config.echo_cancellation, noise_suppression=config.noise_suppression
-        )
+        try:
+            return EchoCanceller(
+                capture_rate=16000, enabled=config.echo_cancellation, noise_suppression=config.noise_suppression
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            logger.warning(f"Echo cancellation could not start: {exc}")
+            self._emit(
+                ErrorOccurred(
+                    kind=ErrorKind.AUDIO_DEVICE,
+                    message="Echo cancellation could not start, so the assistant may hear itself. Use headphones.",
+                )
+            )
+            return None
 
     def _hook_events(self, voice: VoicePipeline, worker: PipelineWorker, observer: EventObserver) -> None:
         for service in (voice.services.stt, voice.services.tts):
