@@ -1,0 +1,655 @@
+#!/usr/bin/env python3
+"""Build Desktop Agent as a self-contained desktop bundle: the people it is for should not need Python.
+
+    python build_installer.py [--smoke] [--clean] [--dist DIR] [--work DIR]
+
+PyInstaller (from this interpreter's environment: ``pip install -e '.[test]'`` or ``pip install pyinstaller``) makes a
+one-folder bundle for the current OS:
+
+* Linux: ``dist/desktop-agent/`` (run ``desktop-agent``; ``install-desktop-entry.sh`` adds it to the application
+  menu) and ``dist/desktop-agent-<version>-linux-<arch>.tar.gz`` of that folder.
+* Windows: ``dist/Desktop Agent/Desktop Agent.exe``.  macOS: ``dist/Desktop Agent.app``.
+
+The bundle carries Pipecat's package metadata (it asks for its own version at import), the Silero VAD and smart-turn
+models, ``resources/``, and only the Qt plugins the app uses; Qt modules, plugins and Python packages the app never
+imports are left out to keep it small (see QT_PLUGINS, EXCLUDED_MODULES).
+
+``--smoke`` then runs the built app offscreen twice, ``--self-check`` (Qt, audio devices, keyring, voice models) and
+``--screenshot`` (one scripted exchange with the built-in provider simulators), and fails on any problem. The audio
+and keyring checks use whatever sound server and keyring the environment offers (tests/run.sh provides both).
+
+Exit codes: 0 built (and smoke-checked), 1 the build or the smoke check failed, 2 a prerequisite is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+ROOT = Path(__file__).resolve().parent
+APP_NAME = "Desktop Agent"
+SLUG = "desktop-agent"
+BUNDLE_IDENTIFIER = "org.desktop-agent.DesktopAgent"
+ENTRY_POINT = ("desktop_agent.__main__", "main")
+ICON_SVG = ROOT / "resources" / "icons" / f"{SLUG}.svg"
+DESKTOP_DIR = ROOT / "resources" / "desktop"
+DESKTOP_TEMPLATE = DESKTOP_DIR / f"{SLUG}.desktop.in"
+DESKTOP_INSTALLER = DESKTOP_DIR / "install-desktop-entry.sh"
+MIC_USAGE = "Desktop Agent listens to your voice while you hold the talk key or talk hands-free."
+
+# Distributions whose metadata is read at run time (pipecat/__init__.py calls importlib.metadata.version).
+METADATA = ["pipecat-ai"]
+# Packages whose data files are needed: the Silero VAD and smart-turn ONNX models.
+DATA_PACKAGES = ["pipecat.audio.vad", "pipecat.audio.turn.smart_turn", "desktop_agent"]
+# Packages that load a native library of their own with ctypes (livekit: WebRTC's echo canceller).
+LIBRARY_PACKAGES = ["livekit"]
+# All of desktop_agent is bundled (parts are imported lazily), except the benchmarks.
+SKIPPED_SUBPACKAGES = ["desktop_agent.bench"]
+
+# Qt plugins kept, by plugin folder -> file-name patterns (without "lib" prefix and extension); None keeps the whole
+# folder. Every other plugin folder (egldeviceintegrations, generic, tls, networkinformation, sqldrivers, ...) and the
+# GTK 3 platform theme (which drags in libgtk-3 and its ~25 MB of dependencies) are left out.
+QT_PLUGINS: dict[str, tuple[str, ...] | None] = {
+    "platforms": ("qoffscreen", "qminimal", "qxcb", "qwayland*", "qwindows", "qcocoa"),
+    "platformthemes": ("qxdgdesktopportal",),
+    "platforminputcontexts": ("composeplatforminputcontextplugin", "ibusplatforminputcontextplugin"),
+    "xcbglintegrations": None,
+    "wayland-shell-integration": ("xdg-shell",),
+    "wayland-decoration-client": None,
+    "wayland-graphics-integration-client": None,
+    "imageformats": ("qsvg",),
+    "iconengines": ("qsvgicon",),
+    "styles": None,
+}
+# PySide6 modules whose stock PyInstaller hook only collects the module's Qt dependencies: their replacement hooks
+# (written into the work folder) filter those through QT_PLUGINS and drop Qt's translations (the UI is English).
+QT_HOOKED_MODULES = ["QtCore", "QtGui", "QtWidgets", "QtSvg", "QtSvgWidgets", "QtDBus", "QtOpenGL", "QtOpenGLWidgets"]
+UNUSED_QT_MODULES = [
+    "QtNetwork", "QtQml", "QtQuick", "QtQuick3D", "QtQuickControls2", "QtQuickWidgets", "QtQuickTest",
+    "QtWebEngineCore", "QtWebEngineWidgets", "QtWebEngineQuick", "QtWebChannel", "QtWebSockets", "QtWebView",
+    "QtPdf", "QtPdfWidgets", "Qt3DCore", "Qt3DRender", "Qt3DInput", "Qt3DLogic", "Qt3DAnimation", "Qt3DExtras",
+    "QtMultimedia", "QtMultimediaWidgets", "QtSpatialAudio", "QtTextToSpeech", "QtCharts", "QtDataVisualization",
+    "QtGraphs", "QtGraphsWidgets", "QtBluetooth", "QtNfc", "QtPositioning", "QtLocation", "QtSensors",
+    "QtSerialPort", "QtSerialBus", "QtSql", "QtTest", "QtDesigner", "QtUiTools", "QtHelp", "QtXml",
+    "QtRemoteObjects", "QtScxml", "QtStateMachine", "QtHttpServer", "QtNetworkAuth", "QtConcurrent",
+    "QtPrintSupport", "QtCanvasPainter", "QtAxContainer",
+]
+EXCLUDED_MODULES = [f"PySide6.{name}" for name in UNUSED_QT_MODULES] + [
+    "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data", "test",
+    "matplotlib", "IPython", "ipykernel", "jupyter_client", "pandas", "scipy", "torch", "torchaudio",
+    "transformers", "PyQt5", "PyQt6", "PySide2", "pytest", "_pytest", "pytestqt", "pip", "setuptools",
+    # Pipecat imports Pillow only for image frames, which a voice app never sends: keep PIL.Image and its core, drop
+    # the AVIF, WebP, font and colour-management extensions with their libraries (about 9 MB).
+    "PIL._avif", "PIL.AvifImagePlugin", "PIL._webp", "PIL.WebPImagePlugin", "PIL._imagingft", "PIL.ImageFont",
+    "PIL._imagingcms", "PIL.ImageCms", "PIL._imagingtk", "PIL.ImageTk", "PIL.ImageQt",
+    # httpx's command-line interface (and the syntax highlighter it prints with).
+    "httpx2._main", "httpx._main", "pygments",
+]
+
+WORK_FOLDERS = ("hooks", "icons", "pyinstaller")
+SMOKE_TIMEOUT_S = 180
+ENVIRONMENT_CHECKS = {"audio input", "audio output", "keyring"}
+MIN_SCREENSHOT_BYTES = 5_000
+
+
+class BuildError(Exception):
+    """A build problem, worded for the person running the build."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class Target:
+    """Names and paths that differ between operating systems."""
+
+    system: str  # "linux", "windows" or "macos"
+    dist: Path
+
+    @property
+    def exe_name(self) -> str:
+        return APP_NAME if self.system == "windows" else SLUG
+
+    @property
+    def bundle(self) -> Path:
+        """The folder (or .app) the user gets."""
+        if self.system == "macos":
+            return self.dist / f"{APP_NAME}.app"
+        return self.dist / self.exe_name
+
+    @property
+    def executable(self) -> Path:
+        if self.system == "macos":
+            return self.bundle / "Contents" / "MacOS" / self.exe_name
+        return self.bundle / (self.exe_name + (".exe" if self.system == "windows" else ""))
+
+
+def current_system() -> str:
+    if sys.platform.startswith("linux"):
+        return "linux"
+    if sys.platform == "win32":
+        return "windows"
+    if sys.platform == "darwin":
+        return "macos"
+    raise BuildError(f"building on {sys.platform} is not supported: use Linux, Windows or macOS", exit_code=2)
+
+
+def say(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+# ----------------------------------------------------------------------------------------------------- prerequisites
+def shown(path: Path) -> str:
+    """``path`` relative to the project when it is inside it (shorter, and the same on every machine)."""
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def missing_prerequisites(system: str) -> list[str]:
+    """Every missing build prerequisite, as a sentence saying how to get it."""
+    problems = []
+    if sys.version_info < (3, 11):
+        problems.append(f"Python 3.11 or newer is needed (this is {platform.python_version()}).")
+    if importlib.util.find_spec("PyInstaller") is None:
+        problems.append(
+            f"PyInstaller is not installed in this Python environment ({sys.executable}). Install it with "
+            "`pip install pyinstaller` (or install the test extra: `pip install -e '.[test]'`)."
+        )
+    missing = [name for name in ("desktop_agent", "PySide6", "pipecat", "qasync") if importlib.util.find_spec(name) is None]
+    if missing:
+        problems.append(
+            f"The app's own packages are missing from this environment ({', '.join(missing)}). "
+            "Install the app first: `pip install -e .` from the project folder."
+        )
+    if system == "linux" and shutil.which("objdump") is None:
+        problems.append(
+            "objdump was not found; PyInstaller needs it on Linux to collect shared libraries. Install binutils "
+            "(Debian/Ubuntu: `apt-get install binutils`, Fedora: `dnf install binutils`)."
+        )
+    if not ICON_SVG.is_file():
+        problems.append(f"The app icon {shown(ICON_SVG)} is missing; add it before building.")
+    for path in (DESKTOP_TEMPLATE, DESKTOP_INSTALLER):
+        if system == "linux" and not path.is_file():
+            problems.append(f"The Linux packaging file {shown(path)} is missing.")
+    return problems
+
+
+def app_version() -> str:
+    import desktop_agent
+
+    return desktop_agent.__version__
+
+
+# ------------------------------------------------------------------------------------------------------------ icons
+@dataclass(frozen=True)
+class Icons:
+    svg: Path
+    png: Path  # 256 px, for Linux menus
+    ico: Path | None  # Windows
+    icns: Path | None  # macOS
+
+
+_qt_app = None
+
+
+def render_png(svg: Path, size: int) -> bytes:
+    """The SVG drawn on a transparent size x size square, as PNG bytes (Qt's SVG renderer, offscreen)."""
+    global _qt_app
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+    from PySide6.QtGui import QGuiApplication, QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    if QGuiApplication.instance() is None:  # fonts need one, in case the SVG has text
+        _qt_app = QGuiApplication([sys.argv[0], "-platform", "offscreen"])
+    renderer = QSvgRenderer(str(svg))
+    if not renderer.isValid():
+        raise BuildError(f"the icon {svg} is not a valid SVG file")
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    renderer.render(painter)
+    painter.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data)
+
+
+def ico_bytes(pngs: dict[int, bytes]) -> bytes:
+    """A Windows .ico holding PNG images (supported since Windows Vista); sizes up to 256."""
+    sizes = sorted(pngs)
+    header = struct.pack("<HHH", 0, 1, len(sizes))
+    offset = len(header) + 16 * len(sizes)
+    entries, payload = b"", b""
+    for size in sizes:
+        data = pngs[size]
+        side = 0 if size >= 256 else size  # 0 means 256 in the directory entry
+        entries += struct.pack("<BBBBHHII", side, side, 0, 0, 1, 32, len(data), offset + len(payload))
+        payload += data
+    return header + entries + payload
+
+
+# ICNS element types that hold PNG data, by pixel size (the @2x types reuse the larger renders).
+ICNS_TYPES = [(b"icp4", 16), (b"icp5", 32), (b"icp6", 64), (b"ic07", 128), (b"ic08", 256), (b"ic09", 512),
+              (b"ic10", 1024), (b"ic11", 32), (b"ic12", 64), (b"ic13", 256), (b"ic14", 512)]
+
+
+def icns_bytes(pngs: dict[int, bytes]) -> bytes:
+    """A macOS .icns holding PNG images."""
+    body = b"".join(kind + struct.pack(">I", 8 + len(pngs[size])) + pngs[size] for kind, size in ICNS_TYPES)
+    return b"icns" + struct.pack(">I", 8 + len(body)) + body
+
+
+def make_icons(system: str, folder: Path) -> Icons:
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = {256}
+    if system == "windows":
+        sizes |= {16, 24, 32, 48, 64, 128}
+    if system == "macos":
+        sizes |= {size for _, size in ICNS_TYPES}
+    pngs = {size: render_png(ICON_SVG, size) for size in sorted(sizes)}
+    png = folder / f"{SLUG}.png"
+    png.write_bytes(pngs[256])
+    ico = icns = None
+    if system == "windows":
+        ico = folder / f"{SLUG}.ico"
+        ico.write_bytes(ico_bytes({size: pngs[size] for size in (16, 24, 32, 48, 64, 128, 256)}))
+    if system == "macos":
+        icns = folder / f"{SLUG}.icns"
+        icns.write_bytes(icns_bytes(pngs))
+    return Icons(svg=ICON_SVG, png=png, ico=ico, icns=icns)
+
+
+# ------------------------------------------------------------------------------------------------ PyInstaller input
+QT_HOOK = '''\
+"""Generated by build_installer.py: PyInstaller's stock hook for PySide6.{module}, keeping only the Qt plugins the
+app uses and no Qt translations."""
+import fnmatch
+import os
+
+from PyInstaller.utils.hooks.qt import add_qt6_dependencies
+
+KEPT_PLUGINS = {plugins!r}
+
+
+def _kept(source, destination):
+    parts = destination.replace(os.sep, "/").split("/")
+    if "plugins" not in parts[:-1]:
+        return True
+    folder = parts[parts.index("plugins") + 1]
+    if folder not in KEPT_PLUGINS:
+        return False
+    patterns = KEPT_PLUGINS[folder]
+    stem = os.path.basename(source).split(".")[0]
+    stem = stem[3:] if stem.startswith("lib") else stem
+    return patterns is None or any(fnmatch.fnmatch(stem, pattern) for pattern in patterns)
+
+
+hiddenimports, binaries, datas = add_qt6_dependencies(__file__)
+binaries = [(source, destination) for source, destination in binaries if _kept(source, destination)]
+datas = [(source, destination) for source, destination in datas if not source.endswith(".qm")]
+'''
+
+ENTRY_SCRIPT = '''\
+"""Generated by build_installer.py: the frozen app's entry point, {module}:{function}."""
+import multiprocessing
+import sys
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()
+    from {module} import {function}
+
+    sys.exit({function}())
+'''
+
+SPEC = '''\
+# Generated by build_installer.py; change that script, not this file.
+from PyInstaller.utils.hooks import collect_data_files, collect_dynamic_libs, collect_submodules, copy_metadata
+
+CONFIG = {config!r}
+
+datas = [tuple(item) for item in CONFIG["datas"]]
+for package in CONFIG["data_packages"]:
+    datas += collect_data_files(package)
+for distribution in CONFIG["metadata"]:
+    datas += copy_metadata(distribution)
+binaries = []
+for package in CONFIG["library_packages"]:
+    binaries += collect_dynamic_libs(package)
+
+
+def _bundled(name):
+    return not any(name == skipped or name.startswith(skipped + ".") for skipped in CONFIG["skipped_subpackages"])
+
+
+a = Analysis(
+    [CONFIG["entry"]],
+    pathex=[CONFIG["root"]],
+    binaries=binaries,
+    datas=datas,
+    hiddenimports=collect_submodules("desktop_agent", filter=_bundled),
+    hookspath=[CONFIG["hooks"]],
+    excludes=CONFIG["excludes"],
+)
+pyz = PYZ(a.pure)
+exe = EXE(
+    pyz,
+    a.scripts,
+    [],
+    exclude_binaries=True,
+    name=CONFIG["exe_name"],
+    console=False,
+    icon=CONFIG["icon"],
+    strip=False,
+    upx=False,
+)
+coll = COLLECT(exe, a.binaries, a.datas, strip=False, upx=False, name=CONFIG["collect_name"])
+if CONFIG["macos"]:
+    app = BUNDLE(
+        coll,
+        name=CONFIG["app_name"] + ".app",
+        icon=CONFIG["icon"],
+        bundle_identifier=CONFIG["bundle_identifier"],
+        version=CONFIG["version"],
+        info_plist=CONFIG["info_plist"],
+    )
+'''
+
+
+def resource_datas() -> list[tuple[str, str]]:
+    """``resources/`` as (source, destination) pairs, without the packaging files in resources/desktop."""
+    datas = []
+    for child in sorted((ROOT / "resources").iterdir()):
+        if child == DESKTOP_DIR:
+            continue
+        datas.append((str(child), f"resources/{child.name}" if child.is_dir() else "resources"))
+    return datas
+
+
+def write_pyinstaller_input(target: Target, work: Path, icons: Icons, version: str) -> Path:
+    """Writes the Qt hooks, the entry script and the spec into ``work``; returns the spec's path."""
+    hooks = work / "hooks"
+    if hooks.is_dir():  # no stale hooks from an earlier build
+        shutil.rmtree(hooks)
+    hooks.mkdir(parents=True)
+    for module in QT_HOOKED_MODULES:
+        (hooks / f"hook-PySide6.{module}.py").write_text(QT_HOOK.format(module=module, plugins=QT_PLUGINS))
+    entry = work / "desktop_agent_launcher.py"
+    entry.write_text(ENTRY_SCRIPT.format(module=ENTRY_POINT[0], function=ENTRY_POINT[1]))
+    icon = {"windows": icons.ico, "macos": icons.icns}.get(target.system)
+    config = {
+        "root": str(ROOT),
+        "entry": str(entry),
+        "hooks": str(hooks),
+        "datas": resource_datas(),
+        "data_packages": DATA_PACKAGES,
+        "metadata": METADATA,
+        "library_packages": LIBRARY_PACKAGES,
+        "skipped_subpackages": SKIPPED_SUBPACKAGES,
+        "excludes": EXCLUDED_MODULES,
+        "exe_name": target.exe_name,
+        "collect_name": target.exe_name,
+        "icon": str(icon) if icon else None,
+        "macos": target.system == "macos",
+        "app_name": APP_NAME,
+        "bundle_identifier": BUNDLE_IDENTIFIER,
+        "version": version,
+        "info_plist": {
+            "CFBundleDisplayName": APP_NAME,
+            "CFBundleShortVersionString": version,
+            "NSMicrophoneUsageDescription": MIC_USAGE,
+            "NSHighResolutionCapable": True,
+        },
+    }
+    spec = work / f"{SLUG}.spec"
+    spec.write_text(SPEC.format(config=config))
+    return spec
+
+
+def run_pyinstaller(spec: Path, target: Target, work: Path, clean: bool) -> None:
+    command = [
+        sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+        "--distpath", str(target.dist), "--workpath", str(work / "pyinstaller"), str(spec),
+    ]
+    if clean:
+        command.insert(3, "--clean")
+    # PyInstaller imports Pipecat while analysing it; keep its INFO banner out of the build log.
+    env = {**os.environ, "LOGURU_LEVEL": "WARNING"}
+    result = subprocess.run(command, cwd=work, env=env)
+    if result.returncode != 0:
+        raise BuildError(f"PyInstaller failed (exit code {result.returncode}); its messages are above.")
+    if not target.executable.is_file():
+        raise BuildError(f"PyInstaller finished but {target.executable} was not created.")
+
+
+# ----------------------------------------------------------------------------------------------- Linux finishing
+def strip_debug_info(bundle: Path) -> int:
+    """Removes debug sections from bundled ELF files that carry them (libpython and Python's own extension modules,
+    about 25 MB); code and symbols stay. Returns the bytes saved."""
+    if shutil.which("strip") is None:
+        say("strip (binutils) not found: debug information stays in the bundle")
+        return 0
+    saved = 0
+    for path in sorted(bundle.rglob("*")):
+        if path.is_symlink() or not path.is_file() or not _is_elf(path):
+            continue
+        sections = subprocess.run(["objdump", "-h", str(path)], capture_output=True, text=True).stdout
+        if ".debug_info" not in sections:
+            continue
+        before = path.stat().st_size
+        if subprocess.run(["strip", "--strip-debug", str(path)], capture_output=True).returncode == 0:
+            saved += before - path.stat().st_size
+    return saved
+
+
+def _is_elf(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"\x7fELF"
+
+
+def install_desktop_entry(bundle: Path, icons: Icons) -> None:
+    """The menu entry and icons in the freedesktop layout inside the bundle, plus the script that installs them."""
+    applications = bundle / "share" / "applications"
+    scalable = bundle / "share" / "icons" / "hicolor" / "scalable" / "apps"
+    raster = bundle / "share" / "icons" / "hicolor" / "256x256" / "apps"
+    for folder in (applications, scalable, raster):
+        folder.mkdir(parents=True, exist_ok=True)
+    entry = Template(DESKTOP_TEMPLATE.read_text()).substitute(name=APP_NAME, exec=SLUG, icon=SLUG)
+    (applications / f"{SLUG}.desktop").write_text(entry)
+    shutil.copyfile(icons.svg, scalable / f"{SLUG}.svg")
+    shutil.copyfile(icons.png, raster / f"{SLUG}.png")
+    installer = bundle / DESKTOP_INSTALLER.name
+    shutil.copyfile(DESKTOP_INSTALLER, installer)
+    installer.chmod(0o755)
+
+
+def make_archive(bundle: Path, dist: Path, version: str) -> Path:
+    arch = platform.machine().lower() or "unknown"
+    archive = dist / f"{SLUG}-{version}-linux-{arch}.tar.gz"
+    partial = archive.with_name(archive.name + ".partial")
+    with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+        tar.add(bundle, arcname=f"{SLUG}-{version}")
+    partial.replace(archive)
+    return archive
+
+
+# --------------------------------------------------------------------------------------------------------- reports
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def size_report(bundle: Path, top: int = 12) -> str:
+    files = [(p.stat().st_size, p) for p in bundle.rglob("*") if p.is_file() and not p.is_symlink()]
+    total = sum(size for size, _ in files)
+    lines = [f"bundle {bundle} : {total / 1e6:.1f} MB in {len(files)} files; biggest:"]
+    for size, path in sorted(files, key=lambda item: item[0], reverse=True)[:top]:
+        lines.append(f"  {size / 1e6:6.1f} MB  {path.relative_to(bundle).as_posix()}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------------------- smoke
+def smoke_environment() -> dict[str, str]:
+    """The caller's environment (sound server, D-Bus session, keyring) with Qt drawing offscreen."""
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+
+def run_bundled(executable: Path, *args: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(
+            [str(executable), *args],
+            env=smoke_environment(),
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=SMOKE_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BuildError(f"smoke check failed: `{executable.name} {' '.join(args)}` did not finish within "
+                         f"{SMOKE_TIMEOUT_S} s") from exc
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    kept = text.strip().splitlines()[-lines:]
+    return "\n".join(f"    {line}" for line in kept) if kept else "    (no output)"
+
+
+def smoke_self_check(executable: Path) -> None:
+    result = run_bundled(executable, "--self-check")
+    output = result.stdout + result.stderr
+    for line in result.stdout.splitlines():
+        if line.startswith(("ok ", "FAIL ")):
+            say(f"  {line}")
+    failed = [line[5:] for line in result.stdout.splitlines() if line.startswith("FAIL ")]
+    if result.returncode == 0 and not failed and "self-check passed" in result.stdout:
+        return
+    if not failed:
+        raise BuildError(f"smoke check failed: the bundled app's self-check stopped with exit code "
+                         f"{result.returncode} before reporting; its last output:\n{_tail(output)}")
+    message = [f"smoke check failed: the bundled app's self-check found {len(failed)} problem(s):"]
+    message += [f"  - {line}" for line in failed]
+    if all(line.split(":")[0] in ENVIRONMENT_CHECKS for line in failed):
+        message.append(
+            "These checks need a sound server and an unlocked keyring in the environment the smoke check runs in "
+            "(tests/installer runs it inside tests/run.sh with a PulseAudio null sink); the bundle itself may be fine."
+        )
+    raise BuildError("\n".join(message))
+
+
+def png_dimensions(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG's IHDR chunk, or None if ``data`` is not a PNG."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def smoke_simulated_exchange(executable: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="desktop-agent-smoke-") as folder:
+        shot = Path(folder) / "exchange.png"
+        result = run_bundled(executable, "--screenshot", str(shot), "--log-level", "WARNING")
+        if result.returncode != 0 or not shot.is_file():
+            raise BuildError(
+                f"smoke check failed: the bundled app could not run a simulated exchange (`--screenshot`, exit code "
+                f"{result.returncode}); its last output:\n{_tail(result.stdout + result.stderr)}"
+            )
+        data = shot.read_bytes()
+        dimensions = png_dimensions(data)
+        if dimensions is None or len(data) < MIN_SCREENSHOT_BYTES:
+            raise BuildError(f"smoke check failed: the simulated exchange's screenshot is not a real image "
+                             f"({len(data)} bytes)")
+    say(f"  ok   simulated exchange: window screenshot {dimensions[0]}x{dimensions[1]}, {len(data) // 1000} kB")
+
+
+# ------------------------------------------------------------------------------------------------------------ main
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="build_installer.py",
+        description=f"Build {APP_NAME} as a self-contained bundle for this operating system with PyInstaller.",
+    )
+    parser.add_argument("--smoke", action="store_true",
+                        help="after building, run the bundled app offscreen (--self-check and one simulated "
+                             "exchange) and fail on any problem")
+    parser.add_argument("--clean", action="store_true",
+                        help="start from scratch: remove earlier build files and PyInstaller's cache first")
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist", metavar="DIR",
+                        help="where the bundle and archive go (default: dist/)")
+    parser.add_argument("--work", type=Path, default=ROOT / "build" / "installer", metavar="DIR",
+                        help="where intermediate build files go (default: build/installer/)")
+    return parser.parse_args(argv)
+
+
+def build(args: argparse.Namespace) -> int:
+    system = current_system()
+    problems = missing_prerequisites(system)
+    if problems:
+        raise BuildError("cannot build yet:\n" + "\n".join(f"  - {problem}" for problem in problems), exit_code=2)
+    target = Target(system=system, dist=args.dist.resolve())
+    work = args.work.resolve()
+    version = app_version()
+    started = time.monotonic()
+    if args.clean:  # only what this script made: --work or --dist may point at a folder holding other things
+        for path in (*(work / name for name in WORK_FOLDERS), target.bundle, target.dist / target.exe_name):
+            if path.is_dir():
+                shutil.rmtree(path)
+    target.dist.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+
+    say(f"building {APP_NAME} {version} for {system} ({platform.machine()}) with {sys.executable}")
+    icons = make_icons(system, work / "icons")
+    spec = write_pyinstaller_input(target, work, icons, version)
+    run_pyinstaller(spec, target, work, args.clean)
+    say(f"PyInstaller done in {time.monotonic() - started:.0f} s")
+
+    if system == "linux":
+        saved = strip_debug_info(target.bundle)
+        say(f"removed {saved / 1e6:.1f} MB of debug information")
+        install_desktop_entry(target.bundle, icons)
+    say(size_report(target.bundle))
+    if system == "linux":
+        archive = make_archive(target.bundle, target.dist, version)
+        say(f"archive {archive} : {archive.stat().st_size / 1e6:.1f} MB")
+    say(f"built in {time.monotonic() - started:.0f} s: run {target.executable}")
+
+    if args.smoke:
+        say("smoke check: self-check and one simulated exchange, offscreen")
+        smoke_self_check(target.executable)
+        smoke_simulated_exchange(target.executable)
+        say("smoke check passed")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return build(args)
+    except BuildError as exc:
+        print(f"[build] error: {exc}", file=sys.stderr, flush=True)
+        return exc.exit_code
+    except OSError as exc:
+        print(f"[build] error: {exc.strerror or exc} ({exc.filename or 'no file'})", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("[build] interrupted", file=sys.stderr, flush=True)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
