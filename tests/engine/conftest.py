@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
+from desktop_agent.engine.audio_backend import AudioBackend
 from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
 from desktop_agent.engine.memory_audio import MemoryAudioBackend
 from desktop_agent.engine.session import VoiceSession
@@ -49,7 +50,7 @@ def config_for(sim: Simulator, **changes) -> EngineConfig:
 class EngineHarness:
     """A session on the current loop, with every event kept (in order) for the test to wait on and inspect."""
 
-    def __init__(self, config: EngineConfig, backend: MemoryAudioBackend | None = None):
+    def __init__(self, config: EngineConfig, backend: AudioBackend | None = None):
         self.backend = backend or MemoryAudioBackend()
         self.events: list[Event] = []
         self.session = VoiceSession(config, self.events.append, audio=self.backend)
