@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from desktop_agent.bench import goals, machine
+from desktop_agent.bench import goals, machine, report
 from desktop_agent.bench.analysis import compare, latency_figures
 from desktop_agent.bench.sim_host import SimHost
 from desktop_agent.bench.stages import provider_floor
@@ -235,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(goals.table(rows))
     print()
+    for text in (report.latency_details(results), report.other_details(results)):
+        if text:
+            print(text)
+            print()
     print(f"machine: {results['machine']['cpus']} cpus, {results['machine']['cpu_model']}; "
           f"load before {results['load_before']}, after {results['load_after']}")
     print(f"full results: {args.out}")

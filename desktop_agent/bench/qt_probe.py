@@ -35,11 +35,13 @@ class QtLagProbe(QObject):
 
 
 class Repainter(QObject):
-    """Repaints the whole ``widget`` ``hz`` times a second, as an animation or a resize would."""
+    """Repaints the whole ``widget`` ``hz`` times a second, as an animation or a resize would; ``durations`` holds
+    how long each synchronous repaint took (seconds)."""
 
     def __init__(self, widget: QWidget, hz: float, parent: QObject | None = None):
         super().__init__(parent)
         self.frames = 0
+        self.durations: list[float] = []
         self._widget = widget
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, round(1000 / hz)))
@@ -52,5 +54,7 @@ class Repainter(QObject):
         self._timer.stop()
 
     def _paint(self) -> None:
+        before = time.perf_counter()
         self._widget.repaint()
+        self.durations.append(time.perf_counter() - before)
         self.frames += 1

@@ -98,6 +98,7 @@ async def _main(args: argparse.Namespace, sim: dict) -> dict:
         "qt_lateness_ms": summarize(qt_probe.samples, scale=1000, digits=2),
         "repaint_hz": args.repaint_hz,
         "repaints_per_s": round(repainter.frames / elapsed, 1) if elapsed > 0 else None,
+        "repaint_ms": summarize(repainter.durations, scale=1000, digits=2),
         "dropouts": len(gaps),
         "dropout_ms": round(sum(gaps) * 1000, 1),
         "failed_turns": sum(1 for t in driver.turns if t.error),

@@ -1,0 +1,71 @@
+"""The detail tables printed under the goals: each mode's voice-to-voice for app and reference, split by stage."""
+
+from __future__ import annotations
+
+from desktop_agent.bench.stages import STAGES
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def latency_details(results: dict) -> str:
+    latency = results.get("latency")
+    if not latency:
+        return ""
+    lines = [f"voice-to-voice at the audio boundary, ms (providers' floor {latency['floor_ms']:.0f} ms):"]
+    header = f"  {'':28}{'app p50':>9}{'app p95':>9}{'ref p50':>9}{'ref p95':>9}"
+    for mode in ("push_to_talk", "hands_free"):
+        section = latency.get(mode)
+        if not section:
+            continue
+        app, ref = section["app"], section["reference"]
+        lines += [f"{mode.replace('_', '-')} (app/reference p50 {section['ratio_p50']}, "
+                  f"p95 {section['ratio_p95']}; {app['v2v_ms']['n']} turns each)", header]
+
+        def row(label: str, a: dict, r: dict) -> str:
+            return f"  {label:28}{_ms(a['p50']):>9}{_ms(a['p95']):>9}{_ms(r['p50']):>9}{_ms(r['p95']):>9}"
+
+        lines.append(row("voice-to-voice", app["v2v_ms"], ref["v2v_ms"]))
+        lines.append(row("minus floor (own overhead)", app["overhead_ms"], ref["overhead_ms"]))
+        for name, who in STAGES:
+            lines.append(row(f"  {name} ({who})", app["stages_ms"][name], ref["stages_ms"][name]))
+        if app.get("engine_stages_ms"):
+            reported = ", ".join(f"{stage} {_ms(s['p50'])}" for stage, s in app["engine_stages_ms"].items())
+            lines.append(f"  engine's StageLatency p50: {reported}")
+    return "\n".join(lines)
+
+
+def other_details(results: dict) -> str:
+    lines = []
+    window = results.get("responsiveness")
+    if window:
+        lines.append(
+            f"window phase ({window.get('repaint_hz')}/s forced repaints, each "
+            f"{_fmt(window.get('repaint_ms', {}).get('p50'))} ms p50): engine loop lateness p50/p99/max "
+            f"{_lat(window['engine_loop_lateness_ms'])} ms, Qt thread {_lat(window['qt_lateness_ms'])} ms, "
+            f"{window['dropouts']} dropouts ({window['dropout_ms']} ms)")
+    cpu = results.get("cpu")
+    if cpu:
+        lines.append(f"CPU % of a core: idle hands-free {cpu['idle_hands_free_pct']} (reference "
+                     f"{cpu['reference_idle_hands_free_pct']}), idle push-to-talk {cpu['idle_push_to_talk_pct']}, "
+                     f"during hands-free turns {cpu['turn_hands_free_pct']} (reference "
+                     f"{cpu['reference_turn_hands_free_pct']})")
+    memory = results.get("memory")
+    if memory:
+        lines.append(f"RSS: {memory['rss_ready_mb']} MB ready, {memory['rss_after_first_turn_mb']} MB after one turn, "
+                     f"{memory['rss_after_mb']} MB after {memory['turns']} turns ({memory['failed_turns']} failed)")
+    startup = results.get("startup")
+    if startup:
+        lines.append(f"start-up p50: engine alone ready {_fmt(startup['engine_ready_s']['p50'])} s; window visible "
+                     f"{_fmt(startup['window_visible_s']['p50'])} s, window session ready "
+                     f"{_fmt(startup['window_session_ready_s']['p50'])} s")
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _lat(summary: dict) -> str:
+    return "/".join(_fmt(summary.get(k)) for k in ("p50", "p99", "max"))
