@@ -14,12 +14,14 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 SCREENSHOT_SETTLE_S = 0.4
+_PROCESS_STARTED = time.perf_counter()  # this module is imported first thing by main(): near enough to launch
 
 
 def _choose_platform(args: argparse.Namespace) -> None:
@@ -132,6 +134,7 @@ class DesktopApp:
             self.window.removeEventFilter(watch)
             watch.deleteLater()
         self.first_paint_modules = set(sys.modules)
+        self.first_paint_s = time.perf_counter() - _PROCESS_STARTED
 
     async def _load_settings(self) -> None:
         from desktop_agent.config.prompts import PromptLibrary
@@ -288,18 +291,31 @@ class DesktopApp:
             exchange = ScriptedExchange(self.window, self.controller, self.audio_backend, self.simulator)
             await exchange.run()
             await asyncio.sleep(SCREENSHOT_SETTLE_S)
-            path.parent.mkdir(parents=True, exist_ok=True)
             if not self.window.grab().save(str(path), "PNG"):
                 raise OSError(f"could not write {path}")
         except Exception as exc:  # noqa: BLE001 - a failed screenshot is reported as one line and a non-zero exit
-            log.exception("The screenshot run failed")
+            log.debug("The screenshot run failed", exc_info=True)  # details with --log-level DEBUG
             print(f"desktop-agent: the screenshot could not be made: {exc}", file=sys.stderr)
             return 1
         print(f"Saved a screenshot of the window to {path}")
         return 0
 
 
+def _screenshot_folder_problem(path: Path) -> str | None:
+    """Checked before anything starts, so a bad path fails in a second, not after a whole exchange."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"the folder {path.parent} cannot be created ({exc.strerror or exc})"
+    return None
+
+
 async def _run(app_args: argparse.Namespace) -> int:
+    if app_args.screenshot:
+        problem = _screenshot_folder_problem(Path(app_args.screenshot))
+        if problem:
+            print(f"desktop-agent: the screenshot could not be made: {problem}", file=sys.stderr)
+            return 1
     desktop = DesktopApp(app_args)
     await desktop.start()
     if app_args.screenshot:
