@@ -3,6 +3,7 @@ for provider calls, and the qasync loop for the panel's async work."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +16,20 @@ from desktop_agent.config.secrets import Secrets
 from desktop_agent.config.settings import SettingsStore
 from desktop_agent.simulator import SimulatorThread
 from desktop_agent.ui.settings import SettingsDialog
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_qt_thread() -> Iterator[None]:
+    """Run the cyclic garbage collector here, on the Qt thread, before and after each test (after qloop's teardown).
+
+    Left to itself, Python collects garbage in whichever thread allocates next, here often PortAudio's callback
+    thread or a worker thread. A closed qasync loop's unparented timer QObject destroyed there leaves its timer
+    registered with the Qt thread, and the next timer tick dereferences the freed object: a segfault in
+    ``QTimerInfoList::activateTimers`` (seen under gdb in this suite).
+    """
+    gc.collect()
+    yield
+    gc.collect()
 
 
 @pytest.fixture
