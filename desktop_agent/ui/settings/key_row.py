@@ -92,6 +92,7 @@ class KeyRow(QGroupBox):
         grid.addWidget(self.endpoint_field, 1, 1, 1, 2)
         grid.addWidget(self.source_label, 2, 1, 1, 2)
         grid.addWidget(self.result_label, 3, 1, 1, 2)
+        grid.setColumnStretch(1, 1)
         self.refresh()
 
     # ------------------------------------------------------------------------------------------------ state
