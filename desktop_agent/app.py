@@ -68,6 +68,7 @@ class DesktopApp:
         self.recorder: Any = None
         self.history_window: Any = None
         self.settings_dialog: Any = None
+        self._settings_problems: list[str] = []
         self._closing = False
         self._close_allowed = False
         self.finished: asyncio.Future[int] = asyncio.get_event_loop().create_future()
@@ -90,6 +91,7 @@ class DesktopApp:
         self.window.session_start_requested.connect(self.controller.start)
         self.window.session_end_requested.connect(lambda: asyncio.ensure_future(self.controller.stop()))
         self.window.settings_requested.connect(self.open_settings)
+        self.window.fix_settings_requested.connect(self.open_settings_for)
         self.window.history_requested.connect(self.open_history)
 
     # ------------------------------------------------------------------ start-up
@@ -154,6 +156,7 @@ class DesktopApp:
             log.exception("Loading the settings failed")
             self.window.show_problem(f"Your settings could not be loaded ({type(exc).__name__}); using the defaults.")
             return
+        self._settings_problems = problems
         for problem in problems:
             self.window.show_problem(problem)
         self.apply_settings(self.settings)
@@ -230,13 +233,98 @@ class DesktopApp:
         return build_engine_config(settings, self.secrets, self.prompts, simulator=self.simulator)
 
     def _on_controller_problem(self, message: str, action: str) -> None:
+        from desktop_agent.state.events import ErrorKind
         from desktop_agent.ui.error_banner import BannerAction
 
-        self.window.show_problem(message, BannerAction(action))
+        banner_action = BannerAction(action)
+        kind = ErrorKind.CONFIG if banner_action is BannerAction.OPEN_SETTINGS else None
+        self.window.show_problem(message, banner_action, kind)
 
     # ------------------------------------------------------------------ settings and history windows
-    def open_settings(self) -> None:
-        self.window.status.flash("Settings are not available in this build yet.")
+    def open_settings_for(self, kind: Any = None) -> None:
+        """The banner's "Open Settings": keys for rejected or missing keys, audio for device problems."""
+        from desktop_agent.state.events import ErrorKind
+        from desktop_agent.ui.settings import SettingsPage
+
+        pages = {ErrorKind.AUTH: SettingsPage.KEYS, ErrorKind.CONFIG: SettingsPage.KEYS, ErrorKind.AUDIO_DEVICE: SettingsPage.AUDIO}
+        self.open_settings(pages.get(kind))
+
+    def open_settings(self, page: Any = None) -> None:
+        """Show the (non-modal) settings dialog, creating and wiring it on first use."""
+        if self.settings is None or self.secrets is None or self.prompts is None:
+            self.window.status.flash("Settings are still loading; try again in a moment.")
+            return
+        if self.settings_dialog is None:
+            self.settings_dialog = self._build_settings_dialog()
+        if page is not None:
+            self.settings_dialog.show_page(page)
+        else:
+            self.settings_dialog.show()
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+
+    def _build_settings_dialog(self) -> Any:
+        from desktop_agent.ui.settings import SettingsDialog
+
+        dialog = SettingsDialog(
+            self.settings_store, self.settings, self.secrets, self.prompts,
+            simulator=self.simulator, audio_backend=self.audio_backend, problems=self._settings_problems,
+            parent=self.window,
+        )
+        to_session = self._to_session
+        dialog.voice_changed.connect(lambda voice_id, name: to_session("set_voice", voice_id, name))
+        dialog.prompt_changed.connect(lambda text, name: to_session("set_system_prompt", text, name))
+        dialog.llm_changed.connect(lambda model, temperature, tokens: to_session("update_llm", model, temperature, tokens))
+        dialog.devices_changed.connect(self._apply_devices)
+        dialog.echo_changed.connect(lambda echo, noise: to_session("set_echo_cancellation", echo, noise))
+        dialog.mode_changed.connect(self.controller.set_mode)
+        dialog.vad_changed.connect(lambda *_: self._note_next_session("Voice detection changes apply from the next session."))
+        dialog.push_to_talk_key_changed.connect(lambda _key: self.apply_settings(self.settings))
+        dialog.budgets_changed.connect(self.window.set_budgets)
+        dialog.prices_changed.connect(self._apply_prices)
+        dialog.history_settings_changed.connect(self._apply_privacy)
+        dialog.delete_history_requested.connect(lambda: asyncio.ensure_future(self._delete_history()))
+        dialog.keys_changed.connect(lambda: self._note_next_session("New keys apply from the next session."))
+        dialog.restart_needed.connect(self._note_next_session)
+        return dialog
+
+    def _to_session(self, method: str, *args: Any) -> None:
+        """Apply a settings change to the running session at once (the next session reads the settings anyway)."""
+        session = self.controller.session
+        if session is not None:
+            getattr(session, method)(*args)
+
+    def _note_next_session(self, sentence: str) -> None:
+        if self.controller.session is not None:
+            self.window.status.flash(f"{sentence} End and start the session to use them now.")
+
+    def _apply_devices(self, input_device: Any, output_device: Any) -> None:
+        self._to_session("set_input_device", input_device)
+        self._to_session("set_output_device", output_device)
+
+    def _apply_prices(self, prices: Any) -> None:
+        self.bridge.conversation.cost.prices = prices
+        self.window.status.refresh_usage(self.bridge.conversation)
+
+    def _apply_privacy(self, keep_history: bool, retention_days: int) -> None:
+        if self.recorder is not None:
+            self.recorder.set_privacy(keep_history, retention_days)
+        elif keep_history and self.record_history:
+            self._start_history()
+
+    async def _delete_history(self) -> None:
+        if self.history_store is None:
+            return
+        from desktop_agent.storage.history import ConversationHistoryUnavailable
+
+        try:
+            count = await asyncio.to_thread(self.history_store.delete_all)
+        except ConversationHistoryUnavailable as exc:
+            self.window.show_problem(str(exc))
+            return
+        self.window.status.flash(f"Deleted {count} stored conversation{'s' if count != 1 else ''}.")
+        if self.history_window is not None:
+            self.history_window.refresh()
 
     def open_history(self) -> None:
         from PySide6.QtCore import Qt
@@ -278,6 +366,8 @@ class DesktopApp:
             await asyncio.to_thread(self.recorder.close)
         if self.history_window is not None:
             self.history_window.close()
+        if self.settings_dialog is not None:
+            self.settings_dialog.close()
         if self.simulator is not None and self._owns_simulator:
             await asyncio.to_thread(self.simulator.stop)
         if not self.finished.done():

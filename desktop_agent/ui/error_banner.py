@@ -47,6 +47,7 @@ class ErrorBanner(QFrame):
         self._message = ""
         self._repeats = 0
         self._action = BannerAction.NONE
+        self._kind: ev.ErrorKind | None = None
 
         self._icon = QLabel(self)
         self._icon.setPixmap(themed_icon("warning").pixmap(QSize(20, 20), self.devicePixelRatioF()))
@@ -85,18 +86,24 @@ class ErrorBanner(QFrame):
         return self._action
 
     @property
+    def kind(self) -> ev.ErrorKind | None:
+        """The kind of the error shown (None for other messages): tells Settings which page to open."""
+        return self._kind
+
+    @property
     def text(self) -> str:
         return self._label.text()
 
     def show_error(self, error: ev.ErrorOccurred) -> None:
-        self.show_message(error.message, action_for(error))
+        self.show_message(error.message, action_for(error), error.kind)
 
-    def show_message(self, message: str, action: BannerAction = BannerAction.NONE) -> None:
+    def show_message(self, message: str, action: BannerAction = BannerAction.NONE, kind: ev.ErrorKind | None = None) -> None:
         if message == self._message and self.isVisible():
             self._repeats += 1
         else:
             self._message, self._repeats = message, 1
         self._action = action
+        self._kind = kind
         self._label.setText(message if self._repeats == 1 else f"{message} (×{self._repeats})")
         self._action_button.setVisible(action is not BannerAction.NONE)
         if action is not BannerAction.NONE:

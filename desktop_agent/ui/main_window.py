@@ -32,6 +32,7 @@ MODE_SHORTCUT = "Ctrl+T"
 
 class MainWindow(QMainWindow):
     settings_requested = Signal()
+    fix_settings_requested = Signal(object)  # ErrorKind | None: the banner's "Open Settings" for that problem
     history_requested = Signal()
     talk_pressed = Signal()
     talk_released = Signal()
@@ -286,8 +287,8 @@ class MainWindow(QMainWindow):
     def set_budgets(self, budgets: dict[ev.Stage, float]) -> None:
         self.latency_panel.set_budgets(budgets)
 
-    def show_problem(self, message: str, action: BannerAction = BannerAction.NONE) -> None:
-        self.banner.show_message(message, action)
+    def show_problem(self, message: str, action: BannerAction = BannerAction.NONE, kind: ev.ErrorKind | None = None) -> None:
+        self.banner.show_message(message, action, kind)
 
     # ------------------------------------------------------------------ user gestures
     def _talk_allowed(self) -> bool:
@@ -358,7 +359,7 @@ class MainWindow(QMainWindow):
     @guarded
     def _on_banner_action(self, action: str) -> None:
         if action == BannerAction.OPEN_SETTINGS:
-            self.settings_requested.emit()
+            self.fix_settings_requested.emit(self.banner.kind)
         elif action == BannerAction.RESTART_SESSION:
             if self._phase in (SessionPhase.RUNNING, SessionPhase.STARTING):
                 self.session_end_requested.emit()

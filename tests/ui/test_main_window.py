@@ -117,9 +117,10 @@ def test_actions_emit_the_windows_requests(window, qtbot):
     deliver(qtbot, bridge, ev.AgentStateChanged(ev.AgentState.ASSISTANT_SPEAKING))
     with qtbot.waitSignal(win.stop_speaking_requested, timeout=1000):
         win.stop_speaking_action.trigger()
-    with qtbot.waitSignal(win.settings_requested, timeout=1000):
+    with qtbot.waitSignal(win.fix_settings_requested, timeout=1000) as fix:
         deliver(qtbot, bridge, ev.ErrorOccurred(ev.ErrorKind.AUTH, "Cartesia rejected the API key. Open Settings > Keys."))
         win.banner._action_button.click()
+    assert fix.args == [ev.ErrorKind.AUTH]
 
 
 def test_the_engines_mode_and_mute_show_in_every_control(window, qtbot):

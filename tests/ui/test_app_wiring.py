@@ -1,0 +1,90 @@
+"""app.py's wiring of the settings dialog and the banner to the window and the running session.
+
+The session here is a recording fake installed in the controller (the real session's methods are the engine's
+tests' business); the settings dialog, settings store, secrets and prompt library are the real ones, in a
+temporary home.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_agent.state import events as ev
+from desktop_agent.state.latency import DEFAULT_BUDGETS
+from desktop_agent.ui import exception_guard
+from tests.conftest import run_async
+
+
+class RecordingSession:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def __getattr__(self, name):
+        return lambda *args: self.calls.append((name, *args))
+
+
+@pytest.fixture
+def desktop(qtbot, qloop, tmp_path, monkeypatch):
+    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+    from desktop_agent.app import DesktopApp
+
+    args = argparse.Namespace(simulate=False, profile="prd", screenshot=None, log_level="WARNING", no_audio=True)
+    app = DesktopApp(args, autostart=False, record_history=False)
+    run_async(qtbot, app.start(), timeout_ms=60_000)
+    yield app
+    app._close_allowed = True
+    run_async(qtbot, app.shutdown(), timeout_ms=20_000)
+    app.window.close()
+    exception_guard.uninstall()
+
+
+def test_settings_changes_reach_the_window_and_the_running_session(desktop, qtbot):
+    desktop.window.settings_action.trigger()
+    dialog = desktop.settings_dialog
+    assert dialog is not None and dialog.isVisible() and not dialog.isModal()
+
+    session = RecordingSession()
+    desktop.controller._session = session
+    dialog.voice_changed.emit("voice-2", "Adam")
+    dialog.prompt_changed.emit("Be brief.", "Brief")
+    dialog.llm_changed.emit("llama-3.3-70b", 0.3, 200)
+    dialog.devices_changed.emit("USB mic", None)
+    dialog.echo_changed.emit(False, True)
+    assert session.calls == [
+        ("set_voice", "voice-2", "Adam"), ("set_system_prompt", "Be brief.", "Brief"),
+        ("update_llm", "llama-3.3-70b", 0.3, 200), ("set_input_device", "USB mic"), ("set_output_device", None),
+        ("set_echo_cancellation", False, True),
+    ]
+    dialog.restart_needed.emit("New endpoints apply from the next session.")
+    assert "next session" in desktop.window.status.currentMessage()
+    desktop.controller._session = None
+
+    budgets = {**DEFAULT_BUDGETS, ev.Stage.LLM_FIRST_TOKEN: 0.45}
+    dialog.budgets_changed.emit(budgets)
+    assert desktop.window.latency_panel.gauges[ev.Stage.LLM_FIRST_TOKEN].budget == 0.45
+
+    desktop.settings.audio.push_to_talk_key = "F8"
+    dialog.push_to_talk_key_changed.emit("F8")
+    assert desktop.window.key_filter.key == Qt.Key.Key_F8
+    assert "F8" in desktop.window.controls.talk_button.toolTip()
+
+
+def test_a_missing_key_refuses_to_start_and_the_banner_opens_the_keys_page(desktop, qtbot):
+    from desktop_agent.ui.settings import SettingsPage
+
+    desktop.window.session_action.trigger()  # no keys in this temporary home
+    banner = desktop.window.banner
+    assert banner.isVisible() and "API key is missing" in banner.text
+    banner._action_button.click()
+    assert desktop.settings_dialog.isVisible()
+    assert desktop.settings_dialog.current_page() is SettingsPage.KEYS
+
+
+def test_history_opens_in_its_own_window(desktop, qtbot):
+    desktop.window.history_action.trigger()
+    assert desktop.history_window is not None and desktop.history_window.isVisible()
+    assert desktop.history_window.isWindow()
