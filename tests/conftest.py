@@ -8,6 +8,7 @@ the PulseAudio daemon is started here, once per session, only by the tests that 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import subprocess
@@ -205,6 +206,10 @@ def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
     asyncio.events._set_running_loop(None)
     loop.close()
     asyncio.set_event_loop(None)
+    # Free the closed loop's Qt timers here, on the Qt thread. Left to chance, the garbage collector may free them on
+    # a PortAudio callback thread, behind Qt's back, and a later timer tick then touches freed memory (segfault).
+    del loop
+    gc.collect()
 
 
 def run_async(qtbot, coro, timeout_ms: int = 10_000):
