@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
@@ -50,8 +50,8 @@ class ErrorBanner(QFrame):
         self._kind: ev.ErrorKind | None = None
 
         self._icon = QLabel(self)
-        self._icon.setPixmap(themed_icon("warning").pixmap(QSize(20, 20), self.devicePixelRatioF()))
         self._icon.setAccessibleName("Warning")
+        self._render_icon()
         self._label = QLabel(self)
         self._label.setWordWrap(True)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -124,6 +124,14 @@ class ErrorBanner(QFrame):
         action = self._action
         self.dismiss()
         self.action_triggered.emit(action.value)
+
+    def _render_icon(self) -> None:
+        self._icon.setPixmap(themed_icon("warning").pixmap(QSize(20, 20), self.devicePixelRatioF()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.DevicePixelRatioChange):
+            self._render_icon()  # a pixmap keeps the colours it was drawn with
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop_agent.state import events as ev
@@ -36,9 +37,9 @@ class ProviderIndicator(QLabel):
         assert self._state is not None
         return self._state[0]
 
-    def show_state(self, state: ProviderState) -> None:
+    def show_state(self, state: ProviderState, force: bool = False) -> None:
         key = (state.status, state.reason)
-        if key == self._state:
+        if key == self._state and not force:
             return
         self._state = key
         color = theme.tone_color(_TONES[state.status], self.palette()).name()
@@ -48,3 +49,8 @@ class ProviderIndicator(QLabel):
             sentence += f" — {state.reason}"
         self.setToolTip(sentence)
         self.setAccessibleDescription(sentence)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._state is not None:
+            self.show_state(ProviderState(*self._state), force=True)  # the dot's colour is baked into the text

@@ -20,7 +20,7 @@ from desktop_agent.state.conversation import Role
 from desktop_agent.state.events import AgentState, Stage
 from desktop_agent.ui import exception_guard
 from tests.conftest import run_async
-from tests.ui.conftest import send_key
+from tests.ui.conftest import paint_counter, send_key  # noqa: F401 - paint_counter is a fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -99,7 +99,7 @@ def desktop(qtbot, qloop, isolated_user_dirs):
         exception_guard.uninstall()
 
 
-def test_hold_space_speak_release_shows_both_lines_fills_the_gauges_and_plays_the_reply(desktop, qtbot, speech):
+def test_hold_space_speak_release_shows_both_lines_fills_the_gauges_and_plays_the_reply(desktop, qtbot, speech, paint_counter):
     app, simulator = desktop
     window, conversation = app.window, app.bridge.conversation
     run_async(qtbot, app.start(), timeout_ms=60_000)
@@ -166,6 +166,12 @@ def test_hold_space_speak_release_shows_both_lines_fills_the_gauges_and_plays_th
         f"gc pauses over 20 ms: {[p for p in probe.gc_pauses if p[1] > 20]}"
     )
     assert not window.banner.isVisible(), window.banner.text
+
+    # With the engine running and the microphone silent, nothing in the window repaints.
+    qtbot.wait(500)
+    paint_counter.reset()
+    qtbot.wait(1000)
+    assert paint_counter.total() == 0, paint_counter.painted()
     print(f"\nQt loop worst lateness during the exchange: {probe.worst_ms:.1f} ms over {probe.ticks} ticks; "
           f"latencies: { {s.value: round(v * 1000) for s, v in conversation.turns[-1].latencies.items()} }")
 

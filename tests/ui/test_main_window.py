@@ -222,3 +222,24 @@ def test_guarded_slots_swallow_and_report(qtbot):
         assert len(problems) == 1 and "ZeroDivisionError" in problems[0]
     finally:
         exception_guard.uninstall()
+
+
+def test_status_dots_are_recoloured_when_the_palette_turns_dark(qtbot, qapp):
+    from desktop_agent.state.conversation import ProviderState
+    from desktop_agent.ui.provider_indicator import ProviderIndicator
+
+    indicator = ProviderIndicator(ev.Provider.STT)
+    qtbot.addWidget(indicator)
+    indicator.show_state(ProviderState(ev.ConnectionStatus.CONNECTED))
+    light_good = theme.tone_color(theme.Tone.GOOD).name()
+    assert light_good in indicator.text()
+    before = QGuiApplication.palette()
+    dark = QPalette(before)
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#e8eaed"))
+    try:
+        QApplication.setPalette(dark)
+        qtbot.waitUntil(lambda: theme.tone_color(theme.Tone.GOOD, dark).name() in indicator.text(), timeout=2000)
+        assert light_good not in indicator.text()
+    finally:
+        QApplication.setPalette(before)
