@@ -33,7 +33,8 @@ fi
 
 case "$here" in
     *[\\\"\`\$\|\&]*)
-        echo "error: the folder path $here contains one of \\ \" \` \$ | &, which a menu entry cannot point at; move the folder and try again." >&2
+        echo "error: the folder path $here contains one of \\ \" \` \$ | &, which a menu entry cannot" \
+             "point at; move the folder and try again." >&2
         exit 1;;
 esac
 

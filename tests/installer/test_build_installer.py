@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -87,6 +88,39 @@ def test_build_without_binutils_stops_with_a_sentence_not_a_traceback(tmp_path):
     assert "apt-get install binutils" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert not (tmp_path / "dist").exists() and not (tmp_path / "work").exists()
+
+
+# ----------------------------------------------------------------------------------------------- TLS runtime hook
+@pytest.fixture
+def tls_hook(installer, monkeypatch):
+    """The runtime hook's namespace; SSL_CERT_FILE is set while it loads so that loading it changes nothing here."""
+    monkeypatch.setenv("SSL_CERT_FILE", "set-by-the-test")
+    namespace: dict = {}
+    exec(compile(installer.TLS_RUNTIME_HOOK, "runtime_tls_certificates.py", "exec"), namespace)
+    return namespace
+
+
+def no_default_paths():
+    return SimpleNamespace(cafile=None, capath=None)
+
+
+@on_linux
+def test_tls_hook_leaves_working_or_user_chosen_certificates_alone(tls_hook):
+    choose = tls_hook["choose_cert_file"]
+    found = SimpleNamespace(cafile="/usr/lib/ssl/cert.pem", capath=None)
+    assert choose({}, found, lambda path: True, lambda: "certifi.pem") is None
+    assert choose({"SSL_CERT_FILE": "/mine.pem"}, no_default_paths(), lambda path: True, lambda: "c.pem") is None
+    assert choose({"SSL_CERT_DIR": "/my-certs"}, no_default_paths(), lambda path: True, lambda: "c.pem") is None
+
+
+@on_linux
+def test_tls_hook_finds_another_distributions_bundle_then_falls_back_to_certifi(tls_hook):
+    """The build machine's OpenSSL folder is missing (another distribution): its own bundle, else certifi's."""
+    choose = tls_hook["choose_cert_file"]
+    fedora = "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"
+    assert choose({}, no_default_paths(), lambda path: path == fedora, lambda: "certifi.pem") == fedora
+    assert choose({}, no_default_paths(), lambda path: False, lambda: "certifi.pem") == "certifi.pem"
+    assert Path(tls_hook["certifi_bundle"]()).is_file(), "certifi's bundle exists (the build bundles certifi)"
 
 
 # -------------------------------------------------------------------------------------------------------------- icons
@@ -175,6 +209,51 @@ def assert_real_window_picture(path: Path) -> None:
     assert len(colours) > 20, f"the screenshot has only {len(colours)} colours: a blank window?"
 
 
+def check_archive_contents(archive: Path, top: str) -> set[str]:
+    """The app, its menu entry and icons, the models, Pipecat's metadata and the Qt plugins it needs are all there."""
+    with tarfile.open(archive) as tar:
+        members = {member.name: member for member in tar.getmembers()}
+        entry_text = tar.extractfile(f"{top}/share/applications/{SLUG}.desktop").read().decode()
+    expected = [
+        f"{top}/{SLUG}",
+        f"{top}/install-desktop-entry.sh",
+        f"{top}/share/icons/hicolor/scalable/apps/{SLUG}.svg",
+        f"{top}/share/icons/hicolor/256x256/apps/{SLUG}.png",
+        f"{top}/_internal/resources/icons/{SLUG}.svg",
+        f"{top}/_internal/pipecat/audio/vad/data/silero_vad.onnx",
+        f"{top}/_internal/PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        f"{top}/_internal/PySide6/Qt/plugins/platforms/libqxcb.so",
+        f"{top}/_internal/PySide6/Qt/plugins/imageformats/libqsvg.so",
+        f"{top}/_internal/PySide6/Qt/plugins/iconengines/libqsvgicon.so",
+    ]
+    for name in expected:
+        assert name in members, f"{name} is missing from {archive.name}"
+    assert members[f"{top}/{SLUG}"].mode & 0o111, "the app is executable after unpacking"
+    assert any(n.startswith(f"{top}/_internal/pipecat/audio/turn/smart_turn/data/") and n.endswith(".onnx")
+               for n in members)
+    assert any(n.startswith(f"{top}/_internal/pipecat_ai-") and n.endswith(".dist-info/METADATA") for n in members)
+    entry = parse_desktop_entry(entry_text)
+    assert (entry["Name"], entry["Exec"], entry["Icon"]) == ("Desktop Agent", SLUG, SLUG)
+    return set(members)
+
+
+def check_unused_parts_left_out(installer, bundle: Path, members: set[str]) -> None:
+    """No GUI toolkit, Qt module, plugin or Python package the app never uses; the runtime TLS hook is in."""
+    unwanted = ("libgtk-3", "libQt6Quick", "libQt6Qml", "libQt6WebEngine", "libQt6Pdf", "libQt63D", "libQt6Multimedia",
+                "_tkinter", "/translations/qt")
+    leaked = sorted(n for n in members if any(word in n for word in unwanted))
+    assert not leaked, f"unused files were bundled: {leaked[:10]}"
+    modules = frozen_modules(bundle / SLUG)
+    assert {"desktop_agent.app", "desktop_agent.simulator", "pipecat.audio.vad.silero", "certifi",
+            "runtime_tls_certificates"} <= modules
+    unused = ("tkinter", "pytest", "matplotlib", "desktop_agent.bench", "PySide6.QtNetwork", "PySide6.QtQml",
+              "PySide6.QtQuick", "PySide6.QtWebEngineCore", "PySide6.QtPdf", "PySide6.QtMultimedia")
+    leaked = sorted(m for m in modules if any(m == u or m.startswith(u + ".") for u in unused))
+    assert not leaked, f"unused modules were bundled: {leaked[:10]}"
+    plugin_root = bundle / "_internal" / "PySide6" / "Qt" / "plugins"
+    assert {p.name for p in plugin_root.iterdir()} <= set(installer.QT_PLUGINS)
+
+
 def folder_megabytes(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()) / 1e6
 
@@ -201,43 +280,8 @@ def test_bundle_builds_passes_its_smoke_check_and_ships_as_a_tarball(
     archive = dist / f"{SLUG}-{__version__}-linux-{platform.machine().lower()}.tar.gz"
     assert archive.is_file()
     top = f"{SLUG}-{__version__}"
-    with tarfile.open(archive) as tar:
-        members = {member.name: member for member in tar.getmembers()}
-        entry_text = tar.extractfile(f"{top}/share/applications/{SLUG}.desktop").read().decode()
-    expected = [
-        f"{top}/{SLUG}",
-        f"{top}/install-desktop-entry.sh",
-        f"{top}/share/icons/hicolor/scalable/apps/{SLUG}.svg",
-        f"{top}/share/icons/hicolor/256x256/apps/{SLUG}.png",
-        f"{top}/_internal/resources/icons/{SLUG}.svg",
-        f"{top}/_internal/pipecat/audio/vad/data/silero_vad.onnx",
-        f"{top}/_internal/PySide6/Qt/plugins/platforms/libqoffscreen.so",
-        f"{top}/_internal/PySide6/Qt/plugins/platforms/libqxcb.so",
-        f"{top}/_internal/PySide6/Qt/plugins/imageformats/libqsvg.so",
-        f"{top}/_internal/PySide6/Qt/plugins/iconengines/libqsvgicon.so",
-    ]
-    for name in expected:
-        assert name in members, f"{name} is missing from {archive.name}"
-    assert members[f"{top}/{SLUG}"].mode & 0o111, "the app is executable after unpacking"
-    assert any(n.startswith(f"{top}/_internal/pipecat/audio/turn/smart_turn/data/") and n.endswith(".onnx")
-               for n in members)
-    assert any(n.startswith(f"{top}/_internal/pipecat_ai-") and n.endswith(".dist-info/METADATA") for n in members)
-    entry = parse_desktop_entry(entry_text)
-    assert (entry["Name"], entry["Exec"], entry["Icon"]) == ("Desktop Agent", SLUG, SLUG)
-
-    # What the app does not use stays out.
-    unwanted = ("libgtk-3", "libQt6Quick", "libQt6Qml", "libQt6WebEngine", "libQt6Pdf", "libQt63D", "libQt6Multimedia",
-                "_tkinter", "/translations/qt")
-    leaked = sorted(n for n in members if any(word in n for word in unwanted))
-    assert not leaked, f"unused files were bundled: {leaked[:10]}"
-    modules = frozen_modules(bundle / SLUG)
-    assert {"desktop_agent.self_check", "desktop_agent.simulator", "pipecat.audio.vad.silero"} <= modules
-    unused = ("tkinter", "pytest", "matplotlib", "desktop_agent.bench", "PySide6.QtNetwork", "PySide6.QtQml",
-              "PySide6.QtQuick", "PySide6.QtWebEngineCore", "PySide6.QtPdf", "PySide6.QtMultimedia")
-    leaked = sorted(m for m in modules if any(m == u or m.startswith(u + ".") for u in unused))
-    assert not leaked, f"unused modules were bundled: {leaked[:10]}"
-    plugin_root = bundle / "_internal" / "PySide6" / "Qt" / "plugins"
-    assert {p.name for p in plugin_root.iterdir()} <= set(installer.QT_PLUGINS)
+    members = check_archive_contents(archive, top)
+    check_unused_parts_left_out(installer, bundle, members)
 
     bundle_mb, archive_mb = folder_megabytes(bundle), archive.stat().st_size / 1e6
     with capsys.disabled():
@@ -246,10 +290,26 @@ def test_bundle_builds_passes_its_smoke_check_and_ships_as_a_tarball(
     assert bundle_mb < BUNDLE_BUDGET_MB
     assert archive_mb < ARCHIVE_BUDGET_MB
 
-    # The frozen app runs one scripted exchange with the simulators, offscreen, and saves a picture of the window.
+    # Without a sound server the smoke check fails and names exactly the checks that failed.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PULSE_SERVER", f"unix:{tmp_path}/no-sound-server-here")
+        with pytest.raises(installer.BuildError) as failure:
+            installer.smoke_self_check(bundle / SLUG)
+    report = str(failure.value)
+    assert "found 2 problem(s)" in report, report
+    assert "  - audio input: no audio input device found" in report
+    assert "  - audio output: no audio output device found" in report
+    assert "the bundle itself may be fine" in report
+
+    # Unpacked from the tarball, the frozen app runs one scripted exchange with the simulators, offscreen, and saves
+    # a picture of the window.
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="tar")
+    app_folder = unpacked / top
     shot = tmp_path / "out.png"
     exchange = subprocess.run(
-        [str(bundle / SLUG), "--screenshot", str(shot)],
+        [str(app_folder / SLUG), "--screenshot", str(shot)],
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         capture_output=True,
         text=True,
@@ -258,13 +318,7 @@ def test_bundle_builds_passes_its_smoke_check_and_ships_as_a_tarball(
     assert exchange.returncode == 0, exchange.stdout + exchange.stderr
     assert_real_window_picture(shot)
 
-    # The unpacked tarball runs, and its script puts the app in the menu with an absolute Exec path.
-    unpacked = tmp_path / "unpacked"
-    with tarfile.open(archive) as tar:
-        tar.extractall(unpacked, filter="tar")
-    app_folder = unpacked / top
-    version = subprocess.run([str(app_folder / SLUG), "--version"], capture_output=True, text=True, timeout=60)
-    assert version.stdout.strip() == f"desktop-agent {__version__}", version.stdout + version.stderr
+    # Its script puts the app in the menu with an absolute Exec path.
     data_home = tmp_path / "data-home"
     installed = subprocess.run(
         [str(app_folder / "install-desktop-entry.sh")],
@@ -278,3 +332,12 @@ def test_bundle_builds_passes_its_smoke_check_and_ships_as_a_tarball(
     assert menu_entry["Exec"] == f'"{app_folder / SLUG}"'
     assert (data_home / "icons" / "hicolor" / "scalable" / "apps" / f"{SLUG}.svg").is_file()
     assert (data_home / "icons" / "hicolor" / "256x256" / "apps" / f"{SLUG}.png").is_file()
+    removed = subprocess.run(
+        [str(app_folder / "install-desktop-entry.sh"), "--remove"],
+        env={**os.environ, "XDG_DATA_HOME": str(data_home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert not (data_home / "applications" / f"{SLUG}.desktop").exists()
