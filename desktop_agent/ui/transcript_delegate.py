@@ -29,11 +29,14 @@ THINKING_TEXT = "…"
 INTERRUPTED_LABEL = "Interrupted"
 
 
+TEXT_FLAGS = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+
+
 @dataclass(slots=True)
 class _Bubble:
-    layout: QTextLayout
+    text: str
+    layout: QTextLayout | None  # for an interim (italic) part or a word too long for a line; else TEXT_FLAGS
     header: str
-    body_width: float
     body_height: float
     bubble_width: float
     height: int
@@ -70,18 +73,24 @@ def _layout_text(text: str, interim_start: int, font: QFont, italic_color: QColo
 class TranscriptDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._font = QFont(parent.font()) if parent is not None else QFont()
         self._bubbles: OrderedDict[tuple, _Bubble] = OrderedDict()
+        self.set_font(QFont(parent.font()) if parent is not None else QFont())
 
     # ------------------------------------------------------------------ geometry
     def set_font(self, font: QFont) -> None:
+        """Use ``font`` for the text (and a smaller one for headers); drops every cached bubble."""
         self._font = QFont(font)
+        self._metrics = QFontMetricsF(self._font)
+        self._header_font = QFont(self._font)
+        self._header_font.setPointSizeF(max(6.0, self._font.pointSizeF() * 0.82))
+        self._header_metrics = QFontMetricsF(self._header_font)
+        # Every header has the same shape ("Assistant · 12:34:56"): measure the widest once, not per row.
+        self._header_width = max(self._header_metrics.horizontalAdvance(f"{label} · 88:88:88") for label in ROLE_LABELS.values())
+        self._interrupted_width = self._header_metrics.horizontalAdvance(INTERRUPTED_LABEL)
         self._bubbles.clear()
 
     def header_font(self) -> QFont:
-        font = QFont(self._font)
-        font.setPointSizeF(max(6.0, self._font.pointSizeF() * 0.82))
-        return font
+        return self._header_font
 
     @staticmethod
     def _body(turn: Turn) -> tuple[str, int]:
@@ -102,17 +111,25 @@ class TranscriptDelegate(QStyledItemDelegate):
         max_bubble = max(MIN_BUBBLE_WIDTH, (row_width - 2 * ROW_MARGIN_H) * MAX_BUBBLE_FRACTION)
         text_width = max(40.0, max_bubble - 2 * PAD_H)
         text, interim_start = self._body(turn)
-        layout, natural, body_height = _layout_text(text, interim_start, self._font, theme.muted_text_color(), text_width)
-        header = f"{ROLE_LABELS[turn.role]} · {clock_time(turn.started_at)}"
-        header_metrics = QFontMetricsF(self.header_font())
-        header_width = header_metrics.horizontalAdvance(header)
+        layout = None
+        if interim_start >= 0:
+            layout, natural, body_height = _layout_text(text, interim_start, self._font, theme.muted_text_color(), text_width)
+        else:
+            # One C++ call measures plain text; QTextLayout (10x slower from Python) only when a word is too long
+            # for a line and must be broken inside.
+            bounds = self._metrics.boundingRect(QRectF(0, 0, text_width, 1e7), TEXT_FLAGS, text or " ")
+            natural, body_height = bounds.width(), bounds.height()
+            if natural > text_width + 0.5:
+                layout, natural, body_height = _layout_text(text, -1, self._font, theme.muted_text_color(), text_width)
+        header_width = self._header_width
         extra = 0.0
         if turn.interrupted:
-            extra = HEADER_GAP + header_metrics.height()
-            header_width = max(header_width, header_metrics.horizontalAdvance(INTERRUPTED_LABEL))
+            extra = HEADER_GAP + self._header_metrics.height()
+            header_width = max(header_width, self._interrupted_width)
         bubble_width = min(max_bubble, max(natural, header_width) + 2 * PAD_H + 1)
-        height = PAD_V + header_metrics.height() + HEADER_GAP + body_height + extra + PAD_V
-        bubble = _Bubble(layout, header, natural, body_height, bubble_width, int(height + 2 * ROW_MARGIN_V + 0.999))
+        height = PAD_V + self._header_metrics.height() + HEADER_GAP + body_height + extra + PAD_V
+        header = f"{ROLE_LABELS[turn.role]} · {clock_time(turn.started_at)}"
+        bubble = _Bubble(text, layout, header, body_height, bubble_width, int(height + 2 * ROW_MARGIN_V + 0.999))
         self._bubbles[key] = bubble
         if len(self._bubbles) > 256:  # only rows near the viewport are painted; heights live in the view
             self._bubbles.popitem(last=False)
@@ -148,8 +165,8 @@ class TranscriptDelegate(QStyledItemDelegate):
         painter.setBrush(fill)
         painter.drawRoundedRect(box.adjusted(1, 1, -1, -1), RADIUS, RADIUS)
 
-        header_font = self.header_font()
-        header_metrics = QFontMetricsF(header_font)
+        header_font = self._header_font
+        header_metrics = self._header_metrics
         painter.setFont(header_font)
         painter.setPen(theme.muted_text_color(palette))
         top = box.top() + PAD_V
@@ -157,7 +174,12 @@ class TranscriptDelegate(QStyledItemDelegate):
         top += header_metrics.height() + HEADER_GAP
 
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        bubble.layout.draw(painter, QPointF(box.left() + PAD_H, top))
+        if bubble.layout is not None:
+            bubble.layout.draw(painter, QPointF(box.left() + PAD_H, top))
+        else:
+            painter.setFont(self._font)
+            text_rect = QRectF(box.left() + PAD_H, top, box.width() - 2 * PAD_H + 1, bubble.body_height + 1)
+            painter.drawText(text_rect, TEXT_FLAGS, bubble.text)
         top += bubble.body_height
 
         if turn.interrupted:

@@ -40,6 +40,7 @@ class TranscriptModel(QAbstractListModel):
         self._turns: list[Turn] = []
         self._ids: list[int] = []
         self._open: dict[int, tuple] = {}  # id -> signature of turns that may still change
+        self.rows_removed = False  # whether the last sync removed rows (row numbers after them shifted)
 
     # ----------------------------------------------------------------------------------- Qt model interface
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
@@ -80,10 +81,12 @@ class TranscriptModel(QAbstractListModel):
         turns are appended, and turns are only ever removed, never reordered.
         """
         touched: list[int] = []
+        self.rows_removed = False
         old_count = len(self._ids)
         prefix_kept = old_count == 0 or (len(turns) >= old_count and turns[old_count - 1].id == self._ids[-1])
         if not prefix_kept:
             self._remove_missing({t.id for t in turns})
+            self.rows_removed = len(self._ids) < old_count
             old_count = len(self._ids)
         for turn_id, signature in list(self._open.items()):
             row = self._row_of(turn_id)

@@ -170,3 +170,40 @@ def test_resizing_relayouts_rows_for_the_new_width(view, qtbot):
     wide = header.sectionSize(1)
     view.resize(320, 480)
     qtbot.waitUntil(lambda: header.sectionSize(1) > wide, timeout=3000)
+
+
+def test_a_width_change_at_thousands_of_turns_is_measured_in_slices_between_events(view, qtbot, monkeypatch):
+    conversation = Conversation()
+    for i in range(1500):
+        feed(conversation, *exchange(f"question number {i}", ["answer"] * (i % 40 + 1)))
+    view.refresh(conversation)
+    qtbot.waitUntil(lambda: view.verticalScrollBar().isVisible() and not view.layout_pending, timeout=10_000)
+
+    batches: list[int] = []
+    original = TranscriptView._measure
+    monkeypatch.setattr(TranscriptView, "_measure", lambda self, rows, width: (batches.append(len(rows)), original(self, rows, width)))
+    view.resize(360, 480)
+    qtbot.waitUntil(lambda: bool(batches) and not view.layout_pending, timeout=10_000)
+    assert sum(batches) == 3000  # every row once
+    assert max(batches) <= 300 and len(batches) >= 10  # never all at once
+    width = view.viewport().width()
+    header = view.verticalHeader()
+    delegate = view.itemDelegate()
+    for row in (0, 1, 1499, 2998, 2999):
+        assert header.sectionSize(row) == delegate.row_height(view.transcript_model().turn(row), width)
+    bar = view.verticalScrollBar()
+    assert bar.value() == bar.maximum()  # still following the newest message
+
+
+def test_words_are_never_split_but_an_overlong_word_still_fits_its_bubble(qtbot):
+    delegate = TranscriptDelegate()
+    conversation = Conversation()
+    feed(conversation, *exchange("x" * 400, ["It", "is", "sunny", "and", "twenty", "degrees"] * 12))
+    user, assistant = conversation.turns
+    bubble = delegate._bubble(assistant, 600)
+    assert bubble.layout is None  # ordinary text: measured and drawn at word boundaries
+    long_word = delegate._bubble(user, 600)
+    assert long_word.layout is not None  # a 400-character "word" is broken inside instead of overflowing
+    assert long_word.bubble_width <= 600
+    lines = [long_word.layout.lineAt(i) for i in range(long_word.layout.lineCount())]
+    assert len(lines) > 1 and all(line.naturalTextWidth() <= long_word.bubble_width for line in lines)
