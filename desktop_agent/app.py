@@ -400,6 +400,40 @@ def _screenshot_folder_problem(path: Path) -> str | None:
     return None
 
 
+def _close_on_signals(window: Any) -> Any:
+    """Ctrl+C or SIGTERM closes the window, so the session shuts down cleanly instead of being killed mid-write.
+
+    Python runs signal handlers only between bytecodes, and Qt's loop may sit in C++ for long; the wakeup fd
+    written by the C-level handler makes Qt wake up and run Python at once (no polling timer).
+    """
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier, QTimer
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+
+    def drain() -> None:
+        try:
+            reader.recv(64)
+        except BlockingIOError:
+            pass
+
+    notifier.activated.connect(drain)
+
+    def on_signal(number: int, _frame: Any) -> None:
+        log.info("Signal %d received: closing the window", number)
+        QTimer.singleShot(0, window.close)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, on_signal)
+    return reader, writer, notifier  # kept alive by the caller
+
+
 async def _run(app_args: argparse.Namespace) -> int:
     if app_args.screenshot:
         problem = _screenshot_folder_problem(Path(app_args.screenshot))
@@ -407,6 +441,7 @@ async def _run(app_args: argparse.Namespace) -> int:
             print(f"desktop-agent: the screenshot could not be made: {problem}", file=sys.stderr)
             return 1
     desktop = DesktopApp(app_args)
+    desktop.signal_hooks = _close_on_signals(desktop.window)  # the socket pair must live as long as the loop
     await desktop.start()
     if app_args.screenshot:
         code = await desktop.run_screenshot(Path(app_args.screenshot))

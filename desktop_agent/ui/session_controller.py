@@ -74,6 +74,7 @@ class SessionController(QObject):
 
     def _set_phase(self, phase: SessionPhase) -> None:
         if phase is not self._phase:
+            log.info("Session %s", phase.value)
             self._phase = phase
             self.phase_changed.emit(phase)
 
