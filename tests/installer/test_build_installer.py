@@ -238,9 +238,10 @@ def check_archive_contents(archive: Path, top: str) -> set[str]:
 
 
 def check_unused_parts_left_out(installer, bundle: Path, members: set[str]) -> None:
-    """No GUI toolkit, Qt module, plugin or Python package the app never uses; the runtime TLS hook is in."""
-    unwanted = ("libgtk-3", "libQt6Quick", "libQt6Qml", "libQt6WebEngine", "libQt6Pdf", "libQt63D", "libQt6Multimedia",
-                "_tkinter", "/translations/qt")
+    """No GUI toolkit, Qt module, plugin or Python package the app never uses, and no ALSA library (the system's
+    must be used); the runtime TLS hook is in."""
+    unwanted = ("/libasound.so", "libgtk-3", "libQt6Quick", "libQt6Qml", "libQt6WebEngine", "libQt6Pdf", "libQt63D",
+                "libQt6Multimedia", "_tkinter", "/translations/qt")
     leaked = sorted(n for n in members if any(word in n for word in unwanted))
     assert not leaked, f"unused files were bundled: {leaked[:10]}"
     modules = frozen_modules(bundle / SLUG)
