@@ -472,6 +472,10 @@ def main(args: argparse.Namespace) -> int:
     app.setDesktopFileName("desktop-agent")
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)  # quitting waits for the clean shutdown in DesktopApp
+    from desktop_agent.ui.qt_thread_collector import QtThreadCollector
+
+    collector = QtThreadCollector(app)
+    collector.start()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
@@ -479,3 +483,5 @@ def main(args: argparse.Namespace) -> int:
             return loop.run_until_complete(_run(args))
     except KeyboardInterrupt:
         return 130
+    finally:
+        collector.stop()
