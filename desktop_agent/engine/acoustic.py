@@ -71,8 +71,13 @@ class AcousticPath:
             response[1:] = tail
         return response * 10 ** (gain_db / 20)
 
-    def feed_speaker(self, pcm: bytes, rate: int) -> None:
-        """Play 16-bit mono ``pcm`` at ``rate`` through the speaker."""
+    def feed_speaker(self, pcm: bytes, rate: int, *, idle_offset_s: float = 0.0) -> None:
+        """Play 16-bit mono ``pcm`` at ``rate`` through the speaker.
+
+        If the speaker was idle, the audio starts ``idle_offset_s`` after the microphone's current position: a real
+        speaker starts somewhere between two microphone blocks (a real-time caller passes the time since the last
+        block was taken).
+        """
         if rate <= 0:
             raise ValueError(f"invalid speaker rate {rate} Hz")
         samples = np.frombuffer(pcm, dtype=np.int16, count=len(pcm) // 2)
@@ -81,7 +86,7 @@ class AcousticPath:
             burst_end = self._burst_start + round(self._burst_source * self.sample_rate / self._burst_rate)
         if rate != self._burst_rate or burst_end < self._mic_pos:
             self._end_burst()
-            self._burst_start = max(burst_end, self._mic_pos)
+            self._burst_start = max(burst_end, self._mic_pos + round(max(idle_offset_s, 0.0) * self.sample_rate))
             self._burst_rate = rate
             if rate != self.sample_rate:
                 self._resampler = soxr.ResampleStream(rate, self.sample_rate, 1, dtype="float64")

@@ -18,6 +18,22 @@ Two properties of the binding shape the code:
   Those rates are first resampled up to 16, 24 or 48 kHz, with soxr's quick interpolator: its higher-quality
   filters hold back 12-40 ms of audio, which would make the reference arrive after its own echo.
 
+The speaker plays silence while nothing is written to it, but then nobody pushes a reference: AEC3, starved of
+render frames, loses its alignment and lets the start of the next reply through (measured over ten replies at
+60-120 ms: the first half second of most replies fell to 3-22 dB of ERLE; with the fill, most stay above 25 dB).
+So once the microphone has run ahead of the reference, :meth:`process_capture` feeds the
+canceller the silence the speaker is playing, keeping the render stream continuous as a sound card's is. With
+blocking writes that run ahead of playback, the reference only falls behind the microphone when the device has
+run dry, so that is exactly when silence is played. A transport whose output callback pushes everything played,
+silence included, passes ``fill_idle_speaker=False``: its reference is continuous already, and filling in for a
+push that is merely late would shift the reference against its echo.
+
+What this cannot fix: a speaker that ran dry restarts at an arbitrary point between two microphone blocks, so the
+echo's delay against the reference shifts by a fraction of a block from one reply to the next, and AEC3's filter
+re-adapts during the first tenths of a second of the reply. Estimating that fraction from the clock was tried and
+made things worse: with 0.2 ms of timing jitter the result was already no better than leaving it. The cure is an
+output stream that never runs dry (silence written while idle, and pushed as reference like any other audio).
+
 Nothing here may raise into an audio thread: any failure of the binding is logged once, the canceller switches
 itself off and audio passes through unchanged until :meth:`EchoCanceller.reset`.
 """
@@ -51,13 +67,16 @@ def _is_native_rate(rate: int) -> bool:
 class EchoStats:
     """Counters since construction (or the last :meth:`EchoCanceller.reset`).
 
-    ``capture_ms`` is the wall time spent inside the binding for capture blocks, ``reference_ms`` the same for
-    reference frames; ``max_block_ms`` is the slowest single capture block.
+    ``reference_frames`` counts 10 ms frames pushed as reference, ``silence_frames`` the silent ones filled in while
+    the speaker was idle. ``capture_ms`` is the wall time spent inside the binding for capture blocks (silence
+    fill included), ``reference_ms`` the same for pushed reference frames; ``max_block_ms`` is the slowest single
+    capture block.
     """
 
     capture_blocks: int
     capture_frames: int
     reference_frames: int
+    silence_frames: int
     passthrough_blocks: int
     capture_ms: float
     reference_ms: float
@@ -75,6 +94,9 @@ class EchoCanceller:
     capture path is a bit-exact pass-through (a bytes block comes back as the very same object). Switching either at run
     time builds a fresh processing module, so the echo canceller re-converges (about 0.1 s of speech).
 
+    ``fill_idle_speaker``: see the module docstring; keep the default unless every played frame, silence
+    included, is pushed as reference.
+
     ``stream_delay_ms`` is WebRTC's hint for the time between a reference frame being pushed and its echo
     reaching :meth:`process_capture`. AEC3 estimates the delay itself, so 0 is fine; a transport that knows its
     output + input latency may set it.
@@ -87,6 +109,7 @@ class EchoCanceller:
         noise_suppression: bool = False,
         *,
         stream_delay_ms: int = 0,
+        fill_idle_speaker: bool = True,
     ) -> None:
         if not _is_native_rate(capture_rate):
             raise ValueError(
@@ -98,6 +121,7 @@ class EchoCanceller:
         self._aec = bool(enabled)
         self._ns = bool(noise_suppression)
         self._delay_ms = min(max(int(stream_delay_ms), 0), _MAX_STREAM_DELAY_MS)
+        self._fill_idle = bool(fill_idle_speaker)
 
         # Lock order, where more than one is needed: _config_lock, _ref_lock, _apm_lock. The APM lock is held only
         # for one binding call (one capture block or one 10 ms reference frame), so the input callback never waits
@@ -149,6 +173,7 @@ class EchoCanceller:
                 capture_blocks=self._capture_blocks,
                 capture_frames=self._capture_frames,
                 reference_frames=self._reference_frames,
+                silence_frames=self._silence_frames,
                 passthrough_blocks=self._passthrough_blocks,
                 capture_ms=self._capture_ns / 1e6,
                 reference_ms=self._reference_ns / 1e6,
@@ -209,12 +234,14 @@ class EchoCanceller:
                 if apm is None:
                     return pcm
                 started = time.perf_counter_ns()
-                if self._aec:
+                frames = size // self._capture_frame_bytes
+                if self._aec and self._fill_idle:
+                    self._fill_idle_speaker(apm, frames)
                     apm.set_stream_delay_ms(self._delay_ms)
                 apm.process_stream(rtc.AudioFrame(buf, self._capture_rate, 1, samples))
                 elapsed = time.perf_counter_ns() - started
                 self._capture_blocks += 1
-                self._capture_frames += size // self._capture_frame_bytes
+                self._capture_frames += frames
                 self._capture_ns += elapsed
                 self._max_block_ns = max(self._max_block_ns, elapsed)
             return bytes(buf)
@@ -252,6 +279,8 @@ class EchoCanceller:
         self._ref_buf.clear()
         self._ref_partial = b""  # the bytes of an incomplete sample at the end of the last chunk
         self._ref_rate = 0  # the rate frames are cut at
+        # Reference frames pushed minus capture frames processed (10 ms each): how far the speaker side is ahead.
+        self._ref_lead = 0
         self._ref_source_rate = 0  # the rate the writer pushes
         self._ref_channels = 1
         self._resampler: soxr.ResampleStream | None = None
@@ -260,6 +289,7 @@ class EchoCanceller:
         self._capture_blocks = 0
         self._capture_frames = 0
         self._reference_frames = 0
+        self._silence_frames = 0
         self._passthrough_blocks = 0
         self._capture_ns = 0
         self._reference_ns = 0
@@ -322,6 +352,26 @@ class EchoCanceller:
             apm.process_reverse_stream(rtc.AudioFrame(frame, rate, 1, len(frame) // _BYTES_PER_SAMPLE))
             self._reference_ns += time.perf_counter_ns() - started
             self._reference_frames += 1
+            self._ref_lead += 1
+
+    def _fill_idle_speaker(self, apm: rtc.AudioProcessingModule, capture_frames: int) -> None:
+        """Feed silent reference for the part of this capture block that no pushed reference covers.
+
+        Called with the APM lock held. The silence goes at the rate of the last reference, because a change of
+        render format makes WebRTC reinitialise and forget the echo path; before the first reference there is
+        nothing to cancel and no rate to use, so nothing is filled.
+        """
+        if not self._ref_rate:
+            self._ref_lead = 0
+            return
+        self._ref_lead -= capture_frames
+        if self._ref_lead >= 0:
+            return
+        rate = self._ref_rate
+        silence = bytearray(rate // 100 * _BYTES_PER_SAMPLE * -self._ref_lead)
+        apm.process_reverse_stream(rtc.AudioFrame(silence, rate, 1, len(silence) // _BYTES_PER_SAMPLE))
+        self._silence_frames += -self._ref_lead
+        self._ref_lead = 0
 
     def _fail(self, exc: BaseException) -> None:
         with self._apm_lock:

@@ -72,14 +72,17 @@ def run_room(
     near: Sequence[tuple[float, np.ndarray]] = (),
     far_rate: int = TTS_RATE,
     reference_chunks: np.random.Generator | None = None,
+    continuous_speaker: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play ``far`` (start second, samples at ``far_rate``) to the speaker and ``near`` (16 kHz) into the room,
     20 ms at a time, as the output writer and the input callback would: each speaker block is pushed as reference
-    and played, then the microphone block is captured and cleaned. The speaker is idle outside ``far``.
+    and played, then the microphone block is captured and cleaned. The speaker is idle outside ``far``; a reply
+    whose start is not on a 20 ms boundary starts playing that far into the microphone block, as a real speaker
+    that ran dry starts whenever it is written to.
 
     With ``reference_chunks``, each speaker block reaches ``push_reference`` cut into random pieces of any byte
-    length. Returns (microphone, canceller output), int16 at 16 kHz; the output is the microphone without a
-    canceller.
+    length. With ``continuous_speaker``, the speaker never runs dry: silence is played and pushed between replies.
+    Returns (microphone, canceller output), int16 at 16 kHz; the output is the microphone without a canceller.
     """
     blocks = round(total_s / BLOCK_S)
     far_block = round(far_rate * BLOCK_S)
@@ -89,17 +92,19 @@ def run_room(
         near_track[at : at + len(samples)] += samples[: len(near_track) - at]
     near_track = np.clip(near_track, -32768, 32767).astype(np.int16)
     speaker: dict[int, bytes] = {}
+    phase: dict[int, float] = {}
     for start, samples in far:
-        first = round(start / BLOCK_S)
+        first = int(start / BLOCK_S + 1e-9)
+        phase[first] = start - first * BLOCK_S
         padded = np.concatenate([samples, np.zeros(-len(samples) % far_block, np.int16)])
         for k in range(len(padded) // far_block):
             speaker[first + k] = padded[k * far_block : (k + 1) * far_block].tobytes()
 
     mic_out, clean_out = [], []
     for i in range(blocks):
-        block = speaker.get(i)
+        block = speaker.get(i, bytes(2 * far_block) if continuous_speaker and i >= min(speaker, default=0) else None)
         if block is not None:
-            path.feed_speaker(block, far_rate)
+            path.feed_speaker(block, far_rate, idle_offset_s=phase.get(i, 0.0))
             if canceller is not None:
                 if reference_chunks is None:
                     canceller.push_reference(block, far_rate)
@@ -190,11 +195,23 @@ def test_erle_holds_with_odd_reference_chunks_and_a_441_khz_speaker():
 
 @pytest.mark.parametrize("noise_suppression", [False, True], ids=["aec", "aec+ns"])
 def test_added_latency_on_near_end_speech(noise_suppression):
-    """No reference at all: the user alone. The output is the input delayed by the canceller's algorithmic delay
-    (process_capture itself buffers nothing: each block comes back from the same call)."""
+    """The user speaks after a short reply, the speaker now idle: the canceller is running (it has a reference
+    and is fed the idle speaker's silence) but there is no echo, so the output is the input delayed by the
+    canceller's algorithmic delay alone (process_capture itself buffers nothing: each block comes back from the
+    same call). Noise suppression adds its own delay on top; it is off by default."""
     near = user()
+    user_start = 1.5
     canceller = EchoCanceller(noise_suppression=noise_suppression)
-    mic, clean = run_room(AcousticPath(seed=11), canceller, len(near) / MIC_RATE + 0.5, near=[(0.2, near)])
+    mic, clean = run_room(
+        AcousticPath(seed=11),
+        canceller,
+        user_start + len(near) / MIC_RATE + 0.5,
+        far=[(0.0, reply(4)[: TTS_RATE // 2])],
+        near=[(user_start, near)],
+    )
+    assert canceller.stats.silence_frames > 0
+    start = round(user_start * MIC_RATE)
+    mic, clean = mic[start:], clean[start:]
 
     lag = delay_samples(mic, clean, max_lag=MIC_RATE // 20)
     lag_ms = 1000 * lag / MIC_RATE
@@ -202,7 +219,10 @@ def test_added_latency_on_near_end_speech(noise_suppression):
     level_db = 10 * np.log10(np.sum(aligned_out.astype(float) ** 2) / np.sum(aligned_in.astype(float) ** 2))
     label = "echo cancellation + noise suppression" if noise_suppression else "echo cancellation"
     print(f"\nadded latency ({label}): {lag_ms:.1f} ms ({lag} samples); near-end level change {level_db:+.2f} dB")
-    assert lag_ms <= 10.0
+    if noise_suppression:
+        assert lag_ms <= 16.0, "WebRTC's noise suppressor added 6 ms when this was written"
+    else:
+        assert lag_ms <= 10.0
     assert level_db > -3.0, "the user's voice must come through when nothing is playing"
 
 
@@ -222,25 +242,58 @@ async def test_without_cancellation_a_reply_triggers_the_vad(delay_ms):
 @pytest.mark.asyncio
 @pytest.mark.parametrize("delay_ms", DELAYS_MS)
 async def test_ten_replies_in_a_row_produce_no_vad_speech(delay_ms):
-    """One canceller for ten replies with a second of silence between them, as in a conversation."""
+    """One canceller for ten replies with about a second of silence between them, as in a conversation. Nothing
+    is pushed as reference between replies (the transport writes nothing then), and each reply starts at a random
+    point of a microphone block, as a speaker that ran dry does."""
     far, at = [], 0.5
+    phases = np.random.default_rng(delay_ms).uniform(0.0, BLOCK_S, len(REPLIES))
     for index in range(len(REPLIES)):
-        far.append((at, reply(index)))
-        at += len(far[-1][1]) / TTS_RATE + 1.0
+        far.append((at + phases[index], reply(index)))
+        at += len(far[-1][1]) / TTS_RATE + 1.0 + BLOCK_S
     canceller = EchoCanceller()
     mic, clean = run_room(AcousticPath(delay_ms=delay_ms, seed=100 + delay_ms), canceller, at, far)
 
     raw_onsets, clean_onsets = await asyncio.gather(vad_onsets(mic), vad_onsets(clean))
     replies_heard_raw = {i for i, (start, samples) in enumerate(far) for t in raw_onsets
                          if start <= t <= start + len(samples) / TTS_RATE + 0.5}
-    erles = [erle_db(mic, clean, s + CONVERGENCE_S, s + len(x) / TTS_RATE) for s, x in far]
+    erles = [erle_db(mic, clean, s, s + len(x) / TTS_RATE) for s, x in far]
+    onset_erles = [erle_db(mic, clean, s, s + CONVERGENCE_S) for s, _ in far]
+    replies_only = np.concatenate([np.arange(round(s * MIC_RATE), round((s + len(x) / TTS_RATE) * MIC_RATE))
+                                   for s, x in far])
+    overall = erle_db(mic[replies_only], clean[replies_only], 0.0, len(replies_only) / MIC_RATE)
     print(
         f"\n{delay_ms} ms: {at:.1f} s, ten replies; VAD onsets without cancellation {len(raw_onsets)} "
-        f"(in {len(replies_heard_raw)} of 10 replies), with cancellation {clean_onsets}; "
-        f"ERLE per reply {min(erles):.1f}..{max(erles):.1f} dB; {canceller.stats.mean_block_ms:.3f} ms per block"
+        f"(in {len(replies_heard_raw)} of 10 replies), with cancellation {clean_onsets}; ERLE over all replies "
+        f"{overall:.1f} dB, per reply {min(erles):.1f}..{max(erles):.1f} dB, in each reply's first "
+        f"{CONVERGENCE_S} s {min(onset_erles):.1f}..{max(onset_erles):.1f} dB; "
+        f"{canceller.stats.mean_block_ms:.3f} ms per block"
     )
     assert len(replies_heard_raw) >= 8, "the scenario must be one where echo does trigger the VAD"
     assert clean_onsets == []
+    assert overall >= 20.0
+
+
+def test_a_speaker_that_never_runs_dry_keeps_every_reply_start_cancelled():
+    """What the transport gains by writing (and pushing) silence while idle: the echo's delay against the reference
+    never changes, so no reply starts with the canceller re-adapting. Replies start at random points of a block."""
+    far, at = [], 0.5
+    phases = np.random.default_rng(1).uniform(0.0, BLOCK_S, 5)
+    for index in range(5):
+        far.append((at + phases[index], reply(index)))
+        at += len(far[-1][1]) / TTS_RATE + 1.0 + BLOCK_S
+    results = {}
+    for continuous in (False, True):
+        canceller = EchoCanceller(fill_idle_speaker=not continuous)
+        mic, clean = run_room(AcousticPath(delay_ms=120, seed=3), canceller, at, far, continuous_speaker=continuous)
+        results[continuous] = [erle_db(mic, clean, s, s + CONVERGENCE_S) for s, _ in far[1:]]
+    print(
+        f"\nERLE in the first {CONVERGENCE_S} s of replies 2-5: speaker running dry "
+        + " ".join(f"{e:.0f}" for e in results[False])
+        + " dB; speaker never dry "
+        + " ".join(f"{e:.0f}" for e in results[True])
+        + " dB"
+    )
+    assert min(results[True]) >= 30.0
 
 
 # --------------------------------------------------------------------------------------------- double talk
@@ -416,5 +469,17 @@ def test_stats_count_frames_and_time():
     assert stats.reference_frames == 100
     assert stats.capture_blocks == 10 and stats.capture_frames == 20
     assert stats.capture_ms > 0 and stats.max_block_ms >= stats.mean_block_ms > 0
+    assert stats.silence_frames == 0, "the pushed second of reference covers these blocks"
     canceller.reset()
     assert canceller.stats.capture_blocks == 0
+
+    canceller.push_reference(far[: 2 * TTS_RATE // 50], TTS_RATE)  # 20 ms, then the speaker falls idle
+    for _ in range(10):
+        canceller.process_capture(bytes(2 * MIC_BLOCK))
+    assert canceller.stats.silence_frames == 18, "the idle speaker's silence is fed as reference"
+
+    continuous = EchoCanceller(fill_idle_speaker=False)
+    continuous.push_reference(far[: 2 * TTS_RATE // 50], TTS_RATE)
+    for _ in range(10):
+        continuous.process_capture(bytes(2 * MIC_BLOCK))
+    assert continuous.stats.silence_frames == 0
