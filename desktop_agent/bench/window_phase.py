@@ -63,30 +63,31 @@ async def _main(args: argparse.Namespace, sim: dict) -> dict:
     desktop = DesktopApp(app_args, simulator=SimAddresses.from_hello(sim), audio_backend=device,
                          record_history=True)
     await desktop.start()
-    deadline = time.monotonic() + 60
-    while not (desktop.controller.session is not None and desktop.controller.session.ready):
-        if time.monotonic() > deadline:
-            raise TimeoutError("the app's session did not become ready in time")
-        await asyncio.sleep(0.01)
-    session = desktop.controller.session
-    desktop.controller.set_mode(TurnMode.HANDS_FREE)
-    await asyncio.sleep(0.5)
-
     engine_probe = LoopLagProbe()
-    engine_probe.attach(session_loop(session))
     qt_probe = QtLagProbe()
-    qt_probe.start()
-    repainter = Repainter(desktop.window, args.repaint_hz)
-    if args.repaint_hz > 0:
-        repainter.start()
+    repainter = Repainter(desktop.window, args.repaint_hz) if args.repaint_hz > 0 else None
     driver = TurnDriver(None, device, TurnMode.HANDS_FREE)
     texts = list(itertools.islice(itertools.cycle(SENTENCES), args.turns))
-    started = time.monotonic()
+    elapsed = 0.0
     try:
+        deadline = time.monotonic() + 60
+        while not (desktop.controller.session is not None and desktop.controller.session.ready):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the app's session did not become ready in time")
+            await asyncio.sleep(0.01)
+        session = desktop.controller.session
+        desktop.controller.set_mode(TurnMode.HANDS_FREE)
+        await asyncio.sleep(0.5)
+        engine_probe.attach(session_loop(session))
+        qt_probe.start()
+        if repainter is not None:
+            repainter.start()
+        started = time.monotonic()
         await asyncio.to_thread(driver.run, texts)
-    finally:
         elapsed = time.monotonic() - started
-        repainter.stop()
+    finally:
+        if repainter is not None:
+            repainter.stop()
         qt_probe.stop()
         engine_probe.stop()
         await desktop.shutdown()
@@ -97,8 +98,8 @@ async def _main(args: argparse.Namespace, sim: dict) -> dict:
         "engine_loop_lateness_ms": summarize(engine_probe.samples, scale=1000, digits=2),
         "qt_lateness_ms": summarize(qt_probe.samples, scale=1000, digits=2),
         "repaint_hz": args.repaint_hz,
-        "repaints_per_s": round(repainter.frames / elapsed, 1) if elapsed > 0 else None,
-        "repaint_ms": summarize(repainter.durations, scale=1000, digits=2),
+        "repaints_per_s": round(repainter.frames / elapsed, 1) if repainter and elapsed > 0 else 0.0,
+        "repaint_ms": summarize(repainter.durations if repainter else [], scale=1000, digits=2),
         "dropouts": len(gaps),
         "dropout_ms": round(sum(gaps) * 1000, 1),
         "failed_turns": sum(1 for t in driver.turns if t.error),
