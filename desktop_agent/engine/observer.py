@@ -114,6 +114,7 @@ class EventObserver(BaseObserver):
         self._recent_errors: dict[str, float] = {}
         self._rejected: set[Provider] = set()  # providers whose key was refused: their other errors are noise
         self._listen_timer: asyncio.TimerHandle | None = None
+        self._clock_offset_ns: int | None = None  # monotonic_ns minus the pipeline clock, see _push_time
         self.shutting_down = False
         self.turn_ended = asyncio.Event()
 
@@ -225,12 +226,22 @@ class EventObserver(BaseObserver):
         if data.direction is not FrameDirection.DOWNSTREAM:
             return
         try:
-            self._on_frame(frame, data)
+            self._on_frame(frame, data, self._push_time(data))
         except Exception:  # a bug here must not take the conversation down
             logger.exception(f"Observer failed on {frame}")
 
-    def _on_frame(self, frame: Frame, data: FramePushed) -> None:
-        now = time.monotonic()
+    def _push_time(self, data: FramePushed) -> float:
+        """When the frame was pushed, in ``time.monotonic()`` seconds, not when this observer got to it.
+
+        Observers run from their own queue, so a busy loop delays them; the push timestamp (pipeline clock) does
+        not move. The smallest observed gap between the two clocks is the offset (the lag is never negative).
+        """
+        offset = time.monotonic_ns() - data.timestamp
+        if self._clock_offset_ns is None or offset < self._clock_offset_ns:
+            self._clock_offset_ns = offset
+        return (data.timestamp + self._clock_offset_ns) / 1e9
+
+    def _on_frame(self, frame: Frame, data: FramePushed, now: float) -> None:
         if isinstance(frame, VADUserStartedSpeakingFrame):
             self._turn.speech_end = None
             self._turn.first_final = None
@@ -238,7 +249,7 @@ class EventObserver(BaseObserver):
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             # Map the VAD's wall-clock decision time back to when speech actually ended.
             ago = max(0.0, time.time() - (frame.timestamp - frame.stop_secs))
-            self._turn.speech_end = now - ago
+            self._turn.speech_end = time.monotonic() - ago
             self._turn.first_final = None
             self.emit(UserSpeechStopped())
         elif isinstance(frame, UserStartedSpeakingFrame):

