@@ -125,9 +125,10 @@ class PushToTalkStartStrategy(_ModeGated, ExternalUserTurnStartStrategy):
 class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
     """Release: the turn ends as soon as the final transcript is in.
 
-    Pipecat's external strategy waits for text indefinitely (until the aggregator's 5 s watchdog); a release with
-    nothing said, or a transcript that never comes, ends the turn after a short wait instead, so the assistant is
-    ready again at once.
+    The release sends Cartesia "finalize", whose answer is the last final transcript of the turn, so the turn ends
+    on it at once rather than after Pipecat's straggler grace (``timeout``, kept as a fallback). Pipecat's external
+    strategy also waits for text indefinitely (until the aggregator's 5 s watchdog); a release with nothing said, or
+    a transcript that never comes, ends the turn after a short wait instead, so the assistant is ready again at once.
     """
 
     def __init__(
@@ -141,27 +142,32 @@ class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
         self._silent_release_secs = silent_release_secs
         self._missing_final_secs = missing_final_secs
         self._heard = False
+        self._released = False
         self._fallback: asyncio.Task | None = None
 
     async def process_frame(self, frame: Frame) -> ProcessFrameResult:
         result = await super().process_frame(frame)
         if self._switch.active is self._mode:
-            if isinstance(frame, (InterimTranscriptionFrame, TranscriptionFrame)):
+            if isinstance(frame, TranscriptionFrame) and self._released and frame.text.strip():
+                await self.trigger_user_turn_stopped()
+            elif isinstance(frame, (InterimTranscriptionFrame, TranscriptionFrame)):
                 self._heard = True
             elif isinstance(frame, ProposedUserStoppedSpeakingFrame):
+                self._released = True
                 await self._arm_fallback()
             elif isinstance(frame, ProposedUserStartedSpeakingFrame):
+                self._released = False
                 await self._disarm_fallback()
         return result
 
     async def handle_user_turn_started(self):
         await self._disarm_fallback()
-        self._heard = False
+        self._heard = self._released = False
         await super().handle_user_turn_started()
 
     async def handle_user_turn_stopped(self):
         await self._disarm_fallback()
-        self._heard = False
+        self._heard = self._released = False
         await super().handle_user_turn_stopped()
 
     async def cleanup(self):
