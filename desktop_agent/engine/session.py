@@ -189,6 +189,8 @@ class VoiceSession:
         finally:
             self._ready = False
             self._transport = self._voice = self._worker = None
+            # Let the collector reclaim this session's (cyclic) objects; the next session freezes afresh.
+            gc.unfreeze()
             self._set_state(AgentState.STOPPED)
             self._emit(SessionEnded(reason=reason))
 
