@@ -320,8 +320,9 @@ class VoiceSession:
         )
         self._check_ready()
         # Everything built so far lives for the whole session: keep it out of the collector's full passes,
-        # which otherwise pause every thread (the audio ones included) for ~100 ms.
-        gc.collect()
+        # which otherwise pause every thread (the audio ones included) for ~100 ms. No collection here: it would free
+        # whatever the host's threads left unreachable, Qt objects included, on this thread (the window collects on
+        # its own thread; see ui/qt_thread_collector.py).
         gc.freeze()
 
     async def _on_service_connected(self, service) -> None:
