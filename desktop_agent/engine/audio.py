@@ -1,11 +1,15 @@
 """Local audio transport: microphone and speaker as a Pipecat transport over an :class:`AudioBackend`.
 
-* Input: 16 kHz mono, 20 ms blocks from the backend's callback thread, handed to the engine loop, passed through
-  the optional echo canceller, metered, and (while the talk gate is open and not muted) pushed downstream as
-  ``InputAudioRawFrame``. Gate changes travel through the same queue as the audio, so a push-to-talk release is
+* Input: 16 kHz mono, 20 ms blocks from the backend's callback thread, passed through the optional echo canceller
+  right there (so its capture timing is the device's, not the engine loop's), handed to the engine loop, metered,
+  and (while the talk gate is open and not muted) pushed downstream as ``InputAudioRawFrame``. Gate changes travel through the same queue as the audio, so a push-to-talk release is
   signalled (``TalkGateFrame``) only after the audio that preceded it.
-* Output: the TTS rate, small chunks, written with the backend's real-time blocking ``write`` on one worker
+* Output: the TTS rate, small chunks, written with the backend's real-time blocking ``write`` on one speaker
   thread. Opening, writing and closing all run on that thread, so a stream is never closed under a running write.
+  While there is nothing to play, that thread writes 10 ms of silence at a time, so the device never runs dry:
+  its buffer stays full, the delay from a written sample to its sound is the same for every reply (which keeps the
+  echo canceller locked on the echo), and the sound server reports no underruns. Each chunk, silence included, is
+  pushed to the echo canceller as reference just before it is written.
 * A vanished or failing device becomes an ``ErrorOccurred(kind=AUDIO_DEVICE)`` with a clear sentence; the
   transport falls back to the default device and keeps retrying, and never raises into the pipeline.
 """
@@ -14,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import queue
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -52,6 +59,8 @@ INPUT_SAMPLE_RATE = 16000
 INPUT_BLOCK_FRAMES = INPUT_SAMPLE_RATE // 50  # 20 ms
 INPUT_STALL_SECS = 1.0  # no block for this long means the microphone is gone
 RETRY_SECS = 2.0
+IDLE_CHUNK_SECS = 0.010  # silence written at a time while idle: real audio waits behind at most this much
+IDLE_MARGIN_SECS = 0.005  # silence goes in this long before the device would run dry
 
 
 class EchoCancellerLike(Protocol):
@@ -59,6 +68,7 @@ class EchoCancellerLike(Protocol):
 
     def push_reference(self, pcm: bytes, sample_rate: int) -> None: ...
     def process_capture(self, pcm: bytes) -> bytes: ...
+    # Optional: ``failure`` (a sentence, or None while it works); read with getattr.
     def set_enabled(self, enabled: bool) -> None: ...
     def set_noise_suppression(self, enabled: bool) -> None: ...
 
@@ -98,6 +108,9 @@ class LocalAudioTransport(BaseTransport):
         self._on_event = on_event
         self._on_ready_changed = on_ready_changed
         self.echo_canceller = echo_canceller
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._report_lock = threading.Lock()
+        self._reported_cancellers: list[EchoCancellerLike] = []  # identity, not equality: reported once each
         self.meter = LevelMeter(self.emit)
         params = TransportParams(
             audio_in_enabled=True,
@@ -138,6 +151,69 @@ class LocalAudioTransport(BaseTransport):
 
     def device_error(self, message: str, *, recoverable: bool = True) -> None:
         self.emit(ErrorOccurred(kind=ErrorKind.AUDIO_DEVICE, message=message, recoverable=recoverable))
+
+    # -- echo canceller (audio threads) -------------------------------------------------------------------------
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The engine loop, where reports from the audio threads are delivered."""
+        self._loop = loop
+
+    def cancel_echo(self, pcm: bytes) -> bytes:
+        """Capture side, on the input callback thread: the block without the speaker's echo."""
+        canceller = self.echo_canceller
+        if canceller is None:
+            return pcm
+        try:
+            cleaned = canceller.process_capture(pcm)
+        except Exception:  # a canceller that does raise: keep the microphone, drop the canceller
+            logger.exception("Echo canceller failed on capture; continuing without it")
+            self._drop_canceller(canceller, "Echo cancellation stopped working and is switched off.")
+            return pcm
+        self._check_canceller(canceller)
+        return cleaned
+
+    def push_reference(self, pcm: bytes, sample_rate: int) -> None:
+        """Speaker side, on the speaker thread right before ``pcm`` is written: the canceller's reference."""
+        canceller = self.echo_canceller
+        if canceller is None:
+            return
+        try:
+            canceller.push_reference(pcm, sample_rate)
+        except Exception:  # playback matters more than echo cancellation
+            logger.exception("Echo canceller failed on the reference; continuing without it")
+            self._drop_canceller(canceller, "Echo cancellation stopped working and is switched off.")
+            return
+        self._check_canceller(canceller)
+
+    def _check_canceller(self, canceller: EchoCancellerLike) -> None:
+        """The canceller never raises: it switches itself off and says why in ``failure``. Report that once."""
+        failure = getattr(canceller, "failure", None)
+        if failure:
+            self._report_canceller_failure(canceller, failure)
+
+    def _drop_canceller(self, canceller: EchoCancellerLike, message: str) -> None:
+        if self.echo_canceller is canceller:
+            self.echo_canceller = None
+        self._report_canceller_failure(canceller, message)
+
+    def _report_canceller_failure(self, canceller: EchoCancellerLike, message: str) -> None:
+        with self._report_lock:
+            if any(c is canceller for c in self._reported_cancellers):
+                return
+            self._reported_cancellers.append(canceller)
+        event = ErrorOccurred(
+            kind=ErrorKind.AUDIO_DEVICE,
+            message=f"{message} The assistant may now hear itself: use headphones, or start a new conversation.",
+            recoverable=True,
+        )
+        loop = self._loop
+        if loop is None:
+            self.emit(event)
+            return
+        try:
+            loop.call_soon_threadsafe(self.emit, event)
+        except RuntimeError:  # the loop has closed during shutdown: nobody is left to tell
+            logger.debug("Echo canceller failure after the engine loop closed")
 
     # Called on the engine loop. Gate changes and talk marks take effect in the order they are made,
     # relative to the microphone audio already captured.
@@ -184,6 +260,7 @@ class LocalAudioInput(BaseInputTransport):
     async def start(self, frame: StartFrame):
         await super().start(frame)
         self._loop = asyncio.get_running_loop()
+        self._transport.bind_loop(self._loop)
         await self.set_transport_ready(frame)
         if not self._pump_task:
             self._pump_task = self.create_task(self._pump(), "LocalAudioInput::pump")
@@ -236,6 +313,9 @@ class LocalAudioInput(BaseInputTransport):
         assert loop is not None
 
         def on_block(pcm: bytes) -> None:  # backend thread
+            if generation != self._generation:
+                return
+            pcm = self._transport.cancel_echo(pcm)
             try:
                 loop.call_soon_threadsafe(self._deliver, generation, pcm)
             except RuntimeError:  # the loop has closed during shutdown
@@ -326,24 +406,12 @@ class LocalAudioInput(BaseInputTransport):
             if isinstance(item, _Talk):
                 await self.push_frame(TalkGateFrame(open=item.pressed))
                 continue
-            pcm = self._cancel_echo(item)
+            pcm = item
             self._transport.meter.microphone(0.0 if self.muted else pcm_level(pcm))
             if self._gate_open and not self.muted:
                 await self.push_frame(
                     InputAudioRawFrame(audio=pcm, sample_rate=INPUT_SAMPLE_RATE, num_channels=1)
                 )
-
-    def _cancel_echo(self, pcm: bytes) -> bytes:
-        canceller = self._transport.echo_canceller
-        if canceller is None:
-            return pcm
-        try:
-            return canceller.process_capture(pcm)
-        except Exception:  # keep the microphone working without the canceller rather than losing it
-            logger.exception("Echo canceller failed on capture; continuing without it")
-            self._transport.echo_canceller = None
-            self._transport.device_error("Echo cancellation stopped working and was switched off.")
-            return pcm
 
 
 class LocalAudioOutput(BaseOutputTransport):
@@ -352,9 +420,16 @@ class LocalAudioOutput(BaseOutputTransport):
         self._transport = transport
         self._device = device
         self._stream: OutputStream | None = None
-        # One thread owns the stream: open, write and close never overlap.
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="speaker")
+        # One thread owns the stream: open, write and close never overlap, and it fills idle time with silence.
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._speaker_loop, name="speaker", daemon=True)
+        self._thread_started = False
+        self._idle_fill = False  # write silence while idle: only on a stream whose writes have not failed
+        self._last_silent = False  # the last chunk written was idle silence
+        self._play_end = 0.0  # monotonic time the written audio ends playing (estimated)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._retry_task: asyncio.Task | None = None
+        self._recovering = False
         self._closed = False
         self._open_name = ""
 
@@ -364,6 +439,7 @@ class LocalAudioOutput(BaseOutputTransport):
 
     async def start(self, frame: StartFrame):
         await super().start(frame)
+        self._loop = asyncio.get_running_loop()
         await self._open(self._device, fall_back=True)
         await self.set_transport_ready(frame)
 
@@ -391,7 +467,6 @@ class LocalAudioOutput(BaseOutputTransport):
             # No speaker: keep real-time pacing so turn timing stays the same, and drop the audio.
             await asyncio.sleep(len(frame.audio) / 2 / max(1, self.sample_rate))
             return False
-        self._push_reference(frame.audio)
         self._transport.meter.output(pcm_level(frame.audio))
         try:
             await self._run(self._write, frame.audio)
@@ -400,12 +475,62 @@ class LocalAudioOutput(BaseOutputTransport):
             await self._recover(str(exc))
             return False
 
-    # -- worker-thread operations ---------------------------------------------------------------------------
+    # -- speaker-thread operations --------------------------------------------------------------------------
 
-    def _write(self, pcm: bytes) -> None:
+    def _speaker_loop(self) -> None:
+        """Run jobs in order; while there is none and a stream is open, keep the device fed with silence.
+
+        After a reply's chunk the next one is normally queued within a millisecond, but the engine loop may be
+        busy: it gets as long as the device can play on without it (minus a margin) before silence goes in. After
+        silence, more silence follows at once, so an idle device's buffer stays as full as during a reply, and
+        the first chunk of the next reply waits behind at most one silent chunk more than any other chunk does.
+        """
+        while True:
+            job: _Job | None
+            if self._idle_fill and self._stream is not None:
+                grace = 0.0 if self._last_silent else self._buffered_secs() - IDLE_CHUNK_SECS - IDLE_MARGIN_SECS
+                try:
+                    job = self._jobs.get(timeout=grace) if grace > 0 else self._jobs.get_nowait()
+                except queue.Empty:
+                    self._write_silence()
+                    continue
+            else:
+                job = self._jobs.get()
+            if job is None:
+                return
+            job.run()
+
+    def _buffered_secs(self) -> float:
+        """How much written audio the device has yet to play, as far as the writes' timing tells."""
+        return self._play_end - time.monotonic()
+
+    def _write(self, pcm: bytes, *, silent: bool = False) -> None:
         stream = self._stream
         if stream is not None:
+            # Right before the write, on this thread: the reference then leads its sound by the (full) device
+            # buffer, the same for every chunk.
+            self._transport.push_reference(pcm, self.sample_rate)
+            started = time.monotonic()
+            self._last_silent = silent
             stream.write(pcm)
+            self._play_end = max(self._play_end, started) + len(pcm) / 2 / self.sample_rate
+
+    def _write_silence(self) -> None:
+        silence = bytes(2 * max(1, round(self.sample_rate * IDLE_CHUNK_SECS)))
+        try:
+            self._write(silence, silent=True)
+        except AudioDeviceError as exc:
+            self._idle_fill = False  # until the stream is reopened; the engine loop recovers the device
+            loop = self._loop
+            if loop is not None and not self._closed:
+                try:
+                    loop.call_soon_threadsafe(self._recover_soon, str(exc))
+                except RuntimeError:  # the loop has closed during shutdown
+                    logger.debug("Speaker failed after the engine loop closed")
+
+    def _recover_soon(self, reason: str) -> None:  # engine loop
+        if not self._closed:
+            self.create_task(self._recover(reason), "LocalAudioOutput::recover")
 
     def _open_stream(self, device: Device) -> None:
         backend = self._transport.backend
@@ -418,14 +543,22 @@ class LocalAudioOutput(BaseOutputTransport):
             raise
         self._stream = stream
         self._open_name = name
+        self._idle_fill = True
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
+        self._idle_fill = False
         if stream is not None:
             stream.close()
 
     async def _run(self, fn: Callable, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        """Run ``fn`` on the speaker thread, after what is queued there; returns its result."""
+        if not self._thread_started:
+            self._thread_started = True
+            self._thread.start()
+        job = _Job(fn, args)
+        self._jobs.put(job)
+        return await asyncio.wrap_future(job.future)
 
     # -- recovery (engine loop) -----------------------------------------------------------------------------
 
@@ -444,6 +577,15 @@ class LocalAudioOutput(BaseOutputTransport):
             return False
 
     async def _recover(self, reason: str) -> None:
+        if self._recovering:  # the idle writer and a reply's write can both see the same failure
+            return
+        self._recovering = True
+        try:
+            await self._recover_device(reason)
+        finally:
+            self._recovering = False
+
+    async def _recover_device(self, reason: str) -> None:
         device = self._device
         name = self._open_name or self._transport.backend.describe(device, output=True)
         logger.warning(f"Speaker {name} failed: {reason}")
@@ -480,15 +622,24 @@ class LocalAudioOutput(BaseOutputTransport):
             self._retry_task = None
         # Close on the stream's own thread after any running write, then retire the thread.
         await self._run(self._close_stream)
-        self._executor.shutdown(wait=True)
+        self._jobs.put(None)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
 
-    def _push_reference(self, pcm: bytes) -> None:
-        canceller = self._transport.echo_canceller
-        if canceller is None:
+
+class _Job:
+    """A call to run on the speaker thread, with a future for its result."""
+
+    def __init__(self, fn: Callable, args: tuple):
+        self.fn = fn
+        self.args = args
+        self.future: concurrent.futures.Future = concurrent.futures.Future()
+
+    def run(self) -> None:
+        if not self.future.set_running_or_notify_cancel():
             return
         try:
-            canceller.push_reference(pcm, self.sample_rate)
-        except Exception:  # playback matters more than echo cancellation
-            logger.exception("Echo canceller failed on the reference; continuing without it")
-            self._transport.echo_canceller = None
-            self._transport.device_error("Echo cancellation stopped working and was switched off.")
+            result = self.fn(*self.args)
+        except BaseException as exc:  # handed to the awaiting coroutine, which decides
+            self.future.set_exception(exc)
+        else:
+            self.future.set_result(result)

@@ -18,7 +18,10 @@ Two properties of the binding shape the code:
   Those rates are first resampled up to 16, 24 or 48 kHz, with soxr's quick interpolator: its higher-quality
   filters hold back 12-40 ms of audio, which would make the reference arrive after its own echo.
 
-The speaker plays silence while nothing is written to it, but then nobody pushes a reference: AEC3, starved of
+The transport (:mod:`desktop_agent.engine.audio`) writes silence while it has nothing to play and pushes it as
+reference like any other audio, so its reference is continuous and the canceller is built with the default
+``fill_idle_speaker=False``. For a writer that lets the speaker go quiet instead (``fill_idle_speaker=True``): the
+speaker plays silence while nothing is written to it, but then nobody pushes a reference: AEC3, starved of
 render frames, loses its alignment and lets the start of the next reply through (measured over ten replies at
 60-120 ms: the first half second of most replies fell to 3-22 dB of ERLE; with the fill, most stay above 25 dB).
 So once the microphone has run ahead of the reference, :meth:`process_capture` feeds the
@@ -94,8 +97,8 @@ class EchoCanceller:
     capture path is a bit-exact pass-through (a bytes block comes back as the very same object). Switching either at run
     time builds a fresh processing module, so the echo canceller re-converges (about 0.1 s of speech).
 
-    ``fill_idle_speaker``: see the module docstring; keep the default unless every played frame, silence
-    included, is pushed as reference.
+    ``fill_idle_speaker``: see the module docstring; off by default, as the transport pushes every played frame,
+    silence included. Switch it on for a writer that lets the speaker run dry between replies.
 
     ``stream_delay_ms`` is WebRTC's hint for the time between a reference frame being pushed and its echo
     reaching :meth:`process_capture`. AEC3 estimates the delay itself, so 0 is fine; a transport that knows its
@@ -109,7 +112,7 @@ class EchoCanceller:
         noise_suppression: bool = False,
         *,
         stream_delay_ms: int = 0,
-        fill_idle_speaker: bool = True,
+        fill_idle_speaker: bool = False,
     ) -> None:
         if not _is_native_rate(capture_rate):
             raise ValueError(

@@ -4,6 +4,10 @@ It behaves like a real sound card where timing matters: the microphone delivers 
 thread (silence unless speech was pushed), and the speaker's ``write`` blocks until the audio is about to play,
 so the pipeline is paced exactly as with PortAudio. Everything written is recorded with the time it starts to play.
 A device can be made to vanish (:meth:`MemoryAudioBackend.unplug`) to exercise the recovery path.
+
+With an :class:`~desktop_agent.engine.acoustic.AcousticPath`, the room is simulated too: what the speaker plays
+reaches the microphone through it (delayed, attenuated, reverberated), sample-aligned with the play times, so the
+echo canceller can be tested through the real transport in real time.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from desktop_agent.engine.acoustic import AcousticPath
 from desktop_agent.engine.audio_backend import (
     AudioBackend,
     AudioDeviceError,
@@ -48,7 +53,13 @@ class PlayedChunk:
 class MemoryAudioBackend(AudioBackend):
     """Microphones and speakers that live in memory. ``extra_devices`` adds named devices with both directions."""
 
-    def __init__(self, *, extra_devices: tuple[str, ...] = (), output_buffer_secs: float = 0.04):
+    def __init__(
+        self,
+        *,
+        extra_devices: tuple[str, ...] = (),
+        output_buffer_secs: float = 0.04,
+        acoustic: AcousticPath | None = None,
+    ):
         names = [MEMORY_MICROPHONE, MEMORY_SPEAKER, *extra_devices]
         self._infos = [
             DeviceInfo(
@@ -69,6 +80,11 @@ class MemoryAudioBackend(AudioBackend):
         self._outputs: list[_MemoryOutput] = []
         self.played: list[PlayedChunk] = []
         self.opened: list[tuple[str, str]] = []  # ("input"|"output", device name), in order
+        # The simulated room (16 kHz) and the play time up to which the microphone has captured.
+        if acoustic is not None and acoustic.sample_rate != 16000:
+            raise ValueError("the acoustic path must run at the microphone's 16000 Hz")
+        self.acoustic = acoustic
+        self._mic_time = 0.0
 
     # -- devices ---------------------------------------------------------------------------------------------
 
@@ -127,11 +143,16 @@ class MemoryAudioBackend(AudioBackend):
                 raise TimeoutError("the memory microphone did not deliver its audio in time")
             time.sleep(0.005)
 
-    def _take_input(self, nbytes: int) -> bytes:
+    def _take_input(self, nbytes: int, captured_until: float = 0.0) -> bytes:
+        """The next ``nbytes`` of microphone audio, whose last sample is heard at ``captured_until`` (monotonic)."""
         with self._lock:
             chunk = bytes(self._pending[:nbytes])
             del self._pending[:nbytes]
-        return chunk + bytes(nbytes - len(chunk))
+            chunk += bytes(nbytes - len(chunk))
+            if self.acoustic is not None:
+                chunk = self.acoustic.mix_into_mic(chunk)
+                self._mic_time = captured_until
+        return chunk
 
     def open_input(self, device, sample_rate, block_frames, on_block, on_failure) -> InputStream:
         name = self._name(device, output=False)
@@ -156,6 +177,9 @@ class MemoryAudioBackend(AudioBackend):
     def _record(self, chunk: PlayedChunk) -> None:
         with self._lock:
             self.played.append(chunk)
+            if self.acoustic is not None:
+                # A speaker that was idle starts this far after the microphone's last captured sample.
+                self.acoustic.feed_speaker(chunk.pcm, chunk.sample_rate, idle_offset_s=chunk.starts - self._mic_time)
 
     def played_between(self, start: float, end: float = float("inf")) -> list[PlayedChunk]:
         with self._lock:
@@ -208,7 +232,7 @@ class _MemoryInput:
                 deadline = time.monotonic()
             if self._stop.is_set():
                 break
-            self._on_block(self._backend._take_input(self._block_bytes))
+            self._on_block(self._backend._take_input(self._block_bytes, deadline))
 
     def fail(self, reason: str) -> None:
         self._stop.set()

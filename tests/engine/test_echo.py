@@ -164,7 +164,7 @@ def delay_samples(before: np.ndarray, after: np.ndarray, max_lag: int) -> int:
 def test_erle_on_a_reply_is_at_least_20_db(delay_ms):
     far = reply(0)
     reply_s = len(far) / TTS_RATE
-    mic, clean = run_room(AcousticPath(delay_ms=delay_ms, seed=delay_ms), EchoCanceller(), reply_s + 0.5, [(0.0, far)])
+    mic, clean = run_room(AcousticPath(delay_ms=delay_ms, seed=delay_ms), EchoCanceller(fill_idle_speaker=True), reply_s + 0.5, [(0.0, far)])
 
     whole = erle_db(mic, clean, 0.0, reply_s + 0.5)
     settled = erle_db(mic, clean, CONVERGENCE_S, reply_s + 0.5)
@@ -179,7 +179,7 @@ def test_erle_holds_with_odd_reference_chunks_and_a_441_khz_speaker():
     reply_s = len(far) / 44100
     mic, clean = run_room(
         AcousticPath(delay_ms=60, seed=7),
-        EchoCanceller(),
+        EchoCanceller(fill_idle_speaker=True),
         reply_s + 0.5,
         [(0.0, far)],
         far_rate=44100,
@@ -201,7 +201,7 @@ def test_added_latency_on_near_end_speech(noise_suppression):
     same call). Noise suppression adds its own delay on top; it is off by default."""
     near = user()
     user_start = 1.5
-    canceller = EchoCanceller(noise_suppression=noise_suppression)
+    canceller = EchoCanceller(noise_suppression=noise_suppression, fill_idle_speaker=True)
     mic, clean = run_room(
         AcousticPath(seed=11),
         canceller,
@@ -250,7 +250,7 @@ async def test_ten_replies_in_a_row_produce_no_vad_speech(delay_ms):
     for index in range(len(REPLIES)):
         far.append((at + phases[index], reply(index)))
         at += len(far[-1][1]) / TTS_RATE + 1.0 + BLOCK_S
-    canceller = EchoCanceller()
+    canceller = EchoCanceller(fill_idle_speaker=True)
     mic, clean = run_room(AcousticPath(delay_ms=delay_ms, seed=100 + delay_ms), canceller, at, far)
 
     raw_onsets, clean_onsets = await asyncio.gather(vad_onsets(mic), vad_onsets(clean))
@@ -308,7 +308,7 @@ async def test_user_talking_over_a_reply_is_still_detected(delay_ms):
     user_stop = user_start + len(near) / MIC_RATE
     mic, clean = run_room(
         AcousticPath(delay_ms=delay_ms, seed=200 + delay_ms),
-        EchoCanceller(),
+        EchoCanceller(fill_idle_speaker=True),
         max(len(far) / TTS_RATE, user_stop) + 0.5,
         far=[(0.0, far)],
         near=[(user_start, near)],
@@ -331,7 +331,7 @@ def test_disabled_canceller_is_a_bit_exact_pass_through():
     assert canceller.process_capture(block) == block
     assert canceller.stats.capture_blocks == 0
 
-    running = EchoCanceller()
+    running = EchoCanceller(fill_idle_speaker=True)
     running.push_reference(reply(0)[:4800].tobytes(), TTS_RATE)
     assert running.process_capture(block) != block, "an enabled canceller processes the block"
     running.set_enabled(False)
@@ -343,7 +343,7 @@ def test_disabled_canceller_is_a_bit_exact_pass_through():
 
 
 def test_capture_blocks_that_are_not_whole_10ms_frames_pass_through():
-    canceller = EchoCanceller()
+    canceller = EchoCanceller(fill_idle_speaker=True)
     odd = np.arange(250, dtype=np.int16).tobytes()
     assert canceller.process_capture(odd) == odd
     assert canceller.process_capture(b"") == b""
@@ -359,7 +359,7 @@ def test_odd_reference_chunks_and_rates_do_not_crash_the_process():
         from desktop_agent.engine.echo import EchoCanceller
 
         rng = np.random.default_rng(1)
-        canceller = EchoCanceller()
+        canceller = EchoCanceller(fill_idle_speaker=True)
         rates = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000, 7999, 24001]
         for step in range(600):
             rate = rates[(step // 7) % len(rates)]
@@ -383,7 +383,7 @@ def test_odd_reference_chunks_and_rates_do_not_crash_the_process():
 
 def test_concurrent_reference_capture_and_toggles():
     """The output writer, the input callback and the settings thread all use one canceller at once."""
-    canceller = EchoCanceller()
+    canceller = EchoCanceller(fill_idle_speaker=True)
     far = reply(3).tobytes()
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -435,7 +435,7 @@ def test_a_failing_binding_disables_the_canceller_once_and_passes_audio_through(
     """The binding is made to fail with a stand-in method, since the real one does not fail on demand."""
     from loguru import logger
 
-    canceller = EchoCanceller()
+    canceller = EchoCanceller(fill_idle_speaker=True)
     block = np.random.default_rng(9).integers(-3000, 3000, MIC_BLOCK, dtype=np.int16).tobytes()
     canceller.process_capture(block)
     messages: list[str] = []
@@ -460,7 +460,7 @@ def test_a_failing_binding_disables_the_canceller_once_and_passes_audio_through(
 
 
 def test_stats_count_frames_and_time():
-    canceller = EchoCanceller()
+    canceller = EchoCanceller(fill_idle_speaker=True)
     far = reply(4)[: TTS_RATE].tobytes()  # one second
     canceller.push_reference(far, TTS_RATE)
     for _ in range(10):
