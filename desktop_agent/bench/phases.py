@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from desktop_agent.bench.probes import CpuMeter, LoopLagProbe, rss_mb
+from desktop_agent.bench.probes import CpuMeter, rss_mb
 from desktop_agent.bench.speech import SENTENCES
 from desktop_agent.state.events import TurnMode
 
@@ -126,35 +126,13 @@ def startup_engine(args: argparse.Namespace, sim: dict) -> dict:
     return {"marks": marks}
 
 
-def engine_loop(args: argparse.Namespace, sim: dict) -> dict:
-    """Engine loop lateness over hands-free turns without a window (the baseline for the window phase)."""
-    from desktop_agent.bench.device import BenchDevice
-    from desktop_agent.bench.driver import TurnDriver
-
-    mode = TurnMode.HANDS_FREE
-    device = BenchDevice()
-    agent = _make_agent("app", sim, mode, device, args.echo_cancellation)
-    agent.start()
-    probe = LoopLagProbe()
-    try:
-        time.sleep(0.5)
-        probe.attach(agent.loop)
-        driver = TurnDriver(agent, device, mode)
-        driver.run(_texts(args.turns))
-    finally:
-        probe.stop()
-        agent.stop()
-    return {"lateness_s": probe.samples, "turns": [t.as_dict() for t in driver.turns]}
-
-
 def window(args: argparse.Namespace, sim: dict) -> dict:
     from desktop_agent.bench.window_phase import run
 
     return run(args, sim)
 
 
-PHASES = {"latency": latency, "soak": soak, "startup-engine": startup_engine, "engine-loop": engine_loop,
-          "window": window}
+PHASES = {"latency": latency, "soak": soak, "startup-engine": startup_engine, "window": window}
 
 
 def main(argv: list[str] | None = None) -> int:
