@@ -9,25 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipecat.services.cartesia.stt import CartesiaSTTService
 from pipecat.services.cerebras.llm import CerebrasLLMService
 from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 
+from desktop_agent.engine.cartesia_stt import FinalizingCartesiaSTTService
 from desktop_agent.engine.config import EngineConfig
 
 
 @dataclass
 class Services:
-    stt: CartesiaSTTService
+    stt: FinalizingCartesiaSTTService
     llm: CerebrasLLMService
     tts: ElevenLabsTTSService
 
 
-def build_stt(config: EngineConfig) -> CartesiaSTTService:
+def build_stt(config: EngineConfig) -> FinalizingCartesiaSTTService:
     kwargs = {"base_url": config.stt.base_url} if config.stt.base_url else {}
-    return CartesiaSTTService(
+    return FinalizingCartesiaSTTService(
         api_key=config.stt.api_key,
-        settings=CartesiaSTTService.Settings(model=config.stt_model, language=config.stt_language),
+        settings=FinalizingCartesiaSTTService.Settings(model=config.stt_model, language=config.stt_language),
         **kwargs,
     )
 
