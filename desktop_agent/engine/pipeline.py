@@ -1,7 +1,8 @@
 """The voice pipeline, as a function of its transport.
 
     transport.input ─► TurnInput (VAD / push-to-talk) ─► Cartesia STT ─► user aggregator (turn strategies)
-    ─► HistoryWindow ─► Cerebras LLM ─► ElevenLabs TTS ─► transport.output ─► assistant aggregator
+    ─► MicrophoneAudioEnd ─► HistoryWindow ─► Cerebras LLM ─► ElevenLabs TTS ─► transport.output
+    ─► assistant aggregator
 
 The same pipeline runs on the sounddevice transport, on the in-memory device in tests, or on any Pipecat transport.
 """
@@ -23,6 +24,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
 )
 from pipecat.transports.base_transport import BaseTransport
 
+from desktop_agent.engine.audio_end import MicrophoneAudioEnd
 from desktop_agent.engine.config import EngineConfig
 from desktop_agent.engine.history import HistoryWindow
 from desktop_agent.engine.services import Services, build_services
@@ -72,6 +74,7 @@ def build_pipeline(
             turn_input,
             services.stt,
             user_aggregator,
+            MicrophoneAudioEnd(),
             history,
             services.llm,
             services.tts,
