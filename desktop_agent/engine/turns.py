@@ -17,7 +17,6 @@ import asyncio
 import time
 
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
-from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.audio.vad.vad_controller import VADController
 from pipecat.frames.frames import (
@@ -48,6 +47,7 @@ from pipecat.turns.user_stop import ExternalUserTurnStopStrategy, TurnAnalyzerUs
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from desktop_agent.engine.frames import TalkGateFrame
+from desktop_agent.engine.vad import SileroVAD
 from desktop_agent.state.events import TurnMode
 
 # How long the push-to-talk stop strategy waits after the last final transcript for a straggler.
@@ -233,7 +233,7 @@ class TurnInput(FrameProcessor):
     def __init__(self, switch: ModeSwitch, *, vad_confidence: float = 0.7, vad_stop_secs: float = 0.2, **kwargs):
         super().__init__(name="TurnInput", **kwargs)
         self._switch = switch
-        self._analyzer = SileroVADAnalyzer(params=VADParams(confidence=vad_confidence, stop_secs=vad_stop_secs))
+        self._analyzer = SileroVAD(params=VADParams(confidence=vad_confidence, stop_secs=vad_stop_secs))
         self._vad = VADController(self._analyzer, audio_idle_timeout=1.0)
         self._vad.add_event_handler("on_speech_started", self._on_speech_started)
         self._vad.add_event_handler("on_speech_stopped", self._on_speech_stopped)
