@@ -84,7 +84,7 @@ class MemoryAudioBackend(AudioBackend):
         if acoustic is not None and acoustic.sample_rate != 16000:
             raise ValueError("the acoustic path must run at the microphone's 16000 Hz")
         self.acoustic = acoustic
-        self._mic_time = 0.0
+        self._mic_time: float | None = None  # None until the microphone has captured its first block
 
     # -- devices ---------------------------------------------------------------------------------------------
 
@@ -178,8 +178,10 @@ class MemoryAudioBackend(AudioBackend):
         with self._lock:
             self.played.append(chunk)
             if self.acoustic is not None:
-                # A speaker that was idle starts this far after the microphone's last captured sample.
-                self.acoustic.feed_speaker(chunk.pcm, chunk.sample_rate, idle_offset_s=chunk.starts - self._mic_time)
+                # A speaker that was idle starts this far after the microphone's last captured sample (right at the
+                # microphone's position if it has not captured anything yet).
+                offset = 0.0 if self._mic_time is None else chunk.starts - self._mic_time
+                self.acoustic.feed_speaker(chunk.pcm, chunk.sample_rate, idle_offset_s=offset)
 
     def played_between(self, start: float, end: float = float("inf")) -> list[PlayedChunk]:
         with self._lock:
