@@ -111,6 +111,13 @@ class AudioPage(QWidget):
         self.interrupt_words.setToolTip("Words you must say to cut the assistant off while it speaks (hands-free).")
         self.echo = QCheckBox("Cancel the assistant's voice from the microphone (echo cancellation)")
         self.echo.setChecked(audio.echo_cancellation)
+        self.echo_hint = QLabel(
+            "Keep it on with speakers, so the assistant does not hear itself. With headphones there is no echo to "
+            "cancel: turning it off lets you interrupt the assistant more reliably while it speaks."
+        )
+        self.echo_hint.setWordWrap(True)
+        self.echo_hint.setEnabled(False)  # drawn in the palette's secondary text colour
+        self.echo.setToolTip(self.echo_hint.text())
         self.noise = QCheckBox("Suppress background noise")
         self.noise.setChecked(audio.noise_suppression)
         self.turn_status = QLabel()
@@ -139,6 +146,7 @@ class AudioPage(QWidget):
         echo = QGroupBox("Echo and noise")
         echo_layout = QVBoxLayout(echo)
         echo_layout.addWidget(self.echo)
+        echo_layout.addWidget(self.echo_hint)
         echo_layout.addWidget(self.noise)
         layout = QVBoxLayout(self)
         layout.addWidget(devices)
