@@ -1,4 +1,4 @@
-"""Command line: ``desktop-agent [--simulate] [--self-check] [--version] ...``.
+"""Command line: ``desktop-agent [--simulate] [--console] [--self-check] [--version] ...``.
 
 Kept free of heavy imports: Qt is imported only to open the window and Pipecat only after the window is painted,
 so ``--version`` answers at once and the window appears fast.
@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="talk to built-in local provider simulators: no API keys and no network needed",
     )
     parser.add_argument(
+        "--console",
+        action="store_true",
+        help="talk in this terminal instead of the window: Enter to talk, h for hands-free, q to quit",
+    )
+    parser.add_argument(
         "--profile",
         choices=PROFILES,
         default="prd",
@@ -58,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         from desktop_agent.self_check import run_self_check
 
         return run_self_check()
+    if args.console:
+        if args.screenshot:
+            build_parser().error("--screenshot needs the window; leave out --console")
+        from desktop_agent.console.app import main as run_console
+
+        return run_console(args)
     if args.screenshot:
         args.simulate = True
     from desktop_agent.app import main as run_app

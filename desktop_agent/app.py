@@ -139,23 +139,16 @@ class DesktopApp:
         self.first_paint_s = time.perf_counter() - _PROCESS_STARTED
 
     async def _load_settings(self) -> None:
-        from desktop_agent.config.prompts import PromptLibrary
-        from desktop_agent.config.secrets import Secrets
-        from desktop_agent.config.settings import SettingsStore
-
-        def load() -> tuple[Any, list[str], Any, Any, Any]:
-            secrets = Secrets()
-            store = SettingsStore(secrets=secrets)
-            settings, problems = store.load()
-            prompts = PromptLibrary()
-            return store, problems + list(prompts.problems), settings, secrets, prompts
+        from desktop_agent.config.loading import load_settings
 
         try:
-            self.settings_store, problems, self.settings, self.secrets, self.prompts = await asyncio.to_thread(load)
+            loaded = await asyncio.to_thread(load_settings)
         except Exception as exc:  # noqa: BLE001 - the app still runs on defaults; the sentence says what happened
             log.exception("Loading the settings failed")
             self.window.show_problem(f"Your settings could not be loaded ({type(exc).__name__}); using the defaults.")
             return
+        self.settings_store, self.settings, self.secrets, self.prompts = loaded.store, loaded.settings, loaded.secrets, loaded.prompts
+        problems = loaded.problems
         self._settings_problems = problems
         for problem in problems:
             self.window.show_problem(problem)

@@ -82,6 +82,17 @@ def speech_wav(speech, tmp_path) -> Callable[..., Path]:
     return make
 
 
+# --------------------------------------------------------------------------------------------- user folders
+@pytest.fixture
+def isolated_user_dirs(tmp_path, monkeypatch):
+    """Settings, history and logs go to a temporary home, never the developer's; no API keys from the environment."""
+    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+    for variable in ("CARTESIA_API_KEY", "CEREBRAS_API_KEY", "ELEVENLABS_API_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+    return tmp_path
+
+
 # --------------------------------------------------------------------------------------------- PulseAudio null sink
 def _pactl(*args: str) -> str:
     return subprocess.run(["pactl", *args], check=True, capture_output=True, text=True, timeout=10).stdout

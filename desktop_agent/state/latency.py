@@ -16,6 +16,15 @@ DEFAULT_BUDGETS: dict[Stage, float] = {
     Stage.VOICE_TO_VOICE: 0.800,
 }
 
+#: How the stages are named wherever they are shown (gauges, chart, console).
+STAGE_TITLES: dict[Stage, str] = {
+    Stage.ENDPOINTING: "Endpointing",
+    Stage.STT_FINAL: "STT final",
+    Stage.LLM_FIRST_TOKEN: "LLM first token",
+    Stage.TTS_FIRST_AUDIO: "TTS first audio",
+    Stage.VOICE_TO_VOICE: "Voice to voice",
+}
+
 
 def percentile(values: list[float], q: float) -> float | None:
     """Linear-interpolated percentile (q in 0..100) of ``values``; None when empty."""

@@ -11,16 +11,10 @@ from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QPalette, 
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop_agent.state.events import Stage
-from desktop_agent.state.latency import StageSummary
+from desktop_agent.state.latency import STAGE_TITLES, StageSummary
 from desktop_agent.ui import theme
 
-STAGE_TITLES = {
-    Stage.ENDPOINTING: "Endpointing",
-    Stage.STT_FINAL: "STT final",
-    Stage.LLM_FIRST_TOKEN: "LLM first token",
-    Stage.TTS_FIRST_AUDIO: "TTS first audio",
-    Stage.VOICE_TO_VOICE: "Voice to voice",
-}
+__all__ = ["STAGE_EXPLANATIONS", "STAGE_TITLES", "LatencyGauge", "describe_figures"]
 
 STAGE_EXPLANATIONS = {
     Stage.ENDPOINTING: "from when you stopped speaking until your turn was judged complete",

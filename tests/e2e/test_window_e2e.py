@@ -69,16 +69,6 @@ class LoopProbe:
 
 
 @pytest.fixture
-def isolated_user_dirs(tmp_path, monkeypatch):
-    """Settings, history and logs go to a temporary home, never the developer's."""
-    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
-    for variable in ("CARTESIA_API_KEY", "CEREBRAS_API_KEY", "ELEVENLABS_API_KEY"):
-        monkeypatch.delenv(variable, raising=False)
-    return tmp_path
-
-
-@pytest.fixture
 def desktop(qtbot, qloop, isolated_user_dirs):
     from desktop_agent.app import DesktopApp
     from desktop_agent.engine.memory_audio import MemoryAudioBackend

@@ -1,0 +1,1 @@
+"""The voice engine in a terminal (``desktop-agent --console``): typed commands in, transcripts and latencies out."""

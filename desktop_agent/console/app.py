@@ -1,0 +1,301 @@
+"""``desktop-agent --console``: the same voice engine in a terminal.
+
+Enter starts and ends a push-to-talk turn (a terminal reports lines, not key presses and releases); ``h``
+switches to hands-free. Transcripts and per-turn latencies are printed as they happen, and finished turns go to the
+same history the window shows. No Qt is imported.
+
+Threads: the engine runs on its own thread and loop as in the window; its events and the typed lines (read by a
+daemon thread, since a blocking ``readline`` cannot be awaited portably) are both handed to this asyncio loop, which
+is the only one that writes to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import threading
+from typing import Any, TextIO
+
+from desktop_agent.console.commands import HELP, Command, parse
+from desktop_agent.console.printer import TranscriptPrinter
+from desktop_agent.state import events as ev
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 8.0
+
+
+class ConsoleApp:
+    """Loads the settings, starts a session and runs it until the user quits or the session ends.
+
+    ``simulator`` and ``audio_backend`` let tests inject their own parts; by default they follow the command line
+    (``--simulate``, ``--no-audio``).
+    """
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        simulator: Any = None,
+        audio_backend: Any = None,
+        record_history: bool = True,
+    ) -> None:
+        self.args = args
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self.simulator = simulator
+        self._owns_simulator = simulator is None and bool(getattr(args, "simulate", False))
+        self.audio_backend = audio_backend
+        self._record_history = record_history
+        self.printer = TranscriptPrinter(self._stdout, live=_is_terminal(self._stdout))
+        self.session: Any = None
+        self._history_store: Any = None
+        self._recorder: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done: asyncio.Future[None] | None = None
+        self._session_class: Any = None
+        self._talking = False
+        self._ready_seen = False
+
+    # ------------------------------------------------------------------ run
+    async def run(self) -> int:
+        """Returns the process exit code: 0 after a conversation, 1 when no session could start."""
+        self._loop = asyncio.get_running_loop()
+        self._done = self._loop.create_future()
+        try:
+            config = await self._prepare()
+            if config is None:
+                return 1
+            await self._converse(config)
+        finally:
+            await self._shut_down()
+        return 0 if self._ready_seen else 1
+
+    async def _prepare(self) -> Any:
+        """Settings, simulator, engine and session configuration; None (after saying why) if a session cannot start."""
+        from desktop_agent.config.loading import load_settings
+
+        try:
+            loaded = await asyncio.to_thread(load_settings)
+        except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
+            log.exception("Loading the settings failed")
+            self.printer.say(f"! Your settings could not be loaded ({type(exc).__name__}); details are in the log.")
+            return None
+        for problem in loaded.problems:
+            self.printer.say(f"! {problem}")
+        settings = loaded.settings
+        self.printer = TranscriptPrinter(
+            self._stdout, live=_is_terminal(self._stdout), budgets=settings.budgets, prices=settings.prices
+        )
+        if self._owns_simulator and not await self._start_simulator():
+            return None
+        if self.audio_backend is None and getattr(self.args, "no_audio", False):
+            from desktop_agent.engine.memory_audio import MemoryAudioBackend
+
+            self.audio_backend = MemoryAudioBackend()
+        self.printer.say("Starting the voice engine ...")
+        try:
+            session_module = await asyncio.to_thread(__import__, "desktop_agent.engine.session", fromlist=["x"])
+        except Exception as exc:  # noqa: BLE001
+            log.exception("Could not load the voice engine")
+            self.printer.say(f"! The voice engine could not be loaded ({type(exc).__name__}). Reinstall the app.")
+            return None
+        _reconfigure_logging(self.args)
+        from desktop_agent.config.engine_config import ConfigurationError, build_engine_config
+
+        try:
+            config = build_engine_config(settings, loaded.secrets, loaded.prompts, simulator=self.simulator)
+        except ConfigurationError as exc:
+            for problem in exc.problems:
+                self.printer.say(f"! {problem}")
+            if exc.missing_keys:
+                self.printer.say(
+                    "  Keys are stored from the window (desktop-agent, Settings > Keys) or set in the environment;"
+                    " to try the console without keys: desktop-agent --console --simulate"
+                )
+            return None
+        config.mode = settings.conversation.mode
+        self._start_history(settings)
+        self._session_class = session_module.VoiceSession
+        return config
+
+    async def _start_simulator(self) -> bool:
+        from desktop_agent.simulator import SimulatorThread
+
+        simulator = SimulatorThread(profile=getattr(self.args, "profile", "prd"))
+        try:
+            await asyncio.to_thread(simulator.start)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("The provider simulator did not start")
+            self.printer.say(f"! The built-in provider simulator could not start ({type(exc).__name__}).")
+            return False
+        self.simulator = simulator
+        return True
+
+    def _start_history(self, settings: Any) -> None:
+        if not self._record_history or not settings.privacy.keep_history:
+            return
+        from desktop_agent.storage.history import ConversationHistoryUnavailable, HistoryStore
+        from desktop_agent.storage.recorder import HistoryRecorder
+
+        try:
+            self._history_store = HistoryStore()
+        except ConversationHistoryUnavailable as exc:
+            self.printer.say(f"! {exc}")
+            return
+        for problem in self._history_store.problems:
+            self.printer.say(f"! {problem}")
+        self._recorder = HistoryRecorder(
+            self._history_store,
+            keep_history=settings.privacy.keep_history,
+            retention_days=settings.privacy.retention_days,
+            on_error=self._from_thread(lambda message: self.printer.say(f"! {message}")),
+        )
+
+    async def _converse(self, config: Any) -> None:
+        assert self._done is not None
+        self.session = self._session_class(config, self._from_thread(self._on_event), audio=self.audio_backend)
+        self.session.start()
+        self._listen_to_signals()
+        threading.Thread(target=self._read_lines, name="console-input", daemon=True).start()
+        await self._done
+
+    # ------------------------------------------------------------------ from other threads
+    def _from_thread(self, handler: Any) -> Any:
+        """``handler`` wrapped to run on this loop, callable from any thread (and harmless once the loop is gone)."""
+        loop = self._loop
+        assert loop is not None
+
+        def hand_over(*args: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(handler, *args)
+            except RuntimeError:  # the loop has closed: the console is gone, nothing is left to show
+                pass
+
+        return hand_over
+
+    def _read_lines(self) -> None:
+        on_line = self._from_thread(self._on_line)
+        try:
+            for line in self._stdin:
+                on_line(line)
+        except (OSError, ValueError):  # the terminal went away or stdin was closed under us
+            log.debug("Reading the console input stopped", exc_info=True)
+        on_line(None)  # end of input quits, like "q"
+
+    def _listen_to_signals(self) -> None:
+        """Ctrl+C and SIGTERM end the session cleanly (where the loop can take signal handlers: not on Windows)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        assert self._loop is not None
+        for number in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._loop.add_signal_handler(number, self._finish)
+            except (NotImplementedError, RuntimeError):
+                return
+
+    # ------------------------------------------------------------------ events and commands
+    def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.AudioLevel):
+            return  # twenty a second, and nothing to print
+        areas = self.printer.show(event)
+        if self._recorder is not None:
+            self._recorder.on_change(self.printer.conversation, areas)
+        if isinstance(event, ev.SessionStarted):
+            self._ready_seen = True
+        elif isinstance(event, ev.ModeChanged):
+            self._talking = False
+        elif isinstance(event, ev.SessionEnded):
+            self._finish()
+
+    def _on_line(self, line: str | None) -> None:
+        if line is None:
+            self._finish()
+            return
+        command = parse(line)
+        session = self.session
+        if command is None:
+            self.printer.say(f"Unknown command {line.strip()!r}.\n{HELP}")
+        elif command is Command.HELP:
+            self.printer.say(HELP)
+        elif command is Command.QUIT:
+            self._finish()
+        elif session is None or not self._ready_seen:
+            self.printer.say("Still connecting; one moment.")
+        elif command is Command.TALK:
+            self._talk(session)
+        elif command is Command.PUSH_TO_TALK or command is Command.HANDS_FREE:
+            mode = ev.TurnMode.PUSH_TO_TALK if command is Command.PUSH_TO_TALK else ev.TurnMode.HANDS_FREE
+            if session.mode is mode:
+                self.printer.say(f"Already {'push-to-talk' if mode is ev.TurnMode.PUSH_TO_TALK else 'hands-free'}.")
+            session.set_mode(mode)
+        elif command is Command.MUTE:
+            session.set_muted(not session.muted)
+        elif command is Command.STOP_SPEAKING:
+            session.stop_speaking()
+        elif command is Command.NEW_CONVERSATION:
+            session.new_conversation()
+
+    def _talk(self, session: Any) -> None:
+        if session.mode is ev.TurnMode.HANDS_FREE:
+            self.printer.say("Hands-free is on: just speak. (p: push-to-talk)")
+        elif not self._talking:
+            self._talking = True
+            session.press_talk()
+            self.printer.say("Listening ... press Enter when you are done.")
+        else:
+            self._talking = False
+            session.release_talk()
+
+    def _finish(self) -> None:
+        if self._done is not None and not self._done.done():
+            self._done.set_result(None)
+
+    # ------------------------------------------------------------------ shutdown
+    async def _shut_down(self) -> None:
+        """Stop the session (joining the engine thread off this loop), show what is left, then the rest."""
+        if self.session is not None:
+            try:
+                await asyncio.to_thread(self.session.stop, STOP_TIMEOUT_S)
+            except Exception:  # noqa: BLE001 - shutting down must not end in a traceback
+                log.exception("Ending the session failed")
+            await asyncio.sleep(0)  # run the events the engine handed over while stopping
+            if self._ready_seen:
+                self.printer.say(self.printer.summary())
+        if self._recorder is not None:
+            await asyncio.to_thread(self._recorder.close)
+        if self._history_store is not None:
+            self._history_store.close()
+        if self.simulator is not None and self._owns_simulator:
+            await asyncio.to_thread(self.simulator.stop)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _reconfigure_logging(args: argparse.Namespace) -> None:
+    """Log to the file only: the terminal shows the conversation. Pipecat's import resets loguru, hence again."""
+    from desktop_agent.config.logging_setup import configure_logging
+
+    try:
+        configure_logging(getattr(args, "log_level", "INFO"), to_stderr=False)
+    except OSError:
+        logging.basicConfig(level=logging.WARNING)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the console until the user quits; returns the process exit code."""
+    _reconfigure_logging(args)
+    try:
+        return asyncio.run(ConsoleApp(args).run())
+    except KeyboardInterrupt:  # where signal handlers cannot be installed (Windows)
+        return 130

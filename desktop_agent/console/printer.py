@@ -1,0 +1,180 @@
+"""The conversation as terminal lines, folded from the engine's events.
+
+On a terminal (``live``) the user's words are redrawn in place while they speak; in a pipe or a log only finished
+lines are written. The assistant's words are written as they are spoken, so an interrupted reply shows only what
+was said. After each reply comes a line with its stage latencies, a ``*`` marking a stage over its budget.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TextIO
+
+from desktop_agent.state import events as ev
+from desktop_agent.state.conversation import Area, Conversation, Role, Turn
+from desktop_agent.state.cost import PriceTable
+from desktop_agent.state.latency import DEFAULT_BUDGETS, STAGE_TITLES
+
+_CLEAR_LINE = "\r\x1b[2K"
+
+
+class _OpenLine(enum.Enum):
+    NONE = enum.auto()
+    USER_LIVE = enum.auto()  # the user's words so far, redrawn in place
+    ASSISTANT = enum.auto()  # the reply, one spoken word at a time
+
+
+def format_latencies(latencies: dict[ev.Stage, float], budgets: dict[ev.Stage, float]) -> str:
+    """``Endpointing 12 ms, STT final 151 ms, ...`` in pipeline order; ``*`` after a figure over its budget."""
+    parts = []
+    for stage in ev.Stage:
+        if stage in latencies:
+            seconds = latencies[stage]
+            over = "*" if stage in budgets and seconds > budgets[stage] else ""
+            parts.append(f"{STAGE_TITLES[stage]} {seconds * 1000:.0f} ms{over}")
+    return ", ".join(parts)
+
+
+class TranscriptPrinter:
+    """Writes what the user and the assistant say, and what happens to the session, to ``out``."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        live: bool,
+        budgets: dict[ev.Stage, float] | None = None,
+        prices: PriceTable | None = None,
+    ) -> None:
+        self.conversation = Conversation(prices)
+        self._out = out
+        self._live = live
+        self._budgets = dict(budgets or DEFAULT_BUDGETS)
+        self._open = _OpenLine.NONE
+
+    # ------------------------------------------------------------------ output
+    def say(self, text: str) -> None:
+        """A line of its own (a notice, a prompt for the user), after whatever line is open."""
+        self._close_line()
+        self._out.write(text + "\n")
+        self._out.flush()
+
+    def _close_line(self) -> None:
+        if self._open is _OpenLine.USER_LIVE:
+            self._out.write(_CLEAR_LINE)
+        elif self._open is _OpenLine.ASSISTANT:
+            self._out.write("\n")
+        self._open = _OpenLine.NONE
+
+    def _write(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
+
+    # ------------------------------------------------------------------ events
+    def show(self, event: ev.Event) -> Area:
+        """Fold ``event`` into :attr:`conversation`, write what it means; returns what it changed."""
+        areas = self.conversation.apply(event)
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(self, event)
+        if Area.TURN_FINISHED in areas:
+            for turn in self.conversation.last_finished:
+                if turn.role is Role.ASSISTANT:
+                    self._finish_reply(turn)
+        return areas
+
+    def _on_session_started(self, e: ev.SessionStarted) -> None:
+        details = ", ".join(part for part in (f"voice {e.voice}" if e.voice else "",
+                                              f"prompt {e.prompt_name}" if e.prompt_name else "") if part)
+        self.say(f"Connected{f' ({details})' if details else ''}.")
+        self._explain_mode(e.mode)
+
+    def _on_session_ended(self, e: ev.SessionEnded) -> None:
+        # A reason that is a sentence ("The assistant ended the conversation.") is said; the short codes
+        # ("stopped", "error", "invalid settings") follow the user's quit or an error line already written.
+        if e.reason.endswith("."):
+            self.say(e.reason)
+
+    def _on_mode(self, e: ev.ModeChanged) -> None:
+        self._explain_mode(e.mode)
+
+    def _explain_mode(self, mode: ev.TurnMode) -> None:
+        if mode is ev.TurnMode.HANDS_FREE:
+            self.say("Hands-free: just speak; a pause ends your turn. (p: push-to-talk, ?: help)")
+        else:
+            self.say("Push-to-talk: press Enter, speak, press Enter again. (h: hands-free, ?: help)")
+
+    def _on_mute(self, e: ev.MuteChanged) -> None:
+        self.say("Microphone muted (m to unmute)." if e.muted else "Microphone on.")
+
+    def _on_user_transcript(self, _e: ev.UserTranscript) -> None:
+        turn = self.conversation.current_user_turn
+        if not self._live or turn is None or self._open is _OpenLine.ASSISTANT:
+            return  # a pipe gets finished lines only; a barge-in's words wait until the reply line is closed
+        self._open = _OpenLine.USER_LIVE
+        self._write(f"{_CLEAR_LINE}You: {turn.display_text} ...")
+
+    def _on_user_turn_ended(self, e: ev.UserTurnEnded) -> None:
+        if e.text:
+            self.say(f"You: {e.text}")
+        elif self._open is _OpenLine.USER_LIVE:
+            self._close_line()
+
+    def _on_word(self, e: ev.AssistantWordSpoken) -> None:
+        if self._open is not _OpenLine.ASSISTANT:
+            self._close_line()
+            self._open = _OpenLine.ASSISTANT
+            self._write(f"Assistant: {e.word}")
+        else:
+            self._write(f" {e.word}")
+
+    def _finish_reply(self, turn: Turn) -> None:
+        if self._open is _OpenLine.ASSISTANT:
+            self._write(" [interrupted]\n" if turn.interrupted else "\n")
+            self._open = _OpenLine.NONE
+        elif turn.interrupted:
+            self.say("Assistant: [interrupted before speaking]")
+        if turn.latencies:
+            self.say(f"  latency: {format_latencies(turn.latencies, self._budgets)}")
+
+    def _on_error(self, e: ev.ErrorOccurred) -> None:
+        self.say(f"! {e.message}")
+
+    def _on_agent_state(self, e: ev.AgentStateChanged) -> None:
+        if e.state is ev.AgentState.RECONNECTING:
+            self.say("(reconnecting ...)")
+
+    def _on_settings(self, e: ev.SettingsApplied) -> None:
+        if e.voice:
+            self.say(f"Voice: {e.voice}")
+        if e.prompt_name:
+            self.say(f"Prompt: {e.prompt_name}")
+
+    def _on_reset(self, _e: ev.ConversationReset) -> None:
+        self.say("New conversation: the assistant has forgotten the earlier turns.")
+
+    _handlers = {
+        ev.SessionStarted: _on_session_started,
+        ev.SessionEnded: _on_session_ended,
+        ev.ModeChanged: _on_mode,
+        ev.MuteChanged: _on_mute,
+        ev.UserTranscript: _on_user_transcript,
+        ev.UserTurnEnded: _on_user_turn_ended,
+        ev.AssistantWordSpoken: _on_word,
+        ev.ErrorOccurred: _on_error,
+        ev.AgentStateChanged: _on_agent_state,
+        ev.SettingsApplied: _on_settings,
+        ev.ConversationReset: _on_reset,
+    }
+
+    # ------------------------------------------------------------------ summary
+    def summary(self) -> str:
+        """One line about the whole conversation: exchanges, median voice-to-voice, cost."""
+        conversation = self.conversation
+        exchanges = conversation.finished_exchanges()
+        parts = [f"{exchanges} exchange{'s' if exchanges != 1 else ''}"]
+        median = conversation.latency.summary(ev.Stage.VOICE_TO_VOICE).p50
+        if median is not None:
+            parts.append(f"voice to voice {median * 1000:.0f} ms (median)")
+        parts.append(f"cost ${conversation.cost_usd:.4f}")
+        return ", ".join(parts) + "."
