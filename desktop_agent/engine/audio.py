@@ -68,7 +68,7 @@ class EchoCancellerLike(Protocol):
 
     def push_reference(self, pcm: bytes, sample_rate: int) -> None: ...
     def process_capture(self, pcm: bytes) -> bytes: ...
-    # Optional: ``failure`` (a sentence, or None while it works); read with getattr.
+    # Optional: ``failure`` (a sentence, or None while it works) and ``enabled``; read with getattr.
     def set_enabled(self, enabled: bool) -> None: ...
     def set_noise_suppression(self, enabled: bool) -> None: ...
 
@@ -171,6 +171,18 @@ class LocalAudioTransport(BaseTransport):
             return pcm
         self._check_canceller(canceller)
         return cleaned
+
+    @property
+    def needs_continuous_reference(self) -> bool:
+        """An echo canceller is at work, so the speaker must never run dry (echo.py says why): the speaker thread
+        then fills idle time with silence. Without one, a reply's first sample goes into an empty device buffer and
+        plays at once instead of behind a buffer full of silence (the memory device: 40 ms sooner)."""
+        canceller = self.echo_canceller
+        return (
+            canceller is not None
+            and bool(getattr(canceller, "enabled", True))
+            and not getattr(canceller, "failure", None)
+        )
 
     def push_reference(self, pcm: bytes, sample_rate: int) -> None:
         """Speaker side, on the speaker thread right before ``pcm`` is written: the canceller's reference."""
@@ -478,7 +490,8 @@ class LocalAudioOutput(BaseOutputTransport):
     # -- speaker-thread operations --------------------------------------------------------------------------
 
     def _speaker_loop(self) -> None:
-        """Run jobs in order; while there is none and a stream is open, keep the device fed with silence.
+        """Run jobs in order; while there is none, a stream is open and an echo canceller needs a continuous
+        reference, keep the device fed with silence.
 
         After a reply's chunk the next one is normally queued within a millisecond, but the engine loop may be
         busy: it gets as long as the device can play on without it (minus a margin) before silence goes in. After
@@ -487,7 +500,7 @@ class LocalAudioOutput(BaseOutputTransport):
         """
         while True:
             job: _Job | None
-            if self._idle_fill and self._stream is not None:
+            if self._idle_fill and self._stream is not None and self._transport.needs_continuous_reference:
                 grace = 0.0 if self._last_silent else self._buffered_secs() - IDLE_CHUNK_SECS - IDLE_MARGIN_SECS
                 try:
                     job = self._jobs.get(timeout=grace) if grace > 0 else self._jobs.get_nowait()
@@ -550,6 +563,11 @@ class LocalAudioOutput(BaseOutputTransport):
         self._idle_fill = False
         if stream is not None:
             stream.close()
+
+    def idle_fill_changed(self) -> None:
+        """The echo canceller was switched on or off: wake the speaker thread so it starts or stops filling in."""
+        if self._thread_started and not self._closed:
+            self._jobs.put(_Job(lambda: None, ()))
 
     async def _run(self, fn: Callable, *args):
         """Run ``fn`` on the speaker thread, after what is queued there; returns its result."""

@@ -574,5 +574,6 @@ class VoiceSession:
                 canceller.set_enabled(enabled)
                 if noise_suppression is not None:
                     canceller.set_noise_suppression(noise_suppression)
+                self._transport.output().idle_fill_changed()
 
         self._submit(apply, "change echo cancellation")
