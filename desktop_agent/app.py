@@ -167,16 +167,11 @@ class DesktopApp:
             self.controller.set_mode(settings.conversation.mode)
 
     async def _start_simulator(self) -> None:
-        from desktop_agent.simulator import SimulatorThread
+        from desktop_agent.simulator import start_simulator_thread
 
-        simulator = SimulatorThread(profile=getattr(self.args, "profile", "prd"))
-        try:
-            await asyncio.to_thread(simulator.start)
-        except Exception as exc:  # noqa: BLE001
-            log.exception("The provider simulator did not start")
-            self.window.show_problem(f"The built-in provider simulator could not start ({type(exc).__name__}).")
-            return
-        self.simulator = simulator
+        self.simulator, problem = await start_simulator_thread(getattr(self.args, "profile", "prd"))
+        if problem:
+            self.window.show_problem(problem)
 
     def _reconfigure_logging(self) -> None:
         """Pipecat's import may have reset loguru; route it to the app's log again."""

@@ -125,17 +125,12 @@ class ConsoleApp:
         return config
 
     async def _start_simulator(self) -> bool:
-        from desktop_agent.simulator import SimulatorThread
+        from desktop_agent.simulator import start_simulator_thread
 
-        simulator = SimulatorThread(profile=getattr(self.args, "profile", "prd"))
-        try:
-            await asyncio.to_thread(simulator.start)
-        except Exception as exc:  # noqa: BLE001
-            log.exception("The provider simulator did not start")
-            self.printer.say(f"! The built-in provider simulator could not start ({type(exc).__name__}).")
-            return False
-        self.simulator = simulator
-        return True
+        self.simulator, problem = await start_simulator_thread(getattr(self.args, "profile", "prd"))
+        if problem:
+            self.printer.say(f"! {problem}")
+        return self.simulator is not None
 
     def _start_history(self, settings: Any) -> None:
         if not self._record_history or not settings.privacy.keep_history:

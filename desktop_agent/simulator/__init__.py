@@ -17,7 +17,7 @@ from desktop_agent.simulator.profiles import PROFILES, LatencyProfile
 from desktop_agent.simulator.records import Record
 from desktop_agent.simulator.responder import ToolCall
 from desktop_agent.simulator.server import ScriptControl, Simulator
-from desktop_agent.simulator.thread import SimulatorThread
+from desktop_agent.simulator.thread import SimulatorThread, start_simulator_thread
 from desktop_agent.simulator.voices import VOICES, EmuVoice
 
 __all__ = [
@@ -32,5 +32,6 @@ __all__ = [
     "ScriptControl",
     "Simulator",
     "SimulatorThread",
+    "start_simulator_thread",
     "ToolCall",
 ]

@@ -8,6 +8,7 @@ each time it needs a value. ``wait_for`` is synchronous here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -97,3 +98,15 @@ class SimulatorThread:
             setattr(self._sim, name, value)
         else:
             object.__setattr__(self, name, value)
+
+
+async def start_simulator_thread(profile: str | LatencyProfile = "prd") -> tuple[SimulatorThread | None, str]:
+    """Start a :class:`SimulatorThread` without blocking the running loop: ``(simulator, "")``, or ``(None, sentence)``
+    saying it could not start (the details go to the log)."""
+    simulator = SimulatorThread(profile=profile)
+    try:
+        await asyncio.to_thread(simulator.start)
+    except Exception as exc:  # noqa: BLE001 - the caller shows the sentence; the log has the traceback
+        logging.getLogger(__name__).exception("The provider simulator did not start")
+        return None, f"The built-in provider simulator could not start ({type(exc).__name__})."
+    return simulator, ""
