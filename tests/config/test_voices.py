@@ -110,7 +110,9 @@ async def test_preview_plays_through_the_sound_card_and_can_be_stopped(pulse_nul
     player = PcmPlayer()
     started = time.monotonic()
     await player.play(pcm, PREVIEW_SAMPLE_RATE)
-    assert time.monotonic() - started >= clip_seconds * 0.8, "played in real time, not dropped"
+    # Played in real time, not dropped (a dropped clip returns at once). Not the whole length: PortAudio fills the
+    # null sink's buffer ahead at the start, and a stream that ends may report finished before its last buffer.
+    assert time.monotonic() - started >= clip_seconds * 0.5, "played in real time, not dropped"
 
     long_clip = pcm * 20
     task = asyncio.ensure_future(player.play(long_clip, PREVIEW_SAMPLE_RATE))
