@@ -61,6 +61,7 @@ class ConsoleApp:
         self._session_class: Any = None
         self._talking = False
         self._ready_seen = False
+        self._signals: list[int] = []
 
     # ------------------------------------------------------------------ run
     async def run(self) -> int:
@@ -119,6 +120,10 @@ class ConsoleApp:
                     " to try the console without keys: desktop-agent --console --simulate"
                 )
             return None
+        except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
+            log.exception("Building the session configuration failed")
+            self.printer.say(f"! The settings cannot start a session ({type(exc).__name__}); details are in the log.")
+            return None
         config.mode = settings.conversation.mode
         self._start_history(settings)
         self._session_class = session_module.VoiceSession
@@ -154,8 +159,13 @@ class ConsoleApp:
 
     async def _converse(self, config: Any) -> None:
         assert self._done is not None
-        self.session = self._session_class(config, self._from_thread(self._on_event), audio=self.audio_backend)
-        self.session.start()
+        try:
+            self.session = self._session_class(config, self._from_thread(self._on_event), audio=self.audio_backend)
+            self.session.start()
+        except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
+            log.exception("Starting the session failed")
+            self.printer.say(f"! The conversation could not start ({type(exc).__name__}); details are in the log.")
+            return
         self._listen_to_signals()
         threading.Thread(target=self._read_lines, name="console-input", daemon=True).start()
         await self._done
@@ -191,8 +201,9 @@ class ConsoleApp:
         for number in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._loop.add_signal_handler(number, self._finish)
-            except (NotImplementedError, RuntimeError):
+            except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C arrives as KeyboardInterrupt (see main)
                 return
+            self._signals.append(number)
 
     # ------------------------------------------------------------------ events and commands
     def _on_event(self, event: ev.Event) -> None:
@@ -254,12 +265,14 @@ class ConsoleApp:
     # ------------------------------------------------------------------ shutdown
     async def _shut_down(self) -> None:
         """Stop the session (joining the engine thread off this loop), show what is left, then the rest."""
+        for number in self._signals:
+            self._loop.remove_signal_handler(number)
+        self._signals.clear()
         if self.session is not None:
             try:
                 await asyncio.to_thread(self.session.stop, STOP_TIMEOUT_S)
             except Exception:  # noqa: BLE001 - shutting down must not end in a traceback
                 log.exception("Ending the session failed")
-            await asyncio.sleep(0)  # run the events the engine handed over while stopping
             if self._ready_seen:
                 self.printer.say(self.printer.summary())
         if self._recorder is not None:
@@ -294,3 +307,8 @@ def main(args: argparse.Namespace) -> int:
         return asyncio.run(ConsoleApp(args).run())
     except KeyboardInterrupt:  # where signal handlers cannot be installed (Windows)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a sentence and the log, not a traceback
+        log.exception("The console failed")
+        print(f"desktop-agent: the console stopped unexpectedly ({type(exc).__name__}); details are in the log.",
+              file=sys.stderr)
+        return 1

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from desktop_agent.state.events import Stage
 from desktop_agent.ui import theme
-from desktop_agent.ui.latency_gauge import STAGE_TITLES
+from desktop_agent.state.latency import STAGE_TITLES
 
 STACKED = (Stage.ENDPOINTING, Stage.LLM_FIRST_TOKEN, Stage.TTS_FIRST_AUDIO)
 OTHER = "other"

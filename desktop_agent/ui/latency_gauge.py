@@ -14,8 +14,6 @@ from desktop_agent.state.events import Stage
 from desktop_agent.state.latency import STAGE_TITLES, StageSummary
 from desktop_agent.ui import theme
 
-__all__ = ["STAGE_EXPLANATIONS", "STAGE_TITLES", "LatencyGauge", "describe_figures"]
-
 STAGE_EXPLANATIONS = {
     Stage.ENDPOINTING: "from when you stopped speaking until your turn was judged complete",
     Stage.STT_FINAL: "from when you stopped speaking until the final transcript arrived",

@@ -185,3 +185,27 @@ def test_without_keys_the_console_says_which_key_is_missing_and_how_to_add_one(t
         assert f"The {name} API key is missing." in printed and variable in printed
     assert "desktop-agent --console --simulate" in printed
     assert "Traceback" not in printed + errors
+
+
+@pytest.mark.asyncio
+async def test_a_session_that_cannot_start_is_a_sentence_and_exit_code_1(isolated_user_dirs, monkeypatch):
+    # The one fake here: a session class that refuses to start, standing in for a broken engine install.
+    import desktop_agent.engine.session as session_module
+
+    class BrokenSession:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(session_module, "VoiceSession", BrokenSession)
+    async with Simulator(profile="instant") as sim:
+        out = io.StringIO()
+        args = argparse.Namespace(simulate=False, profile="instant", no_audio=True, log_level="INFO")
+        read_fd, write_fd = os.pipe()
+        try:
+            app = ConsoleApp(args, stdin=os.fdopen(read_fd, "r"), stdout=out, simulator=sim, record_history=False)
+            code = await asyncio.wait_for(app.run(), 30)
+        finally:
+            os.close(write_fd)
+    assert code == 1
+    assert "! The conversation could not start (RuntimeError); details are in the log." in out.getvalue().splitlines()
+    assert "engine exploded" not in out.getvalue() and "Traceback" not in out.getvalue()
