@@ -1,7 +1,8 @@
 """Faults to inject per provider, switchable while the servers run.
 
-A fault stays armed until cleared, or for ``times`` requests/connections when that is given. Where a kind makes no
-sense for an endpoint (a websocket close on a plain HTTP request) the endpoint ignores it and leaves it armed.
+A fault stays armed until cleared, or for ``times`` requests/connections when that is given, or for ``lasts``
+seconds after it is armed (``Fault.http(503).lasting(20)``). Where a kind makes no sense for an endpoint (a websocket
+close on a plain HTTP request) the endpoint ignores it and leaves it armed.
 
 What each kind does:
 
@@ -19,7 +20,8 @@ What each kind does:
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 PROVIDERS = ("cartesia", "cerebras", "elevenlabs")
 
@@ -29,7 +31,8 @@ WEBSOCKET_KINDS = frozenset({"http", "ws_close", "disconnect_after", "hang", "ma
 
 @dataclass(frozen=True)
 class Fault:
-    """One injected failure. Build it with the class methods; ``times=None`` keeps it armed until cleared."""
+    """One injected failure. Build it with the class methods; ``times=None`` and ``lasts=None`` keep it armed until
+    cleared."""
 
     kind: str
     status: int | None = None
@@ -41,6 +44,14 @@ class Fault:
     times: int | None = None
     #: Only requests whose path contains this string are affected (e.g. "/voices"); None = every endpoint.
     path_contains: str | None = None
+    #: Seconds the fault stays armed, counted from when it is armed; None = until cleared (or used up).
+    lasts: float | None = None
+
+    def lasting(self, seconds: float) -> Fault:
+        """This fault, disarming itself ``seconds`` after it is armed."""
+        if not seconds > 0:
+            raise ValueError("a fault must last a positive number of seconds")
+        return replace(self, lasts=float(seconds))
 
     @classmethod
     def http(cls, status: int, retry_after: float | None = None, *, times: int | None = None,
@@ -71,22 +82,41 @@ class Fault:
         return cls("slow_first_byte", seconds=seconds, times=times, path_contains=path_contains)
 
 
+def _check_provider(provider: str) -> None:
+    if provider not in PROVIDERS:
+        raise ValueError(f"Unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}.")
+
+
 class FaultBook:
-    """The armed faults of every provider; safe to change from any thread."""
+    """The armed faults of every provider; safe to change from any thread.
+
+    Each entry is ``[fault, uses left or None, monotonic expiry or None]``; expired entries are dropped whenever the
+    book is read.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._armed: dict[str, list[list]] = {name: [] for name in PROVIDERS}
 
     def arm(self, provider: str, fault: Fault) -> None:
-        if provider not in self._armed:
-            raise ValueError(f"Unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}.")
+        _check_provider(provider)
         if not isinstance(fault, Fault):
             raise TypeError("fault must be a Fault (use Fault.http(...), Fault.hang(), ...)")
         if provider == "cerebras" and fault.kind == "ws_close":
             raise ValueError("cerebras has no websocket endpoint, so it cannot get a websocket close fault")
+        until = None if fault.lasts is None else time.monotonic() + fault.lasts
         with self._lock:
-            self._armed[provider].append([fault, fault.times])
+            self._armed[provider].append([fault, fault.times, until])
+
+    def disarm(self, provider: str, fault: Fault) -> bool:
+        """Remove every armed entry equal to ``fault``; True if there was one."""
+        _check_provider(provider)
+        with self._lock:
+            entries = self._armed[provider]
+            kept = [entry for entry in entries if entry[0] != fault]
+            removed = len(kept) != len(entries)
+            entries[:] = kept
+        return removed
 
     def clear(self, provider: str | None = None) -> None:
         with self._lock:
@@ -98,9 +128,9 @@ class FaultBook:
         """The fault that applies to this request or connection, counting it as used once."""
         kinds = WEBSOCKET_KINDS if websocket else HTTP_KINDS
         with self._lock:
-            entries = self._armed[provider]
+            entries = self._unexpired(provider)
             for entry in entries:
-                fault, remaining = entry
+                fault, remaining, _ = entry
                 if fault.kind not in kinds:
                     continue
                 if fault.path_contains is not None and fault.path_contains not in path:
@@ -114,4 +144,11 @@ class FaultBook:
 
     def armed(self, provider: str) -> list[Fault]:
         with self._lock:
-            return [fault for fault, _ in self._armed[provider]]
+            return [entry[0] for entry in self._unexpired(provider)]
+
+    def _unexpired(self, provider: str) -> list[list]:
+        """The provider's entries with the expired ones removed (call with the lock held)."""
+        entries = self._armed[provider]
+        now = time.monotonic()
+        entries[:] = [entry for entry in entries if entry[2] is None or entry[2] > now]
+        return entries

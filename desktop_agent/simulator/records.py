@@ -17,7 +17,9 @@ class Record:
     ``stt_message`` (client text), ``stt_reply``, ``stt_close`` [cartesia]; ``voices_request`` [cartesia, elevenlabs];
     ``llm_request`` (parsed JSON body; headers in ``meta``), ``llm_reply`` (what was streamed) [cerebras];
     ``tts_connect``, ``tts_message``, ``tts_reply`` (audio replaced by its byte count), ``tts_close``,
-    ``tts_http_request`` [elevenlabs]; ``rejected`` (auth failure or injected HTTP status) and ``fault`` [any].
+    ``tts_http_request`` [elevenlabs]; ``rejected`` (auth failure or injected HTTP status) and ``fault`` (an armed
+    fault acting on a request) [any]; ``fault_armed``, ``fault_cleared``, ``faults_cleared`` and
+    ``connections_dropped`` (``{"count"}``) [any], from the simulator's fault controls.
     """
 
     provider: str

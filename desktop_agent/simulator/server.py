@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,6 +21,12 @@ from desktop_agent.simulator.records import Record, RecordLog
 from desktop_agent.simulator.responder import ReplyScript
 
 _SHUTDOWN_TIMEOUT = 1.0
+_FAULT_RECORD_KINDS = frozenset({"fault_armed", "fault_cleared", "faults_cleared", "fault", "connections_dropped"})
+
+
+def _fault_fields(fault: Fault) -> dict:
+    """A fault as a record: its kind and the fields that are set."""
+    return {name: value for name, value in dataclasses.asdict(fault).items() if value is not None}
 
 
 class ScriptControl:
@@ -47,7 +54,9 @@ class Simulator:
 
     ``ports`` maps provider names to ports; missing, 0 or None means an ephemeral port. Use ``await start()`` /
     ``await stop()`` or ``async with``. Everything that changes behaviour (``profile``, ``fault``, scripts,
-    ``strict_elevenlabs``) can change while clients are connected, from any thread.
+    ``strict_elevenlabs``, ``drop_connections``) can change while clients are connected, from any thread: faults,
+    scripts and records are guarded by locks, the profile is read afresh each time it is needed, and dropping
+    connections is handed to the simulator's own loop.
     """
 
     def __init__(self, profile: str | LatencyProfile = "instant", host: str = "127.0.0.1",
@@ -63,6 +72,7 @@ class Simulator:
         self.stt = ScriptControl()
         self.llm = ScriptControl()
         self._env: Env | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._runners: dict[str, web.AppRunner] = {}
         self.ports: dict[str, int] = {}
         self._strict_elevenlabs = False
@@ -71,6 +81,7 @@ class Simulator:
     async def start(self) -> Simulator:
         if self._runners:
             return self
+        self._loop = asyncio.get_running_loop()
         self._env = Env(lambda: self._profile, self._faults, self._records)
         self._env.strict_elevenlabs = self._strict_elevenlabs
         self._cartesia = CartesiaEmulator(self._env, self.stt.queue)
@@ -98,6 +109,7 @@ class Simulator:
     async def stop(self) -> None:
         env, runners = self._env, self._runners
         self._runners = {}
+        self._loop = None
         if env is not None:
             env.stopping.set()
             for ws in list(env.websockets):
@@ -159,13 +171,58 @@ class Simulator:
             self._env.strict_elevenlabs = self._strict_elevenlabs
 
     def fault(self, provider: str, fault: Fault) -> None:
+        """Arm ``fault`` for ``provider``'s next requests or connections (a ``fault_armed`` record says which)."""
         self._faults.arm(provider, fault)
+        self._records.add(provider, "fault_armed", _fault_fields(fault))
+
+    def clear_fault(self, provider: str, fault: Fault) -> None:
+        """Disarm one fault (every armed copy of it); a ``fault_cleared`` record says which, if it was armed."""
+        if self._faults.disarm(provider, fault):
+            self._records.add(provider, "fault_cleared", _fault_fields(fault))
 
     def clear_faults(self, provider: str | None = None) -> None:
         self._faults.clear(provider)
+        for name in PROVIDERS if provider is None else (provider,):
+            self._records.add(name, "faults_cleared", {})
 
     def faults(self, provider: str) -> list[Fault]:
         return self._faults.armed(provider)
+
+    def drop_connections(self, provider: str | None = None) -> None:
+        """Cut every open connection of ``provider`` (None: all three) at once, with no close frame and no end of
+        body: what a network failure looks like to a client. Live websockets and replies being streamed end mid-way;
+        the servers keep listening, so clients can connect again.
+
+        Callable from any thread; from another thread the connections are cut on the simulator's loop a moment
+        later. A ``connections_dropped`` record per provider gives the count.
+        """
+        names = PROVIDERS if provider is None else (provider,)
+        if any(name not in PROVIDERS for name in names):
+            raise ValueError(f"Unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}.")
+        loop = self._loop
+        if loop is None:
+            return  # not running: nothing is connected
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._drop_now(names)
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the simulator stopped, nothing to cut
+            loop.call_soon_threadsafe(self._drop_now, names)
+
+    def _drop_now(self, names: Iterable[str]) -> None:
+        for name in names:
+            runner = self._runners.get(name)
+            server = runner.server if runner is not None else None
+            dropped = 0
+            for handler in server.connections if server is not None else ():
+                transport = handler.transport
+                if transport is not None and not transport.is_closing():
+                    transport.abort()
+                    dropped += 1
+            self._records.add(name, "connections_dropped", {"count": dropped})
 
     # -------------------------------------------------------------------------------------------------- records
     @property
@@ -201,6 +258,10 @@ class Simulator:
 
     def tts_replies(self) -> list[dict]:
         return [r.data for r in self._records.select("elevenlabs", "tts_reply")]
+
+    def applied_faults(self, provider: str | None = None) -> list[Record]:
+        """What was done to the providers: faults armed, cleared and acting on requests, and connections dropped."""
+        return [r for r in self._records.select(provider) if r.kind in _FAULT_RECORD_KINDS]
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01) -> Any:
         """Poll ``predicate()`` until it returns something truthy (returned); TimeoutError after ``timeout`` s."""
