@@ -102,6 +102,7 @@ class DesktopApp:
         await self._load_settings()
         if self._owns_simulator:
             await self._start_simulator()
+        self._add_fault_menu()
         if self._wants_memory_audio:
             memory_audio = await asyncio.to_thread(__import__, "desktop_agent.engine.memory_audio", fromlist=["x"])
             self.audio_backend = memory_audio.MemoryAudioBackend()
@@ -172,6 +173,15 @@ class DesktopApp:
         self.simulator, problem = await start_simulator_thread(getattr(self.args, "profile", "prd"))
         if problem:
             self.window.show_problem(problem)
+
+    def _add_fault_menu(self) -> None:
+        """With ``--simulate``, a Faults menu switches the simulator's faults, to watch the app heal."""
+        if not getattr(self.args, "simulate", False) or self.simulator is None:
+            return
+        from desktop_agent.simulator.fault_presets import FaultControls
+        from desktop_agent.ui.fault_menu import FaultMenu
+
+        self.window.add_fault_menu(FaultMenu(FaultControls(self.simulator), self.window))
 
     def _reconfigure_logging(self) -> None:
         """Pipecat's import may have reset loguru; route it to the app's log again."""
@@ -441,8 +451,17 @@ async def _run(app_args: argparse.Namespace) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the window until it is closed; returns the process exit code."""
+    """Run the window until it is closed; returns the process exit code.
+
+    Raises :class:`~desktop_agent.system_libraries.MissingSystemLibrary` before anything starts when a system
+    library that Qt or (with real audio) PortAudio needs is not installed.
+    """
     _choose_platform(args)
+    from desktop_agent.system_libraries import require_sound_library, require_window_libraries
+
+    require_window_libraries()
+    if not (getattr(args, "no_audio", False) or getattr(args, "screenshot", None)):
+        require_sound_library()
     from PySide6.QtWidgets import QApplication
 
     import qasync

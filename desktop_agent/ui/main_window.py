@@ -18,6 +18,7 @@ from desktop_agent.ui.bridge import EngineBridge
 from desktop_agent.ui.control_bar import ControlBar
 from desktop_agent.ui.error_banner import BannerAction, ErrorBanner
 from desktop_agent.ui.exception_guard import guarded
+from desktop_agent.ui.fault_menu import FaultMenu
 from desktop_agent.ui.icons import app_icon, themed_icon
 from desktop_agent.ui.latency_panel import LatencyPanel
 from desktop_agent.ui.push_to_talk_key import PushToTalkKeyFilter
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self._bridge: EngineBridge | None = None
         self._phase = SessionPhase.LOADING
         self._close_handler = None
+        self.fault_menu: FaultMenu | None = None
 
         self._build_actions()
         self.banner = ErrorBanner(self)
@@ -159,6 +161,13 @@ class MainWindow(QMainWindow):
         tools.addActions([self.settings_action, self.history_action])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
+        self._help_menu = help_menu
+
+    def add_fault_menu(self, menu: FaultMenu) -> None:
+        """The simulator's Faults menu (``--simulate`` only), before Help; its notes go to the status bar."""
+        self.menuBar().insertMenu(self._help_menu.menuAction(), menu)
+        menu.message.connect(self.status.flash)
+        self.fault_menu = menu
 
     # ------------------------------------------------------------------ feeding from the engine
     @property
