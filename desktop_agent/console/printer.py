@@ -3,19 +3,28 @@
 On a terminal (``live``) the user's words are redrawn in place while they speak; in a pipe or a log only finished
 lines are written. The assistant's words are written as they are spoken, so an interrupted reply shows only what
 was said. After each reply comes a line with its stage latencies, a ``*`` marking a stage over its budget.
+
+Everything written passes through :func:`~desktop_agent.state.plain_text.plain_text`: a reply, a transcript, a voice
+name or an error text cannot clear the screen, retitle the terminal, plant a link or reverse text with a bidi
+override. The only control codes written are the printer's own line redraws.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from typing import TextIO
 
+from desktop_agent.config.settings import env_name
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import Area, Conversation, Role, Turn
 from desktop_agent.state.cost import PriceTable
 from desktop_agent.state.latency import DEFAULT_BUDGETS, STAGE_TITLES
+from desktop_agent.state.plain_text import plain_text
 
 _CLEAR_LINE = "\r\x1b[2K"
+#: A sentence sending the user to the window's Settings > Audio, which the console does not have.
+_WINDOW_AUDIO_ADVICE = re.compile(r"[^.]*Settings > Audio\.")
 
 
 class _OpenLine(enum.Enum):
@@ -33,6 +42,22 @@ def format_latencies(latencies: dict[ev.Stage, float], budgets: dict[ev.Stage, f
             over = "*" if stage in budgets and seconds > budgets[stage] else ""
             parts.append(f"{STAGE_TITLES[stage]} {seconds * 1000:.0f} ms{over}")
     return ", ".join(parts)
+
+
+def console_wording(message: str) -> str:
+    """An engine sentence as the console should say it: the advice to choose another device in the window's
+    Settings > Audio becomes where the console takes its devices from (the settings file or its override variable).
+    """
+    if _WINDOW_AUDIO_ADVICE.search(message) is None:
+        return message
+    lowered = message.lower()
+    output = "speaker" in lowered and "microphone" not in lowered
+    what, field = ("speaker", "output_device") if output else ("microphone", "input_device")
+    advice = (
+        f" To use another {what}, set {env_name('audio', field)} (or “audio.{field}” in settings.json) to a device "
+        "name or number that desktop-agent --self-check lists."
+    )
+    return _WINDOW_AUDIO_ADVICE.sub(lambda _m: advice, message, count=1).strip()
 
 
 class TranscriptPrinter:
@@ -56,7 +81,7 @@ class TranscriptPrinter:
     def say(self, text: str) -> None:
         """A line of its own (a notice, a prompt for the user), after whatever line is open."""
         self._close_line()
-        self._out.write(text + "\n")
+        self._out.write(plain_text(text) + "\n")
         self._out.flush()
 
     def _close_line(self) -> None:
@@ -66,8 +91,9 @@ class TranscriptPrinter:
             self._out.write("\n")
         self._open = _OpenLine.NONE
 
-    def _write(self, text: str) -> None:
-        self._out.write(text)
+    def _write(self, text: str, end: str = "") -> None:
+        """Part of the open line (``end`` closes it): one line of plain text, whatever ``text`` holds."""
+        self._out.write(plain_text(text, single_line=True) + end)
         self._out.flush()
 
     # ------------------------------------------------------------------ events
@@ -112,25 +138,29 @@ class TranscriptPrinter:
         if not self._live or turn is None or self._open is _OpenLine.ASSISTANT:
             return  # a pipe gets finished lines only; a barge-in's words wait until the reply line is closed
         self._open = _OpenLine.USER_LIVE
-        self._write(f"{_CLEAR_LINE}You: {turn.display_text} ...")
+        self._out.write(_CLEAR_LINE)
+        self._write(f"You: {turn.display_text} ...")
 
     def _on_user_turn_ended(self, e: ev.UserTurnEnded) -> None:
         if e.text:
-            self.say(f"You: {e.text}")
+            self.say(f"You: {plain_text(e.text, single_line=True)}")
         elif self._open is _OpenLine.USER_LIVE:
             self._close_line()
 
     def _on_word(self, e: ev.AssistantWordSpoken) -> None:
+        word = plain_text(e.word, single_line=True).strip()
+        if not word:
+            return
         if self._open is not _OpenLine.ASSISTANT:
             self._close_line()
             self._open = _OpenLine.ASSISTANT
-            self._write(f"Assistant: {e.word}")
+            self._write(f"Assistant: {word}")
         else:
-            self._write(f" {e.word}")
+            self._write(f" {word}")
 
     def _finish_reply(self, turn: Turn) -> None:
         if self._open is _OpenLine.ASSISTANT:
-            self._write(" [interrupted]\n" if turn.interrupted else "\n")
+            self._write(" [interrupted]" if turn.interrupted else "", end="\n")
             self._open = _OpenLine.NONE
         elif turn.interrupted:
             self.say("Assistant: [interrupted before speaking]")
@@ -138,7 +168,7 @@ class TranscriptPrinter:
             self.say(f"  latency: {format_latencies(turn.latencies, self._budgets)}")
 
     def _on_error(self, e: ev.ErrorOccurred) -> None:
-        self.say(f"! {e.message}")
+        self.say(f"! {console_wording(e.message)}")
 
     def _on_agent_state(self, e: ev.AgentStateChanged) -> None:
         if e.state is ev.AgentState.RECONNECTING:

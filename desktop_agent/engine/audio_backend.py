@@ -21,6 +21,10 @@ from loguru import logger
 Device = int | str | None
 
 
+#: What the window tells the user to do about a device; the console, which has no Settings, words it for a terminal.
+CHOOSE_ANOTHER_DEVICE = "Choose another in Settings > Audio."
+
+
 class AudioDeviceError(RuntimeError):
     """A device is missing or failing. The message is a sentence fit for the user."""
 
@@ -78,6 +82,11 @@ class AudioBackend(abc.ABC):
             return f"“{device}”"
         return next((f"“{info.name}”" for info in devices if info.index == index), f"“{device}”")
 
+    def subject(self, device: Device, *, output: bool) -> str:
+        """The device as the subject of a sentence: "The default microphone" or "The microphone “USB Mic”"."""
+        what = "speaker" if output else "microphone"
+        return f"The default {what}" if device is None else f"The {what} {self.describe(device, output=output)}"
+
 
 def resolve_device(devices: list[DeviceInfo], device: Device, *, output: bool) -> int | None:
     """Map a device name or index to an index with channels in the wanted direction (``None`` stays default).
@@ -95,7 +104,7 @@ def resolve_device(devices: list[DeviceInfo], device: Device, *, output: bool) -
         for info in devices:
             if info.index == device and usable(info):
                 return info.index
-        raise AudioDeviceError(f"The {what} number {device} is not available. Choose another in Settings > Audio.")
+        raise AudioDeviceError(f"The {what} number {device} is not available. {CHOOSE_ANOTHER_DEVICE}")
     wanted = str(device)
     for info in devices:
         if info.name == wanted and usable(info):
@@ -103,7 +112,7 @@ def resolve_device(devices: list[DeviceInfo], device: Device, *, output: bool) -
     for info in devices:
         if wanted.lower() in info.name.lower() and usable(info):
             return info.index
-    raise AudioDeviceError(f"The {what} “{wanted}” is not connected. Choose another in Settings > Audio.")
+    raise AudioDeviceError(f"The {what} “{wanted}” is not connected. {CHOOSE_ANOTHER_DEVICE}")
 
 
 class SoundDeviceBackend(AudioBackend):
@@ -168,9 +177,9 @@ class SoundDeviceBackend(AudioBackend):
                     finished_callback=finished,
                 )
         except (sd.PortAudioError, ValueError) as exc:
-            name = self.describe(device, output=False)
             raise AudioDeviceError(
-                f"The microphone {name} could not be opened at {sample_rate} Hz. Choose another in Settings > Audio."
+                f"{self.subject(device, output=False)} could not be opened at {sample_rate} Hz. "
+                f"{CHOOSE_ANOTHER_DEVICE}"
             ) from exc
         return _SDInput(stream, closing, sd.PortAudioError)
 
@@ -183,9 +192,8 @@ class SoundDeviceBackend(AudioBackend):
                     samplerate=sample_rate, device=index, channels=1, dtype="int16", latency=self._latency
                 )
         except (sd.PortAudioError, ValueError) as exc:
-            name = self.describe(device, output=True)
             raise AudioDeviceError(
-                f"The speaker {name} could not be opened at {sample_rate} Hz. Choose another in Settings > Audio."
+                f"{self.subject(device, output=True)} could not be opened at {sample_rate} Hz. {CHOOSE_ANOTHER_DEVICE}"
             ) from exc
         return _SDOutput(stream, sd.PortAudioError)
 
