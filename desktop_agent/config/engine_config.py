@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from desktop_agent.config.prompts import FALLBACK_PRESET, PromptLibrary
 from desktop_agent.config.secrets import KEY_VARIABLES, Secrets
 from desktop_agent.config.settings import AppSettings
-from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
+from desktop_agent.engine.config import DEFAULT_VOICE_ID, DEFAULT_VOICE_NAME, EngineConfig, ProviderEndpoint
 from desktop_agent.state.events import Provider
 
 #: Simulator attribute and SIMULATOR_API_KEYS entry of each provider.
@@ -74,8 +74,10 @@ def build_engine_config(
         temperature=models.temperature,
         max_tokens=models.max_tokens,
         tts_model=models.tts_model,
-        voice_id=settings.voice.voice_id,
-        voice_name=settings.voice.voice_name,
+        # No voice saved yet (its first-run choice could not ask the account): the built-in one; a start-up check
+        # says so if the account does not have it.
+        voice_id=settings.voice.voice_id or DEFAULT_VOICE_ID,
+        voice_name=settings.voice.voice_name if settings.voice.voice_id else DEFAULT_VOICE_NAME,
         system_prompt=preset.text,
         prompt_name=preset.name,
         mode=conversation.mode,

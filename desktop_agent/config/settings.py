@@ -45,13 +45,12 @@ from desktop_agent.state.latency import DEFAULT_BUDGETS
 SCHEMA_VERSION = 1
 ENV_PREFIX = "DESKTOP_AGENT_"
 
-DEFAULT_VOICE_ID = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", a premade ElevenLabs voice every account has
-DEFAULT_VOICE_NAME = "Rachel"
 DEFAULT_PROMPT_NAME = "Voice assistant"
 TTS_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 
-#: Known choices offered by the panel (the fields accept any non-empty name, for models that appear later).
-LLM_MODELS = ("llama-3.3-70b", "llama3.1-8b", "gpt-oss-120b", "qwen-3-32b")
+#: Known choices offered by the panel (the fields accept any non-empty name, for models that appear later). The
+#: language models are Cerebras' live ones of 2026; Settings lists what the provider serves at run time.
+LLM_MODELS = ("gpt-oss-120b", "qwen-3.8-27b")
 TTS_MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2")
 STT_MODELS = ("ink-whisper",)
 
@@ -110,7 +109,7 @@ class ProviderSettings:
 
 @dataclass
 class ModelSettings:
-    llm_model: str = setting("llama-3.3-70b", check=_not_blank)
+    llm_model: str = setting(LLM_MODELS[0], check=_not_blank)
     temperature: float = setting(0.7, minimum=0.0, maximum=2.0)
     max_tokens: int = setting(150, minimum=1, maximum=8192)
     stt_model: str = setting("ink-whisper", check=_not_blank)
@@ -120,8 +119,11 @@ class ModelSettings:
 
 @dataclass
 class VoiceSettings:
-    voice_id: str = setting(DEFAULT_VOICE_ID, check=_not_blank)
-    voice_name: str = setting(DEFAULT_VOICE_NAME)
+    """The ElevenLabs voice. "" until the first run picks one from the account's own voices (providers retire
+    voices, so no fixed default is safe; see :func:`desktop_agent.config.voices.choose_voice`)."""
+
+    voice_id: str = setting("", help="ElevenLabs voice ID; empty = chosen from the account on first run")
+    voice_name: str = setting("")
 
 
 @dataclass

@@ -12,9 +12,15 @@ from urllib.parse import urlsplit
 
 from desktop_agent.state.events import Provider, TurnMode
 
-# "Rachel", one of ElevenLabs' premade voices, available on every account.
-DEFAULT_VOICE_ID = "21m00Tcm4TlvDq8ikWAM"
-DEFAULT_VOICE_NAME = "Rachel"
+# Cerebras' gpt-oss, live in its 2026 model lists. Providers retire models (llama-3.3-70b, the earlier default, now
+# answers 404), so the app lists the live ones at run time; this is only the starting point.
+DEFAULT_LLM_MODEL = "gpt-oss-120b"
+
+# "Eric", a current premade conversational ElevenLabs voice. ElevenLabs retires voices too ("Rachel",
+# 21m00Tcm4TlvDq8ikWAM, the earlier default, is gone): the app picks its voice from the account's own list on first
+# run, so this is only used when nothing else was chosen (tests, the benchmark, an account that could not be asked).
+DEFAULT_VOICE_ID = "cjVigY5qzO86Huf0OWal"
+DEFAULT_VOICE_NAME = "Eric"
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful voice assistant in a spoken conversation. Answer in one to three short sentences of plain "
@@ -27,6 +33,15 @@ TTS_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 # The user's turn must keep at least this many past exchanges unless the limit is switched off (0).
 MIN_HISTORY_EXCHANGES = 10
+
+
+def reasoning_effort(model: str) -> str | None:
+    """The ``reasoning_effort`` to ask of ``model``: the lowest it takes, or None for a model without the setting.
+
+    gpt-oss reasons before it answers and streams that reasoning first, so every reasoning token delays the first
+    spoken word; on Cerebras it takes low, medium (the default) or high.
+    """
+    return "low" if model.strip().startswith("gpt-oss") else None
 
 
 @dataclass
@@ -49,7 +64,7 @@ class EngineConfig:
     tts: ProviderEndpoint
     stt_model: str = "ink-whisper"
     stt_language: str = "en"
-    llm_model: str = "llama-3.3-70b"
+    llm_model: str = DEFAULT_LLM_MODEL
     temperature: float = 0.7
     max_tokens: int = 150
     tts_model: str = "eleven_flash_v2_5"

@@ -4,6 +4,12 @@
 Streaming follows the recorded Cerebras shape: the first chunk carries ``role`` with the first token, one token per
 event, one tool call per chunk (name first, then argument fragments), and ``usage`` plus ``time_info`` on the final
 chunk that has ``finish_reason``, then ``data: [DONE]`` and the end of the body.
+
+The catalogue is what Cerebras served in 2026 (:data:`MODELS`); retired IDs such as ``llama-3.3-70b`` answer 404
+``model_not_found`` with the captured body, as every unknown ID does. gpt-oss models reason before they answer, as
+on Cerebras: ``delta.reasoning`` tokens stream first (``message.reasoning`` without streaming), as many as the
+request's ``reasoning_effort`` asks for (``medium`` when absent), paced like the answer, counted in
+``completion_tokens`` and in ``completion_tokens_details.reasoning_tokens``, and within ``max_completion_tokens``.
 """
 
 from __future__ import annotations
@@ -30,12 +36,23 @@ from desktop_agent.simulator.responder import (
     argument_fragments,
     default_reply,
     prompt_token_estimate,
+    reasoning_text,
     tokens,
 )
 
 PROVIDER = "cerebras"
-MODELS = ("llama-3.3-70b", "llama3.1-8b", "gpt-oss-120b", "qwen-3-32b", "qwen-3-235b-a22b-instruct-2507",
-          "zai-glm-4.6")
+#: The models Cerebras serves, as its public model lists of May and October 2026 name them.
+MODELS = ("gpt-oss-120b", "qwen-3.8-27b")
+#: IDs Cerebras has retired (this app's earlier choices among them); like any unknown ID they answer 404.
+RETIRED_MODELS = ("llama-3.3-70b", "llama3.1-8b", "qwen-3-32b", "qwen-3-235b-a22b-instruct-2507", "zai-glm-4.6",
+                  "zai-glm-4.7")
+REASONING_EFFORTS = ("low", "medium", "high")
+DEFAULT_REASONING_EFFORT = "medium"
+
+
+def reasons(model: str) -> bool:
+    """Whether ``model`` streams reasoning before its answer (the gpt-oss family)."""
+    return model.startswith("gpt-oss")
 
 
 class CerebrasEmulator:
@@ -96,20 +113,20 @@ class CerebrasEmulator:
             return http_error(PROVIDER, 404, model=model)
         scripted = self.script.pop()
         reply = scripted if scripted is not None else default_reply(body)
-        if isinstance(reply, str):
-            reply = _truncate(reply, body.get("max_completion_tokens") or body.get("max_tokens"))
+        thinking = reasoning_text(body, _effort(body)) if reasons(model) else ""
+        thinking, reply = _truncate(thinking, reply, body.get("max_completion_tokens") or body.get("max_tokens"))
         if body.get("stream"):
-            return await self._stream(request, body, reply, arrived, fault)
-        return await self._complete(request, body, reply, arrived, fault)
+            return await self._stream(request, body, reply, thinking, arrived, fault)
+        return await self._complete(request, body, reply, thinking, arrived, fault)
 
     # ------------------------------------------------------------------------------------------------ streaming
-    async def _stream(self, request, body, reply, arrived, fault) -> web.StreamResponse:
+    async def _stream(self, request, body, reply, thinking, arrived, fault) -> web.StreamResponse:
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
         model = body["model"]
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
-        deltas, finish = _deltas(reply)
+        deltas, finish = _deltas(reply, thinking)
         profile = self.env.profile
         loop = asyncio.get_running_loop()
         first_at = arrived + profile.llm_first_token_delay
@@ -139,18 +156,18 @@ class CerebrasEmulator:
                     delta = {"role": "assistant", **delta}
                 if not await emit(json.dumps(chunk(delta))):
                     return response
-            usage = _usage(body, len(deltas))
+            usage = _usage(body, len(deltas), thinking)
             final = chunk({}, finish, usage=usage, time_info=_time_info(loop.time() - arrived, len(deltas)))
             if not await emit(json.dumps(final)) or not await emit("[DONE]"):
                 return response
             await response.write_eof()
         except ConnectionError:
             return response
-        self.env.records.add(PROVIDER, "llm_reply", _reply_record(reply, finish, usage))
+        self.env.records.add(PROVIDER, "llm_reply", _reply_record(reply, finish, usage, thinking))
         return response
 
-    async def _complete(self, request, body, reply, arrived, fault) -> web.StreamResponse:
-        deltas, finish = _deltas(reply)
+    async def _complete(self, request, body, reply, thinking, arrived, fault) -> web.StreamResponse:
+        deltas, finish = _deltas(reply, thinking)
         profile = self.env.profile
         duration = profile.llm_first_token_delay
         if profile.llm_tokens_per_second != float("inf"):
@@ -169,8 +186,10 @@ class CerebrasEmulator:
             message["tool_calls"] = [{"id": call_id, "type": "function",
                                       "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
                                      for call_id, call in _calls_with_ids(reply)]
-        usage = _usage(body, len(deltas))
-        self.env.records.add(PROVIDER, "llm_reply", _reply_record(reply, finish, usage))
+        if thinking:
+            message["reasoning"] = thinking
+        usage = _usage(body, len(deltas), thinking)
+        self.env.records.add(PROVIDER, "llm_reply", _reply_record(reply, finish, usage, thinking))
         return json_response({
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()),
             "model": body["model"], "system_fingerprint": "fp_simulator",
@@ -183,11 +202,24 @@ class _Truncated(str):
     """A reply cut at the request's token limit; it finishes with ``length`` instead of ``stop``."""
 
 
-def _truncate(reply: str, limit) -> str:
-    pieces = tokens(reply)
-    if isinstance(limit, int) and 0 < limit < len(pieces):
-        return _Truncated("".join(pieces[:limit]))
-    return reply
+def _effort(body: dict) -> str:
+    effort = body.get("reasoning_effort")
+    return effort if effort in REASONING_EFFORTS else DEFAULT_REASONING_EFFORT
+
+
+def _truncate(thinking: str, reply, limit) -> tuple[str, object]:
+    """Cut reasoning and then a text reply at the request's token limit; reasoning tokens count towards it."""
+    if not isinstance(limit, int) or limit <= 0:
+        return thinking, reply
+    thought = tokens(thinking)
+    if len(thought) >= limit and thought:
+        return "".join(thought[:limit]), (_Truncated("") if isinstance(reply, str) else reply)
+    if not isinstance(reply, str):
+        return thinking, reply
+    pieces, room = tokens(reply), limit - len(thought)
+    if room < len(pieces):
+        return thinking, _Truncated("".join(pieces[:room]))
+    return thinking, reply
 
 
 def _model(name: str) -> dict:
@@ -202,12 +234,13 @@ def _calls_with_ids(reply) -> list[tuple[str, ToolCall]]:
     return [(call.id or f"call_{uuid.uuid4().hex[:9]}", call) for call in _calls(reply)]
 
 
-def _deltas(reply) -> tuple[list[dict], str]:
-    """The streamed ``delta`` objects of a reply (one token, or one tool-call piece, each) and its finish reason."""
+def _deltas(reply, thinking: str = "") -> tuple[list[dict], str]:
+    """The streamed ``delta`` objects of a reply (one token, or one tool-call piece, each), after its reasoning
+    tokens, and its finish reason."""
+    deltas = [{"reasoning": token} for token in tokens(thinking)]
     if isinstance(reply, str):
         finish = "length" if isinstance(reply, _Truncated) else "stop"
-        return [{"content": token} for token in tokens(reply)] or [{"content": ""}], finish
-    deltas = []
+        return deltas + [{"content": token} for token in tokens(reply)] or [{"content": ""}], finish
     for index, (call_id, call) in enumerate(_calls_with_ids(reply)):
         deltas.append({"tool_calls": [{"index": index, "id": call_id, "type": "function",
                                        "function": {"name": call.name, "arguments": ""}}]})
@@ -216,10 +249,13 @@ def _deltas(reply) -> tuple[list[dict], str]:
     return deltas, "tool_calls"
 
 
-def _usage(body: dict, completion_tokens: int) -> dict:
+def _usage(body: dict, completion_tokens: int, thinking: str = "") -> dict:
     prompt = prompt_token_estimate(body)
-    return {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
-            "total_tokens": prompt + completion_tokens, "prompt_tokens_details": {"cached_tokens": 0}}
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
+             "total_tokens": prompt + completion_tokens, "prompt_tokens_details": {"cached_tokens": 0}}
+    if thinking:
+        usage["completion_tokens_details"] = {"reasoning_tokens": len(tokens(thinking))}
+    return usage
 
 
 def _time_info(elapsed: float, completion_tokens: int) -> dict:
@@ -228,8 +264,9 @@ def _time_info(elapsed: float, completion_tokens: int) -> dict:
             "completion_tokens": completion_tokens}
 
 
-def _reply_record(reply, finish: str, usage: dict) -> dict:
+def _reply_record(reply, finish: str, usage: dict, thinking: str = "") -> dict:
+    reasoning = {"reasoning": thinking} if thinking else {}
     if isinstance(reply, str):
-        return {"text": reply, "finish_reason": finish, "usage": usage}
+        return {"text": reply, "finish_reason": finish, "usage": usage, **reasoning}
     return {"tool_calls": [{"name": c.name, "arguments": c.arguments} for c in _calls(reply)],
-            "finish_reason": finish, "usage": usage}
+            "finish_reason": finish, "usage": usage, **reasoning}

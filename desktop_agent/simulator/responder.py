@@ -99,6 +99,37 @@ def default_reply(body: dict) -> Reply:
     return f"You said: {quoted}. This is the simulated assistant answering."
 
 
+#: What a reasoning model thinks before it answers, longer for a higher ``reasoning_effort``: one sentence for
+#: ``low``, about four times as many tokens for ``medium`` (the default) and ten times for ``high``.
+_THOUGHTS = {
+    "low": ("Keep it short.",),
+    "medium": ("This is a spoken conversation, so the answer should be plain speech without lists or markdown.",
+               "One or two short sentences are enough, and a question back is fine if the request is unclear.",
+               "Nothing here needs a tool.", "Keep it short."),
+    "high": ("This is a spoken conversation, so the answer should be plain speech without lists or markdown.",
+             "One or two short sentences are enough, and a question back is fine if the request is unclear.",
+             "Let me check the request once more for anything that could be read two ways.",
+             "The words come from speech recognition, so a word may be misheard; the meaning is still clear.",
+             "The system prompt asks for a friendly tone and short replies.",
+             "If the user wants to end the conversation, the end_conversation tool would be the right call.",
+             "That is not the case here.", "Nothing here needs a tool.",
+             "So the reply quotes what was said and answers briefly.", "Keep it short."),
+}
+
+
+def reasoning_text(body: dict, effort: str) -> str:
+    """The reasoning a reasoning model streams before its reply (``effort``: low, medium or high)."""
+    messages = [m for m in body.get("messages", []) if isinstance(m, dict)]
+    last = messages[-1] if messages else {}
+    if last.get("role") == "tool":
+        opening = "A tool has answered, so I should tell the user it is done."
+    else:
+        user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+        said = " ".join(message_text(user).split()[:_MAX_QUOTED_WORDS]) if user else ""
+        opening = f'The user said "{said}".' if said else "There is nothing from the user yet, so I greet them."
+    return " ".join((opening, *_THOUGHTS.get(effort, _THOUGHTS["medium"])))
+
+
 def _offers_tool(body: dict, name: str) -> bool:
     for tool in body.get("tools") or []:
         if isinstance(tool, dict) and (tool.get("function") or {}).get("name") == name:

@@ -22,7 +22,7 @@ def test_defaults_are_valid_and_keep_ten_exchanges():
     c = config()
     assert c.validate() == []
     assert c.max_history_exchanges >= MIN_HISTORY_EXCHANGES
-    assert (c.stt_model, c.llm_model, c.tts_model) == ("ink-whisper", "llama-3.3-70b", "eleven_flash_v2_5")
+    assert (c.stt_model, c.llm_model, c.tts_model) == ("ink-whisper", "gpt-oss-120b", "eleven_flash_v2_5")
     assert (c.temperature, c.max_tokens, c.interruption_min_words) == (0.7, 150, 2)
 
 

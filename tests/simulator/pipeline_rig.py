@@ -61,11 +61,12 @@ class Tap(FrameProcessor):
 @dataclass
 class VoiceRig:
     """``async with VoiceRig(sim) as rig``; ``keys`` overrides the API keys, ``wait_connected=False`` skips waiting
-    for both websockets (for tests where a connection is meant to fail)."""
+    for both websockets (for tests where a connection is meant to fail), ``model`` is the Cerebras model."""
 
     sim: Simulator
     keys: dict[str, str] = field(default_factory=dict)
     wait_connected: bool = True
+    model: str = "gpt-oss-120b"
     seen: list[Seen] = field(default_factory=list)
 
     def frames(self, kind: type, where: str | None = None) -> list:
@@ -77,7 +78,7 @@ class VoiceRig:
                                       settings=CartesiaSTTService.Settings(model="ink-whisper", language="en"))
         self.llm = CerebrasLLMService(api_key=keys["cerebras"], base_url=self.sim.cerebras_url,
                                       settings=CerebrasLLMService.Settings(
-                                          model="llama-3.3-70b", system_instruction="You are a test assistant."))
+                                          model=self.model, system_instruction="You are a test assistant."))
         self.tts = ElevenLabsTTSService(api_key=keys["elevenlabs"], url=self.sim.elevenlabs_url,
                                         settings=ElevenLabsTTSService.Settings(voice="emu-voice-1",
                                                                                model="eleven_flash_v2_5"))

@@ -87,7 +87,7 @@ async def test_stt_uses_the_script_per_utterance_then_the_default(sim, speech):
 async def test_llm_default_responder_and_end_conversation_tool(sim):
     async with aiohttp.ClientSession(headers=LLM_HEADERS) as http:
         async def ask(messages, **extra) -> dict:
-            body = {"model": "llama-3.3-70b", "messages": messages, **extra}
+            body = {"model": "qwen-3.8-27b", "messages": messages, **extra}
             async with http.post(f"{sim.cerebras_url}/chat/completions", json=body) as response:
                 return await response.json()
 
@@ -107,7 +107,7 @@ async def test_llm_default_responder_and_end_conversation_tool(sim):
 
         # Two scripted calls in one reply stream as two calls, indexes 0 and 1, one per chunk.
         sim.llm.script([[ToolCall("a", {"x": 1}), ToolCall("b", {})]])
-        body = {"model": "llama-3.3-70b", "messages": [{"role": "user", "content": "go"}], "stream": True}
+        body = {"model": "qwen-3.8-27b", "messages": [{"role": "user", "content": "go"}], "stream": True}
         async with http.post(f"{sim.cerebras_url}/chat/completions", json=body) as response:
             assert response.headers["Content-Type"].startswith("text/event-stream")
             events = [line[6:] for line in (await response.text()).splitlines() if line.startswith("data: ")]
@@ -197,7 +197,7 @@ async def test_tts_http_stream_with_timestamps(sim):
 @pytest.mark.asyncio
 async def test_llm_reply_stops_at_the_token_limit(sim):
     sim.llm.script(["one two three four five six seven"])
-    body = {"model": "llama-3.3-70b", "messages": [{"role": "user", "content": "count"}], "max_completion_tokens": 3}
+    body = {"model": "qwen-3.8-27b", "messages": [{"role": "user", "content": "count"}], "max_completion_tokens": 3}
     async with aiohttp.ClientSession(headers=LLM_HEADERS) as http:
         async with http.post(f"{sim.cerebras_url}/chat/completions", json=body) as response:
             reply = await response.json()

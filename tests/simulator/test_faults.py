@@ -22,7 +22,7 @@ from desktop_agent.simulator import SIMULATOR_API_KEYS, Fault
 from desktop_agent.simulator.elevenlabs import VOICE_SETTINGS_CHANGED
 from tests.simulator.pipeline_rig import VoiceRig
 
-MODEL = "llama-3.3-70b"
+MODEL = "qwen-3.8-27b"  # a live model that does not reason: fault tests count its events
 HELLO = [{"role": "user", "content": "hello"}]
 
 

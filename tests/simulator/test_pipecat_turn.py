@@ -35,7 +35,7 @@ async def test_spoken_turn_through_unmodified_pipecat_services(sim, speech):
 
     # The LLM got the transcript as the user turn and streamed the reply token by token.
     request = sim.llm_requests()[-1]
-    assert request["stream"] is True and request["model"] == "llama-3.3-70b"
+    assert request["stream"] is True and request["model"] == "gpt-oss-120b"
     assert request["messages"][-1] == {"role": "user", "content": "what is the weather in Paris"}
     tokens = [f.text for f in rig.frames(LLMTextFrame, "llm")]
     assert len(tokens) > 5 and "".join(tokens) == REPLY

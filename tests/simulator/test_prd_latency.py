@@ -65,7 +65,7 @@ async def test_llm_first_token_arrives_the_profile_delay_after_the_request(prd_s
         for attempt in range(TRIES + 1):
             started = time.perf_counter()
             stream = await client.chat.completions.create(
-                model="llama-3.3-70b", messages=[{"role": "user", "content": "what is the weather"}], stream=True)
+                model="qwen-3.8-27b", messages=[{"role": "user", "content": "what is the weather"}], stream=True)
             first, count = None, 0
             async for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
@@ -120,7 +120,7 @@ async def test_profile_knobs_change_while_connected(prd_sim):
         async def first_token() -> float:
             started = time.perf_counter()
             stream = await client.chat.completions.create(
-                model="llama-3.3-70b", messages=[{"role": "user", "content": "hi"}], stream=True)
+                model="qwen-3.8-27b", messages=[{"role": "user", "content": "hi"}], stream=True)
             async for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
                     elapsed = time.perf_counter() - started

@@ -22,7 +22,7 @@ async def test_openai_streams_a_chat_with_a_tool_call_round_trip(sim):
     client = AsyncOpenAI(base_url=sim.cerebras_url, api_key=SIMULATOR_API_KEYS["cerebras"])
     messages = [{"role": "user", "content": "Weather in Paris?"}]
 
-    stream = await client.chat.completions.create(model="llama-3.3-70b", messages=messages, tools=[WEATHER_TOOL],
+    stream = await client.chat.completions.create(model="gpt-oss-120b", messages=messages, tools=[WEATHER_TOOL],
                                                   stream=True, stream_options={"include_usage": True})
     call_id, name, arguments, finish, usage = None, "", "", None, None
     async for chunk in stream:
@@ -41,7 +41,7 @@ async def test_openai_streams_a_chat_with_a_tool_call_round_trip(sim):
     messages += [{"role": "assistant", "tool_calls": [{"id": call_id, "type": "function",
                                                        "function": {"name": name, "arguments": arguments}}]},
                  {"role": "tool", "tool_call_id": call_id, "content": json.dumps({"conditions": "sunny"})}]
-    stream = await client.chat.completions.create(model="llama-3.3-70b", messages=messages, tools=[WEATHER_TOOL],
+    stream = await client.chat.completions.create(model="gpt-oss-120b", messages=messages, tools=[WEATHER_TOOL],
                                                   stream=True)
     pieces = [c.choices[0].delta.content async for c in stream if c.choices and c.choices[0].delta.content]
     assert "".join(pieces) == "It is sunny in Paris." and len(pieces) > 3
@@ -49,10 +49,10 @@ async def test_openai_streams_a_chat_with_a_tool_call_round_trip(sim):
     assert second["messages"][-1] == {"role": "tool", "tool_call_id": call_id, "content": '{"conditions": "sunny"}'}
 
     # With the script used up, the default responder quotes the user, without streaming too.
-    reply = await client.chat.completions.create(model="llama-3.3-70b",
+    reply = await client.chat.completions.create(model="gpt-oss-120b",
                                                  messages=[{"role": "user", "content": "tell me a joke"}])
     assert reply.choices[0].message.content.startswith("You said: tell me a joke.")
-    assert [m.id for m in (await client.models.list()).data][0] == "llama-3.3-70b"
+    assert [m.id for m in (await client.models.list()).data][0] == "gpt-oss-120b"
     await client.close()
 
 

@@ -21,12 +21,12 @@ def test_simulator_thread_serves_sync_clients_and_takes_scripts_and_faults_from_
     with SimulatorThread(profile="instant") as sim:
         client = openai.OpenAI(base_url=sim.cerebras_url, api_key=SIMULATOR_API_KEYS["cerebras"], max_retries=0)
         sim.llm.script(["Scripted from the test thread."])
-        reply = client.chat.completions.create(model="llama-3.3-70b", messages=[{"role": "user", "content": "x"}])
+        reply = client.chat.completions.create(model="gpt-oss-120b", messages=[{"role": "user", "content": "x"}])
         assert reply.choices[0].message.content == "Scripted from the test thread."
 
         sim.fault("cerebras", Fault.http(503, times=1))
         with pytest.raises(openai.InternalServerError):
-            client.chat.completions.create(model="llama-3.3-70b", messages=[{"role": "user", "content": "x"}])
+            client.chat.completions.create(model="gpt-oss-120b", messages=[{"role": "user", "content": "x"}])
         assert sim.faults("cerebras") == []
 
         sim.profile = "prd"
@@ -76,7 +76,7 @@ def test_standalone_server_prints_urls_and_keys_and_stops_cleanly_on_ctrl_c():
         for line, (name, url) in zip(lines, expected.items()):
             assert re.match(rf"{name}\s+{re.escape(url)}\s+key={SIMULATOR_API_KEYS[name]}\b", line), line
         client = openai.OpenAI(base_url=expected["cerebras"], api_key=SIMULATOR_API_KEYS["cerebras"])
-        reply = client.chat.completions.create(model="llama-3.3-70b", messages=[{"role": "user", "content": "hi"}])
+        reply = client.chat.completions.create(model="gpt-oss-120b", messages=[{"role": "user", "content": "hi"}])
         assert reply.choices[0].message.content.startswith("You said: hi.")
         client.close()
         time.sleep(0.1)

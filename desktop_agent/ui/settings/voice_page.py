@@ -29,7 +29,7 @@ from desktop_agent.config.pcm_player import PcmPlayer
 from desktop_agent.config.settings import AppSettings
 from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, Voice, VoiceCatalog, VoicePage as Page, VoiceQuery
 from desktop_agent.config.voices import sample_sentence
-from desktop_agent.engine.config import ProviderEndpoint
+from desktop_agent.engine.config import DEFAULT_VOICE_NAME, ProviderEndpoint
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 
 SEARCH_PAUSE_MS = 350
@@ -244,4 +244,5 @@ class VoicePage(QWidget):
 
     def _show_current(self) -> None:
         voice = self._settings.voice
-        self.current_label.setText(f"Current voice: {voice.voice_name or voice.voice_id}")
+        current = voice.voice_name or voice.voice_id or f"{DEFAULT_VOICE_NAME} (until you choose one)"
+        self.current_label.setText(f"Current voice: {current}")

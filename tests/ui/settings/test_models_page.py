@@ -12,7 +12,7 @@ def finish(field) -> None:
 
 def test_shows_the_current_settings(make_dialog):
     page = make_dialog(environ={"DESKTOP_AGENT_MODELS__MAX_TOKENS": "120"}).models_page
-    assert page.llm_model.currentText() == "llama-3.3-70b"
+    assert page.llm_model.currentText() == "gpt-oss-120b"
     assert page.temperature.value() == 0.7
     assert page.max_tokens.value() == 120
     assert page.stt_language.currentData() == "en"
@@ -26,17 +26,17 @@ def test_llm_changes_apply_at_once_and_are_saved(make_dialog, qtbot, config_dir)
     page.temperature.setValue(0.35)
     with qtbot.waitSignal(dialog.llm_changed) as changed:
         finish(page.temperature)
-    assert changed.args == ["llama-3.3-70b", 0.35, 150]
+    assert changed.args == ["gpt-oss-120b", 0.35, 150]
     page.max_tokens.setValue(300)
     with qtbot.waitSignal(dialog.llm_changed) as changed:
         finish(page.max_tokens)
-    assert changed.args == ["llama-3.3-70b", 0.35, 300]
-    page.llm_model.setCurrentText("gpt-oss-120b")
+    assert changed.args == ["gpt-oss-120b", 0.35, 300]
+    page.llm_model.setCurrentText("qwen-3.8-27b")
     with qtbot.waitSignal(dialog.llm_changed) as changed:
         finish(page.llm_model.lineEdit())
-    assert changed.args == ["gpt-oss-120b", 0.35, 300]
+    assert changed.args == ["qwen-3.8-27b", 0.35, 300]
     saved = saved_settings(config_dir)["models"]
-    assert (saved["llm_model"], saved["temperature"], saved["max_tokens"]) == ("gpt-oss-120b", 0.35, 300)
+    assert (saved["llm_model"], saved["temperature"], saved["max_tokens"]) == ("qwen-3.8-27b", 0.35, 300)
     with qtbot.assertNotEmitted(dialog.llm_changed):
         finish(page.temperature)  # nothing changed: no signal
 
@@ -48,7 +48,7 @@ def test_an_empty_model_name_is_refused(make_dialog, qtbot):
     with qtbot.assertNotEmitted(dialog.llm_changed):
         finish(page.llm_model.lineEdit())
     assert page.status_label.text() == "Choose a Cerebras model."
-    assert page.llm_model.currentText() == "llama-3.3-70b"
+    assert page.llm_model.currentText() == "gpt-oss-120b"
 
 
 def test_next_session_settings_say_so(make_dialog, qtbot, config_dir):

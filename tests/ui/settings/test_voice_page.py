@@ -37,7 +37,7 @@ def test_opening_the_page_lists_the_voices_in_the_speech_language(make_dialog, q
     assert names(page) == ENGLISH
     assert page.status_label.text() == "Showing 8 of 8 voices."
     assert page.voice_list.item(0).text() == "Emu Rachel — female · american · en · conversational"
-    assert page.current_label.text() == "Current voice: Rachel"
+    assert page.current_label.text() == "Current voice: Eric (until you choose one)"
     assert not page.more_button.isVisible()
 
 
