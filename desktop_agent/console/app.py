@@ -19,7 +19,8 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from desktop_agent.console.commands import HELP, Command, parse
+from desktop_agent.console.commands import Command, argument, help_text, parse
+from desktop_agent.console.fault_command import run_fault_command
 from desktop_agent.console.printer import TranscriptPrinter
 from desktop_agent.state import events as ev
 
@@ -62,6 +63,7 @@ class ConsoleApp:
         self._talking = False
         self._ready_seen = False
         self._signals: list[int] = []
+        self._fault_controls: Any = None
 
     # ------------------------------------------------------------------ run
     async def run(self) -> int:
@@ -226,11 +228,13 @@ class ConsoleApp:
         command = parse(line)
         session = self.session
         if command is None:
-            self.printer.say(f"Unknown command {line.strip()!r}.\n{HELP}")
+            self.printer.say(f"Unknown command {line.strip()!r}.\n{help_text(self._simulating)}")
         elif command is Command.HELP:
-            self.printer.say(HELP)
+            self.printer.say(help_text(self._simulating))
         elif command is Command.QUIT:
             self._finish()
+        elif command is Command.FAULTS:
+            self._faults(argument(line))
         elif session is None or not self._ready_seen:
             self.printer.say("Still connecting; one moment.")
         elif command is Command.TALK:
@@ -257,6 +261,21 @@ class ConsoleApp:
         else:
             self._talking = False
             session.release_talk()
+
+    @property
+    def _simulating(self) -> bool:
+        return bool(getattr(self.args, "simulate", False)) and self.simulator is not None
+
+    def _faults(self, text: str) -> None:
+        """``f``: list the simulator's fault presets, switch one on, or clear them all (``--simulate`` only)."""
+        if not self._simulating:
+            self.printer.say("Faults are only available with --simulate (desktop-agent --console --simulate).")
+            return
+        if self._fault_controls is None:
+            from desktop_agent.simulator.fault_presets import FaultControls
+
+            self._fault_controls = FaultControls(self.simulator)
+        self.printer.say(run_fault_command(self._fault_controls, text))
 
     def _finish(self) -> None:
         if self._done is not None and not self._done.done():

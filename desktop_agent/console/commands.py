@@ -1,12 +1,14 @@
 """What the user types in the console, as commands.
 
 A terminal reports lines, not key presses and releases, so push-to-talk becomes Enter to start talking and Enter
-again to end the turn. Every other command is one letter (or its word) followed by Enter.
+again to end the turn. Every other command is one letter (or its word) followed by Enter; ``f`` (the simulator's
+faults, with ``--simulate`` only) may be followed by a number.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class Command(enum.Enum):
@@ -18,6 +20,7 @@ class Command(enum.Enum):
     NEW_CONVERSATION = "new_conversation"
     HELP = "help"
     QUIT = "quit"
+    FAULTS = "faults"  # f: list the simulator's faults; f N: switch fault N on; f 0: clear them
 
 
 _WORDS: dict[str, Command] = {
@@ -38,7 +41,10 @@ _WORDS: dict[str, Command] = {
     "q": Command.QUIT,
     "quit": Command.QUIT,
     "exit": Command.QUIT,
+    "f": Command.FAULTS,
+    "faults": Command.FAULTS,
 }
+_TAKES_ARGUMENT = frozenset({Command.FAULTS})
 
 HELP = """\
 Enter   start talking / end your turn (push-to-talk)
@@ -46,7 +52,44 @@ h       hands-free: a pause ends your turn        p   back to push-to-talk
 s       stop the assistant speaking               m   mute or unmute the microphone
 n       new conversation                          q   quit (also Ctrl+D or Ctrl+C)"""
 
+FAULTS_HELP = "f       list the simulated faults; f N switches fault N on, f 0 clears them all"
+
+
+def help_text(simulating: bool) -> str:
+    """The help; the faults line only when the simulator runs (``--simulate``)."""
+    return f"{HELP}\n{FAULTS_HELP}" if simulating else HELP
+
 
 def parse(line: str) -> Command | None:
     """The command a typed line means, or None when it means nothing (the caller says so and shows the help)."""
-    return _WORDS.get(line.strip().lower())
+    text = line.strip().lower()
+    command = _WORDS.get(text)
+    if command is None:
+        head, _, _ = text.partition(" ")
+        command = _WORDS.get(head)
+        return command if command in _TAKES_ARGUMENT else None
+    return command
+
+
+def argument(line: str) -> str:
+    """What follows the command word: ``"3"`` in ``"f 3"``."""
+    return line.strip().partition(" ")[2].strip()
+
+
+@dataclass(frozen=True)
+class FaultRequest:
+    """What ``f ...`` asks for: ``number`` None lists the faults, 0 clears them all, N switches fault N on."""
+
+    number: int | None
+
+
+def fault_request(text: str, count: int) -> FaultRequest | str:
+    """``f``'s argument as a request, or a sentence saying what to type instead."""
+    text = text.strip().lower()
+    if not text:
+        return FaultRequest(None)
+    if text == "clear":
+        return FaultRequest(0)
+    if text.isascii() and text.isdigit() and int(text) <= count:
+        return FaultRequest(int(text))
+    return f"There is no fault {text!r}: type f to list them, f 1 to f {count} to switch one on, or f 0 to clear them."

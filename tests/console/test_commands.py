@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_agent.console.commands import HELP, Command, parse
+from desktop_agent.console.commands import HELP, Command, FaultRequest, argument, fault_request, help_text, parse
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,41 @@ def test_anything_else_means_nothing():
 def test_the_help_names_every_letter():
     for letter in ("Enter", "h ", "p ", "s ", "m ", "n ", "q "):
         assert letter in HELP
+
+
+# ------------------------------------------------------------------------------------------------ f: simulated faults
+@pytest.mark.parametrize("line", ["f", "F\n", "faults", "f 3", "f   12 \n", "f clear", "faults 0", "f nonsense"])
+def test_f_with_or_without_an_argument_is_the_faults_command(line):
+    assert parse(line) is Command.FAULTS
+
+
+def test_only_f_takes_an_argument():
+    assert parse("h 3") is None
+    assert parse("fx") is None
+    assert parse("q now") is None
+
+
+def test_the_argument_is_what_follows_the_command_word():
+    assert argument("f  3 \n") == "3"
+    assert argument("faults clear") == "clear"
+    assert argument("f") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("", None), ("0", 0), ("clear", 0), ("CLEAR", 0), ("1", 1), ("22", 22), (" 7 ", 7)],
+)
+def test_fault_requests(text, number):
+    assert fault_request(text, 22) == FaultRequest(number)
+
+
+@pytest.mark.parametrize("text", ["23", "-1", "x", "1.5", "²", "3 4"])
+def test_a_fault_that_does_not_exist_is_a_sentence_saying_what_to_type(text):
+    reply = fault_request(text, 22)
+    assert isinstance(reply, str)
+    assert reply.startswith("There is no fault") and "f 1 to f 22" in reply and "f 0" in reply
+
+
+def test_the_faults_line_is_in_the_help_only_when_simulating():
+    assert "f N" in help_text(simulating=True) and HELP in help_text(simulating=True)
+    assert help_text(simulating=False) == HELP and "f N" not in HELP
