@@ -63,9 +63,23 @@ def main(argv: list[str] | None = None) -> int:
         from desktop_agent.self_check import run_self_check
 
         return run_self_check()
+    if args.console and args.screenshot:
+        build_parser().error("--screenshot needs the window; leave out --console")
+    from desktop_agent.system_libraries import MissingSystemLibrary
+
+    try:
+        return _run(args)
+    except MissingSystemLibrary as exc:  # a library pip cannot install: what to install, not a traceback
+        print(exc, file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.console:
-        if args.screenshot:
-            build_parser().error("--screenshot needs the window; leave out --console")
+        if not args.no_audio:
+            from desktop_agent.system_libraries import require_sound_library
+
+            require_sound_library()
         from desktop_agent.console.app import main as run_console
 
         return run_console(args)

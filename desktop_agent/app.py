@@ -451,8 +451,17 @@ async def _run(app_args: argparse.Namespace) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the window until it is closed; returns the process exit code."""
+    """Run the window until it is closed; returns the process exit code.
+
+    Raises :class:`~desktop_agent.system_libraries.MissingSystemLibrary` before anything starts when a system
+    library that Qt or (with real audio) PortAudio needs is not installed.
+    """
     _choose_platform(args)
+    from desktop_agent.system_libraries import require_sound_library, require_window_libraries
+
+    require_window_libraries()
+    if not (getattr(args, "no_audio", False) or getattr(args, "screenshot", None)):
+        require_sound_library()
     from PySide6.QtWidgets import QApplication
 
     import qasync

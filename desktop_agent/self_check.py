@@ -27,6 +27,12 @@ class CheckResult:
 
 
 def check_qt() -> str:
+    from desktop_agent.system_libraries import MissingSystemLibrary, require_window_libraries
+
+    try:
+        require_window_libraries()
+    except MissingSystemLibrary as exc:
+        raise CheckFailed(str(exc)) from None
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QGuiApplication
 
@@ -45,12 +51,15 @@ def _audio_devices(kind: str) -> list[str]:
 
 
 def check_audio_library() -> str:
+    from desktop_agent.system_libraries import MissingSystemLibrary, require_sound_library
+
     try:
+        require_sound_library()
         import sounddevice as sd
-    except OSError as exc:  # PortAudio missing
-        raise CheckFailed(
-            "the PortAudio library is missing; install it (Debian: apt-get install libportaudio2)"
-        ) from exc
+    except MissingSystemLibrary as exc:
+        raise CheckFailed(str(exc)) from None
+    except OSError as exc:  # PortAudio found but unusable
+        raise CheckFailed(f"the PortAudio library could not be loaded ({exc})") from None
     return sd.get_portaudio_version()[1]
 
 

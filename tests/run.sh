@@ -6,11 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(python3-venv libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins gnome-keyring dbus
-          espeak-ng sox binutils libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0
-          libdbus-1-3 fonts-dejavu-core libxcb-cursor0)
+# What the app needs (README's first set-up command installs the same: tests/foundation/test_readme.py checks):
+# PortAudio and the libraries Qt loads, with its X11 and Wayland platform plugins.
+app_packages=(python3-venv libportaudio2 libgl1 libegl1 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0
+              libdbus-1-3 libx11-6 libx11-xcb1 libxkbcommon-x11-0 libxcb1 libxcb-cursor0 libxcb-icccm4
+              libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0
+              libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libwayland-client0
+              libwayland-cursor0 libwayland-egl1)
+# What only the tests need: a sound server, a Secret Service in a D-Bus session, speech, a font for offscreen Qt,
+# and for PyInstaller's build binutils and Debian's shared libpython (its python3 links Python in statically).
+test_packages=(pulseaudio pulseaudio-utils libasound2-plugins dbus gnome-keyring espeak-ng sox fonts-dejavu-core
+               binutils libpython3.11)
 missing=()
-for package in "${packages[@]}"; do
+for package in "${app_packages[@]}" "${test_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 if ((${#missing[@]})); then
