@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_agent.config import paths
+from desktop_agent.config.local_files import DamagedFile, error_words, read_text_limited
 
+#: A .env file holds a few lines; a larger one is not a .env file, and is ignored unread.
+MAX_DOTENV_BYTES = 1_000_000
+#: Unreadable lines reported one by one; beyond this many, the rest are counted in one more sentence.
+MAX_LISTED_LINE_PROBLEMS = 5
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
@@ -39,6 +44,10 @@ def parse_dotenv(text: str, origin: str = ".env") -> tuple[dict[str, str], list[
             problems.append(f"Line {number} of {origin} ({name}) has an unclosed quote, so it is ignored.")
             continue
         values[name] = parsed
+    if len(problems) > MAX_LISTED_LINE_PROBLEMS:
+        listed = problems[: MAX_LISTED_LINE_PROBLEMS - 1]
+        problems = [*listed, f"{len(problems) - len(listed)} more lines of {origin} could not be read either, so "
+                             "they are ignored."]
     return values, problems
 
 
@@ -72,11 +81,13 @@ def _closing_quote(value: str, quote: str) -> int:
 def read_dotenv(path: Path) -> tuple[dict[str, str], list[str]]:
     """Variables of the ``.env`` file at ``path`` (none if it does not exist) and the problems reading it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_limited(path, MAX_DOTENV_BYTES)
     except FileNotFoundError:
         return {}, []
-    except (OSError, UnicodeDecodeError) as exc:
-        return {}, [f"{path} could not be read ({type(exc).__name__}), so its settings are ignored."]
+    except DamagedFile as why:
+        return {}, [f"{path} could not be read ({why}), so its settings are ignored."]
+    except OSError as exc:
+        return {}, [f"{path} could not be read ({error_words(exc)}), so its settings are ignored."]
     return parse_dotenv(text, str(path))
 
 

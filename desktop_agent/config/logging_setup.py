@@ -20,6 +20,7 @@ from typing import TextIO
 from loguru import logger
 
 from desktop_agent.config import paths
+from desktop_agent.config.local_files import error_words
 
 REDACTED = "[redacted]"
 MIN_SECRET_LENGTH = 6  # shorter strings would blot out ordinary words
@@ -89,20 +90,36 @@ class _RedactingStream:
 
 
 class _RedactingFile:
-    """A loguru sink appending redacted messages to a file; the previous file is kept as ``.1`` when it grows big."""
+    """A loguru sink appending redacted messages to a file; the previous file is kept as ``.1`` when it grows big.
+
+    Opening raises OSError (a read-only or missing folder). A write that fails later (a full disk) stops the file
+    quietly: loguru would print each failure with a traceback to stderr, which in the console is the conversation.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and path.stat().st_size > MAX_LOG_BYTES:
-            path.replace(path.with_name(path.name + ".1"))
+        try:
+            if path.stat().st_size > MAX_LOG_BYTES:
+                path.replace(path.with_name(path.name + ".1"))
+        except OSError:
+            pass  # no file yet, or it cannot be rotated: append to it as it is
         self._file = path.open("a", encoding="utf-8")
+        self._broken = False
 
     def write(self, message: str) -> None:
-        self._file.write(redact(message))
-        self._file.flush()
+        if self._broken:
+            return
+        try:
+            self._file.write(redact(message))
+            self._file.flush()
+        except OSError:
+            self._broken = True
 
     def stop(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:
+            pass  # what a full disk did not take is lost either way; closing must not fail the caller
 
 
 class _ToLoguru(logging.Handler):
@@ -124,14 +141,29 @@ def configure_logging(level: str = "INFO", log_dir: Path | None = None, to_stder
 
     Replaces every loguru handler, so call it again after anything that reconfigures loguru (e.g. a quiet Pipecat
     import). Tracebacks are logged without variable values (``diagnose=False``): those could hold keys.
+
+    When the log file cannot be opened (a read-only folder), everything else is still set up and the OSError is
+    raised afterwards, so the caller can say so in a sentence; :func:`log_file_sentence` words it.
     """
     level = level.upper()
     log_file = (paths.log_dir() if log_dir is None else log_dir) / paths.LOG_FILE_NAME
     logger.remove()
     common = {"level": level, "format": LOG_FORMAT, "colorize": False, "diagnose": False, "backtrace": False}
-    logger.add(_RedactingFile(log_file), **common)
+    file_error: OSError | None = None
+    try:
+        logger.add(_RedactingFile(log_file), **common)
+    except OSError as exc:
+        file_error = exc
     if to_stderr:
         logger.add(_RedactingStream(lambda: sys.stderr), **common)
     logging.basicConfig(handlers=[_ToLoguru()], level=logging.getLevelName(level), force=True)
     logging.captureWarnings(True)
+    if file_error is not None:
+        raise file_error
     return log_file
+
+
+def log_file_sentence(exc: OSError, log_dir: Path | None = None) -> str:
+    """What the user is told when the log file cannot be written."""
+    folder = paths.log_dir() if log_dir is None else log_dir
+    return f"The log cannot be written to {folder} ({error_words(exc)}); Desktop Agent runs without a log file."

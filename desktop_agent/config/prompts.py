@@ -5,8 +5,11 @@ is ``prompts.json`` beside ``settings.json``. A default is copied into the libra
 it (its name is then remembered in ``seeded``), so the user can edit, rename or delete it like any other preset and a
 later release can still add new defaults. :meth:`PromptLibrary.restore_defaults` brings the shipped ones back.
 
-Every change is written at once, atomically. A damaged ``prompts.json`` is moved aside (never deleted) and the
-defaults are used; the reason is in :attr:`PromptLibrary.problems`.
+Every change is written at once, atomically. A damaged ``prompts.json`` (not JSON, larger than
+:data:`MAX_LIBRARY_BYTES`, nested deeper than a library) is moved aside (never deleted) and the defaults are used;
+the reason is in :attr:`PromptLibrary.problems`. The limits the editor applies (:func:`name_problem`,
+:func:`text_problem`, :func:`description_problem`, :data:`MAX_PRESETS`) apply to a loaded file in the same way: a
+preset that breaks one is left out, with one sentence, and the file as it was is kept beside the library.
 """
 
 from __future__ import annotations
@@ -20,14 +23,50 @@ from loguru import logger
 
 from desktop_agent.config import paths
 from desktop_agent.config.atomic import write_text_atomic
+from desktop_agent.config.local_files import DamagedFile, error_words, parse_json_object, read_text_limited
+from desktop_agent.state.plain_text import shorten
 
 SCHEMA_VERSION = 1
 MAX_NAME_LENGTH = 60
+MAX_DESCRIPTION_LENGTH = 200
 MAX_TEXT_LENGTH = 20_000
+MAX_PRESETS = 100
+#: Room for MAX_PRESETS presets at their longest, however their characters are spelled in JSON; beyond it, damage.
+MAX_LIBRARY_BYTES = 16_000_000
+#: How many left-out presets a sentence names (the rest are counted).
+NAMED_LEFT_OUT = 3
 
 
 class PromptError(ValueError):
     """A preset operation that cannot be done; the message is a sentence for the user."""
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` (spaces already collapsed) cannot name a preset, as a sentence; None when it can."""
+    if not name:
+        return "Give the preset a name."
+    if len(name) > MAX_NAME_LENGTH:
+        return f"Preset names can be at most {MAX_NAME_LENGTH} characters long."
+    return None
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` (already stripped) cannot be a preset's prompt, as a sentence; None when it can."""
+    if not text:
+        return "The prompt is empty; write what the assistant should do."
+    if len(text) > MAX_TEXT_LENGTH:
+        return f"The prompt is too long: at most {MAX_TEXT_LENGTH:,} characters."
+    return None
+
+
+def description_problem(description: str) -> str | None:
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        return f"Descriptions can be at most {MAX_DESCRIPTION_LENGTH} characters long."
+    return None
+
+
+def _collapse_spaces(name: str) -> str:
+    return " ".join(name.split())
 
 
 @dataclass(frozen=True)
@@ -73,9 +112,14 @@ def load_defaults(directory: Path | None = None) -> tuple[list[Preset], list[str
 class PromptLibrary:
     """Presets by name (names are unique, compared without case). Methods raise :class:`PromptError`."""
 
-    def __init__(self, path: Path | None = None, defaults_dir: Path | None = None) -> None:
+    def __init__(
+        self, path: Path | None = None, defaults_dir: Path | None = None, *, save_on_load: bool = True
+    ) -> None:
+        """``save_on_load=False`` keeps loading from writing (newly shipped presets are then added in memory only):
+        for a folder already known to be read-only, whose one sentence the caller says."""
         self.path = paths.config_dir() / paths.PROMPTS_FILE_NAME if path is None else Path(path)
         self.defaults, self.problems = load_defaults(defaults_dir)
+        self._save_on_load = save_on_load
         self._presets: list[Preset] = []
         self._seeded: list[str] = []
         self._writable = True  # False while a damaged file could not be moved aside: never overwrite it
@@ -103,7 +147,8 @@ class PromptLibrary:
     # --------------------------------------------------------------------------------------------------- changes
     def create(self, name: str, text: str, description: str = "") -> Preset:
         self._require_writable()
-        preset = Preset(self._new_name(name), self._valid_text(text), description.strip())
+        self._require_room()
+        preset = Preset(self._new_name(name), self._valid_text(text), self._valid_description(description))
         self._presets.append(preset)
         self._save()
         return preset
@@ -119,6 +164,7 @@ class PromptLibrary:
 
     def duplicate(self, name: str, new_name: str | None = None) -> Preset:
         self._require_writable()
+        self._require_room()
         source = self._presets[self._index(name)]
         if new_name is None:
             new_name = f"{source.name} (copy)"
@@ -138,7 +184,7 @@ class PromptLibrary:
         self._presets[index] = Preset(
             current.name,
             current.text if text is None else self._valid_text(text),
-            current.description if description is None else description.strip(),
+            current.description if description is None else self._valid_description(description),
         )
         self._save()
         return self._presets[index]
@@ -154,6 +200,12 @@ class PromptLibrary:
     def restore_defaults(self) -> None:
         """Bring back every shipped preset: missing ones are added, edited ones get their shipped text back."""
         self._require_writable()
+        missing = [default for default in self.defaults if self.get(default.name) is None]
+        if len(self._presets) + len(missing) > MAX_PRESETS:
+            surplus = len(self._presets) + len(missing) - MAX_PRESETS
+            raise PromptError(
+                f"The library holds at most {MAX_PRESETS} presets; delete {surplus} to make room for the shipped ones."
+            )
         for default in self.defaults:
             existing = self.get(default.name)
             if existing is None:
@@ -171,11 +223,10 @@ class PromptLibrary:
         raise PromptError(f"There is no preset called “{name}”.")
 
     def _new_name(self, name: str, allow: str | None = None) -> str:
-        name = " ".join(name.split())
-        if not name:
-            raise PromptError("Give the preset a name.")
-        if len(name) > MAX_NAME_LENGTH:
-            raise PromptError(f"Preset names can be at most {MAX_NAME_LENGTH} characters long.")
+        name = _collapse_spaces(name)
+        problem = name_problem(name)
+        if problem:
+            raise PromptError(problem)
         taken = self.get(name)
         if taken is not None and (allow is None or taken.name.casefold() != allow.casefold()):
             raise PromptError(f"A preset called “{taken.name}” already exists; choose another name.")
@@ -184,66 +235,138 @@ class PromptLibrary:
     @staticmethod
     def _valid_text(text: str) -> str:
         text = text.strip()
-        if not text:
-            raise PromptError("The prompt is empty; write what the assistant should do.")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise PromptError(f"The prompt is too long (at most {MAX_TEXT_LENGTH} characters).")
+        problem = text_problem(text)
+        if problem:
+            raise PromptError(problem)
         return text
 
+    @staticmethod
+    def _valid_description(description: str) -> str:
+        description = description.strip()
+        problem = description_problem(description)
+        if problem:
+            raise PromptError(problem)
+        return description
+
+    def _require_room(self) -> None:
+        if len(self._presets) >= MAX_PRESETS:
+            raise PromptError(f"The library holds at most {MAX_PRESETS} presets; delete one to make room.")
+
     def _load(self) -> None:
-        data = self._read()
+        text, data = self._read()
         self._presets = []
-        for item in data.get("presets", []):
-            if not isinstance(item, dict):
-                continue
-            name, text = str(item.get("name", "")).strip(), str(item.get("text", "")).strip()
-            if name and text and not self.get(name):
-                self._presets.append(Preset(name, text, str(item.get("description", ""))))
+        left_out: list[str] = []
+        items = data.get("presets", [])
+        for number, item in enumerate(items if isinstance(items, list) else [], start=1):
+            preset, why = self._loadable(item)
+            if preset is None:
+                left_out.append(f"preset {number} {why}")
+            elif len(self._presets) >= MAX_PRESETS:
+                left_out.append(f"“{shorten(preset.name, 40)}” is beyond the limit of {MAX_PRESETS} presets")
+            elif self.get(preset.name):
+                left_out.append(f"“{shorten(preset.name, 40)}” has the same name as another preset")
+            elif why:
+                left_out.append(f"“{shorten(preset.name, 40)}”: {why}")
+            else:
+                self._presets.append(preset)
         seeded = data.get("seeded", [])
-        self._seeded = [str(n) for n in seeded] if isinstance(seeded, list) else []
+        self._seeded = [n for n in seeded if isinstance(n, str)] if isinstance(seeded, list) else []
         new_defaults = [d for d in self.defaults if d.name not in self._seeded]
         for default in new_defaults:
-            if not self.get(default.name):
+            if not self.get(default.name) and len(self._presets) < MAX_PRESETS:
                 self._presets.append(default)
             self._seeded.append(default.name)
-        if new_defaults and self._writable:
-            self._save()
+        saved = False
+        if left_out:
+            saved = self._leave_out(left_out, text)
+        if new_defaults and not saved and self._writable and self._save_on_load:
+            try:
+                self._save()
+            except PromptError as exc:
+                self.problems.append(str(exc))
 
-    def _read(self) -> dict:
+    @staticmethod
+    def _loadable(item: object) -> tuple[Preset | None, str]:
+        """The preset an item of the file describes and why it breaks a limit ("" when it does not); (None, why)
+        when the item is not a preset at all."""
+        if not isinstance(item, dict):
+            return None, "is not a preset"
+        name, text, description = item.get("name"), item.get("text"), item.get("description", "")
+        if not isinstance(name, str) or not _collapse_spaces(name):
+            return None, "has no name"
+        if not isinstance(text, str):
+            return None, "has no prompt text"
+        name = _collapse_spaces(name)
+        description = description.strip() if isinstance(description, str) else ""
+        preset = Preset(name, text.strip(), description)
+        problem = name_problem(name) or text_problem(preset.text) or description_problem(description)
+        return preset, (problem[0].lower() + problem[1:].rstrip(".")) if problem else ""
+
+    def _leave_out(self, left_out: list[str], original: str) -> bool:
+        """Say which presets were left out, keep the file as it was beside the library, and save what is left.
+        Returns whether the library was saved."""
+        named = "; ".join(left_out[:NAMED_LEFT_OUT])
+        if len(left_out) > NAMED_LEFT_OUT:
+            named += f"; and {len(left_out) - NAMED_LEFT_OUT} more"
+        count = f"{len(left_out)} preset{'s' if len(left_out) != 1 else ''}"
+        verb = "is" if len(left_out) == 1 else "are"
+        sentence = f"The prompt library breaks the prompt editor's limits, so {count} {verb} left out ({named})"
+        if not (self._writable and self._save_on_load):
+            self.problems.append(f"{sentence}; the file is left as it is.")
+            return False
+        aside = self._aside_path("left-out")
         try:
-            text = self.path.read_text(encoding="utf-8")
+            write_text_atomic(aside, original)
+            self._save()
+        except (OSError, PromptError) as exc:
+            words = error_words(exc) if isinstance(exc, OSError) else "it cannot be written"
+            self.problems.append(f"{sentence}; the file is left as it is ({words}).")
+            return False
+        self.problems.append(f"{sentence}; the file as it was is kept at {aside}.")
+        logger.warning("Prompt library: {} preset(s) left out; the original is kept at {}", len(left_out), aside)
+        return True
+
+    def _aside_path(self, why: str) -> Path:
+        aside = self.path.with_name(f"{self.path.name}.{why}-{time.strftime('%Y%m%d-%H%M%S')}")
+        counter = 1
+        while aside.exists():
+            counter += 1
+            aside = self.path.with_name(f"{self.path.name}.{why}-{time.strftime('%Y%m%d-%H%M%S')}-{counter}")
+        return aside
+
+    def _read(self) -> tuple[str, dict]:
+        """The file's text and its JSON object ("" and {} when there is none or it could not be used)."""
+        try:
+            text = read_text_limited(self.path, MAX_LIBRARY_BYTES)
+            return text, parse_json_object(text)
         except FileNotFoundError:
-            return {}
-        except (OSError, UnicodeDecodeError) as exc:
+            return "", {}
+        except DamagedFile as why:
+            damage = str(why)
+        except OSError as exc:
             self._writable = False
             self.problems.append(
-                f"The prompt library {self.path} could not be read ({type(exc).__name__}); the shipped presets are "
+                f"The prompt library {self.path} could not be read ({error_words(exc)}); the shipped presets are "
                 "used and changes cannot be saved until that file is fixed or removed."
             )
-            return {}
+            return "", {}
+        aside = self._aside_path("corrupt")
         try:
-            data = json.loads(text)
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-            try:
-                self.path.replace(aside)
-            except OSError as exc:
-                self._writable = False
-                self.problems.append(
-                    f"The prompt library {self.path} is damaged and could not be moved aside ({type(exc).__name__}); "
-                    "the shipped presets are used and changes cannot be saved until that file is fixed or removed."
-                )
-                return {}
+            self.path.replace(aside)
+        except OSError as exc:
+            self._writable = False
             self.problems.append(
-                f"The prompt library was damaged, so it was moved to {aside} and the shipped presets are used. "
-                "Your own presets can be copied back from that file."
+                f"The prompt library {self.path} is damaged ({damage}) and could not be moved aside "
+                f"({error_words(exc)}); the shipped presets are used and changes cannot be saved until that file "
+                "is fixed or removed."
             )
-            logger.warning("Prompt library damaged; moved to {}", aside)
-        else:
-            return data
-        return {}
+            return "", {}
+        self.problems.append(
+            f"The prompt library was damaged ({damage}), so it was moved to {aside} and the shipped presets are used. "
+            "Your own presets can be copied back from that file."
+        )
+        logger.warning("Prompt library damaged; moved to {}", aside)
+        return "", {}
 
     def _require_writable(self) -> None:
         if not self._writable:
@@ -255,4 +378,7 @@ class PromptLibrary:
         try:
             write_text_atomic(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         except OSError as exc:
-            raise PromptError(f"The prompt library could not be saved to {self.path} ({exc.strerror}).") from None
+            raise PromptError(
+                f"The prompt library could not be saved to {self.path} ({error_words(exc)}); the change lasts until "
+                "Desktop Agent closes."
+            ) from None

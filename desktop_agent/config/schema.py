@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+#: No text setting (a name, a model, an address) is longer; a longer one is damage, and would flood a label.
+MAX_TEXT_LENGTH = 2000
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -106,7 +108,7 @@ def decode_json(tp: Any, value: Any) -> Any:
         raise Invalid("is not a number")
     if tp is str:
         if isinstance(value, str):
-            return value
+            return _bounded(value)
         raise Invalid("is not text")
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         try:
@@ -150,13 +152,19 @@ def decode_text(tp: Any, text: str) -> Any:
             raise Invalid("is not a finite number")
         return number
     if tp is str:
-        return text
+        return _bounded(text)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         try:
             return tp(stripped.lower())
         except ValueError:
             raise Invalid("is not one of " + ", ".join(str(m.value) for m in tp)) from None
     raise Invalid(f"has a type this version cannot read ({tp!r})")
+
+
+def _bounded(text: str) -> str:
+    if len(text) > MAX_TEXT_LENGTH:
+        raise Invalid(f"is longer than {MAX_TEXT_LENGTH} characters")
+    return text
 
 
 def _union_options(tp: Any) -> tuple[Any, ...] | None:

@@ -15,8 +15,9 @@ Precedence: process environment > ``.env`` in the working directory > ``.env`` i
 file is moved to the keyring and removed from it.
 
 Loading never fails and never destroys anything: an unusable value falls back to its default with a sentence in
-``problems`` (the file keeps it until the next save replaces that one value); an unreadable JSON file is moved aside
-to ``settings.json.corrupt-<timestamp>``; keys this version does not know are kept on save.
+``problems`` (the file keeps it until the next save replaces that one value); a damaged file (not JSON, not an
+object, larger than :data:`MAX_SETTINGS_BYTES`, nested deeper than any settings file) is moved aside to
+``settings.json.corrupt-<timestamp>``; keys this version does not know are kept on save.
 """
 
 from __future__ import annotations
@@ -36,14 +37,22 @@ from loguru import logger
 from desktop_agent.config import paths, schema
 from desktop_agent.config.atomic import write_text_atomic
 from desktop_agent.config.environment import Environment
+from desktop_agent.config.local_files import DamagedFile, error_words, parse_json_object, read_text_limited
 from desktop_agent.config.logging_setup import add_redaction
 from desktop_agent.config.schema import Invalid, setting
 from desktop_agent.state.cost import PriceTable
 from desktop_agent.state.events import Provider, Stage, TurnMode
 from desktop_agent.state.latency import DEFAULT_BUDGETS
+from desktop_agent.state.plain_text import shorten
 
 SCHEMA_VERSION = 1
 ENV_PREFIX = "DESKTOP_AGENT_"
+#: A settings file is a few kilobytes; one this large is damage (or not a settings file), and is set aside unread.
+MAX_SETTINGS_BYTES = 1_000_000
+#: Unusable values listed one by one; beyond this many, the rest are counted in one more sentence.
+MAX_LISTED_VALUE_PROBLEMS = 12
+#: How much of an unusable value a sentence quotes.
+SHOWN_VALUE_LENGTH = 60
 
 DEFAULT_PROMPT_NAME = "Voice assistant"
 TTS_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
@@ -288,7 +297,9 @@ class SettingsStore:
         raw = self._read_file(problems)
         self._move_secrets_out(raw, problems)
         self._raw = raw
-        settings = self._decode(raw, problems)
+        value_problems: list[str] = []
+        settings = self._decode(raw, value_problems)
+        problems.extend(_at_most(value_problems, MAX_LISTED_VALUE_PROBLEMS))
         self._from_file = settings.copy()
         problems.extend(self.environment.problems)
         self._apply_environment(settings, problems)
@@ -298,21 +309,18 @@ class SettingsStore:
 
     def _read_file(self, problems: list[str]) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = read_text_limited(self.path, MAX_SETTINGS_BYTES)
+            raw = parse_json_object(text) if text.strip() else {}
         except FileNotFoundError:
             return {}
-        except (OSError, UnicodeDecodeError) as exc:
+        except DamagedFile as why:
+            return self._set_aside(problems, str(why))
+        except OSError as exc:
             problems.append(
-                f"The settings file {self.path} could not be read ({type(exc).__name__}); the defaults are used "
+                f"The settings file {self.path} could not be read ({error_words(exc)}); the defaults are used "
                 "for now and the file is left as it is."
             )
             return {}
-        try:
-            raw = json.loads(text) if text.strip() else {}
-        except json.JSONDecodeError as exc:
-            return self._set_aside(problems, f"it is not valid JSON (line {exc.lineno}, column {exc.colno})")
-        if not isinstance(raw, dict):
-            return self._set_aside(problems, "it does not hold a JSON object")
         version = raw.get("schema_version", SCHEMA_VERSION)
         if isinstance(version, int) and version > SCHEMA_VERSION:
             problems.append(
@@ -332,7 +340,7 @@ class SettingsStore:
         except OSError as exc:
             problems.append(
                 f"The settings file {self.path} is damaged ({why}) and could not be moved aside "
-                f"({type(exc).__name__}); the defaults are used and the file is left as it is."
+                f"({error_words(exc)}); the defaults are used and the file is left as it is."
             )
             return {}
         problems.append(
@@ -371,7 +379,13 @@ class SettingsStore:
                     "no place for keys: enter it in Settings > Keys and remove it from the file."
                 )
         if moved:
-            self._write(raw)
+            try:
+                self._write(raw)
+            except OSError as exc:
+                problems.append(
+                    f"The settings file {self.path} could not be rewritten without the key ({error_words(exc)}); "
+                    "remove the key from the file by hand."
+                )
 
     def _decode(self, raw: dict[str, Any], problems: list[str]) -> AppSettings:
         settings = AppSettings()
@@ -408,8 +422,8 @@ class SettingsStore:
                     raise Invalid(reason)
             except Invalid as why:
                 problems.append(
-                    f"Setting “{section}.{f.name}” in the settings file is {raw[f.name]!r}, which {why}; "
-                    f"using the default {_show(default)}."
+                    f"Setting “{section}.{f.name}” in the settings file is {_show_raw(raw[f.name])}, which "
+                    f"{why}; using the default {_show(default)}."
                 )
                 continue
             values[f.name] = value
@@ -422,7 +436,8 @@ class SettingsStore:
             try:
                 stage = Stage(name)
             except ValueError:
-                problems.append(f"“{section}.{name}” in the settings file is not a latency stage; it is ignored.")
+                problems.append(f"“{section}.{shorten(name, SHOWN_VALUE_LENGTH)}” in the settings file is not a latency "
+                                "stage; it is ignored.")
                 continue
             try:
                 seconds = schema.decode_json(float, value)
@@ -431,8 +446,8 @@ class SettingsStore:
                     raise Invalid(reason)
             except Invalid as why:
                 problems.append(
-                    f"Setting “{section}.{name}” in the settings file is {value!r}, which {why}; using the default "
-                    f"{_show(budgets[stage])}."
+                    f"Setting “{section}.{name}” in the settings file is {_show_raw(value)}, which {why}; "
+                    f"using the default {_show(budgets[stage])}."
                 )
                 continue
             budgets[stage] = seconds
@@ -544,6 +559,21 @@ def _put_back(raw: dict, parts: list[str], value: str) -> None:
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
+
+
+def _at_most(problems: list[str], count: int) -> list[str]:
+    """``problems`` if there are at most ``count``; else the first ones and a sentence counting the rest."""
+    if len(problems) <= count:
+        return problems
+    listed = problems[: count - 1]
+    return [*listed, f"{len(problems) - len(listed)} more values in the settings file could not be used either; "
+                     "their defaults are used."]
+
+
+def _show_raw(value: Any) -> str:
+    """A value from the file as a sentence quotes it: its Python spelling (control characters escaped), cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= SHOWN_VALUE_LENGTH else shown[: SHOWN_VALUE_LENGTH - 1] + "…"
 
 
 def _show(value: Any) -> str:

@@ -43,5 +43,5 @@ def test_unreadable_dotenv_is_reported_not_raised(make_env, config_dir):
     (config_dir / ".env").write_bytes(b"\xff\xfe\x00bad")
     env = make_env(OTHER="1")
     assert env.get("OTHER") == "1"
-    assert env.problems == [f"{(config_dir / '.env').resolve()} could not be read (UnicodeDecodeError), so its "
+    assert env.problems == [f"{(config_dir / '.env').resolve()} could not be read (it is not UTF-8 text), so its "
                             "settings are ignored."]
