@@ -84,6 +84,14 @@ class EngineConfig:
     output_sample_rate: int = 24000
     echo_cancellation: bool = True
     noise_suppression: bool = False
+    # Deadlines (seconds): the final transcript after the end of speech, the language model's first token after its
+    # request, the first audio after text went to text-to-speech. Past one, a turn nobody heard yet is retried once.
+    stt_final_timeout: float = 2.5
+    llm_first_token_timeout: float = 6.0
+    tts_first_audio_timeout: float = 4.0
+    # A language model request refused for a passing reason (429, 5xx, a dropped connection) is tried this many
+    # more times within the turn, with backoff, before the turn is given up.
+    llm_retries: int = 3
 
     def endpoint(self, provider: Provider) -> ProviderEndpoint:
         return {Provider.STT: self.stt, Provider.LLM: self.llm, Provider.TTS: self.tts}[provider]

@@ -41,10 +41,15 @@ def error_event(frame: ErrorFrame) -> ErrorOccurred:
             kind=ErrorKind.INTERNAL,
             message="Something went wrong in the voice engine. If it keeps happening, start a new conversation.",
         )
+    return provider_error(provider, category_of(frame))
+
+
+def category_of(frame: ErrorFrame) -> ErrorCategory:
+    """Pipecat's category for the error, with a lost connection that Pipecat could not classify named as such."""
     category = frame.category or ErrorCategory.UNKNOWN
     if category is ErrorCategory.UNKNOWN and _looks_like_connection_loss(frame):
         category = ErrorCategory.CONNECTIVITY
-    return provider_error(provider, category)
+    return category
 
 
 def provider_error(provider: Provider, category: ErrorCategory) -> ErrorOccurred:
@@ -94,6 +99,29 @@ def provider_error(provider: Provider, category: ErrorCategory) -> ErrorOccurred
         kind=ErrorKind.PROVIDER,
         message=f"Something went wrong with {name}. Try again; if it keeps happening, check Settings.",
         provider=provider,
+    )
+
+
+_GIVE_UP_REASONS = {
+    ErrorCategory.RATE_LIMIT: "is limiting how fast requests can be made",
+    ErrorCategory.SERVER: "had a problem on its side",
+    ErrorCategory.CONNECTIVITY: "could not be reached",
+}
+
+
+def reply_given_up(provider: Provider, category: ErrorCategory) -> ErrorOccurred:
+    """The sentence when a turn's request failed even after its retries: what happened, and that Retry is there.
+
+    Failures no retry can fix (a refused key, a used-up quota, a refused request) keep their own sentence."""
+    event = provider_error(provider, category)
+    if not event.recoverable:
+        return event
+    reason = _GIVE_UP_REASONS.get(category, "did not answer")
+    return ErrorOccurred(
+        kind=event.kind,
+        message=f"{provider.display_name} {reason}, so this turn got no reply. Press Retry to ask again.",
+        provider=provider,
+        retry=True,
     )
 
 

@@ -53,7 +53,7 @@ from pipecat.services.tts_service import TTSService
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.utils.errors import ErrorCategory
 
-from desktop_agent.engine.errors import connection_dropped, error_event, provider_error, provider_of
+from desktop_agent.engine.errors import connection_dropped, error_event, provider_error
 from desktop_agent.state.events import (
     AgentState,
     AgentStateChanged,
@@ -83,6 +83,8 @@ from desktop_agent.state.events import (
 ERROR_REPEAT_SECS = 5.0
 # A turn that ends without text flips back to listening after this grace (the text usually follows at once).
 LISTEN_GRACE_SECS = 0.05
+# The assistant turn stop that follows the engine's own interruption comes within this long.
+QUIET_STOP_SECS = 2.0
 
 
 class _Turn:
@@ -109,6 +111,12 @@ class EventObserver(BaseObserver):
         self._bot_speaking = False
         self._assistant_turn_open = False
         self._manual_interruptions = 0
+        self._quiet_interruptions = 0  # the engine's own (a retry), which the user never hears of
+        self._quiet_turn_stop_until = 0.0
+        self._reply_text = ""  # what the language model wrote for the current reply
+        self._reply_incomplete = False
+        self.on_unspoken_reply: Callable[[str], None] | None = None
+        self.on_link_failure: Callable[[Provider, ErrorFrame], None] | None = None
         self._expected_reconnects: set[Provider] = set()
         self._status: dict[Provider, ConnectionStatus] = {}
         self._recent_errors: dict[str, float] = {}
@@ -137,6 +145,37 @@ class EventObserver(BaseObserver):
 
     def expect_manual_interruption(self) -> None:
         self._manual_interruptions += 1
+
+    def expect_quiet_interruption(self) -> None:
+        """The engine stops a reply nobody heard yet, to make it again: no "interrupted" for the user."""
+        self._quiet_interruptions += 1
+        self._quiet_turn_stop_until = time.monotonic() + QUIET_STOP_SECS
+
+    def reply_incomplete(self) -> None:
+        """The language model's stream broke after part of the reply: it is kept, marked incomplete."""
+        self._reply_incomplete = True
+
+    def reply_failed(self) -> None:
+        """The turn got no reply (given up after its retries): listen again."""
+        self._assistant_active = False
+        if self._state is AgentState.THINKING:
+            self.set_state(AgentState.LISTENING)
+
+    def link_changed(self, event: ProviderStatusChanged) -> None:
+        """A provider's connection changed (from the healer): status, and one sentence when a connection drops."""
+        previous = self._status.get(event.provider)
+        self._status[event.provider] = event.status
+        if event.status is ConnectionStatus.CONNECTED:
+            self._rejected.discard(event.provider)
+        self.emit(event)
+        if self.shutting_down:
+            return
+        if previous is ConnectionStatus.CONNECTED and event.status is not ConnectionStatus.CONNECTED:
+            if event.provider in self._expected_reconnects or event.provider is Provider.LLM:
+                return  # a new voice reconnects on purpose; the language model's failures are the reply guard's to tell
+            self.emit_error(connection_dropped(event.provider))
+        if event.status is ConnectionStatus.CONNECTED:
+            self._expected_reconnects.discard(event.provider)
 
     def expect_reconnect(self, provider: Provider) -> None:
         """The next disconnect of ``provider`` is ours (e.g. a new voice), not a dropped socket."""
@@ -172,39 +211,24 @@ class EventObserver(BaseObserver):
 
     # -- service and aggregator events (hooked by the session) ----------------------------------------------
 
-    async def on_service_connected(self, service) -> None:
-        provider = provider_of(service)
-        if provider is None or provider in self._rejected:
-            return
-        self._expected_reconnects.discard(provider)
-        self.provider_status(provider, ConnectionStatus.CONNECTED)
-        if self._state is AgentState.RECONNECTING:
-            self.set_state(AgentState.LISTENING)
-
-    async def on_service_disconnected(self, service) -> None:
-        provider = provider_of(service)
-        if provider is None or self.shutting_down or provider in self._rejected:
-            return
-        if provider in self._expected_reconnects:
-            self.provider_status(provider, ConnectionStatus.CONNECTING, "applying new settings")
-            return
-        self.provider_status(provider, ConnectionStatus.DISCONNECTED, "connection lost")
-        self.emit_error(connection_dropped(provider))
-        if self._state in (AgentState.LISTENING, AgentState.THINKING):
-            self.set_state(AgentState.RECONNECTING)
-
-    async def on_service_connection_error(self, service, error: str) -> None:
-        provider = provider_of(service)
-        if provider is None or self.shutting_down or provider in self._rejected:
-            return
-        status = ConnectionStatus.DISCONNECTED if service.is_usable else ConnectionStatus.FAILED
-        self.provider_status(provider, status, "connection failed")
-
     async def on_assistant_turn_stopped(self, aggregator, message) -> None:
+        if message.interrupted and time.monotonic() < self._quiet_turn_stop_until:
+            self._quiet_turn_stop_until = 0.0  # the engine stopped this reply to make it again: the turn goes on
+            return
         # Only a turn that said something is reported (a failed request or a bare tool call is not a turn).
-        if self._assistant_turn_open:
-            self._assistant_turn_open = False
-            self.emit(AssistantTurnEnded(text=message.content or "", interrupted=bool(message.interrupted)))
+        if not self._assistant_turn_open:
+            return
+        self._assistant_turn_open = False
+        spoken = (message.content or "").strip()
+        written = self._reply_text.strip()
+        complete, self._reply_incomplete = not self._reply_incomplete, False
+        if message.interrupted or not written or _said_all(spoken, written):
+            self.emit(AssistantTurnEnded(text=spoken, interrupted=bool(message.interrupted), complete=complete))
+            return
+        # The voice could not say (all of) it: the reply is still shown and saved, whole, marked as not spoken.
+        self.emit(AssistantTurnEnded(text=written, interrupted=False, spoken=False, complete=complete))
+        if not spoken and self.on_unspoken_reply is not None:
+            self.on_unspoken_reply(written)
 
     # -- frames ---------------------------------------------------------------------------------------------
 
@@ -273,6 +297,7 @@ class EventObserver(BaseObserver):
         elif isinstance(frame, LLMFullResponseStartFrame) and isinstance(data.source, LLMService):
             self._assistant_active = True
             self._response_had_text = False
+            self._reply_text = ""
             if self._turn.llm_start is None:
                 self._turn.llm_start = now
             if self._state is not AgentState.ASSISTANT_SPEAKING:
@@ -284,9 +309,8 @@ class EventObserver(BaseObserver):
                 self.emit(AssistantTurnStarted())
             if self._turn.llm_start is not None:
                 self._report(Stage.LLM_FIRST_TOKEN, now - self._turn.llm_start)
+            self._reply_text += frame.text
             self.emit(AssistantText(text=frame.text))
-            if self._status.get(Provider.LLM) is not ConnectionStatus.CONNECTED:
-                self.provider_status(Provider.LLM, ConnectionStatus.CONNECTED)
         elif isinstance(frame, LLMFullResponseEndFrame) and isinstance(data.source, LLMService):
             if not self._response_had_text and not self._bot_speaking:
                 self._assistant_active = False
@@ -311,6 +335,9 @@ class EventObserver(BaseObserver):
             if self._state is AgentState.ASSISTANT_SPEAKING:
                 self.set_state(AgentState.LISTENING)
         elif isinstance(frame, InterruptionFrame):
+            if self._quiet_interruptions > 0:
+                self._quiet_interruptions -= 1
+                return
             manual = self._manual_interruptions > 0
             self._manual_interruptions = max(0, self._manual_interruptions - 1)
             if self._assistant_active or self._bot_speaking:
@@ -371,14 +398,22 @@ class EventObserver(BaseObserver):
     def _on_error(self, frame: ErrorFrame) -> None:
         event = error_event(frame)
         logger.warning(f"Pipeline error ({event.kind}, {event.provider}): {frame.error}")
-        self.emit_error(event)
+        if event.provider is Provider.LLM:
+            return  # the reply guard retries the request or gives the turn up, and says so
+        if event.provider is not None and self.on_link_failure is not None:
+            self.on_link_failure(event.provider, frame)
         if event.provider in self._rejected:
             return
-        if event.provider is not None and frame.processor is not None:
-            if not frame.processor.is_usable:
-                self.provider_status(event.provider, ConnectionStatus.FAILED, str(event.kind))
-            elif event.provider is Provider.LLM:
-                self.provider_status(event.provider, ConnectionStatus.DISCONNECTED, str(event.kind))
-        if event.provider is Provider.LLM and self._state is AgentState.THINKING:
-            self._assistant_active = False
-            self.set_state(AgentState.LISTENING)
+        if event.provider is not None and event.kind in _HEALED_KINDS:
+            return  # a connection trouble: the healer reconnects, the status bar says why and when it tries next
+        self.emit_error(event)
+
+
+#: Errors of a speech-to-text or text-to-speech connection that reconnecting cures; the healer tells the user.
+_HEALED_KINDS = frozenset({ErrorKind.UNREACHABLE, ErrorKind.PROVIDER, ErrorKind.RATE_LIMIT})
+
+
+def _said_all(spoken: str, written: str) -> bool:
+    """The voice said (nearly) every word of the reply; alignment may merge or drop a word here and there."""
+    said, wrote = len(spoken.split()), len(written.split())
+    return said >= wrote - max(1, wrote // 10)

@@ -1,8 +1,7 @@
 """The voice pipeline, as a function of its transport.
 
-    transport.input ─► TurnInput (VAD / push-to-talk) ─► Cartesia STT ─► user aggregator (turn strategies)
-    ─► MicrophoneAudioEnd ─► HistoryWindow ─► Cerebras LLM ─► ElevenLabs TTS ─► transport.output
-    ─► assistant aggregator
+    transport.input ─► TurnInput (VAD / push-to-talk) ─► SpeechKeeper ─► STT ─► user aggregator (turn strategies)
+    ─► MicrophoneAudioEnd ─► HistoryWindow ─► LLM ─► TTS ─► transport.output ─► assistant aggregator
 
 The same pipeline runs on the sounddevice transport, on the in-memory device in tests, or on any Pipecat transport.
 """
@@ -28,6 +27,7 @@ from desktop_agent.engine.audio_end import MicrophoneAudioEnd
 from desktop_agent.engine.config import EngineConfig
 from desktop_agent.engine.history import HistoryWindow
 from desktop_agent.engine.services import Services, build_services
+from desktop_agent.engine.speech_keeper import SpeechKeeper
 from desktop_agent.engine.tools import end_conversation_tool
 from desktop_agent.engine.turns import ModeSwitch, TurnInput, build_turn_strategies
 
@@ -43,6 +43,7 @@ class VoicePipeline:
     assistant_aggregator: LLMAssistantAggregator
     switch: ModeSwitch
     turn_input: TurnInput
+    keeper: SpeechKeeper
     history: HistoryWindow
     output_sample_rate: int
 
@@ -53,7 +54,11 @@ def build_pipeline(
     *,
     services: Services | None = None,
     on_end_conversation: Callable[[], None] | None = None,
+    stt_up: Callable[[], bool] = lambda: True,
+    stt_generation: Callable[[], int] = lambda: 0,
 ) -> VoicePipeline:
+    """``stt_up`` and ``stt_generation`` tell the speech keeper whether speech-to-text can take audio now and which
+    connection it is on (the session's connection healer); the defaults assume a connection that never drops."""
     services = services or build_services(config)
     switch = ModeSwitch(config.mode)
     context = LLMContext(tools=[end_conversation_tool(on_end_conversation)])
@@ -67,11 +72,13 @@ def build_pipeline(
         realtime_service_mode=False,
     )
     turn_input = TurnInput(switch, vad_confidence=config.vad_confidence, vad_stop_secs=config.vad_stop_secs)
+    keeper = SpeechKeeper(stt_up=stt_up, stt_generation=stt_generation)
     history = HistoryWindow(config.max_history_exchanges)
     pipeline = Pipeline(
         [
             transport.input(),
             turn_input,
+            keeper,
             services.stt,
             user_aggregator,
             MicrophoneAudioEnd(),
@@ -90,6 +97,7 @@ def build_pipeline(
         assistant_aggregator=assistant_aggregator,
         switch=switch,
         turn_input=turn_input,
+        keeper=keeper,
         history=history,
         output_sample_rate=config.output_sample_rate,
     )

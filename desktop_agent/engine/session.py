@@ -20,9 +20,13 @@ from collections.abc import Awaitable, Callable
 import openai
 from loguru import logger
 from pipecat.frames.frames import (
+    ErrorFrame,
     InterruptionWorkerFrame,
+    LLMMessagesAppendFrame,
     LLMMessagesUpdateFrame,
+    LLMRunFrame,
     LLMUpdateSettingsFrame,
+    TTSSpeakFrame,
     TTSUpdateSettingsFrame,
 )
 from pipecat.pipeline.worker import PipelineWorker
@@ -33,9 +37,12 @@ from pipecat.workers.runner import WorkerRunner
 from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
 from desktop_agent.engine.config import EngineConfig
 from desktop_agent.engine.credentials import elevenlabs_key_rejected
+from desktop_agent.engine.errors import error_event
+from desktop_agent.engine.healing import ConnectionHealer
 from desktop_agent.engine.logs import configure_logging, mask_secrets
 from desktop_agent.engine.observer import EventObserver
 from desktop_agent.engine.pipeline import VoicePipeline, build_pipeline, build_worker
+from desktop_agent.engine.reply_guard import Deadlines, GuardActions, ReplyGuard, retry_after_of
 from desktop_agent.engine.tools import END_REASON
 from desktop_agent.state.events import (
     AgentState,
@@ -46,6 +53,7 @@ from desktop_agent.state.events import (
     ErrorOccurred,
     Event,
     ModeChanged,
+    ProviderStatusChanged,
     MuteChanged,
     Provider,
     SessionEnded,
@@ -55,6 +63,14 @@ from desktop_agent.state.events import (
 )
 
 STOP_REASON = "stopped"
+#: What the status bar says about a connection that is down, by the kind of the last failure.
+LINK_REASONS = {
+    ErrorKind.AUTH: "the key was refused",
+    ErrorKind.RATE_LIMIT: "too many requests",
+    ErrorKind.UNREACHABLE: "unreachable",
+    ErrorKind.PROVIDER: "provider error",
+    ErrorKind.CONFIG: "request refused",
+}
 
 
 class VoiceSession:
@@ -93,6 +109,9 @@ class VoiceSession:
         self._voice: VoicePipeline | None = None
         self._worker: PipelineWorker | None = None
         self._observer: EventObserver | None = None
+        self._healer: ConnectionHealer | None = None
+        self._guard: ReplyGuard | None = None
+        self._talk_wanted = False  # push-to-talk held, possibly since before the pipeline existed
 
     # -- properties (any thread) ----------------------------------------------------------------------------
 
@@ -189,6 +208,7 @@ class VoiceSession:
         finally:
             self._ready = False
             self._transport = self._voice = self._worker = None
+            self._healer = self._guard = None
             # Let the collector reclaim this session's (cyclic) objects; the next session freezes afresh.
             gc.unfreeze()
             self._set_state(AgentState.STOPPED)
@@ -218,12 +238,46 @@ class VoiceSession:
             on_ready_changed=self._check_ready,
         )
         transport.set_muted(self._muted)
-        voice = build_pipeline(config, transport, on_end_conversation=self._on_end_conversation)
-        worker = build_worker(voice, observers=[observer])
+        voice = build_pipeline(
+            config,
+            transport,
+            on_end_conversation=self._on_end_conversation,
+            stt_up=lambda: self._healer is not None and self._healer.is_up(Provider.STT),
+            stt_generation=lambda: self._healer.generation(Provider.STT) if self._healer is not None else 0,
+        )
+        healer = ConnectionHealer(
+            {Provider.STT: voice.services.stt, Provider.TTS: voice.services.tts},
+            self._on_link_changed,
+            probes={Provider.LLM: lambda: self._probe_llm(voice.services.llm)},
+        )
+        guard = ReplyGuard(
+            Deadlines(
+                stt_final=config.stt_final_timeout,
+                llm_first_token=config.llm_first_token_timeout,
+                tts_first_audio=config.tts_first_audio_timeout,
+                llm_retries=config.llm_retries,
+            ),
+            healer,
+            voice.keeper,
+            GuardActions(
+                interrupt_quietly=self._interrupt_quietly,
+                run_llm=lambda: self._queue(LLMRunFrame()),
+                speak=lambda text: self._queue(TTSSpeakFrame(text, append_to_context=False)),
+                emit_error=observer.emit_error,
+                reply_incomplete=observer.reply_incomplete,
+                reply_failed=observer.reply_failed,
+            ),
+        )
+        observer.on_link_failure = self._on_link_failure
+        observer.on_unspoken_reply = self._remember_unspoken_reply
+        worker = build_worker(voice, observers=[observer, guard])
         self._hook_events(voice, worker, observer)
         self._transport, self._voice, self._worker = transport, voice, worker
+        self._healer, self._guard = healer, guard
         for provider in (Provider.STT, Provider.TTS):
             observer.provider_status(provider, ConnectionStatus.CONNECTING)
+        if self._talk_wanted:  # held since before the pipeline existed: the turn starts with the microphone
+            self._press()
 
         key_check = asyncio.gather(
             self._check_tts_key(config, observer), self._warm_up_llm(voice.services.llm, observer)
@@ -239,6 +293,8 @@ class VoiceSession:
         stop_wait.cancel()
         key_check.cancel()
         observer.shutting_down = True
+        guard.cancel_all()
+        await healer.stop()
         if not run_task.done():
             await worker.cancel(reason=STOP_REASON)
             try:
@@ -318,6 +374,8 @@ class VoiceSession:
         self._emit(
             SessionStarted(mode=self._mode, voice=config.voice_name or config.voice_id, prompt_name=config.prompt_name)
         )
+        if self._healer is not None:
+            self._healer.start()
         self._check_ready()
         # Everything built so far lives for the whole session: keep it out of the collector's full passes,
         # which otherwise pause every thread (the audio ones included) for ~100 ms. No collection here: it would free
@@ -326,28 +384,76 @@ class VoiceSession:
         gc.freeze()
 
     async def _on_service_connected(self, service) -> None:
-        if self._observer:
-            await self._observer.on_service_connected(service)
-        self._check_ready()
+        if self._healer is not None:
+            self._healer.nudge()
 
     async def _on_service_disconnected(self, service) -> None:
-        if self._observer:
-            await self._observer.on_service_disconnected(service)
-        self._check_ready()
+        if self._healer is not None:
+            self._healer.nudge()
 
     async def _on_service_connection_error(self, service, error: str) -> None:
-        if self._observer:
-            await self._observer.on_service_connection_error(service, error)
+        if self._healer is not None:
+            self._healer.nudge()
+
+    def _on_link_changed(self, event: ProviderStatusChanged) -> None:
+        """The healer's word on a connection: status to the user, held speech to a speech-to-text that is back."""
+        observer, voice = self._observer, self._voice
+        if observer is None:
+            return
+        observer.link_changed(event)
+        if event.provider is Provider.STT and event.status is ConnectionStatus.CONNECTED and voice is not None:
+            asyncio.ensure_future(voice.keeper.stt_ready())
         self._check_ready()
 
-    def _check_ready(self) -> None:
-        observer, transport = self._observer, self._transport
-        if observer is None or transport is None:
+    def _on_link_failure(self, provider: Provider, frame: ErrorFrame) -> None:
+        if self._healer is None:
             return
-        ready = transport.ready and observer.connected(Provider.STT) and observer.connected(Provider.TTS)
-        self._ready = ready
-        if ready and observer.state in (AgentState.CONNECTING, AgentState.ERROR):
+        event = error_event(frame)
+        self._healer.note_failure(
+            provider,
+            LINK_REASONS.get(event.kind, "connection failed"),
+            retry_after=retry_after_of(frame.exception),
+            refused=event.kind is ErrorKind.AUTH,
+        )
+
+    async def _probe_llm(self, llm: CerebrasLLMService) -> bool:
+        """Is the language model reachable again? Its model list is free and tells it (and a refused key)."""
+        client = getattr(llm, "_client", None)
+        if client is None:
+            return True
+        try:
+            await asyncio.wait_for(client.models.list(), timeout=5.0)
+        except (openai.AuthenticationError, openai.PermissionDeniedError):
+            if self._healer is not None:
+                self._healer.note_failure(Provider.LLM, "key refused", refused=True)
+            return False
+        except openai.RateLimitError as exc:
+            if self._healer is not None:
+                self._healer.note_failure(Provider.LLM, "rate limited", retry_after=retry_after_of(exc))
+            return False
+        except (openai.OpenAIError, TimeoutError):
+            return False
+        return True
+
+    def _remember_unspoken_reply(self, text: str) -> None:
+        """A reply the voice could not say still belongs to the conversation the language model sees."""
+        asyncio.ensure_future(self._queue(LLMMessagesAppendFrame([{"role": "assistant", "content": text}], run_llm=False)))
+
+    async def _interrupt_quietly(self) -> None:
+        if self._observer is not None:
+            self._observer.expect_quiet_interruption()
+        await self._queue(InterruptionWorkerFrame())
+
+    def _check_ready(self) -> None:
+        observer, transport, healer = self._observer, self._transport, self._healer
+        if observer is None or transport is None or healer is None:
+            return
+        links_up = healer.is_up(Provider.STT) and healer.is_up(Provider.TTS)
+        self._ready = transport.ready and links_up
+        if self._ready and observer.state in (AgentState.CONNECTING, AgentState.ERROR, AgentState.RECONNECTING):
             observer.set_state(AgentState.LISTENING)
+        elif not links_up and observer.state is AgentState.LISTENING and healer.down_since(Provider.STT) is not None:
+            observer.set_state(AgentState.RECONNECTING)
 
     def _on_end_conversation(self) -> None:
         self._end_reason = END_REASON
@@ -416,12 +522,24 @@ class VoiceSession:
             await self._worker.queue_frames(list(frames))
 
     def press_talk(self) -> None:
-        """Push-to-talk pressed: open the microphone; the assistant stops talking."""
+        """Push-to-talk pressed: open the microphone; the assistant stops talking. Pressed while the session is still
+        starting, the turn begins as soon as the microphone is open, and its words wait for speech-to-text."""
+        self._talk_wanted = True
         self._submit(self._press, "start listening")
 
     def release_talk(self) -> None:
         """Push-to-talk released: the turn ends once the transcript is final."""
+        self._talk_wanted = False
         self._submit(self._release, "stop listening")
+
+    def retry_last_turn(self) -> None:
+        """Give the last turn that got no reply again (its words, its request, or its reply's text)."""
+
+        async def retry() -> None:
+            if self._guard is not None and not await self._guard.retry():
+                self._emit(ErrorOccurred(kind=ErrorKind.CONFIG, message="There is nothing to retry."))
+
+        self._submit(retry, "retry the last turn")
 
     def _press(self) -> None:
         voice, transport = self._voice, self._transport

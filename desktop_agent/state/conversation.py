@@ -44,7 +44,8 @@ class Turn:
 
     ``text`` is what was said; for the user, ``interim`` holds the not-yet-final words shown live after it.
     For the assistant, ``text`` grows word by word as the words are spoken, so an interrupted reply never shows
-    its unspoken rest.
+    its unspoken rest. A reply the voice could not say is kept whole as written with ``spoken`` False; one the
+    language model stopped writing midway has ``complete`` False.
     """
 
     id: int
@@ -54,6 +55,8 @@ class Turn:
     interim: str = ""
     ended_at: float | None = None
     interrupted: bool = False
+    spoken: bool = True
+    complete: bool = True
     latencies: dict[ev.Stage, float] = field(default_factory=dict)
 
     @property
@@ -71,6 +74,8 @@ class Turn:
 class ProviderState:
     status: ev.ConnectionStatus = ev.ConnectionStatus.DISCONNECTED
     reason: str = ""
+    down_since: float | None = None  # wall clock, while the connection is down
+    retry_at: float | None = None  # wall clock of the next attempt to reconnect
 
 
 @dataclass(slots=True)
@@ -238,6 +243,8 @@ class Conversation:
         if e.text.strip():
             turn.text = e.text.strip()
         turn.interrupted = turn.interrupted or e.interrupted
+        turn.spoken = e.spoken
+        turn.complete = e.complete
         turn.latencies.update(self._pending_latencies)
         self._pending_latencies = {}
         self._finish(turn)
@@ -257,9 +264,10 @@ class Conversation:
 
     def _on_provider(self, e: ev.ProviderStatusChanged) -> Area:
         state = self.providers[e.provider]
-        if state.status is e.status and state.reason == e.reason:
+        new = (e.status, e.reason, e.down_since, e.retry_at)
+        if (state.status, state.reason, state.down_since, state.retry_at) == new:
             return Area.NONE
-        state.status, state.reason = e.status, e.reason
+        state.status, state.reason, state.down_since, state.retry_at = new
         return Area.PROVIDERS
 
     def _on_error(self, e: ev.ErrorOccurred) -> Area:

@@ -158,10 +158,17 @@ class AssistantSpeechStopped(Event):
 
 @dataclass(frozen=True, slots=True)
 class AssistantTurnEnded(Event):
-    """The assistant's turn is over; ``text`` is what was actually spoken."""
+    """The assistant's turn is over; ``text`` is what was actually spoken.
+
+    ``spoken`` is False when the voice could not say the reply (text-to-speech down): ``text`` is then the whole
+    reply as written, so it is still shown and saved. ``complete`` is False when the language model's answer was cut
+    off before its end (the stream broke): the reply is kept, marked as incomplete.
+    """
 
     text: str
     interrupted: bool
+    spoken: bool = True
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +197,15 @@ class UsageReported(Event):
 
 @dataclass(frozen=True, slots=True)
 class ProviderStatusChanged(Event):
+    """A provider's connection changed. While it is down, ``down_since`` and ``retry_at`` (wall-clock seconds,
+    ``time.time()``) say since when and when the next attempt to reconnect is made; ``attempt`` counts them."""
+
     provider: Provider
     status: ConnectionStatus
     reason: str = ""
+    down_since: float | None = None
+    retry_at: float | None = None
+    attempt: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +216,8 @@ class ErrorOccurred(Event):
     message: str
     provider: Provider | None = None
     recoverable: bool = True
+    #: The user's last turn did not get its reply: the window offers "Retry" (the console: the ``r`` command).
+    retry: bool = False
 
 
 @dataclass(frozen=True, slots=True)
