@@ -4,9 +4,11 @@ One connection, guarded by a lock, serves every thread: the recorder's writer th
 history view reads through ``asyncio.to_thread``. Every write is its own transaction with ``synchronous=FULL``, so a
 turn is on disk when :meth:`HistoryStore.record_turn` returns and survives a crash or a ``kill -9`` of the app.
 
-Every public method raises :class:`ConversationHistoryUnavailable` (whose text is a sentence for the user) rather than
-a raw ``sqlite3`` error. A damaged file found at start-up is moved aside and replaced by a fresh one, and
-:attr:`HistoryStore.recovered_from` says what happened, so the app keeps recording.
+Every public method raises :class:`ConversationHistoryUnavailable` (whose text is a sentence for the user, in plain
+words: SQLite's codes go to the log only) rather than a raw ``sqlite3`` error. A damaged file found at start-up is
+moved aside and replaced by a fresh one, and :attr:`HistoryStore.recovered_from` says what happened, so the app keeps
+recording. A full disk is recognised whatever SQLite calls it (``SQLITE_FULL``, or an I/O error such as
+``SQLITE_IOERR_SHMSIZE`` when the shared-memory file cannot grow) by looking at the free space.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import shutil
 import sqlite3
 import threading
 import time
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import platformdirs
 
+from desktop_agent.config.local_files import error_words
 from desktop_agent.state.conversation import Role, Turn, UsageTotals
 from desktop_agent.state.events import Stage
 from desktop_agent.storage.records import ConversationSummary, StoredConversation, StoredTurn
@@ -39,6 +43,10 @@ SNIPPET_LENGTH = 80
 _SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
 _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 10, 11, 13, 14, 26
 _SQLITE_HEADER = b"SQLite format 3\x00"
+#: Below this much free space an I/O error is the disk being full (SQLite needs room for a page, a log frame and
+#: its shared-memory index, and reports the last as SQLITE_IOERR_SHMSIZE).
+_NEARLY_FULL_BYTES = 1_000_000
+DISK_FULL_SENTENCE = "History could not be saved: the disk is full. Free some space; the conversation continues."
 _STAGE_ORDER = {stage.value: index for index, stage in enumerate(Stage)}
 
 
@@ -113,6 +121,16 @@ def _excerpt(text: str, term: str) -> str:
     return ("…" if start else "") + piece + ("…" if start + SNIPPET_LENGTH < len(text) else "")
 
 
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """End a failed transaction, if SQLite has not already: after SQLITE_FULL or an I/O error it may have rolled back
+    by itself, or left the transaction open (a failed COMMIT), which would make every later BEGIN fail too."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.debug("history rollback after a failed transaction: %s", exc)
+
+
 def _stage_key(name: str) -> Stage | str:
     try:
         return Stage(name)
@@ -147,7 +165,8 @@ class HistoryStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConversationHistoryUnavailable(
-                f"Conversation history is off: the folder {self.path.parent} cannot be created ({exc.strerror})."
+                f"Conversation history is off: the folder {self.path.parent} cannot be created ({error_words(exc)}), "
+                "so conversations are not saved; the conversation itself works as usual."
             ) from None
         try:
             if not _looks_like_sqlite(self.path):
@@ -162,7 +181,7 @@ class HistoryStore:
             pass
         except sqlite3.Error as exc:
             if not _is_damage(exc):
-                raise self._unavailable(exc) from None
+                raise self._unavailable(exc, opening=True) from None
         moved_to = self._move_aside()
         log.warning("history database was damaged; moved aside to %s", moved_to)
         self.recovered_from = ConversationHistoryUnavailable(
@@ -172,10 +191,12 @@ class HistoryStore:
         )
         try:
             return self._connect()
-        except (sqlite3.Error, _DamagedFile, SchemaTooNew) as exc:
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc, opening=True) from None
+        except (_DamagedFile, SchemaTooNew):
             raise ConversationHistoryUnavailable(
-                f"Conversation history is off: a new history file could not be created in {self.path.parent} "
-                f"({getattr(exc, 'sqlite_errorname', type(exc).__name__)})."
+                f"Conversation history is off: a new history file could not be started in {self.path.parent}, so "
+                "conversations are not saved; the conversation itself works as usual."
             ) from None
 
     def _connect(self) -> sqlite3.Connection:
@@ -215,31 +236,56 @@ class HistoryStore:
         except OSError as exc:
             raise ConversationHistoryUnavailable(
                 f"Conversation history is off: the file {self.path} is damaged and could not be moved aside "
-                f"({exc.strerror})."
+                f"({error_words(exc)})."
             ) from None
         return aside
 
-    def _unavailable(self, exc: sqlite3.Error) -> ConversationHistoryUnavailable:
+    def _unavailable(
+        self, exc: sqlite3.Error, *, opening: bool = False, write: bool = True
+    ) -> ConversationHistoryUnavailable:
+        """The sentence for an SQLite error: what happened in plain words and what to do (the code is logged)."""
         code = _primary_code(exc)
         name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+        log.warning("history database error: %s (%s)", name, exc)
+        folder = self.path.parent
         if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
-            text = "The conversation history is in use by another copy of Desktop Agent; close it and try again."
-        elif code == _SQLITE_FULL:
-            text = "The conversation history could not be saved because the disk is full; free some space."
-        elif code in (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_IOERR):
-            text = (
-                f"The conversation history file {self.path} cannot be read or written ({name}); "
-                "check that its folder exists and is writable."
+            return ConversationHistoryUnavailable(
+                "The conversation history is in use by another copy of Desktop Agent; close it and try again."
             )
-        elif code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
-            text = (
+        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            return ConversationHistoryUnavailable(
                 "The conversation history file is damaged; restart Desktop Agent to set it aside "
                 "and start a new history."
             )
+        if code == _SQLITE_FULL or (code in (_SQLITE_IOERR, _SQLITE_CANTOPEN) and self._disk_nearly_full()):
+            reason = "the disk is full"
+            if not opening:
+                return ConversationHistoryUnavailable(DISK_FULL_SENTENCE if write else
+                                                      "History could not be read: the disk is full.")
+            advice = "Free some space and restart Desktop Agent to save conversations again"
+        elif code in (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CANTOPEN):
+            reason = f"the folder {folder} is not writable"
+            advice = "Make it writable and restart Desktop Agent to save conversations"
+        elif code == _SQLITE_IOERR:
+            reason = "the disk reported an error"
+            advice = "Check the disk and restart Desktop Agent"
         else:
-            text = f"The conversation history could not be read or saved ({name})."
-        log.warning("history database error: %s (%s)", name, exc)
-        return ConversationHistoryUnavailable(text)
+            reason = "the history file could not be used"
+            advice = "Restart Desktop Agent to try again"
+        if opening:
+            return ConversationHistoryUnavailable(
+                f"Conversation history is off: {reason}, so conversations are not saved. {advice}; the "
+                "conversation itself works as usual."
+            )
+        if write:
+            return ConversationHistoryUnavailable(f"History could not be saved: {reason}. The conversation continues.")
+        return ConversationHistoryUnavailable(f"History could not be read: {reason}.")
+
+    def _disk_nearly_full(self) -> bool:
+        try:
+            return shutil.disk_usage(self.path.parent).free < _NEARLY_FULL_BYTES
+        except OSError:
+            return False
 
     # ------------------------------------------------------------------ plumbing
     @contextlib.contextmanager
@@ -251,14 +297,14 @@ class HistoryStore:
             conn = self._conn
             try:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
+                yield conn
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise self._unavailable(exc) from None
+                _roll_back(conn)
+                raise self._unavailable(exc, write=write) from None
+            except BaseException:
+                _roll_back(conn)
+                raise
 
     def _checkpoint(self) -> None:
         """Fold the write-ahead log into the file and empty it, so deleted text leaves the disk there too."""

@@ -7,10 +7,15 @@ the :class:`~desktop_agent.storage.history.HistoryStore` in order, one committed
 A stored conversation is created when its first turn finishes (no empty entries), and a new one starts when the
 live conversation is reset (``ConversationReset``: the transcript empties) or a different ``Conversation`` object is
 passed in.
+
+When the store cannot write (a full disk, a folder made read-only), the user hears about it once per cause, not once
+per turn, and the turns that could not be written wait in memory (up to :data:`MAX_WAITING`) and are written, in
+order, as soon as a write succeeds again; the next failure after a recovery is said again.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import queue
@@ -23,6 +28,8 @@ from desktop_agent.storage.history import ConversationHistoryUnavailable, Conver
 log = logging.getLogger(__name__)
 
 _STOP = object()
+#: Writes kept while the store refuses them (a conversation's turns, its voice and prompt); beyond, the oldest go.
+MAX_WAITING = 1000
 
 
 @dataclasses.dataclass(slots=True)
@@ -38,8 +45,9 @@ class _Live:
 class HistoryRecorder:
     """Commits finished turns, usage and cost of the live conversation on a background writer thread.
 
-    ``on_error`` receives a sentence for the user when a write fails; it is called on the writer thread, so the
-    window must hand it over to the Qt thread (e.g. through a queued signal). ``last_error`` keeps the latest one.
+    ``on_error`` receives a sentence for the user when writing starts to fail, once per cause until writing
+    recovers; it is called on the writer thread, so the window must hand it over to the Qt thread (e.g. through a
+    queued signal). ``last_error`` keeps the latest one.
     """
 
     def __init__(
@@ -57,6 +65,9 @@ class HistoryRecorder:
         self.last_error: str | None = None
         self.committed_turns = 0  # turns written so far (writer thread; read it after flush())
         self._queue: queue.Queue[object] = queue.Queue()
+        # Writer thread only: writes the store refused, oldest first, and the sentences already said about that.
+        self._waiting: collections.deque[tuple[Callable[..., None], tuple[object, ...]]] = collections.deque()
+        self._said: set[str] = set()
         self._closed = False
         # Qt-thread side: which live conversation the next turns belong to.
         self._conversation: Conversation | None = None
@@ -121,6 +132,8 @@ class HistoryRecorder:
         self._writer.join(timeout)
         if self._writer.is_alive():
             log.warning("history writer did not finish within %.1f s; the last changes may be missing", timeout)
+        elif self._waiting:
+            log.warning("history: %d change(s) could not be written before closing", len(self._waiting))
 
     def _submit(self, function: Callable[..., None], *args: object) -> None:
         self._queue.put((function, args))
@@ -146,15 +159,47 @@ class HistoryRecorder:
                 item()
                 continue
             function, args = item
-            try:
-                function(*args)
-            except ConversationHistoryUnavailable as exc:
-                self._report(str(exc))
-            except Exception:
-                log.exception("history writer failed")
-                self._report("A conversation could not be saved to history because of an unexpected error.")
+            if self._waiting:
+                self._waiting.append((function, args))
+                self._trim_waiting()
+                self._write_waiting()
+            else:
+                self._write(function, args)
+
+    def _write(self, function: Callable[..., None], args: tuple[object, ...]) -> bool:
+        """Apply one change; False (after saying why, once per cause) when the store refused it."""
+        try:
+            function(*args)
+        except ConversationHistoryUnavailable as exc:
+            if function != self._purge:  # a purge is redone by the next one
+                self._waiting.appendleft((function, args))
+            self._report(str(exc))
+            return False
+        except Exception:
+            log.exception("history writer failed")
+            self._report("A conversation could not be saved to history because of an unexpected error.")
+            return True  # not a passing condition of the store: retrying would fail the same way
+        if self._said:
+            log.info("history: writing works again")
+            self._said.clear()  # recovered: the next failure is news again
+        return True
+
+    def _write_waiting(self) -> None:
+        """Write what waits, oldest first, until the store refuses again."""
+        while self._waiting:
+            function, args = self._waiting.popleft()
+            if not self._write(function, args):
+                return
+
+    def _trim_waiting(self) -> None:
+        while len(self._waiting) > MAX_WAITING:
+            self._waiting.popleft()
+            log.warning("history: more than %d changes are waiting to be written; the oldest is dropped", MAX_WAITING)
 
     def _report(self, message: str) -> None:
+        if message in self._said:
+            return
+        self._said.add(message)
         self.last_error = message
         if self.on_error is not None:
             try:
@@ -182,13 +227,20 @@ class HistoryRecorder:
 
     def _write_usage(self, key: int) -> None:
         with self._usage_lock:
-            live, usage, cost = self._pending_usage.pop(key)
+            entry = self._pending_usage.pop(key, None)
+        if entry is None:
+            return  # an earlier attempt, retried, already wrote the newest totals
+        live, usage, cost = entry
         if live.db_id is None:
             return  # nothing of this conversation is stored yet; the first turn brings usage along
         try:
             self.store.record_usage(live.db_id, usage, cost)
         except ConversationNotFound:
             live.db_id = None
+        except ConversationHistoryUnavailable:
+            with self._usage_lock:
+                self._pending_usage.setdefault(key, entry)  # for the retry, unless newer totals came meanwhile
+            raise
 
     def _write_details(self, live: _Live, voice: str, prompt_name: str) -> None:
         live.voice, live.prompt_name = voice, prompt_name

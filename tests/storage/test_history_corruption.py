@@ -94,3 +94,24 @@ def test_a_file_locked_by_another_writer_gives_a_sentence(tmp_path):
             other.close()
         store.record_turn(conv, make_turn(1, Role.USER, "unblocked", T0))
         assert store.get_conversation(conv).turns[0].text == "unblocked"
+
+
+def test_a_read_only_data_folder_turns_history_off_with_a_plain_sentence(tmp_path):
+    from tests.config.read_only import read_only
+
+    empty, used = tmp_path / "empty", tmp_path / "used"
+    empty.mkdir()
+    used.mkdir()
+    with HistoryStore(used / "history.sqlite3") as store:
+        store.begin_conversation(started_at=T0)
+    for folder in (empty, used):
+        with read_only(folder):
+            with pytest.raises(ConversationHistoryUnavailable) as caught:
+                HistoryStore(folder / "history.sqlite3")
+        assert str(caught.value) == (
+            f"Conversation history is off: the folder {folder} is not writable, so conversations are not saved. "
+            "Make it writable and restart Desktop Agent to save conversations; the conversation itself works as "
+            "usual."
+        )
+    with HistoryStore(used / "history.sqlite3") as store:  # untouched: all there once writable again
+        assert len(store.list_conversations()) == 1
