@@ -184,13 +184,14 @@ class DesktopApp:
         self.window.add_fault_menu(FaultMenu(FaultControls(self.simulator), self.window))
 
     def _reconfigure_logging(self) -> None:
-        """Pipecat's import may have reset loguru; route it to the app's log again."""
-        from desktop_agent.config.logging_setup import configure_logging
+        """Pipecat's import may have reset loguru; route it to the app's log again (and say so if it cannot be
+        written, e.g. in a read-only home folder: everything else still logs to stderr)."""
+        from desktop_agent.config.logging_setup import configure_logging, log_file_sentence
 
         try:
             configure_logging(getattr(self.args, "log_level", "INFO"))
-        except OSError:
-            log.warning("The log file could not be opened; logging to the console only")
+        except OSError as exc:
+            self.window.show_problem(log_file_sentence(exc))
 
     def _start_history(self) -> None:
         if not self.record_history or self.settings is None or not self.settings.privacy.keep_history:
@@ -472,7 +473,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         configure_logging(getattr(args, "log_level", "INFO"))
     except OSError:
-        logging.basicConfig(level=getattr(args, "log_level", "INFO"))
+        pass  # logging goes to stderr; the window says so once it is up (DesktopApp._reconfigure_logging)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("desktop-agent")
     app.setApplicationDisplayName("Desktop Agent")

@@ -108,7 +108,9 @@ class ConsoleApp:
             log.exception("Could not load the voice engine")
             self.printer.say(f"! The voice engine could not be loaded ({type(exc).__name__}). Reinstall the app.")
             return None
-        _reconfigure_logging(self.args)
+        log_problem = _reconfigure_logging(self.args)
+        if log_problem:
+            self.printer.say(f"! {log_problem}")
         from desktop_agent.config.engine_config import ConfigurationError, build_engine_config
 
         try:
@@ -309,14 +311,19 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def _reconfigure_logging(args: argparse.Namespace) -> None:
-    """Log to the file only: the terminal shows the conversation. Pipecat's import resets loguru, hence again."""
-    from desktop_agent.config.logging_setup import configure_logging
+def _reconfigure_logging(args: argparse.Namespace) -> str | None:
+    """Log to the file only: the terminal shows the conversation. Pipecat's import resets loguru, hence again.
+
+    Returns the sentence to show when the log file cannot be written (a read-only home folder): the app then runs
+    without a log rather than printing log lines and tracebacks into the conversation.
+    """
+    from desktop_agent.config.logging_setup import configure_logging, log_file_sentence
 
     try:
         configure_logging(getattr(args, "log_level", "INFO"), to_stderr=False)
-    except OSError:
-        logging.basicConfig(level=logging.WARNING)
+    except OSError as exc:
+        return log_file_sentence(exc)
+    return None
 
 
 def main(args: argparse.Namespace) -> int:
