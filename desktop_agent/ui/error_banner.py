@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePol
 from desktop_agent.state import events as ev
 from desktop_agent.ui import theme
 from desktop_agent.ui.icons import themed_icon
+from desktop_agent.ui.untrusted_text import plain_label, shown_text
 
 
 class BannerAction(enum.StrEnum):
@@ -55,7 +56,7 @@ class ErrorBanner(QFrame):
         self._label = QLabel(self)
         self._label.setWordWrap(True)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._label.setTextFormat(Qt.TextFormat.PlainText)
+        plain_label(self._label)  # messages can quote provider replies and the user's files
         self._label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._action_button = QPushButton(self)
         self._action_button.setAutoDefault(False)
@@ -98,6 +99,7 @@ class ErrorBanner(QFrame):
         self.show_message(error.message, action_for(error), error.kind)
 
     def show_message(self, message: str, action: BannerAction = BannerAction.NONE, kind: ev.ErrorKind | None = None) -> None:
+        message = shown_text(message)
         if message == self._message and self.isVisible():
             self._repeats += 1
         else:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import ProviderState
 from desktop_agent.ui import theme
+from desktop_agent.ui.untrusted_text import plain_tooltip, shown_text
 
 ROLES = {ev.Provider.STT: "speech to text", ev.Provider.LLM: "language model", ev.Provider.TTS: "text to speech"}
 STATUS_WORDS = {
@@ -29,6 +30,7 @@ class ProviderIndicator(QLabel):
         super().__init__(parent)
         self.provider = provider
         self.setAccessibleName(f"{provider.display_name} connection")
+        self.setTextFormat(Qt.TextFormat.RichText)  # the coloured dot; the text itself is a constant name
         self._state: tuple[ev.ConnectionStatus, str] | None = None
         self.show_state(ProviderState())
 
@@ -46,8 +48,8 @@ class ProviderIndicator(QLabel):
         self.setText(f'<span style="color:{color}">●</span> {self.provider.display_name}')
         sentence = f"{self.provider.display_name} ({ROLES[self.provider]}): {STATUS_WORDS[state.status]}"
         if state.reason:
-            sentence += f" — {state.reason}"
-        self.setToolTip(sentence)
+            sentence += f" — {shown_text(state.reason)}"  # the provider's own words, possibly
+        self.setToolTip(plain_tooltip(sentence))
         self.setAccessibleDescription(sentence)
 
     def changeEvent(self, event: QEvent) -> None:

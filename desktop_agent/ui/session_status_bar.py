@@ -1,4 +1,8 @@
-"""The status bar: each provider's connection (reason on hover), current voice and prompt, and the cost so far."""
+"""The status bar: each provider's connection (reason on hover), current voice and prompt, and the cost so far.
+
+The voice name comes from the provider's list and the prompt name from the user's library: both are shown as plain
+text, cut short on the bar, whole in the tooltip.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import Conversation
 from desktop_agent.ui.provider_indicator import ProviderIndicator
+from desktop_agent.ui.untrusted_text import plain_label, plain_tooltip, shown_name, shown_text
 
 TRANSIENT_MS = 4000
+NAME_LENGTH = 40  # characters of a voice or prompt name on the bar
 
 
 def format_cost(usd: float) -> str:
@@ -34,6 +40,7 @@ class SessionStatusBar(QStatusBar):
         self.cost_label = QLabel(self)
         self.cost_label.setAccessibleName("Cost of this conversation")
         for label in (self.voice_label, self.prompt_label, self.cost_label):
+            plain_label(label)
             self.addPermanentWidget(label)
         self._voice: str | None = None
         self._prompt: str | None = None
@@ -61,10 +68,12 @@ class SessionStatusBar(QStatusBar):
     def show_voice_and_prompt(self, voice: str, prompt: str) -> None:
         if voice != self._voice:
             self._voice = voice
-            self.voice_label.setText(f"Voice: {voice or '—'}")
+            self.voice_label.setText(f"Voice: {shown_name(voice, NAME_LENGTH) or '—'}")
+            self.voice_label.setToolTip(plain_tooltip(voice))
         if prompt != self._prompt:
             self._prompt = prompt
-            self.prompt_label.setText(f"Prompt: {prompt or '—'}")
+            self.prompt_label.setText(f"Prompt: {shown_name(prompt, NAME_LENGTH) or '—'}")
+            self.prompt_label.setToolTip(plain_tooltip(prompt))
 
     def show_cost(self, usd: float, detail: str) -> None:
         self.cost_label.setText(f"Cost: {format_cost(usd)}")
@@ -72,4 +81,4 @@ class SessionStatusBar(QStatusBar):
 
     def flash(self, message: str) -> None:
         """A short-lived note (e.g. "Copied")."""
-        self.showMessage(message, TRANSIENT_MS)
+        self.showMessage(shown_text(message), TRANSIENT_MS)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from desktop_agent.state.conversation import Role, Turn
+from desktop_agent.state.plain_text import plain_text
 from desktop_agent.ui import theme
 from desktop_agent.ui.transcript_model import ROLE_LABELS, TranscriptModel, clock_time
 
@@ -94,13 +95,15 @@ class TranscriptDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _body(turn: Turn) -> tuple[str, int]:
-        """The text to show and where its interim (not yet final) part starts (-1: none)."""
+        """The text to show and where its interim (not yet final) part starts (-1: none). Drawn as plain text
+        always; a bidi override or a control character from the provider is removed first."""
+        text = plain_text(turn.text)
         if turn.interim:
-            prefix = f"{turn.text} " if turn.text else ""
-            return prefix + turn.interim, len(prefix)
-        if not turn.text and turn.role is Role.ASSISTANT and not turn.finished:
+            prefix = f"{text} " if text else ""
+            return prefix + plain_text(turn.interim), len(prefix)
+        if not text and turn.role is Role.ASSISTANT and not turn.finished:
             return THINKING_TEXT, -1
-        return turn.text, -1
+        return text, -1
 
     def _bubble(self, turn: Turn, row_width: int) -> _Bubble:
         key = (turn.id, turn.text, turn.interim, turn.interrupted, turn.finished, row_width)

@@ -13,6 +13,7 @@ import time
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from desktop_agent.state.conversation import Role, Turn
+from desktop_agent.state.plain_text import plain_text
 
 ROLE_LABELS = {Role.USER: "You", Role.ASSISTANT: "Assistant"}
 
@@ -29,7 +30,7 @@ def clock_time(wall_seconds: float) -> str:
 def turn_as_text(turn: Turn) -> str:
     """One line of plain text for the clipboard: ``[14:03:22] You: text``."""
     suffix = " [interrupted]" if turn.interrupted else ""
-    return f"[{clock_time(turn.started_at)}] {ROLE_LABELS[turn.role]}: {turn.display_text}{suffix}"
+    return f"[{clock_time(turn.started_at)}] {ROLE_LABELS[turn.role]}: {plain_text(turn.display_text)}{suffix}"
 
 
 class TranscriptModel(QAbstractListModel):
@@ -51,10 +52,10 @@ class TranscriptModel(QAbstractListModel):
             return None
         turn = self._turns[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return turn.display_text
+            return plain_text(turn.display_text)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             state = ", interrupted" if turn.interrupted else ("" if turn.finished else ", in progress")
-            return f"{ROLE_LABELS[turn.role]} at {clock_time(turn.started_at)}{state}: {turn.display_text}"
+            return f"{ROLE_LABELS[turn.role]} at {clock_time(turn.started_at)}{state}: {plain_text(turn.display_text)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return time.strftime("%A %d %B %Y, %H:%M:%S", time.localtime(turn.started_at))
         if role == self.TurnRole:

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QWidget
 
 from desktop_agent.storage.records import ConversationSummary
+from desktop_agent.ui.untrusted_text import plain_tooltip, shown_name
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -18,11 +19,12 @@ def local_time(seconds: float) -> str:
 
 
 def summary_text(summary: ConversationSummary) -> str:
-    title = summary.title or "Untitled conversation"
+    """The row's text. Titles and snippets are words the user said (a transcript): shown as plain text."""
+    title = shown_name(summary.title, 200) or "Untitled conversation"
     turns = "1 turn" if summary.turn_count == 1 else f"{summary.turn_count} turns"
     lines = [title, f"{local_time(summary.started_at)} · {turns} · ${summary.cost_usd:.4f}"]
     if summary.snippet:
-        lines.append(f"“{summary.snippet}”")
+        lines.append(f"“{shown_name(summary.snippet, 200)}”")
     return "\n".join(lines)
 
 
@@ -48,7 +50,7 @@ class ConversationList(QListWidget):
             for summary in summaries:
                 item = QListWidgetItem(summary_text(summary))
                 item.setData(_ID_ROLE, summary.id)
-                item.setToolTip(summary.title or "Untitled conversation")
+                item.setToolTip(plain_tooltip(summary.title) or "Untitled conversation")
                 self.addItem(item)
                 if summary.id == keep:
                     self.setCurrentItem(item)

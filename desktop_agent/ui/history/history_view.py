@@ -35,6 +35,7 @@ from desktop_agent.storage.history import ConversationHistoryUnavailable, Histor
 from desktop_agent.ui import exception_guard
 from desktop_agent.ui.history.conversation_list import ConversationList
 from desktop_agent.ui.history.transcript_reader import TranscriptReader
+from desktop_agent.ui.untrusted_text import plain_label, plain_message_box, shown_name
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,10 @@ class HistoryView(QWidget):
         self.search_box.setAccessibleName("Search conversations")
         self.conversation_list = ConversationList()
         self.reader = TranscriptReader()
-        self.notice = QLabel()  # what happened when the history was opened (e.g. a damaged file set aside)
+        self.notice = plain_label(QLabel())  # what happened when the history was opened (e.g. a damaged file set aside)
         self.notice.setWordWrap(True)
         self.notice.setVisible(False)
-        self.status = QLabel()
+        self.status = plain_label(QLabel())  # quotes titles and file paths
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_button = QPushButton("Copy")
@@ -311,7 +312,7 @@ class HistoryView(QWidget):
         title = conversation.title or "this untitled conversation"
         return self._confirm(
             "Delete this conversation?",
-            f"“{title}” will be deleted from the history. This cannot be undone.",
+            f"“{shown_name(title, 80)}” will be deleted from the history. This cannot be undone.",
             "Delete",
             lambda: self._spawn(self.delete_conversation(conversation.id)),
         )
@@ -331,6 +332,7 @@ class HistoryView(QWidget):
         if self.pending_confirmation is not None:
             self.pending_confirmation.reject()
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Cancel, self)
+        plain_message_box(box)  # the text quotes a conversation's title: what the user said
         box.addButton(QMessageBox.StandardButton.Yes).setText(action)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setWindowModality(Qt.WindowModality.WindowModal)

@@ -1,4 +1,8 @@
-"""Read-only view of one stored conversation: details, then every turn with its time, interruption and latencies."""
+"""Read-only view of one stored conversation: details, then every turn with its time, interruption and latencies.
+
+The view is HTML, so every stored text (what was said, the title, voice and prompt names) is escaped, after
+:func:`~desktop_agent.state.plain_text.plain_text` has removed control characters and bidi overrides from it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from desktop_agent.state.conversation import Role
 from desktop_agent.state.events import Stage
+from desktop_agent.state.plain_text import plain_text
 from desktop_agent.storage.export import display_title
 from desktop_agent.storage.records import StoredConversation, StoredTurn
 
@@ -30,7 +35,7 @@ def _turn_html(turn: StoredTurn) -> str:
     header = f"<b>{_SPEAKERS[turn.role]}</b> <small>{_clock(turn.started_at)}</small>"
     if turn.interrupted:
         header += " <small><i>(interrupted)</i></small>"
-    body = html.escape(turn.text or "…").replace("\n", "<br>")
+    body = html.escape(plain_text(turn.text) or "…").replace("\n", "<br>")
     parts = [f"<p>{header}<br>{body}</p>"]
     if turn.latencies:
         latency = ", ".join(
@@ -48,7 +53,8 @@ def conversation_html(conversation: StoredConversation) -> str:
     if conversation.prompt_name:
         details.append(f"prompt {conversation.prompt_name}")
     details.append(f"cost ${conversation.cost_usd:.4f}")
-    head = f"<h3>{html.escape(display_title(conversation))}</h3><p><small>{html.escape(' · '.join(details))}</small></p>"
+    title, details_text = plain_text(display_title(conversation)), plain_text(" · ".join(details))
+    head = f"<h3>{html.escape(title)}</h3><p><small>{html.escape(details_text)}</small></p>"
     if not conversation.turns:
         return head + "<p><i>No turns were recorded.</i></p>"
     return head + "".join(_turn_html(turn) for turn in conversation.turns)

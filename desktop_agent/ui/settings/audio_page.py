@@ -34,6 +34,7 @@ from desktop_agent.state.events import TurnMode
 from desktop_agent.ui.level_meter import LevelMeter
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.input_level_probe import InputLevelProbe
+from desktop_agent.ui.untrusted_text import plain_label
 
 TEST_TONE_RATE = 24000
 MODES = ((TurnMode.PUSH_TO_TALK, "Push-to-talk: hold a key while you speak"),
@@ -84,7 +85,7 @@ class AudioPage(QWidget):
         self.mic_test_button.setCheckable(True)
         self.mic_meter = LevelMeter("Microphone test level")
         self.speaker_test_button = QPushButton("Play test sound")
-        self.device_status = QLabel()
+        self.device_status = plain_label(QLabel())  # device names and errors come from the sound system
         self.device_status.setWordWrap(True)
 
         self.mode = QComboBox()
@@ -120,7 +121,7 @@ class AudioPage(QWidget):
         self.echo.setToolTip(self.echo_hint.text())
         self.noise = QCheckBox("Suppress background noise")
         self.noise.setChecked(audio.noise_suppression)
-        self.turn_status = QLabel()
+        self.turn_status = plain_label(QLabel())
         self.turn_status.setWordWrap(True)
 
         devices = QGroupBox("Devices")

@@ -21,6 +21,7 @@ from desktop_agent.config.key_check import KeyCheckResult, check_key
 from desktop_agent.config.secrets import KeySource, Secrets, SecretsError
 from desktop_agent.state.events import Provider
 from desktop_agent.ui.settings.async_runner import AsyncRunner
+from desktop_agent.ui.untrusted_text import plain_label
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,9 @@ class KeyRow(QGroupBox):
         self.endpoint_field.setAccessibleName(f"{name} endpoint")
         self.endpoint_field.editingFinished.connect(self._endpoint_finished)
 
-        self.source_label = QLabel()
+        self.source_label = plain_label(QLabel())  # names a .env path
         self.source_label.setWordWrap(True)
-        self.result_label = QLabel()
+        self.result_label = plain_label(QLabel())  # may quote the provider's answer
         self.result_label.setWordWrap(True)
         self.result_label.setAccessibleName(f"{name} key test result")
 

@@ -12,6 +12,7 @@ from desktop_agent.config.settings import AppSettings, endpoint_problem, set_end
 from desktop_agent.state.events import Provider
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.key_row import KeyRow
+from desktop_agent.ui.untrusted_text import plain_label
 
 
 class KeysPage(QWidget):
@@ -25,7 +26,7 @@ class KeysPage(QWidget):
         super().__init__(parent)
         self._settings = settings
         self._secrets = secrets
-        self.keyring_label = QLabel()
+        self.keyring_label = plain_label(QLabel())  # may carry the keyring's reason
         self.keyring_label.setWordWrap(True)
         self.session_only = QCheckBox("Keep keys I save now for this session only")
         self.session_only.toggled.connect(self._session_only_toggled)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
 
 from desktop_agent.config.languages import LANGUAGES, language_name
 from desktop_agent.config.settings import LLM_MODELS, TTS_MODELS, AppSettings
+from desktop_agent.ui.untrusted_text import plain_label
 
 
 class ModelsPage(QWidget):
@@ -51,7 +52,7 @@ class ModelsPage(QWidget):
         self.tts_model.setEditable(True)
         self.tts_model.addItems(list(TTS_MODELS))
         self.tts_model.setCurrentText(models.tts_model)
-        self.status_label = QLabel()
+        self.status_label = plain_label(QLabel())
         self.status_label.setWordWrap(True)
 
         llm_box = QGroupBox("Language model (Cerebras)")

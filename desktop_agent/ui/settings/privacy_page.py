@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from desktop_agent.config.settings import AppSettings
+from desktop_agent.ui.untrusted_text import plain_label
 
 
 class PrivacyPage(QWidget):
@@ -29,7 +30,7 @@ class PrivacyPage(QWidget):
         self.retention.setValue(privacy.retention_days)
         self.retention.setEnabled(privacy.keep_history)
         self.delete_button = QPushButton("Delete all conversations…")
-        self.status_label = QLabel()
+        self.status_label = plain_label(QLabel())
         self.status_label.setWordWrap(True)
         note = QLabel(
             "Conversations are stored only on this computer. API keys are never stored with them, nor in the "

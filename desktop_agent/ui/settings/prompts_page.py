@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_agent.config.prompts import Preset, PromptError, PromptLibrary
+from desktop_agent.config.prompts import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, Preset, PromptError, PromptLibrary
 from desktop_agent.config.settings import AppSettings
+from desktop_agent.ui.untrusted_text import plain_label, plain_message_box, plain_tooltip, shown_name, shown_text
 
 NEW_PRESET_TEXT = (
     "You are a helpful voice assistant in a spoken conversation. Answer in one to three short spoken sentences, "
@@ -48,13 +49,15 @@ class PromptsPage(QWidget):
         self.restore_button = QPushButton("Restore shipped presets")
         self.name_field = QLineEdit()
         self.name_field.setAccessibleName("Preset name")
+        self.name_field.setMaxLength(MAX_NAME_LENGTH)
         self.description_field = QLineEdit()
         self.description_field.setAccessibleName("Preset description")
+        self.description_field.setMaxLength(MAX_DESCRIPTION_LENGTH)
         self.text_field = QPlainTextEdit()
         self.text_field.setAccessibleName("System prompt")
         self.save_button = QPushButton("Save changes")
         self.apply_button = QPushButton("Use this prompt")
-        self.status_label = QLabel()
+        self.status_label = plain_label(QLabel())  # quotes preset names and the library's problems
         self.status_label.setWordWrap(True)
 
         left = QWidget()
@@ -94,7 +97,7 @@ class PromptsPage(QWidget):
         self.apply_button.clicked.connect(self.apply)
         self.reload(select=settings.prompt.active)
         if prompts.problems:
-            self.status_label.setText(" ".join(prompts.problems))
+            self.status_label.setText(shown_text(" ".join(prompts.problems)))
 
     # ------------------------------------------------------------------------------------------------ view
     def selected_name(self) -> str | None:
@@ -107,9 +110,10 @@ class PromptsPage(QWidget):
         self.preset_list.clear()
         for preset in self._prompts.list():
             is_active = active is not None and preset.name == active.name
-            item = QListWidgetItem(f"{preset.name}  (in use)" if is_active else preset.name)
+            name = shown_name(preset.name, MAX_NAME_LENGTH)
+            item = QListWidgetItem(f"{name}  (in use)" if is_active else name)
             item.setData(NAME_ROLE, preset.name)
-            item.setToolTip(preset.description)
+            item.setToolTip(plain_tooltip(preset.description))
             if is_active:
                 font = QFont(item.font())
                 font.setBold(True)
@@ -193,8 +197,9 @@ class PromptsPage(QWidget):
         name = self.selected_name()
         if name is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete preset", f"Delete the preset “{name}”?",
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete preset", f"Delete the preset “{shown_name(name)}”?",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        plain_message_box(box)
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.finished.connect(lambda result: self._delete_answered(name, result))
         self.confirm_box = box

@@ -42,6 +42,7 @@ from desktop_agent.ui.settings.prices_page import PricesPage
 from desktop_agent.ui.settings.privacy_page import PrivacyPage
 from desktop_agent.ui.settings.prompts_page import PromptsPage
 from desktop_agent.ui.settings.voice_page import VoicePage
+from desktop_agent.ui.untrusted_text import plain_label, shown_text
 
 
 class SettingsPage(enum.Enum):
@@ -123,10 +124,10 @@ class SettingsDialog(QDialog):
             SettingsPage.PRIVACY: self.privacy_page,
         }
 
-        self.notice_label = QLabel()
+        self.notice_label = plain_label(QLabel())  # quotes values from the settings and prompt files
         self.notice_label.setWordWrap(True)
         self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status_label = QLabel()
+        self.status_label = plain_label(QLabel())
         self.status_label.setWordWrap(True)
         self.page_list = QListWidget()
         self.page_list.setAccessibleName("Settings pages")
@@ -209,7 +210,7 @@ class SettingsDialog(QDialog):
             lines.append(
                 f"Set outside the app, so changes made here last only until it restarts: {overridden}."
             )
-        self.notice_label.setText("\n".join(lines))
+        self.notice_label.setText(shown_text("\n".join(lines)))
         self.notice_label.setVisible(bool(lines))
 
     # ------------------------------------------------------------------------------------------------ public

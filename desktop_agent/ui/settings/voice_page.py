@@ -31,6 +31,7 @@ from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, Voice, VoiceCatalog
 from desktop_agent.config.voices import sample_sentence
 from desktop_agent.engine.config import DEFAULT_VOICE_NAME, ProviderEndpoint
 from desktop_agent.ui.settings.async_runner import AsyncRunner
+from desktop_agent.ui.untrusted_text import plain_label, plain_tooltip, shown_name
 
 SEARCH_PAUSE_MS = 350
 GENDERS = (("", "Any gender"), ("female", "Female"), ("male", "Male"), ("neutral", "Neutral"))
@@ -79,9 +80,9 @@ class VoicePage(QWidget):
         self.voice_list.setAccessibleName("Voices")
         self.more_button = QPushButton("Load more")
         self.more_button.setVisible(False)
-        self.status_label = QLabel()
+        self.status_label = plain_label(QLabel())  # voice names and errors come from the provider
         self.status_label.setWordWrap(True)
-        self.current_label = QLabel()
+        self.current_label = plain_label(QLabel())
         self.preview_button = QPushButton("Preview")
         self.apply_button = QPushButton("Use this voice")
         self.preview_button.setEnabled(False)
@@ -178,9 +179,10 @@ class VoicePage(QWidget):
 
     def _show_more(self, page: Page) -> None:
         for voice in page.voices:
-            item = QListWidgetItem(f"{voice.name} — {voice.summary}" if voice.summary else voice.name)
+            name = shown_name(voice.name)
+            item = QListWidgetItem(f"{name} — {shown_name(voice.summary, 120)}" if voice.summary else name)
             item.setData(VOICE_ROLE, voice)
-            item.setToolTip(voice.description)
+            item.setToolTip(plain_tooltip(voice.description))
             self.voice_list.addItem(item)
             if voice.voice_id == self._settings.voice.voice_id and self.voice_list.currentItem() is None:
                 self.voice_list.setCurrentItem(item)
@@ -215,13 +217,13 @@ class VoicePage(QWidget):
         if voice is None:
             return
         self.preview_button.setText("Stop")
-        self.status_label.setText(f"Preparing a preview of {voice.name}…")
+        self.status_label.setText(f"Preparing a preview of {shown_name(voice.name)}…")
         self._runner.start("preview", self._preview(voice), self._preview_done, self._preview_failed)
 
     async def _preview(self, voice: Voice) -> None:
         text = sample_sentence(voice.language or self._settings.models.stt_language)
         pcm = await self._catalog().preview(voice.voice_id, text, model_id=self._settings.models.tts_model)
-        self.status_label.setText(f"Playing a preview of {voice.name}.")
+        self.status_label.setText(f"Playing a preview of {shown_name(voice.name)}.")
         await self._player.play(pcm, PREVIEW_SAMPLE_RATE, self._settings.audio.output_device)
 
     def _preview_done(self, _result: None) -> None:
@@ -245,4 +247,4 @@ class VoicePage(QWidget):
     def _show_current(self) -> None:
         voice = self._settings.voice
         current = voice.voice_name or voice.voice_id or f"{DEFAULT_VOICE_NAME} (until you choose one)"
-        self.current_label.setText(f"Current voice: {current}")
+        self.current_label.setText(f"Current voice: {shown_name(current)}")
