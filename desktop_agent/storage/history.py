@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 import shutil
 import sqlite3
@@ -86,7 +87,7 @@ def _looks_like_sqlite(path: Path) -> bool:
 
 def _fold(text: str | None) -> str:
     # SQLite's LIKE only ignores case for ASCII; folding both sides in Python makes "ÉTÉ" find "été".
-    return text.casefold() if text is not None else ""
+    return _text(text).casefold()
 
 
 def _primary_code(exc: sqlite3.Error) -> int | None:
@@ -119,6 +120,29 @@ def _excerpt(text: str, term: str) -> str:
     start = max(0, (match.start() if match else 0) - SNIPPET_LENGTH // 3)
     piece = text[start : start + SNIPPET_LENGTH]
     return ("…" if start else "") + piece + ("…" if start + SNIPPET_LENGTH < len(text) else "")
+
+
+# SQLite keeps any value in any column: a file edited by hand or by another program can hold text where a number
+# belongs, a blob where text does. Read values are made the type the records promise (a default where that fails).
+_ROLES = frozenset(role.value for role in Role)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _seconds(value: object, default: float | None = 0.0) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return default
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _roll_back(conn: sqlite3.Connection) -> None:
@@ -443,14 +467,14 @@ class HistoryStore:
         return [
             ConversationSummary(
                 id=row[0],
-                started_at=row[1],
-                ended_at=row[2],
-                title=row[3],
-                voice=row[4],
-                prompt_name=row[5],
-                cost_usd=row[6],
+                started_at=_seconds(row[1]),
+                ended_at=_seconds(row[2], None),
+                title=_text(row[3]),
+                voice=_text(row[4]),
+                prompt_name=_text(row[5]),
+                cost_usd=_seconds(row[6]),
                 turn_count=row[7],
-                snippet=_excerpt(row[8], terms[0]) if terms and row[8] else "",
+                snippet=_excerpt(_text(row[8]), terms[0]) if terms and row[8] else "",
             )
             for row in rows
         ]
@@ -478,10 +502,13 @@ class HistoryStore:
         for row in conversations:
             latencies: dict[int, dict[Stage | str, float]] = {}
             for turn_id, stage, seconds in sorted(
-                conn.execute(
-                    "SELECT l.turn_id, l.stage, l.seconds FROM turn_latencies l JOIN turns t ON t.id = l.turn_id "
-                    "WHERE t.conversation_id = ?",
-                    (row[0],),
+                (
+                    (turn_id, _text(stage), _seconds(seconds))
+                    for turn_id, stage, seconds in conn.execute(
+                        "SELECT l.turn_id, l.stage, l.seconds FROM turn_latencies l JOIN turns t ON t.id = l.turn_id "
+                        "WHERE t.conversation_id = ?",
+                        (row[0],),
+                    )
                 ),
                 key=lambda r: (r[0], _STAGE_ORDER.get(r[1], len(_STAGE_ORDER)), r[1]),
             ):
@@ -490,10 +517,10 @@ class HistoryStore:
                 StoredTurn(
                     seq=seq,
                     role=Role(role),
-                    text=text,
+                    text=_text(text),
                     interrupted=bool(interrupted),
-                    started_at=started,
-                    ended_at=ended,
+                    started_at=_seconds(started),
+                    ended_at=_seconds(ended, None),
                     latencies=latencies.get(turn_id, {}),
                 )
                 for turn_id, seq, role, text, interrupted, started, ended in conn.execute(
@@ -501,22 +528,23 @@ class HistoryStore:
                     "WHERE conversation_id = ? ORDER BY seq",
                     (row[0],),
                 )
+                if role in _ROLES  # a row some other program wrote with a role this version does not know
             )
             result.append(
                 StoredConversation(
                     id=row[0],
-                    started_at=row[1],
-                    ended_at=row[2],
-                    title=row[3],
-                    voice=row[4],
-                    prompt_name=row[5],
+                    started_at=_seconds(row[1]),
+                    ended_at=_seconds(row[2], None),
+                    title=_text(row[3]),
+                    voice=_text(row[4]),
+                    prompt_name=_text(row[5]),
                     usage=UsageTotals(
-                        llm_prompt_tokens=row[6],
-                        llm_completion_tokens=row[7],
-                        tts_characters=row[8],
-                        stt_audio_seconds=row[9],
+                        llm_prompt_tokens=_count(row[6]),
+                        llm_completion_tokens=_count(row[7]),
+                        tts_characters=_count(row[8]),
+                        stt_audio_seconds=_seconds(row[9]),
                     ),
-                    cost_usd=row[10],
+                    cost_usd=_seconds(row[10]),
                     turns=turns,
                 )
             )

@@ -115,3 +115,33 @@ def test_a_read_only_data_folder_turns_history_off_with_a_plain_sentence(tmp_pat
         )
     with HistoryStore(used / "history.sqlite3") as store:  # untouched: all there once writable again
         assert len(store.list_conversations()) == 1
+
+
+def test_values_of_the_wrong_type_written_by_another_program_are_read_as_defaults(tmp_path):
+    """SQLite stores any value in any column; a history edited by hand or by another tool must still open, list,
+    search, show and export."""
+    from desktop_agent.storage.export import to_json, to_markdown
+
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore(path) as store:
+        conversation = store.begin_conversation(title="Kept", started_at=T0)
+        store.record_turn(conversation, make_turn(1, Role.USER, "A good turn", T0))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("UPDATE conversations SET started_at = 'yesterday', title = x'f0ff00', voice = 42, "
+                  "cost_usd = 'cheap', tts_characters = -5")
+    other.execute("INSERT INTO turns (conversation_id, seq, role, text, started_at) VALUES (?, 2, 'wizard', 'x', 0)",
+                  (conversation,))
+    other.execute("INSERT INTO turns (conversation_id, seq, role, text, started_at, ended_at) "
+                  "VALUES (?, 3, 'assistant', x'48692e', 'noon', 'later')", (conversation,))
+    other.execute("INSERT INTO turn_latencies (turn_id, stage, seconds) SELECT id, x'00', 'slow' FROM turns WHERE seq = 3")
+    other.close()
+
+    with HistoryStore(path) as store:
+        (summary,) = store.list_conversations()
+        assert (summary.started_at, summary.voice, summary.cost_usd) == (0.0, "42", 0.0)
+        assert store.list_conversations("good")[0].snippet == "A good turn"
+        stored = store.get_conversation(conversation)
+    assert [(t.role, t.text) for t in stored.turns] == [(Role.USER, "A good turn"), (Role.ASSISTANT, "Hi.")]
+    assert stored.turns[1].started_at == 0.0 and stored.turns[1].ended_at is None
+    assert stored.usage.tts_characters == 0 and isinstance(stored.title, str)
+    assert "A good turn" in to_markdown(stored) and "Hi." in to_json(stored)
