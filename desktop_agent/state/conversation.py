@@ -76,6 +76,7 @@ class ProviderState:
     reason: str = ""
     down_since: float | None = None  # wall clock, while the connection is down
     retry_at: float | None = None  # wall clock of the next attempt to reconnect
+    attempt: int = 0  # attempts to reconnect made so far in this outage
 
 
 @dataclass(slots=True)
@@ -264,10 +265,10 @@ class Conversation:
 
     def _on_provider(self, e: ev.ProviderStatusChanged) -> Area:
         state = self.providers[e.provider]
-        new = (e.status, e.reason, e.down_since, e.retry_at)
-        if (state.status, state.reason, state.down_since, state.retry_at) == new:
+        new = (e.status, e.reason, e.down_since, e.retry_at, e.attempt)
+        if (state.status, state.reason, state.down_since, state.retry_at, state.attempt) == new:
             return Area.NONE
-        state.status, state.reason, state.down_since, state.retry_at = new
+        state.status, state.reason, state.down_since, state.retry_at, state.attempt = new
         return Area.PROVIDERS
 
     def _on_error(self, e: ev.ErrorOccurred) -> Area:
