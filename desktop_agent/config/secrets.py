@@ -21,6 +21,7 @@ from loguru import logger
 
 from desktop_agent.config import paths
 from desktop_agent.config.atomic import write_text_atomic
+from desktop_agent.config.local_files import error_words
 from desktop_agent.config.environment import Environment, parse_dotenv
 from desktop_agent.config.logging_setup import add_redaction
 from desktop_agent.state.events import Provider
@@ -192,7 +193,7 @@ class Secrets:
             self._write_dotenv_key(dotenv, KEY_VARIABLES[provider], key.strip())
         except OSError as exc:
             return f"kept for this session only (no keyring is available and {dotenv} could not be written: " \
-                   f"{type(exc).__name__})"
+                   f"{error_words(exc)})"
         return f"moved to {dotenv} as {KEY_VARIABLES[provider]} (no system keyring is available; only you can read it)"
 
     @staticmethod

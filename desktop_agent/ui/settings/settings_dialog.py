@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_agent.config.engine_config import resolve_endpoint
+from desktop_agent.config.local_files import error_words
 from desktop_agent.config.pcm_player import PcmPlayer, PlaybackError
 from desktop_agent.config.prompts import PromptLibrary
 from desktop_agent.config.secrets import Secrets, SecretsError
@@ -196,8 +197,8 @@ class SettingsDialog(QDialog):
             self.store.save(self.settings)
         except OSError as exc:
             self.status_label.setText(
-                f"Settings could not be saved to {self.store.path} ({exc.strerror or type(exc).__name__}); your "
-                "change applies to this session only."
+                f"Settings could not be saved to {self.store.path} ({error_words(exc)}); your change applies to "
+                "this session only."
             )
             return
         self.status_label.setText("")
