@@ -7,6 +7,11 @@ it arrives (``auto_mode=true``) or buffered to the chunk schedule (``false``), `
 interruption). Audio is base64 PCM s16le at the ``output_format`` rate, with character alignment whose span equals
 each chunk's audio length; later text of a context starts with a space so words never run together.
 
+A voice the account does not have (:mod:`desktop_agent.simulator.voices`; the retired "Rachel" among them) is
+refused: the HTTP endpoint answers 404 ``voice_not_found`` in ElevenLabs' error envelope; the websocket sends an
+error message in the shape ElevenLabs uses on its sockets (``{"message", "error", "code"}``) and closes with 1008
+and the same sentence (the socket's answer to an unknown voice is not documented; this is a stand-in).
+
 Strict mode (off by default, like the lenient real-world behaviour Pipecat relies on) closes with 1008 as the real
 service does for: a sixth simultaneous context, ``voice_settings`` changed within a context, and no message for
 ``inactivity_timeout`` seconds (default 20).
@@ -34,6 +39,7 @@ from desktop_agent.simulator.common import (
     request_summary,
     start_of_request,
 )
+from desktop_agent.simulator.errors import elevenlabs_error
 from desktop_agent.simulator.keys import SIMULATOR_API_KEYS, bearer_token, redact
 
 PROVIDER = "elevenlabs"
@@ -59,6 +65,11 @@ def _key_of(request: web.Request) -> str | None:
     auth = request.headers.get("Authorization")
     return (request.headers.get("xi-api-key") or bearer_token(auth) or auth
             or request.query.get("xi_api_key") or request.query.get("authorization"))
+
+
+def voice_not_found(voice_id: str) -> str:
+    """ElevenLabs' sentence for a voice the account does not have."""
+    return elevenlabs_error(404, voice=voice_id)["detail"]["message"]
 
 
 def output_rate(output_format: str | None) -> int | None:
@@ -147,6 +158,9 @@ class ElevenLabsEmulator:
         early, fault = await start_of_request(self.env, PROVIDER, request, websocket=False, voice=voice_id)
         if early is not None:
             return early
+        if voices.find_voice(voice_id) is None:
+            self.env.records.add(PROVIDER, "rejected", {"status": 404, "path": request.path, "voice": voice_id})
+            return http_error(PROVIDER, 404, voice=voice_id)
         rate = output_rate(request.query.get("output_format", "pcm_24000"))
         if not isinstance(body, dict) or not isinstance(body.get("text"), str) or rate is None:
             return json_response({"detail": {"status": "invalid_request", "message": (
@@ -260,6 +274,8 @@ class _TtsSession:
             self.env.records.add(PROVIDER, "rejected", {"status": 1008, "path": self.request.path})
             await self.sender.close(1008, INVALID_KEY_REASON)
             return
+        if self.authorized and not await self._voice_known():
+            return
         if self.rate is None:
             await self.sender.close(1008, f"Invalid output_format {self.request.query.get('output_format')!r}.")
             return
@@ -287,6 +303,16 @@ class _TtsSession:
                 else:
                     watchdog.cancel()
 
+    async def _voice_known(self) -> bool:
+        """False (after refusing the voice and closing) when the account has no voice ``voice_id``."""
+        if voices.find_voice(self.voice_id) is not None:
+            return True
+        self.env.records.add(PROVIDER, "rejected", {"status": 1008, "path": self.request.path, "voice": self.voice_id})
+        message = voice_not_found(self.voice_id)
+        await self.sender.send({"message": message, "error": "voice_not_found", "code": 1008})
+        await self.sender.close(1008, message)
+        return False
+
     async def _policy_close(self, reason: str) -> bool:
         self.stop_all()
         await self.sender.close(1008, reason)
@@ -301,6 +327,8 @@ class _TtsSession:
             key = data.get("xi_api_key") or data.get("xi-api-key") or bearer_token(data.get("authorization"))
             if first and key == SIMULATOR_API_KEYS[PROVIDER]:
                 self.authorized = True
+                if not await self._voice_known():
+                    return False
             else:
                 self.env.records.add(PROVIDER, "rejected", {"status": 1008, "path": self.request.path})
                 return await self._policy_close(INVALID_KEY_REASON)

@@ -29,7 +29,7 @@ _ELEVENLABS = {
     400: ("invalid_request", "The request is invalid."),
     401: ("invalid_api_key", "Invalid API key"),
     403: ("missing_permissions", "The API key you used is missing the permission needed for this operation."),
-    404: ("voice_not_found", "A voice with the voice_id {voice} was not found."),
+    404: ("voice_not_found", "A voice for the voice_id {voice} was not found."),
     422: ("invalid_request", "The request could not be processed."),
     429: ("too_many_concurrent_requests", "Too many concurrent requests for your subscription."),
     500: ("internal_error", "An internal error occurred. Please try again."),

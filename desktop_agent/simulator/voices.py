@@ -2,6 +2,11 @@
 
 Twelve voices across languages, genders, ages and accents, so that filters and searches select real subsets. Each
 voice also carries the pitch the synthetic TTS speaks it with.
+
+The ElevenLabs account also has ElevenLabs' own premade ("default") voices, with their real IDs and names as public
+code used them in 2026; their labels follow ElevenLabs' descriptions. "Rachel" (``21m00Tcm4TlvDq8ikWAM``), a legacy
+voice retired on 2026-02-28, is not among them: like any voice the account does not have, the TTS endpoints answer it
+with ``voice_not_found``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class EmuVoice:
     use_case: str
     description: str
     pitch_hz: float
+    category: str = "professional"  # ElevenLabs: a voice the account added from the library; "premade" = default
 
 
 VOICES: tuple[EmuVoice, ...] = (
@@ -54,7 +60,30 @@ VOICES: tuple[EmuVoice, ...] = (
              "characters", "Neutral, even voice for characters.", 160.0),
 )
 
-_BY_ID = {voice.voice_id: voice for voice in VOICES}
+#: ElevenLabs' premade voices the emulated account has (English, as the real ones are).
+PREMADE_VOICES: tuple[EmuVoice, ...] = tuple(
+    EmuVoice(voice_id, name, "en", locale, gender, age, accent, "", use_case, description, pitch, "premade")
+    for voice_id, name, locale, gender, age, accent, use_case, description, pitch in (
+        ("CwhRBWXzGAHq8TQ4Fs17", "Roger", "en-US", "male", "middle_aged", "american", "conversational",
+         "Laid-back, casual and resonant.", 115.0),
+        ("EXAVITQu4vr4xnSDxMaL", "Sarah", "en-US", "female", "young", "american", "entertainment_tv",
+         "Mature, reassuring and confident.", 200.0),
+        ("JBFqnCBsd6RMkjVDRZzb", "George", "en-GB", "male", "middle_aged", "british", "narrative_story",
+         "Warm, captivating storyteller.", 105.0),
+        ("SAz9YHcvj6GT2YYXdXww", "River", "en-US", "neutral", "middle_aged", "american", "conversational",
+         "Relaxed, neutral and informative.", 165.0),
+        ("cgSgspJ2msm6clMCkdW9", "Jessica", "en-US", "female", "young", "american", "conversational",
+         "Playful, bright and warm.", 215.0),
+        ("cjVigY5qzO86Huf0OWal", "Eric", "en-US", "male", "middle_aged", "american", "conversational",
+         "Smooth and trustworthy.", 120.0),
+    )
+)
+#: Everything the emulated ElevenLabs account can speak with: its own voices, then the premade ones.
+ELEVENLABS_VOICES: tuple[EmuVoice, ...] = VOICES + PREMADE_VOICES
+#: The voice ElevenLabs retired, absent from the account (as from every account since 2026-02-28).
+RETIRED_VOICE_ID = "21m00Tcm4TlvDq8ikWAM"
+
+_BY_ID = {voice.voice_id: voice for voice in ELEVENLABS_VOICES}
 DEFAULT_PITCH_HZ = 170.0
 _CREATED_AT = "2025-01-01T00:00:00Z"
 _CREATED_UNIX = 1735689600
@@ -117,7 +146,7 @@ def cartesia_page(query: dict[str, list[str]], base_url: str) -> dict:
 # ------------------------------------------------------------------------------------------------------- ElevenLabs
 def elevenlabs_voice(voice: EmuVoice, base_url: str) -> dict:
     return {
-        "voice_id": voice.voice_id, "name": voice.name, "category": "premade",
+        "voice_id": voice.voice_id, "name": voice.name, "category": voice.category,
         "labels": {"accent": voice.accent, "gender": voice.gender, "age": voice.age, "use_case": voice.use_case,
                    "language": voice.language, "description": voice.description.split(",")[0].lower()},
         "description": voice.description, "preview_url": f"{base_url}/previews/{voice.voice_id}.mp3",
@@ -130,18 +159,31 @@ def elevenlabs_voice(voice: EmuVoice, base_url: str) -> dict:
 
 
 def elevenlabs_v1(base_url: str) -> dict:
-    return {"voices": [elevenlabs_voice(v, base_url) for v in VOICES]}
+    return {"voices": [elevenlabs_voice(v, base_url) for v in ELEVENLABS_VOICES]}
+
+
+#: ``voice_type`` of ``/v2/voices``: which of the account's voices each value selects ("community" is the shared
+#: library, of which the account has none).
+_VOICE_TYPES = {
+    "default": lambda v: v.category == "premade",
+    "personal": lambda v: v.category != "premade",
+    "workspace": lambda v: v.category != "premade",
+    "non-default": lambda v: v.category != "premade",
+    "non-community": lambda v: v.category != "premade",
+    "saved": lambda v: v.category != "premade",
+    "community": lambda v: False,
+}
 
 
 def elevenlabs_v2(query: dict[str, list[str]], base_url: str) -> dict:
     """``GET /v2/voices``: search, label filters, sorting and opaque ``next_page_token`` paging."""
-    voices = list(VOICES)
+    voices = list(ELEVENLABS_VOICES)
     search = _first(query, "search")
     if search:
         needle = search.lower()
         voices = [v for v in voices
                   if needle in " ".join((v.name, v.description, v.accent, v.gender, v.age, v.use_case, v.language,
-                                         "premade")).lower()]
+                                         v.category)).lower()]
     for name, attribute in (("gender", "gender"), ("age", "age"), ("accent", "accent")):
         wanted = _first(query, name)
         if wanted:
@@ -156,11 +198,11 @@ def elevenlabs_v2(query: dict[str, list[str]], base_url: str) -> dict:
     if voice_ids:
         voices = [v for v in voices if v.voice_id in voice_ids]
     category = _first(query, "category")
-    if category and category != "premade":
-        voices = []
+    if category:
+        voices = [v for v in voices if v.category == category]
     voice_type = _first(query, "voice_type")
-    if voice_type in ("personal", "community", "workspace", "non-default", "non-community"):
-        voices = []
+    if voice_type in _VOICE_TYPES:
+        voices = [v for v in voices if _VOICE_TYPES[voice_type](v)]
     if _first(query, "sort") == "name":
         voices.sort(key=lambda v: v.name)
     if _first(query, "sort_direction") == "desc":

@@ -1,4 +1,5 @@
-"""The voice catalogue and previews against the simulator's ElevenLabs emulator (12 voices in 4 languages)."""
+"""The voice catalogue and previews against the simulator's ElevenLabs emulator (the account's 12 voices in 4
+languages, then 6 of ElevenLabs' premade voices)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from desktop_agent.config.pcm_player import PcmPlayer
 from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, VoiceCatalog, VoiceError, VoiceQuery, sample_sentence
 from desktop_agent.simulator import SIMULATOR_API_KEYS, Fault, Simulator
+from desktop_agent.simulator.voices import PREMADE_VOICES
 
 
 def catalog(sim: Simulator, key: str | None = None) -> VoiceCatalog:
@@ -19,7 +21,7 @@ async def test_lists_voices_with_their_labels_and_pages_through_them():
     async with Simulator(profile="instant") as sim:
         voices = catalog(sim)
         first = await voices.search(VoiceQuery(page_size=5))
-        assert first.total_count == 12 and first.has_more and len(first.voices) == 5
+        assert first.total_count == 18 and first.has_more and len(first.voices) == 5
         rachel = first.voices[0]
         assert (rachel.voice_id, rachel.name, rachel.gender, rachel.accent, rachel.language) == (
             "emu-voice-1", "Emu Rachel", "female", "american", "en")
@@ -29,7 +31,7 @@ async def test_lists_voices_with_their_labels_and_pages_through_them():
         while page.has_more:
             page = await voices.search(VoiceQuery(page_size=5), page.next_page_token)
             seen += [v.voice_id for v in page.voices]
-        assert seen == [f"emu-voice-{n}" for n in range(1, 13)]
+        assert seen == [f"emu-voice-{n}" for n in range(1, 13)] + [v.voice_id for v in PREMADE_VOICES]
         request = sim.select("elevenlabs", "voices_request")[0].data
         assert "sim-elevenlabs-key" not in str(request), "the simulator records keys masked"
 
@@ -39,11 +41,12 @@ async def test_search_and_filters_select_the_right_voices():
     async with Simulator(profile="instant") as sim:
         voices = catalog(sim)
         assert [v.name for v in (await voices.search(VoiceQuery(search="british"))).voices] == [
-            "Emu Charlotte", "Emu George"]
+            "Emu Charlotte", "Emu George", "George"]
         spanish = await voices.search(VoiceQuery(language="es"))
         assert [v.name for v in spanish.voices] == ["Emu Sofia", "Emu Mateo"]
         female_en = await voices.search(VoiceQuery(language="en", gender="female"))
-        assert {v.name for v in female_en.voices} == {"Emu Rachel", "Emu Charlotte", "Emu Matilda", "Emu Priya"}
+        assert {v.name for v in female_en.voices} == {"Emu Rachel", "Emu Charlotte", "Emu Matilda", "Emu Priya",
+                                                      "Sarah", "Jessica"}
         irish = await voices.search(VoiceQuery(accent="irish"))
         assert [v.name for v in irish.voices] == ["Emu Liam"]
         nothing = await voices.search(VoiceQuery(search="klingon"))

@@ -61,12 +61,14 @@ class Tap(FrameProcessor):
 @dataclass
 class VoiceRig:
     """``async with VoiceRig(sim) as rig``; ``keys`` overrides the API keys, ``wait_connected=False`` skips waiting
-    for both websockets (for tests where a connection is meant to fail), ``model`` is the Cerebras model."""
+    for both websockets (for tests where a connection is meant to fail), ``model`` is the Cerebras model and ``voice``
+    the ElevenLabs voice."""
 
     sim: Simulator
     keys: dict[str, str] = field(default_factory=dict)
     wait_connected: bool = True
     model: str = "gpt-oss-120b"
+    voice: str = "emu-voice-1"
     seen: list[Seen] = field(default_factory=list)
 
     def frames(self, kind: type, where: str | None = None) -> list:
@@ -80,7 +82,7 @@ class VoiceRig:
                                       settings=CerebrasLLMService.Settings(
                                           model=self.model, system_instruction="You are a test assistant."))
         self.tts = ElevenLabsTTSService(api_key=keys["elevenlabs"], url=self.sim.elevenlabs_url,
-                                        settings=ElevenLabsTTSService.Settings(voice="emu-voice-1",
+                                        settings=ElevenLabsTTSService.Settings(voice=self.voice,
                                                                                model="eleven_flash_v2_5"))
         context = LLMContext()
         pair = LLMContextAggregatorPair(context, user_params=LLMUserAggregatorParams(

@@ -7,7 +7,12 @@ from __future__ import annotations
 import openai
 import pytest
 from openai import AsyncOpenAI
-from pipecat.frames.frames import ErrorFrame, LLMContextFrame, LLMFullResponseEndFrame, LLMTextFrame
+from pipecat.frames.frames import (
+    ErrorFrame,
+    LLMContextFrame,
+    LLMFullResponseEndFrame,
+    LLMTextFrame,
+)
 from pipecat.processors.aggregators.llm_context import LLMContext
 
 from desktop_agent.simulator import SIMULATOR_API_KEYS

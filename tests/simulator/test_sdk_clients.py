@@ -10,6 +10,7 @@ from elevenlabs.client import AsyncElevenLabs
 from openai import AsyncOpenAI
 
 from desktop_agent.simulator import SIMULATOR_API_KEYS, VOICES, ToolCall
+from desktop_agent.simulator.voices import ELEVENLABS_VOICES, RETIRED_VOICE_ID
 
 WEATHER_TOOL = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather for a city.",
@@ -61,12 +62,17 @@ async def test_elevenlabs_sdk_lists_searches_and_pages_voices(sim):
     client = AsyncElevenLabs(api_key=SIMULATOR_API_KEYS["elevenlabs"], base_url=sim.elevenlabs_http_url)
 
     everyone = await client.voices.get_all()
-    assert [v.voice_id for v in everyone.voices] == [v.voice_id for v in VOICES]
+    assert [v.voice_id for v in everyone.voices] == [v.voice_id for v in ELEVENLABS_VOICES]
     assert everyone.voices[0].labels["accent"] == "american"
+    assert RETIRED_VOICE_ID not in {v.voice_id for v in everyone.voices}
+    assert "Rachel" not in {v.name for v in everyone.voices}
 
     british = await client.voices.search(search="british")
-    assert {v.name for v in british.voices} == {"Emu Charlotte", "Emu George"}
-    assert british.total_count == 2 and british.has_more is False
+    assert {v.name for v in british.voices} == {"Emu Charlotte", "Emu George", "George"}
+    assert british.total_count == 3 and british.has_more is False
+    premade = await client.voices.search(category="premade", use_cases="conversational", sort="name")
+    assert [v.name for v in premade.voices] == ["Eric", "Jessica", "River", "Roger"]
+    assert {v.category for v in (await client.voices.search(voice_type="default")).voices} == {"premade"}
     spanish_women = await client.voices.search(language="es", gender="female")
     assert [v.voice_id for v in spanish_women.voices] == ["emu-voice-7"]
     assert [v.name for v in (await client.voices.search(accent="irish")).voices] == ["Emu Liam"]
@@ -76,11 +82,11 @@ async def test_elevenlabs_sdk_lists_searches_and_pages_voices(sim):
         page = await client.voices.search(page_size=5, next_page_token=token, include_total_count=True)
         pages += 1
         seen += [v.voice_id for v in page.voices]
-        assert page.total_count == len(VOICES)
+        assert page.total_count == len(ELEVENLABS_VOICES)
         if not page.has_more:
             break
         token = page.next_page_token
-    assert pages == 3 and seen == [v.voice_id for v in VOICES]
+    assert pages == 4 and seen == [v.voice_id for v in ELEVENLABS_VOICES]
 
 
 @pytest.mark.asyncio

@@ -5,10 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from desktop_agent.simulator import Fault
+from desktop_agent.simulator.voices import ELEVENLABS_VOICES
 from desktop_agent.ui.settings import SettingsPage
 from tests.ui.settings.conftest import saved_settings
 
-ENGLISH = ["Emu Rachel", "Emu Adam", "Emu Charlotte", "Emu George", "Emu Matilda", "Emu Liam", "Emu Priya", "Emu Sam"]
+ENGLISH = ["Emu Rachel", "Emu Adam", "Emu Charlotte", "Emu George", "Emu Matilda", "Emu Liam", "Emu Priya", "Emu Sam",
+           "Roger", "Sarah", "George", "River", "Jessica", "Eric"]
 
 
 def names(page) -> list[str]:
@@ -35,7 +37,7 @@ def test_opening_the_page_lists_the_voices_in_the_speech_language(make_dialog, q
     dialog, page = open_voice_page(make_dialog, qtbot)
     assert page.language_filter.currentData() == "en"
     assert names(page) == ENGLISH
-    assert page.status_label.text() == "Showing 8 of 8 voices."
+    assert page.status_label.text() == "Showing 14 of 14 voices."
     assert page.voice_list.item(0).text() == "Emu Rachel — female · american · en · conversational"
     assert page.current_label.text() == "Current voice: Eric (until you choose one)"
     assert not page.more_button.isVisible()
@@ -44,11 +46,12 @@ def test_opening_the_page_lists_the_voices_in_the_speech_language(make_dialog, q
 def test_search_and_filters_narrow_the_list(make_dialog, qtbot, sim):
     _, page = open_voice_page(make_dialog, qtbot)
     qtbot.keyClicks(page.search_field, "british")
-    qtbot.waitUntil(lambda: names(page) == ["Emu Charlotte", "Emu George"], timeout=5_000)
-    assert page.status_label.text() == "Showing 2 of 2 voices."
+    qtbot.waitUntil(lambda: names(page) == ["Emu Charlotte", "Emu George", "George"], timeout=5_000)
+    assert page.status_label.text() == "Showing 3 of 3 voices."
     page.search_field.clear()
     page.gender_filter.setCurrentIndex(page.gender_filter.findData("male"))
-    qtbot.waitUntil(lambda: names(page) == ["Emu Adam", "Emu George", "Emu Liam"], timeout=5_000)
+    qtbot.waitUntil(lambda: names(page) == ["Emu Adam", "Emu George", "Emu Liam", "Roger", "George", "Eric"],
+                    timeout=5_000)
     page.accent_filter.setCurrentIndex(page.accent_filter.findData("irish"))
     qtbot.waitUntil(lambda: names(page) == ["Emu Liam"], timeout=5_000)
     page.accent_filter.setCurrentIndex(page.accent_filter.findData("indian"))
@@ -75,14 +78,14 @@ def test_more_voices_load_page_by_page(make_dialog, qtbot, sim):
     page.page_size = 5
     page.language_filter.setCurrentIndex(page.language_filter.findData(""))
     dialog.show_page(SettingsPage.VOICE)
-    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 5 of 12 voices.", timeout=10_000)
-    assert page.more_button.isVisible()
-    qtbot.mouseClick(page.more_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 10 of 12 voices.", timeout=5_000)
-    qtbot.mouseClick(page.more_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 12 of 12 voices.", timeout=5_000)
+    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 5 of 18 voices.", timeout=10_000)
+    for shown in (10, 15, 18):
+        assert page.more_button.isVisible()
+        qtbot.mouseClick(page.more_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda shown=shown: page.status_label.text() == f"Showing {shown} of 18 voices.",
+                        timeout=5_000)
     assert not page.more_button.isVisible()
-    assert [v.voice_id for v in page.voices()] == [f"emu-voice-{n}" for n in range(1, 13)]
+    assert [v.voice_id for v in page.voices()] == [v.voice_id for v in ELEVENLABS_VOICES]
 
 
 def test_applying_a_voice_emits_it_and_saves_it(make_dialog, qtbot, sim, config_dir):
@@ -128,7 +131,7 @@ def test_failures_are_shown_as_sentences(make_dialog, qtbot, sim):
     qtbot.waitUntil(lambda: page.status_label.text() == "ElevenLabs has a problem on its side (HTTP 503); try again "
                     "later.", timeout=10_000)
     page.refresh()
-    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 8 of 8 voices.", timeout=10_000)
+    qtbot.waitUntil(lambda: page.status_label.text() == "Showing 14 of 14 voices.", timeout=10_000)
 
 
 def test_without_the_simulator_a_missing_key_says_where_to_add_it(make_dialog, qtbot):
