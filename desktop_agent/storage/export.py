@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from desktop_agent.state.conversation import Role
 from desktop_agent.state.events import Stage
+from desktop_agent.state.turn_notes import turn_notes
 from desktop_agent.storage.records import StoredConversation, StoredTurn
 
 FORMAT_VERSION = 1
@@ -69,6 +70,8 @@ def _turn_to_dict(turn: StoredTurn) -> dict[str, object]:
         "role": str(turn.role),
         "text": turn.text,
         "interrupted": turn.interrupted,
+        "spoken": turn.spoken,
+        "complete": turn.complete,
         "started_at": iso_utc(turn.started_at),
         "ended_at": iso_utc(turn.ended_at),
         "latency_seconds": {str(stage): round(seconds, 3) for stage, seconds in turn.latencies.items()},
@@ -136,8 +139,7 @@ def _render(conversation: StoredConversation, level: int) -> list[str]:
         lines += ["*No turns were recorded.*", ""]
     for turn in conversation.turns:
         header = f"**{_SPEAKERS[turn.role]}** · {iso_utc(turn.started_at)}"
-        if turn.interrupted:
-            header += " · interrupted"
+        header += "".join(f" · {note}" for note in turn_notes(turn))
         lines += [header, ""]
         lines += [escape_markdown(line) if line.strip() else "" for line in (turn.text or "…").splitlines()]
         lines.append("")

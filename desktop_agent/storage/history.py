@@ -145,6 +145,10 @@ def _count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
+def _flag(value: object, *, default: bool) -> bool:
+    return bool(value) if isinstance(value, int) else default
+
+
 def _roll_back(conn: sqlite3.Connection) -> None:
     """End a failed transaction, if SQLite has not already: after SQLITE_FULL or an I/O error it may have rolled back
     by itself, or left the transaction open (a failed COMMIT), which would make every later BEGIN fail too."""
@@ -375,7 +379,7 @@ class HistoryStore:
                 raise ConversationNotFound(conversation_id)
 
     def record_turn(self, conversation_id: int, turn: Turn) -> None:
-        """Store one turn (text, role, interruption, times, latencies) and commit it at once.
+        """Store one turn (text, role, its marks, times, latencies) and commit it at once.
 
         Recording the same turn again (same ``turn.id``) replaces it. Raises :class:`ConversationNotFound` when the
         conversation was deleted meanwhile.
@@ -384,16 +388,19 @@ class HistoryStore:
             if conn.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone() is None:
                 raise ConversationNotFound(conversation_id)
             conn.execute(
-                "INSERT INTO turns (conversation_id, seq, role, text, interrupted, started_at, ended_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO turns (conversation_id, seq, role, text, interrupted, spoken, complete, started_at, "
+                "ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (conversation_id, seq) DO UPDATE SET role = excluded.role, text = excluded.text, "
-                "interrupted = excluded.interrupted, started_at = excluded.started_at, ended_at = excluded.ended_at",
+                "interrupted = excluded.interrupted, spoken = excluded.spoken, complete = excluded.complete, "
+                "started_at = excluded.started_at, ended_at = excluded.ended_at",
                 (
                     conversation_id,
                     turn.id,
                     str(turn.role),
                     turn.text,
                     int(turn.interrupted),
+                    int(turn.spoken),
+                    int(turn.complete),
                     turn.started_at,
                     turn.ended_at,
                 ),
@@ -521,10 +528,12 @@ class HistoryStore:
                     interrupted=bool(interrupted),
                     started_at=_seconds(started),
                     ended_at=_seconds(ended, None),
+                    spoken=_flag(spoken, default=True),
+                    complete=_flag(complete, default=True),
                     latencies=latencies.get(turn_id, {}),
                 )
-                for turn_id, seq, role, text, interrupted, started, ended in conn.execute(
-                    "SELECT id, seq, role, text, interrupted, started_at, ended_at FROM turns "
+                for turn_id, seq, role, text, interrupted, spoken, complete, started, ended in conn.execute(
+                    "SELECT id, seq, role, text, interrupted, spoken, complete, started_at, ended_at FROM turns "
                     "WHERE conversation_id = ? ORDER BY seq",
                     (row[0],),
                 )

@@ -18,6 +18,10 @@ class StoredTurn:
     interrupted: bool
     started_at: float
     ended_at: float | None
+    #: False when the voice could not say the reply (it is stored as written).
+    spoken: bool = True
+    #: False when the language model stopped writing it midway.
+    complete: bool = True
     #: Stage -> seconds, in pipeline order. A stage written by a newer version stays a plain string key.
     latencies: dict[Stage | str, float] = field(default_factory=dict)
 

@@ -68,6 +68,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX conversations_by_start ON conversations(started_at)",
         ),
     ),
+    Migration(
+        3,
+        "turns say whether the reply was spoken and whether it was complete (both true for what was stored before)",
+        (
+            "ALTER TABLE turns ADD COLUMN spoken INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE turns ADD COLUMN complete INTEGER NOT NULL DEFAULT 1",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -34,6 +34,9 @@ def make_turn(
     ended: float | None = None,
     interrupted: bool = False,
     latencies: dict[Stage, float] | None = None,
+    *,
+    spoken: bool = True,
+    complete: bool = True,
 ) -> Turn:
     return Turn(
         id=seq,
@@ -42,6 +45,8 @@ def make_turn(
         text=text,
         ended_at=started + 1.0 if ended is None else ended,
         interrupted=interrupted,
+        spoken=spoken,
+        complete=complete,
         latencies=dict(latencies or {}),
     )
 

@@ -72,7 +72,7 @@ def _can_mount_a_tmpfs() -> str | None:
 
 
 def test_a_really_full_disk_in_a_long_conversation(tmp_path):
-    """The disk is a 512 kB tmpfs mounted in a private mount namespace of a child process (nothing else sees it),
+    """The disk is a 1 MB tmpfs mounted in a private mount namespace of a child process (nothing else sees it),
     filled to the last byte: SQLite gets ENOSPC from the kernel as on a real full disk, and reopening the history
     on it fails the way users saw (SQLITE_IOERR_SHMSIZE: its shared-memory file cannot be created)."""
     why_not = _can_mount_a_tmpfs()
@@ -80,7 +80,7 @@ def test_a_really_full_disk_in_a_long_conversation(tmp_path):
         pytest.skip(f"a real full disk needs a private tmpfs: {why_not}")
     folder = tmp_path / "tiny-disk"
     folder.mkdir()
-    script = (f"mount -t tmpfs -o size=512k tmpfs {folder} && "
+    script = (f"mount -t tmpfs -o size=1m tmpfs {folder} && "
               f"exec {sys.executable} -m tests.storage.disk_full_child {folder}")
     result = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=REPO, capture_output=True, text=True,
                             timeout=120)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from desktop_agent.state.conversation import Role
 from desktop_agent.storage.export import all_to_json, all_to_markdown, escape_markdown, iso_utc, to_json, to_markdown
 from desktop_agent.storage.history import HistoryStore
-from tests.storage.conftest import T0
+from tests.storage.conftest import T0, make_turn
 from tests.storage.sample import record_weather_conversation
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -77,3 +78,24 @@ def test_markdown_formatting_in_speech_is_escaped():
     assert escape_markdown("use *this* or _that_ [link](x) <b> # not a heading") == (
         r"use \*this\* or \_that\_ \[link\](x) \<b\> \# not a heading"
     )
+
+
+def test_a_reply_not_spoken_and_one_cut_off_are_marked_in_both_exports(store):
+    conv = store.begin_conversation(started_at=T0)
+    store.record_turn(conv, make_turn(1, Role.USER, "Tell me a story", T0))
+    store.record_turn(conv, make_turn(2, Role.ASSISTANT, "Once upon a time.", T0 + 2, spoken=False))
+    store.record_turn(conv, make_turn(3, Role.ASSISTANT, "There was a", T0 + 5, interrupted=True, complete=False))
+    conversation = store.get_conversation(conv)
+
+    markdown = to_markdown(conversation)
+    assert "**You** · 2024-05-01T10:00:00.000Z\n" in markdown
+    assert "**Assistant** · 2024-05-01T10:00:02.000Z · not spoken\n" in markdown
+    assert "**Assistant** · 2024-05-01T10:00:05.000Z · interrupted · incomplete\n" in markdown
+    assert "Once upon a time." in markdown, "a reply nobody heard is exported whole"
+
+    turns = json.loads(to_json(conversation))["turns"]
+    assert [(t["spoken"], t["complete"], t["interrupted"]) for t in turns] == [
+        (True, True, False),
+        (False, True, False),
+        (True, False, True),
+    ]

@@ -63,6 +63,27 @@ def test_finished_turns_usage_and_cost_are_recorded_and_survive_a_restart(tmp_pa
     assert stored.started_at == conversation.turns[0].started_at
 
 
+def test_a_reply_the_voice_could_not_say_and_one_cut_off_midway_are_recorded_with_their_marks(store, recorder):
+    script = Script(Conversation(), recorder)
+    script.start()
+    script.user_says("What's the weather?")
+    script.assistant_starts(latencies_for(1))
+    script.feed(ev.AssistantTurnEnded(text="Sunny all day.", interrupted=False, spoken=False))
+    script.user_says("And tomorrow?")
+    script.assistant_starts(latencies_for(2))
+    script.assistant_word("Rain")
+    script.feed(ev.AssistantTurnEnded(text="Rain in the", interrupted=False, complete=False))
+    assert recorder.flush(timeout=10)
+
+    stored = store.get_conversation(store.list_conversations()[0].id)
+    assert [(t.role, t.text, t.spoken, t.complete) for t in stored.turns] == [
+        (Role.USER, "What's the weather?", True, True),
+        (Role.ASSISTANT, "Sunny all day.", False, True),
+        (Role.USER, "And tomorrow?", True, True),
+        (Role.ASSISTANT, "Rain in the", True, False),
+    ]
+
+
 def test_each_turn_is_committed_when_it_finishes_without_a_flush(store, recorder, tmp_path):
     script = Script(Conversation(), recorder)
     script.start()

@@ -37,6 +37,18 @@ INSERT INTO turns (conversation_id, seq, role, text, interrupted, started_at, en
 PRAGMA user_version = 1;
 """
 
+# The version-2 schema exactly as released (version 1 plus per-turn latencies and the start-time index).
+V2_SCHEMA = V1_SCHEMA.replace("PRAGMA user_version = 1;", "") + """
+CREATE TABLE turn_latencies (
+    turn_id INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+    stage TEXT NOT NULL, seconds REAL NOT NULL,
+    PRIMARY KEY (turn_id, stage)
+) WITHOUT ROWID;
+CREATE INDEX conversations_by_start ON conversations(started_at);
+INSERT INTO turn_latencies (turn_id, stage, seconds) VALUES (2, 'voice_to_voice', 0.7);
+PRAGMA user_version = 2;
+"""
+
 
 def _tables(path):
     conn = sqlite3.connect(path)
@@ -83,6 +95,38 @@ def test_a_version_1_file_is_upgraded_and_keeps_its_conversations(tmp_path):
     names, version = _tables(path)
     assert version == schema.LATEST_VERSION
     assert {"turn_latencies", "conversations_by_start"} <= names
+
+
+def _turn_columns(path):
+    conn = sqlite3.connect(path)
+    try:
+        return {row[1]: (row[2], row[3], row[4]) for row in conn.execute("PRAGMA table_info(turns)")}
+    finally:
+        conn.close()
+
+
+def test_a_version_2_file_is_upgraded_and_its_turns_count_as_spoken_and_complete(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(V2_SCHEMA)
+    conn.close()
+    assert "spoken" not in _turn_columns(path)
+
+    with HistoryStore(path) as store:
+        old = store.get_conversation(7)
+        assert [(t.text, t.interrupted, t.spoken, t.complete) for t in old.turns] == [
+            ("Hello from the past", False, True, True),
+            ("Hi there", True, True, True),
+        ], "what was stored before the marks existed was said in full as far as anyone knows"
+        assert old.turns[1].latencies == {Stage.VOICE_TO_VOICE: 0.7}
+        # The new marks are kept on the upgraded file.
+        store.record_turn(7, make_turn(3, Role.ASSISTANT, "Nobody heard this", T0 + 40, spoken=False, complete=False))
+        latest = store.get_conversation(7).turns[-1]
+        assert (latest.text, latest.spoken, latest.complete) == ("Nobody heard this", False, False)
+
+    assert _tables(path)[1] == schema.LATEST_VERSION
+    columns = _turn_columns(path)
+    assert columns["spoken"] == columns["complete"] == ("INTEGER", 1, "1"), "INTEGER NOT NULL DEFAULT 1"
 
 
 def test_a_failing_migration_leaves_the_file_at_its_last_good_version(tmp_path, monkeypatch):

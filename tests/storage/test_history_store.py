@@ -97,6 +97,24 @@ def test_recording_a_turn_again_replaces_it(db):
     assert turn.latencies == {Stage.STT_FINAL: 0.2}
 
 
+def test_a_reply_not_spoken_or_cut_off_keeps_its_marks_and_a_later_recording_updates_them(db):
+    with HistoryStore(db) as store:
+        conv = store.begin_conversation(started_at=T0)
+        store.record_turn(conv, make_turn(1, Role.USER, "Tell me a story", T0))
+        store.record_turn(conv, make_turn(2, Role.ASSISTANT, "Once upon a time.", T0 + 2, spoken=False))
+        store.record_turn(conv, make_turn(3, Role.ASSISTANT, "There was a", T0 + 5, complete=False))
+        assert [(t.seq, t.spoken, t.complete) for t in store.get_conversation(conv).turns] == [
+            (1, True, True),
+            (2, False, True),
+            (3, True, False),
+        ]
+        store.record_turn(conv, make_turn(3, Role.ASSISTANT, "There was a king.", T0 + 5))
+        assert (store.get_conversation(conv).turns[-1].complete, store.get_conversation(conv).turns[-1].text) == (
+            True,
+            "There was a king.",
+        )
+
+
 def test_long_first_words_make_a_short_title(db):
     with HistoryStore(db) as store:
         conv = store.begin_conversation(started_at=T0)
