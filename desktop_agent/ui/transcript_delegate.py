@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 from desktop_agent.state.conversation import Role, Turn
 from desktop_agent.state.plain_text import plain_text
 from desktop_agent.ui import theme
-from desktop_agent.ui.transcript_model import ROLE_LABELS, TranscriptModel, clock_time
+from desktop_agent.ui.transcript_model import ROLE_LABELS, TranscriptModel, clock_time, notes_line
 
 ROW_MARGIN_V = 5
 ROW_MARGIN_H = 12
@@ -27,7 +27,6 @@ RADIUS = 12
 MAX_BUBBLE_FRACTION = 0.80
 MIN_BUBBLE_WIDTH = 160
 THINKING_TEXT = "…"
-INTERRUPTED_LABEL = "Interrupted"
 
 
 TEXT_FLAGS = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -38,6 +37,7 @@ class _Bubble:
     text: str
     layout: QTextLayout | None  # for an interim (italic) part or a word too long for a line; else TEXT_FLAGS
     header: str
+    notes: str  # the last line, e.g. "Interrupted · not spoken"; empty for most turns
     body_height: float
     bubble_width: float
     height: int
@@ -87,7 +87,6 @@ class TranscriptDelegate(QStyledItemDelegate):
         self._header_metrics = QFontMetricsF(self._header_font)
         # Every header has the same shape ("Assistant · 12:34:56"): measure the widest once, not per row.
         self._header_width = max(self._header_metrics.horizontalAdvance(f"{label} · 88:88:88") for label in ROLE_LABELS.values())
-        self._interrupted_width = self._header_metrics.horizontalAdvance(INTERRUPTED_LABEL)
         self._bubbles.clear()
 
     def header_font(self) -> QFont:
@@ -106,7 +105,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         return text, -1
 
     def _bubble(self, turn: Turn, row_width: int) -> _Bubble:
-        key = (turn.id, turn.text, turn.interim, turn.interrupted, turn.finished, row_width)
+        key = (turn.id, turn.text, turn.interim, turn.interrupted, turn.spoken, turn.complete, turn.finished, row_width)
         bubble = self._bubbles.get(key)
         if bubble is not None:
             self._bubbles.move_to_end(key)
@@ -126,13 +125,14 @@ class TranscriptDelegate(QStyledItemDelegate):
                 layout, natural, body_height = _layout_text(text, -1, self._font, theme.muted_text_color(), text_width)
         header_width = self._header_width
         extra = 0.0
-        if turn.interrupted:
+        notes = notes_line(turn)
+        if notes:
             extra = HEADER_GAP + self._header_metrics.height()
-            header_width = max(header_width, self._interrupted_width)
+            header_width = max(header_width, self._header_metrics.horizontalAdvance(notes))
         bubble_width = min(max_bubble, max(natural, header_width) + 2 * PAD_H + 1)
         height = PAD_V + self._header_metrics.height() + HEADER_GAP + body_height + extra + PAD_V
         header = f"{ROLE_LABELS[turn.role]} · {clock_time(turn.started_at)}"
-        bubble = _Bubble(text, layout, header, body_height, bubble_width, int(height + 2 * ROW_MARGIN_V + 0.999))
+        bubble = _Bubble(text, layout, header, notes, body_height, bubble_width, int(height + 2 * ROW_MARGIN_V + 0.999))
         self._bubbles[key] = bubble
         if len(self._bubbles) > 256:  # only rows near the viewport are painted; heights live in the view
             self._bubbles.popitem(last=False)
@@ -185,10 +185,10 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.drawText(text_rect, TEXT_FLAGS, bubble.text)
         top += bubble.body_height
 
-        if turn.interrupted:
+        if bubble.notes:
             font = QFont(header_font)
             font.setItalic(True)
             painter.setFont(font)
             painter.setPen(theme.tone_color(theme.Tone.WARNING, palette))
-            painter.drawText(QPointF(box.left() + PAD_H, top + HEADER_GAP + header_metrics.ascent()), INTERRUPTED_LABEL)
+            painter.drawText(QPointF(box.left() + PAD_H, top + HEADER_GAP + header_metrics.ascent()), bubble.notes)
         painter.restore()

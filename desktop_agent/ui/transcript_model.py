@@ -14,22 +14,29 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from desktop_agent.state.conversation import Role, Turn
 from desktop_agent.state.plain_text import plain_text
+from desktop_agent.state.turn_notes import turn_notes
 
 ROLE_LABELS = {Role.USER: "You", Role.ASSISTANT: "Assistant"}
 
 
 def turn_signature(turn: Turn) -> tuple:
     """Everything that affects how a turn looks; equal signatures mean nothing to redraw."""
-    return (turn.text, turn.interim, turn.interrupted, turn.finished)
+    return (turn.text, turn.interim, turn.interrupted, turn.spoken, turn.complete, turn.finished)
 
 
 def clock_time(wall_seconds: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(wall_seconds))
 
 
+def notes_line(turn: Turn) -> str:
+    """The turn's marks as the bubble's last line, e.g. "Interrupted · not spoken"; empty when it has none."""
+    line = " · ".join(turn_notes(turn))
+    return line[:1].upper() + line[1:]
+
+
 def turn_as_text(turn: Turn) -> str:
-    """One line of plain text for the clipboard: ``[14:03:22] You: text``."""
-    suffix = " [interrupted]" if turn.interrupted else ""
+    """One line of plain text for the clipboard: ``[14:03:22] Assistant: text [not spoken]``."""
+    suffix = "".join(f" [{note}]" for note in turn_notes(turn))
     return f"[{clock_time(turn.started_at)}] {ROLE_LABELS[turn.role]}: {plain_text(turn.display_text)}{suffix}"
 
 
@@ -54,7 +61,8 @@ class TranscriptModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return plain_text(turn.display_text)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            state = ", interrupted" if turn.interrupted else ("" if turn.finished else ", in progress")
+            notes = turn_notes(turn) if turn.finished else ("in progress",)
+            state = "".join(f", {note}" for note in notes)
             return f"{ROLE_LABELS[turn.role]} at {clock_time(turn.started_at)}{state}: {plain_text(turn.display_text)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return time.strftime("%A %d %B %Y, %H:%M:%S", time.localtime(turn.started_at))

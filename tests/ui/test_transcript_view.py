@@ -9,8 +9,8 @@ from PySide6.QtGui import QGuiApplication
 
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import Conversation
-from desktop_agent.ui.transcript_delegate import INTERRUPTED_LABEL, TranscriptDelegate
-from desktop_agent.ui.transcript_model import TranscriptModel, clock_time
+from desktop_agent.ui.transcript_delegate import TranscriptDelegate
+from desktop_agent.ui.transcript_model import TranscriptModel, clock_time, notes_line
 from desktop_agent.ui.transcript_view import TranscriptView
 from tests.ui.conftest import exchange, feed
 
@@ -78,7 +78,39 @@ def test_the_interrupted_mark_adds_a_line_to_the_bubble(qtbot):
     plain = delegate.row_height(turn, 600)
     feed(conversation, ev.Interrupted())
     assert delegate.row_height(turn, 600) > plain
-    assert INTERRUPTED_LABEL == "Interrupted"
+    assert notes_line(turn) == "Interrupted"
+
+
+def test_a_reply_the_voice_could_not_say_is_shown_whole_and_marked_not_spoken(view):
+    conversation = Conversation(clock=lambda: 1_700_000_000.0)
+    feed(conversation, ev.UserTranscript("Weather?", final=True), ev.UserTurnEnded("Weather?"),
+         ev.AssistantTurnStarted(), ev.AssistantText("Sunny all day in Paris."))
+    view.refresh(conversation)
+    unmarked_height = view.rowHeight(1)
+    feed(conversation, ev.AssistantTurnEnded("Sunny all day in Paris.", interrupted=False, spoken=False))
+    view.refresh(conversation)
+
+    model = view.transcript_model()
+    turn = model.data(model.index(1), TranscriptModel.TurnRole)
+    assert shown(view) == ["Weather?", "Sunny all day in Paris."], "the whole reply as written"
+    assert notes_line(turn) == "Not spoken"
+    stamp = clock_time(1_700_000_000.0)
+    accessible = model.data(model.index(1), Qt.ItemDataRole.AccessibleTextRole)
+    assert accessible == f"Assistant at {stamp}, not spoken: Sunny all day in Paris."
+    assert view.rowHeight(1) > unmarked_height, "the mark is a line of its own"
+    view.copy_all()
+    assert QGuiApplication.clipboard().text().splitlines()[-1] == f"[{stamp}] Assistant: Sunny all day in Paris. [not spoken]"
+
+
+def test_a_reply_cut_off_midway_and_interrupted_carries_both_marks(view):
+    conversation = Conversation(clock=lambda: 1_700_000_000.0)
+    feed(conversation, ev.AssistantTurnStarted(), ev.AssistantWordSpoken("Once"), ev.AssistantWordSpoken("upon"),
+         ev.Interrupted(), ev.AssistantTurnEnded("Once upon", interrupted=True, complete=False))
+    view.refresh(conversation)
+    model = view.transcript_model()
+    turn = model.data(model.index(0), TranscriptModel.TurnRole)
+    assert notes_line(turn) == "Interrupted · incomplete"
+    assert model.data(model.index(0), Qt.ItemDataRole.AccessibleTextRole).endswith(", interrupted, incomplete: Once upon")
 
 
 def test_copy_one_message_and_the_whole_conversation(view, qtbot):

@@ -1,19 +1,22 @@
-"""Read-only view of one stored conversation: details, then every turn with its time, interruption and latencies.
+"""Read-only view of one stored conversation: details, then every turn with its time, its marks and latencies.
 
-The view is HTML, so every stored text (what was said, the title, voice and prompt names) is escaped, after
-:func:`~desktop_agent.state.plain_text.plain_text` has removed control characters and bidi overrides from it.
+The document is built with a text cursor, not from HTML: every stored text (what was said, the title, voice and
+prompt names) is inserted as the characters it holds, so nothing in it can become markup, a link or an image. It
+first goes through :func:`~desktop_agent.state.plain_text.plain_text`, which removes control characters and bidi
+overrides.
 """
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 
+from PySide6.QtGui import QFont, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from desktop_agent.state.conversation import Role
 from desktop_agent.state.events import Stage
 from desktop_agent.state.plain_text import plain_text
+from desktop_agent.state.turn_notes import turn_notes
 from desktop_agent.storage.export import display_title
 from desktop_agent.storage.records import StoredConversation, StoredTurn
 
@@ -25,39 +28,36 @@ _STAGE_LABELS = {
     Stage.TTS_FIRST_AUDIO: "TTS",
     Stage.VOICE_TO_VOICE: "voice to voice",
 }
+_PARAGRAPH_GAP = 8.0  # pixels above each turn and each details line
+_LINE_BREAK = "\u2028"  # a line break inside one paragraph (a "\n" would start a new one)
 
 
 def _clock(seconds: float) -> str:
     return datetime.fromtimestamp(seconds).astimezone().strftime("%H:%M:%S")
 
 
-def _turn_html(turn: StoredTurn) -> str:
-    header = f"<b>{_SPEAKERS[turn.role]}</b> <small>{_clock(turn.started_at)}</small>"
-    if turn.interrupted:
-        header += " <small><i>(interrupted)</i></small>"
-    body = html.escape(plain_text(turn.text) or "…").replace("\n", "<br>")
-    parts = [f"<p>{header}<br>{body}</p>"]
-    if turn.latencies:
-        latency = ", ".join(
-            f"{_STAGE_LABELS.get(stage, str(stage))} {seconds * 1000:.0f} ms" for stage, seconds in turn.latencies.items()
-        )
-        parts.append(f"<p><small>{html.escape(latency)}</small></p>")
-    return "".join(parts)
+def _char_format(*, bold: bool = False, italic: bool = False, size: int = 0) -> QTextCharFormat:
+    """``size`` is Qt's relative font size: -1 is <small>, +1 a heading a step bigger than the text."""
+    fmt = QTextCharFormat()
+    if bold:
+        fmt.setFontWeight(QFont.Weight.Bold)
+    fmt.setFontItalic(italic)
+    if size:
+        fmt.setProperty(QTextFormat.Property.FontSizeAdjustment, size)
+    return fmt
 
 
-def conversation_html(conversation: StoredConversation) -> str:
-    started = datetime.fromtimestamp(conversation.started_at).astimezone().strftime("%Y-%m-%d %H:%M")
-    details = [started]
-    if conversation.voice:
-        details.append(f"voice {conversation.voice}")
-    if conversation.prompt_name:
-        details.append(f"prompt {conversation.prompt_name}")
-    details.append(f"cost ${conversation.cost_usd:.4f}")
-    title, details_text = plain_text(display_title(conversation)), plain_text(" · ".join(details))
-    head = f"<h3>{html.escape(title)}</h3><p><small>{html.escape(details_text)}</small></p>"
-    if not conversation.turns:
-        return head + "<p><i>No turns were recorded.</i></p>"
-    return head + "".join(_turn_html(turn) for turn in conversation.turns)
+_HEADING = _char_format(bold=True, size=1)
+_SMALL = _char_format(size=-1)
+_SPEAKER = _char_format(bold=True)
+_NOTE = _char_format(italic=True, size=-1)
+_TEXT = _char_format()
+
+
+def turn_header_notes(turn: StoredTurn) -> str:
+    """The marks after a turn's time, e.g. "(interrupted, not spoken)"; empty when it has none."""
+    notes = turn_notes(turn)
+    return f"({', '.join(notes)})" if notes else ""
 
 
 class TranscriptReader(QTextBrowser):
@@ -74,7 +74,51 @@ class TranscriptReader(QTextBrowser):
 
     def show_conversation(self, conversation: StoredConversation | None) -> None:
         self.conversation = conversation
+        self.clear()
+        cursor = QTextCursor(self.document())
         if conversation is None:
-            self.setHtml(f"<p><i>{html.escape(self.EMPTY_HINT)}</i></p>")
-        else:
-            self.setHtml(conversation_html(conversation))
+            cursor.insertText(self.EMPTY_HINT, _char_format(italic=True))
+            return
+        self._write_head(cursor, conversation)
+        if not conversation.turns:
+            self._paragraph(cursor)
+            cursor.insertText("No turns were recorded.", _char_format(italic=True))
+        for turn in conversation.turns:
+            self._write_turn(cursor, turn)
+        self.moveCursor(QTextCursor.MoveOperation.Start)
+
+    @staticmethod
+    def _paragraph(cursor: QTextCursor) -> None:
+        block = QTextBlockFormat()
+        block.setTopMargin(_PARAGRAPH_GAP)
+        cursor.insertBlock(block, _TEXT)
+
+    def _write_head(self, cursor: QTextCursor, conversation: StoredConversation) -> None:
+        started = datetime.fromtimestamp(conversation.started_at).astimezone().strftime("%Y-%m-%d %H:%M")
+        details = [started]
+        if conversation.voice:
+            details.append(f"voice {conversation.voice}")
+        if conversation.prompt_name:
+            details.append(f"prompt {conversation.prompt_name}")
+        details.append(f"cost ${conversation.cost_usd:.4f}")
+        cursor.insertText(plain_text(display_title(conversation), single_line=True), _HEADING)
+        self._paragraph(cursor)
+        cursor.insertText(plain_text(" · ".join(details), single_line=True), _SMALL)
+
+    def _write_turn(self, cursor: QTextCursor, turn: StoredTurn) -> None:
+        self._paragraph(cursor)
+        cursor.insertText(_SPEAKERS[turn.role], _SPEAKER)
+        cursor.insertText(" ", _TEXT)
+        cursor.insertText(_clock(turn.started_at), _SMALL)
+        notes = turn_header_notes(turn)
+        if notes:
+            cursor.insertText(" ", _TEXT)
+            cursor.insertText(notes, _NOTE)
+        cursor.insertText(_LINE_BREAK, _TEXT)
+        cursor.insertText((plain_text(turn.text) or "…").replace("\n", _LINE_BREAK), _TEXT)
+        if turn.latencies:
+            latency = ", ".join(
+                f"{_STAGE_LABELS.get(stage, str(stage))} {seconds * 1000:.0f} ms" for stage, seconds in turn.latencies.items()
+            )
+            self._paragraph(cursor)
+            cursor.insertText(plain_text(latency, single_line=True), _SMALL)
