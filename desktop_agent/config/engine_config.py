@@ -12,7 +12,12 @@ from typing import Any, Protocol
 from desktop_agent.config.prompts import FALLBACK_PRESET, PromptLibrary
 from desktop_agent.config.secrets import KEY_VARIABLES, Secrets
 from desktop_agent.config.settings import AppSettings
-from desktop_agent.engine.config import DEFAULT_VOICE_ID, DEFAULT_VOICE_NAME, EngineConfig, ProviderEndpoint
+from desktop_agent.engine.config import (
+    DEFAULT_VOICE_ID,
+    DEFAULT_VOICE_NAME,
+    EngineConfig,
+    ProviderEndpoint,
+)
 from desktop_agent.state.events import Provider
 
 #: Simulator attribute and SIMULATOR_API_KEYS entry of each provider.

@@ -1,4 +1,9 @@
-"""The account's ElevenLabs voices (``GET /v2/voices``: search, filters, paging) and spoken previews.
+"""The account's ElevenLabs voices (``GET /v2/voices``: search, filters, paging), whether it still has a voice
+(``GET /v1/voices/{id}``), the voice to choose for it (:func:`choose_voice`) and spoken previews.
+
+ElevenLabs retires voices ("Rachel", the app's first default, answers 404 ``voice_not_found`` since 2026-02-28), so
+no voice ID is safe to hard-code: the first run picks one of the account's own premade voices, and a saved voice the
+account no longer has is answered with one to switch to.
 
 A preview asks the HTTP ``stream/with-timestamps`` endpoint for raw PCM of a sample sentence in the voice, so it
 sounds exactly like the voice in a session (same model), and no MP3 decoder is needed.
@@ -55,6 +60,7 @@ class Voice:
     use_case: str = ""
     description: str = ""
     preview_url: str = ""
+    legacy: bool = False  # ElevenLabs has announced its retirement
 
     @property
     def summary(self) -> str:
@@ -80,6 +86,7 @@ class Voice:
             use_case=str(labels.get("use_case") or ""),
             description=str(data.get("description") or ""),
             preview_url=str(data.get("preview_url") or ""),
+            legacy=data.get("is_legacy") is True,
         )
 
 
@@ -91,11 +98,12 @@ class VoiceQuery:
     language: str = ""
     gender: str = ""
     accent: str = ""
+    category: str = ""  # "premade" for ElevenLabs' own (default) voices
     page_size: int = 30
 
     def params(self, page_token: str | None = None) -> dict[str, str]:
         params = {"page_size": str(max(1, min(MAX_PAGE_SIZE, self.page_size))), "include_total_count": "true"}
-        for name in ("search", "language", "gender", "accent"):
+        for name in ("search", "language", "gender", "accent", "category"):
             value = getattr(self, name).strip()
             if value:
                 params[name] = value
@@ -110,6 +118,31 @@ class VoicePage:
     has_more: bool = False
     next_page_token: str | None = None
     total_count: int | None = None
+
+
+MAX_PREMADE_PAGES = 5
+
+
+def choose_voice(voices: list[Voice], language: str = "en") -> Voice | None:
+    """The voice to use when none is chosen: a current premade conversational voice, the same one every time.
+
+    The first of these that has any, by name: premade conversational voices in ``language`` (or with no language
+    label), premade conversational voices, premade voices in ``language``, premade voices, any voice. Voices
+    ElevenLabs has marked legacy (to be retired) are never chosen. None when the list has no usable voice.
+    """
+    wanted = language.split("-")[0].lower()
+    usable = [v for v in voices if not v.legacy]
+
+    def speaks(voice: Voice) -> bool:
+        return not voice.language or voice.language.split("-")[0].lower() == wanted
+
+    premade = [v for v in usable if v.category == "premade"]
+    conversational = [v for v in premade if v.use_case == "conversational"]
+    for tier in ([v for v in conversational if speaks(v)], conversational, [v for v in premade if speaks(v)],
+                 premade, usable):
+        if tier:
+            return min(tier, key=lambda v: (v.name.casefold(), v.voice_id))
+    return None
 
 
 class VoiceCatalog:
@@ -134,6 +167,32 @@ class VoiceCatalog:
             )
         except (KeyError, TypeError) as exc:
             raise VoiceError("ElevenLabs sent a voice list this app cannot read; try again later.") from exc
+
+    async def find(self, voice_id: str) -> Voice | None:
+        """The account's voice ``voice_id``, or None when the account does not have it (any more)."""
+        data = await self._request("GET", f"/v1/voices/{voice_id}", params={}, missing_ok=True)
+        if data is None:
+            return None
+        try:
+            return Voice.from_api({"voice_id": voice_id, **data})
+        except (KeyError, TypeError) as exc:
+            raise VoiceError("ElevenLabs sent a voice this app cannot read; try again later.") from exc
+
+    async def premade_voices(self) -> list[Voice]:
+        """ElevenLabs' own voices as this account has them (all pages)."""
+        query = VoiceQuery(category="premade", page_size=MAX_PAGE_SIZE)
+        page = await self.search(query)
+        voices = list(page.voices)
+        for _ in range(MAX_PREMADE_PAGES - 1):
+            if not (page.has_more and page.next_page_token):
+                break
+            page = await self.search(query, page.next_page_token)
+            voices += page.voices
+        return voices
+
+    async def first_run_voice(self, language: str = "en") -> Voice | None:
+        """The voice to save when none is saved yet (see :func:`choose_voice`)."""
+        return choose_voice(await self.premade_voices(), language)
 
     async def preview(
         self, voice_id: str, text: str, model_id: str = "eleven_flash_v2_5", sample_rate: int = PREVIEW_SAMPLE_RATE
@@ -161,7 +220,10 @@ class VoiceCatalog:
         params: dict[str, str],
         json_body: dict | None = None,
         want_lines: bool = False,
+        missing_ok: bool = False,
     ) -> Any:
+        """The JSON object (or, with ``want_lines``, the lines) ElevenLabs answers; with ``missing_ok`` None when it
+        says the voice does not exist (404, or 400 ``voice_not_found``)."""
         if not self._key:
             raise VoiceError("The ElevenLabs API key is missing. Open Settings > Keys and paste it.")
         url = f"{self.base}{path}"
@@ -170,6 +232,9 @@ class VoiceCatalog:
                 async with session.request(
                     method, url, params=params, json=json_body, headers={"xi-api-key": self._key}
                 ) as response:
+                    if missing_ok and response.status in (400, 404) and _says_missing(response.status,
+                                                                                       await response.text()):
+                        return None
                     if response.status >= 300:
                         _, message = describe_status(Provider.TTS, response.status)
                         if response.status == 404 and "/text-to-speech/" in path:
@@ -187,3 +252,8 @@ class VoiceCatalog:
         if not isinstance(data, dict):
             raise VoiceError("ElevenLabs sent a voice list this app cannot read; try again later.")
         return data
+
+
+def _says_missing(status: int, body: str) -> bool:
+    """Whether an error answer means "no such voice": any 404, or a 400 whose status says so."""
+    return status == 404 or any(code in body for code in ("voice_not_found", "voice_does_not_exist"))

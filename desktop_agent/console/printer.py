@@ -170,6 +170,18 @@ class TranscriptPrinter:
     def _on_error(self, e: ev.ErrorOccurred) -> None:
         self.say(f"! {console_wording(e.message)}")
 
+    def _on_choice_unavailable(self, e: ev.ChoiceUnavailable) -> None:
+        """The sentence, then how to switch: the console has no Settings window, so name the setting to change."""
+        self._on_error(e)
+        if not e.replacement:
+            return
+        if e.provider is ev.Provider.LLM:
+            change = f"{env_name('models', 'llm_model')}={e.replacement} (or “models.llm_model” in settings.json)"
+        else:
+            change = (f"{env_name('voice', 'voice_id')}={e.replacement} and {env_name('voice', 'voice_name')}="
+                      f"{e.replacement_name} (or “voice” in settings.json)")
+        self.say(f"  To switch, set {change}, then start again.")
+
     def _on_agent_state(self, e: ev.AgentStateChanged) -> None:
         if e.state is ev.AgentState.RECONNECTING:
             self.say("(reconnecting ...)")
@@ -192,6 +204,7 @@ class TranscriptPrinter:
         ev.UserTurnEnded: _on_user_turn_ended,
         ev.AssistantWordSpoken: _on_word,
         ev.ErrorOccurred: _on_error,
+        ev.ChoiceUnavailable: _on_choice_unavailable,
         ev.AgentStateChanged: _on_agent_state,
         ev.SettingsApplied: _on_settings,
         ev.ConversationReset: _on_reset,

@@ -73,7 +73,8 @@ class CerebrasEmulator:
         self.env.records.add(PROVIDER, "rejected", {"status": status, "path": request.path})
         return http_error(PROVIDER, status)
 
-    async def models(self, request: web.Request) -> web.Response:
+    async def models(self, request: web.Request) -> web.StreamResponse:
+        self.env.records.add(PROVIDER, "models_request", request_summary(request))
         rejected = self._reject_key(request)
         if rejected is not None:
             return rejected

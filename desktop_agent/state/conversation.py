@@ -311,6 +311,7 @@ class Conversation:
         ev.UsageReported: _on_usage,
         ev.ProviderStatusChanged: _on_provider,
         ev.ErrorOccurred: _on_error,
+        ev.ChoiceUnavailable: _on_error,
         ev.AudioLevel: _on_levels,
         ev.SettingsApplied: _on_settings,
         ev.ConversationReset: _on_reset,

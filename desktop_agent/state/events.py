@@ -221,6 +221,20 @@ class ErrorOccurred(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ChoiceUnavailable(ErrorOccurred):
+    """The provider no longer offers the chosen language model (``provider`` LLM) or voice (TTS), e.g. one it retired.
+
+    An :class:`ErrorOccurred` whose ``message`` says so in one sentence and names ``replacement``, an available
+    model or voice ID to switch to with one click ("" when none was found); ``replacement_name`` is how to show it
+    and ``current`` the ID no longer offered.
+    """
+
+    current: str = ""
+    replacement: str = ""
+    replacement_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class AudioLevel(Event):
     """Input (microphone) and output (assistant) levels, 0..1, at most ~20 per second."""
 

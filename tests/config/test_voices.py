@@ -7,9 +7,17 @@ import numpy as np
 import pytest
 
 from desktop_agent.config.pcm_player import PcmPlayer
-from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, VoiceCatalog, VoiceError, VoiceQuery, sample_sentence
+from desktop_agent.config.voices import (
+    PREVIEW_SAMPLE_RATE,
+    Voice,
+    VoiceCatalog,
+    VoiceError,
+    VoiceQuery,
+    choose_voice,
+    sample_sentence,
+)
 from desktop_agent.simulator import SIMULATOR_API_KEYS, Fault, Simulator
-from desktop_agent.simulator.voices import PREMADE_VOICES
+from desktop_agent.simulator.voices import PREMADE_VOICES, RETIRED_VOICE_ID
 
 
 def catalog(sim: Simulator, key: str | None = None) -> VoiceCatalog:
@@ -124,3 +132,42 @@ async def test_preview_plays_through_the_sound_card_and_can_be_stopped(pulse_nul
     started = time.monotonic()
     await asyncio.wait_for(task, timeout=5)
     assert time.monotonic() - started < 2.0
+
+
+# ------------------------------------------------------------------------------------- a voice to choose, one gone
+def voice(name: str, category: str = "premade", use_case: str = "conversational", language: str = "en",
+          legacy: bool = False) -> Voice:
+    return Voice(voice_id=f"id-{name}", name=name, category=category, use_case=use_case, language=language,
+                 legacy=legacy)
+
+
+def test_the_chosen_voice_is_a_current_premade_conversational_one_the_same_every_time():
+    account = [voice("Zoe"), voice("Adam", use_case="narration"), voice("Mine", category="cloned"),
+               voice("Bella"), voice("Aaron", legacy=True), voice("Hans", language="de")]
+    assert choose_voice(account).name == "Bella", "conversational premade, by name; legacy never"
+    assert choose_voice(list(reversed(account))).name == "Bella", "the order the account lists them in is irrelevant"
+    assert choose_voice(account, "de").name == "Hans", "the speech language first"
+    assert choose_voice([voice("Adam", use_case="narration"), voice("Mine", category="cloned")]).name == "Adam"
+    assert choose_voice([voice("Mine", category="cloned")]).name == "Mine"
+    assert choose_voice([voice("Old", legacy=True)]) is None and choose_voice([]) is None
+
+
+@pytest.mark.asyncio
+async def test_the_first_run_voice_comes_from_the_accounts_premade_voices():
+    async with Simulator(profile="instant") as sim:
+        voices = catalog(sim)
+        chosen = await voices.first_run_voice("en")
+        assert (chosen.voice_id, chosen.name, chosen.category) == ("cjVigY5qzO86Huf0OWal", "Eric", "premade")
+        query = sim.select("elevenlabs", "voices_request")[-1].data["query"]
+        assert query["category"] == "premade" and query["page_size"] == "100"
+        assert [v.name for v in await voices.premade_voices()] == [v.name for v in PREMADE_VOICES]
+
+
+@pytest.mark.asyncio
+async def test_find_tells_a_voice_the_account_has_from_one_it_no_longer_has():
+    async with Simulator(profile="instant") as sim:
+        voices = catalog(sim)
+        assert (await voices.find("SAz9YHcvj6GT2YYXdXww")).name == "River"
+        assert await voices.find(RETIRED_VOICE_ID) is None
+        with pytest.raises(VoiceError, match="^ElevenLabs rejected this key"):
+            await catalog(sim, "bad-key-1234567").find("SAz9YHcvj6GT2YYXdXww")

@@ -128,3 +128,22 @@ def test_the_summary_counts_exchanges_median_voice_to_voice_and_cost():
     summary = printer.summary()
     assert summary.startswith("2 exchanges, voice to voice 655 ms (median), cost $")
     assert float(summary.split("$")[1].rstrip(".")) > 0
+
+
+def test_a_model_or_voice_no_longer_offered_is_said_with_the_setting_that_switches():
+    printer = TranscriptPrinter(io.StringIO(), live=False)
+    model = ev.ChoiceUnavailable(kind=ev.ErrorKind.CONFIG, provider=ev.Provider.LLM, current="llama-3.3-70b",
+                                 message="The language model llama-3.3-70b is no longer offered by Cerebras. Switch to "
+                                         "gpt-oss-120b.", replacement="gpt-oss-120b", replacement_name="gpt-oss-120b")
+    voice = ev.ChoiceUnavailable(kind=ev.ErrorKind.CONFIG, provider=ev.Provider.TTS, current="21m00Tcm4TlvDq8ikWAM",
+                                 message="The voice Rachel is no longer in your ElevenLabs account. Switch to Eric.",
+                                 replacement="cjVigY5qzO86Huf0OWal", replacement_name="Eric")
+    assert replay(printer, [model, voice]).splitlines() == [
+        "! The language model llama-3.3-70b is no longer offered by Cerebras. Switch to gpt-oss-120b.",
+        "  To switch, set DESKTOP_AGENT_MODELS__LLM_MODEL=gpt-oss-120b (or “models.llm_model” in settings.json), then "
+        "start again.",
+        "! The voice Rachel is no longer in your ElevenLabs account. Switch to Eric.",
+        "  To switch, set DESKTOP_AGENT_VOICE__VOICE_ID=cjVigY5qzO86Huf0OWal and DESKTOP_AGENT_VOICE__VOICE_NAME=Eric "
+        "(or “voice” in settings.json), then start again.",
+    ]
+    assert printer.conversation.errors == [model, voice], "kept with the other errors"
