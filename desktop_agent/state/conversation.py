@@ -108,6 +108,9 @@ class Conversation:
         self.muted = False
         self.providers: dict[ev.Provider, ProviderState] = {p: ProviderState() for p in ev.Provider}
         self.errors: list[ev.ErrorOccurred] = []
+        #: The user's last turn got no reply and the engine can give it again (``ErrorOccurred.retry``). Withdrawn
+        #: when the user says something new, a reply starts to be heard, or the conversation or session ends.
+        self.retry_offered = False
         self.microphone_level = 0.0
         self.output_level = 0.0
         self.voice = ""
@@ -172,7 +175,7 @@ class Conversation:
     def _on_session_ended(self, e: ev.SessionEnded) -> Area:
         self.ended_reason = e.reason
         self.agent_state = ev.AgentState.STOPPED
-        changed = Area.SESSION | Area.AGENT_STATE
+        changed = Area.SESSION | Area.AGENT_STATE | self._withdraw_retry()
         for turn in [t for t in self.turns if not t.finished]:
             if turn.role is Role.USER and not turn.text:
                 self.turns.remove(turn)  # nothing was said: drop the empty bubble
@@ -213,7 +216,7 @@ class Conversation:
             self.turns.remove(turn)
             return Area.TRANSCRIPT
         self._finish(turn)
-        return Area.TRANSCRIPT | Area.TURN_FINISHED
+        return Area.TRANSCRIPT | Area.TURN_FINISHED | self._withdraw_retry()
 
     def _on_assistant_started(self, _e: ev.AssistantTurnStarted) -> Area:
         self._assistant_turn()
@@ -274,6 +277,17 @@ class Conversation:
     def _on_error(self, e: ev.ErrorOccurred) -> Area:
         self.errors.append(e)
         del self.errors[:-50]  # keep the recent ones; the log has the rest
+        if e.retry:
+            self.retry_offered = True
+        return Area.ERRORS
+
+    def _on_assistant_speech_started(self, _e: ev.AssistantSpeechStarted) -> Area:
+        return self._withdraw_retry()  # a reply is being heard: the failed turn has been answered or superseded
+
+    def _withdraw_retry(self) -> Area:
+        if not self.retry_offered:
+            return Area.NONE
+        self.retry_offered = False
         return Area.ERRORS
 
     def _on_levels(self, e: ev.AudioLevel) -> Area:
@@ -292,6 +306,7 @@ class Conversation:
         self.latency = LatencyHistory()
         self.usage = UsageTotals()
         self.errors.clear()
+        self.retry_offered = False
         self._pending_latencies = {}
         return Area.TRANSCRIPT | Area.LATENCY | Area.USAGE | Area.ERRORS | Area.SESSION
 
@@ -305,6 +320,7 @@ class Conversation:
         ev.UserTurnEnded: _on_user_turn_ended,
         ev.AssistantTurnStarted: _on_assistant_started,
         ev.AssistantWordSpoken: _on_word,
+        ev.AssistantSpeechStarted: _on_assistant_speech_started,
         ev.Interrupted: _on_interrupted,
         ev.AssistantTurnEnded: _on_assistant_ended,
         ev.StageLatency: _on_latency,
