@@ -43,19 +43,32 @@ os.execvp(command[0], command)
 """
 
 
-def _unshare() -> list[str]:
-    if os.geteuid() == 0:
-        return ["unshare", "--mount"]
-    return ["unshare", "--user", "--map-root-user", "--mount"]
+def _any_shared_mount() -> bool:
+    """Whether a mount visible here propagates mounts to other namespaces ("shared:N" in /proc/self/mountinfo)."""
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        optional_fields = line.split(" - ", 1)[0].split()[6:]
+        if any(field.startswith("shared:") for field in optional_fields):
+            return True
+    return False
 
 
 @pytest.fixture(scope="module")
-def namespaces() -> None:
+def private_mounts(tmp_path_factory) -> list[str]:
+    """The command that runs a process in a private mount namespace here; skips where none can be made."""
     if not shutil.which("unshare"):
         pytest.skip("unshare (util-linux) is needed to hide a system library from one process")
-    probe = subprocess.run([*_unshare(), "mount", "-t", "tmpfs", "probe", "/mnt"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip(f"no private mount namespace here ({probe.stderr.strip()}); run the tests as root")
+    unshare = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", "--mount"]
+    candidates = [unshare]
+    if not _any_shared_mount():
+        # In a chroot (CI's fresh Debian is one) "/" is no mount point, so unshare cannot make it private; with no
+        # shared mount in sight nothing mounted in the new namespace can show anywhere else, so it need not.
+        candidates.append([*unshare, "--propagation", "unchanged"])
+    target = tmp_path_factory.mktemp("probe")
+    for command in candidates:
+        probe = subprocess.run([*command, "mount", "-t", "tmpfs", "probe", str(target)], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return command
+    pytest.skip(f"no private mount namespace here ({probe.stderr.strip()}); run the tests as root")
 
 
 def library_folder(soname: str) -> Path:
@@ -72,13 +85,15 @@ def library_folder(soname: str) -> Path:
     pytest.fail(f"{soname} was loaded but is not mapped from a file")
 
 
-def run_without(soname: str, tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_without(
+    private_mounts: list[str], soname: str, tmp_path: Path, *args: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     """``python -m desktop_agent *args`` in a process for which ``soname`` (and its other names) does not exist."""
     folder = library_folder(soname)
     stem = soname.split(".so", 1)[0] + ".so"
     stash = tmp_path / "real-library-folder"
     stash.mkdir()
-    command = [*_unshare(), sys.executable, "-c", HIDE_AND_RUN, str(folder), stem, str(stash),
+    command = [*private_mounts, sys.executable, "-c", HIDE_AND_RUN, str(folder), stem, str(stash),
                sys.executable, "-m", "desktop_agent", *args]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, **env},
                             cwd=tmp_path)
@@ -96,32 +111,32 @@ OFFSCREEN = {"QT_QPA_PLATFORM": "offscreen"}
 
 
 @pytest.mark.slow
-def test_the_window_names_the_package_for_a_missing_libgl(namespaces, tmp_path: Path):
-    result = run_without("libGL.so.1", tmp_path, "--simulate", env=OFFSCREEN)
+def test_the_window_names_the_package_for_a_missing_libgl(private_mounts, tmp_path: Path):
+    result = run_without(private_mounts, "libGL.so.1", tmp_path, "--simulate", env=OFFSCREEN)
     assert_one_sentence(result, LIBGL_SENTENCE)
 
 
 @pytest.mark.slow
-def test_the_x11_plugin_names_the_package_for_a_missing_xcb_cursor(namespaces, tmp_path: Path):
+def test_the_x11_plugin_names_the_package_for_a_missing_xcb_cursor(private_mounts, tmp_path: Path):
     """Qt itself would print a warning and abort (no exception to catch): the check loads the plugin first.
 
     No X server is needed: the plugin's libraries are loaded before Qt would connect to the display.
     """
     env = {"QT_QPA_PLATFORM": "", "DISPLAY": ":99", "XDG_SESSION_TYPE": "x11"}
-    result = run_without("libxcb-cursor.so.0", tmp_path, "--simulate", env=env)
+    result = run_without(private_mounts, "libxcb-cursor.so.0", tmp_path, "--simulate", env=env)
     assert_one_sentence(result, XCB_CURSOR_SENTENCE)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", [["--simulate"], ["--console", "--simulate"]], ids=["window", "console"])
-def test_sound_names_the_package_for_a_missing_portaudio(namespaces, tmp_path: Path, mode: list[str]):
-    result = run_without("libportaudio.so.2", tmp_path, *mode, env=OFFSCREEN)
+def test_sound_names_the_package_for_a_missing_portaudio(private_mounts, tmp_path: Path, mode: list[str]):
+    result = run_without(private_mounts, "libportaudio.so.2", tmp_path, *mode, env=OFFSCREEN)
     assert_one_sentence(result, PORTAUDIO_SENTENCE)
 
 
 @pytest.mark.slow
-def test_self_check_names_the_package_for_a_missing_libgl(namespaces, tmp_path: Path):
-    result = run_without("libGL.so.1", tmp_path, "--self-check", env=OFFSCREEN)
+def test_self_check_names_the_package_for_a_missing_libgl(private_mounts, tmp_path: Path):
+    result = run_without(private_mounts, "libGL.so.1", tmp_path, "--self-check", env=OFFSCREEN)
     assert result.returncode >= 1, result.stdout
     assert f"FAIL Qt: {LIBGL_SENTENCE}" in result.stdout.splitlines()
     assert result.stdout.splitlines()[-1].startswith("self-check failed")
