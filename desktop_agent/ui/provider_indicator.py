@@ -1,12 +1,16 @@
-"""One provider's connection in the status bar: a coloured dot and its name; the reason is in the tooltip."""
+"""One provider's connection in the status bar: a coloured dot and its name; the reason is in the tooltip, and while
+the connection is down, since when and when the next attempt is."""
 
 from __future__ import annotations
+
+import time
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import ProviderState
+from desktop_agent.state.outage import down_sentence, is_down
 from desktop_agent.ui import theme
 from desktop_agent.ui.untrusted_text import plain_tooltip, shown_text
 
@@ -31,28 +35,40 @@ class ProviderIndicator(QLabel):
         self.provider = provider
         self.setAccessibleName(f"{provider.display_name} connection")
         self.setTextFormat(Qt.TextFormat.RichText)  # the coloured dot; the text itself is a constant name
-        self._state: tuple[ev.ConnectionStatus, str] | None = None
+        self._state: ProviderState | None = None
+        self._shown: tuple[ev.ConnectionStatus, str] | None = None
+        self._now: float | None = None
         self.show_state(ProviderState())
 
     @property
     def status(self) -> ev.ConnectionStatus:
         assert self._state is not None
-        return self._state[0]
+        return self._state.status
 
-    def show_state(self, state: ProviderState, force: bool = False) -> None:
-        key = (state.status, state.reason)
-        if key == self._state and not force:
+    def show_state(self, state: ProviderState, now: float | None = None, force: bool = False) -> None:
+        """Show ``state``; ``now`` (wall clock, default the time now) dates an outage's countdown."""
+        self._state = ProviderState(state.status, state.reason, state.down_since, state.retry_at, state.attempt)
+        self._now = now
+        sentence = self._sentence(state, time.time() if now is None else now)
+        if (state.status, sentence) == self._shown and not force:
             return
-        self._state = key
-        color = theme.tone_color(_TONES[state.status], self.palette()).name()
+        self._shown = (state.status, sentence)
+        tone = _TONES[state.status]
+        if is_down(state) and state.status is ev.ConnectionStatus.DISCONNECTED:
+            tone = theme.Tone.WARNING  # amber while it is being brought back
+        color = theme.tone_color(tone, self.palette()).name()
         self.setText(f'<span style="color:{color}">●</span> {self.provider.display_name}')
-        sentence = f"{self.provider.display_name} ({ROLES[self.provider]}): {STATUS_WORDS[state.status]}"
-        if state.reason:
-            sentence += f" — {shown_text(state.reason)}"  # the provider's own words, possibly
         self.setToolTip(plain_tooltip(sentence))
         self.setAccessibleDescription(sentence)
+
+    def _sentence(self, state: ProviderState, now: float) -> str:
+        reason = shown_text(state.reason)  # the provider's own words, possibly
+        if is_down(state):
+            return down_sentence(self.provider, state, now) + (f". Cause: {reason}" if reason else "")
+        sentence = f"{self.provider.display_name} ({ROLES[self.provider]}): {STATUS_WORDS[state.status]}"
+        return sentence + (f" — {reason}" if reason else "")
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and self._state is not None:
-            self.show_state(ProviderState(*self._state), force=True)  # the dot's colour is baked into the text
+            self.show_state(self._state, self._now, force=True)  # the dot's colour is baked into the text

@@ -1,20 +1,29 @@
 """The status bar: each provider's connection (reason on hover), current voice and prompt, and the cost so far.
 
+While a connection is down, a note beside the dots counts how long and when the next attempt is; a one-second timer
+keeps it current and runs only while something is down.
+
 The voice name comes from the provider's list and the prompt name from the user's library: both are shown as plain
 text, cut short on the bar, whole in the tooltip.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
+
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from desktop_agent.state import events as ev
-from desktop_agent.state.conversation import Conversation
+from desktop_agent.state.conversation import Conversation, ProviderState
+from desktop_agent.ui.outage_label import OutageLabel
 from desktop_agent.ui.provider_indicator import ProviderIndicator
 from desktop_agent.ui.untrusted_text import plain_label, plain_tooltip, shown_name, shown_text
 
 TRANSIENT_MS = 4000
 NAME_LENGTH = 40  # characters of a voice or prompt name on the bar
+OUTAGE_TICK_MS = 1000
 
 
 def format_cost(usd: float) -> str:
@@ -24,10 +33,17 @@ def format_cost(usd: float) -> str:
 
 
 class SessionStatusBar(QStatusBar):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
         self.setAccessibleName("Status")
         self.setSizeGripEnabled(True)
+        self._clock = clock
+        self._provider_states: Mapping[ev.Provider, ProviderState] = {}
+        self.outage_label = OutageLabel(self)
+        self.addPermanentWidget(self.outage_label)
+        self.outage_timer = QTimer(self)
+        self.outage_timer.setInterval(OUTAGE_TICK_MS)
+        self.outage_timer.timeout.connect(self._show_providers)
         self.providers: dict[ev.Provider, ProviderIndicator] = {}
         for provider in ev.Provider:
             indicator = ProviderIndicator(provider, self)
@@ -48,8 +64,19 @@ class SessionStatusBar(QStatusBar):
         self.show_cost(0.0, "")
 
     def refresh_providers(self, conversation: Conversation) -> None:
+        self._provider_states = conversation.providers
+        self._show_providers()
+
+    def _show_providers(self) -> None:
+        now = self._clock()
         for provider, indicator in self.providers.items():
-            indicator.show_state(conversation.providers[provider])
+            if provider in self._provider_states:
+                indicator.show_state(self._provider_states[provider], now)
+        if self.outage_label.show_outages(self._provider_states, now):
+            if not self.outage_timer.isActive():
+                self.outage_timer.start()
+        else:
+            self.outage_timer.stop()
 
     def refresh_session(self, conversation: Conversation) -> None:
         self.show_voice_and_prompt(conversation.voice, conversation.prompt_name)
