@@ -252,6 +252,8 @@ class ConsoleApp:
             session.stop_speaking()
         elif command is Command.NEW_CONVERSATION:
             session.new_conversation()
+        elif command is Command.RETRY:
+            self._retry(session)
 
     def _talk(self, session: Any) -> None:
         if session.mode is ev.TurnMode.HANDS_FREE:
@@ -263,6 +265,14 @@ class ConsoleApp:
         else:
             self._talking = False
             session.release_talk()
+
+    def _retry(self, session: Any) -> None:
+        """``r``: give the last turn that got no reply again (the engine said so with its error)."""
+        if not self.printer.conversation.retry_offered:
+            self.printer.say("There is nothing to retry: no turn is waiting for a reply.")
+            return
+        session.retry_last_turn()
+        self.printer.say("Retrying the last turn ...")
 
     @property
     def _simulating(self) -> bool:

@@ -18,6 +18,7 @@ class Command(enum.Enum):
     MUTE = "mute"  # toggles
     STOP_SPEAKING = "stop_speaking"
     NEW_CONVERSATION = "new_conversation"
+    RETRY = "retry"  # give the last turn that got no reply again
     HELP = "help"
     QUIT = "quit"
     FAULTS = "faults"  # f: list the simulator's faults; f N: switch fault N on; f 0: clear them
@@ -36,6 +37,8 @@ _WORDS: dict[str, Command] = {
     "stop": Command.STOP_SPEAKING,
     "n": Command.NEW_CONVERSATION,
     "new": Command.NEW_CONVERSATION,
+    "r": Command.RETRY,
+    "retry": Command.RETRY,
     "?": Command.HELP,
     "help": Command.HELP,
     "q": Command.QUIT,
@@ -50,7 +53,8 @@ HELP = """\
 Enter   start talking / end your turn (push-to-talk)
 h       hands-free: a pause ends your turn        p   back to push-to-talk
 s       stop the assistant speaking               m   mute or unmute the microphone
-n       new conversation                          q   quit (also Ctrl+D or Ctrl+C)"""
+n       new conversation                          r   retry the last turn (when it got no reply)
+q       quit (also Ctrl+D or Ctrl+C)"""
 
 FAULTS_HELP = "f       list the simulated faults; f N switches fault N on, f 0 clears them all"
 

@@ -2,7 +2,13 @@
 
 On a terminal (``live``) the user's words are redrawn in place while they speak; in a pipe or a log only finished
 lines are written. The assistant's words are written as they are spoken, so an interrupted reply shows only what
-was said. After each reply comes a line with its stage latencies, a ``*`` marking a stage over its budget.
+was said; a reply the voice could not say is written whole as text, marked ``[not spoken]``, and one the language
+model stopped writing midway is marked ``[incomplete]``. After each reply comes a line with its stage latencies, a
+``*`` marking a stage over its budget.
+
+A provider connection that goes down gets one line once the first attempt to bring it back has failed (when it went
+down, and when the next attempt is), at most one line every :data:`OUTAGE_UPDATE_SECS` while it stays down, and one
+when it is back (after how long). A blip mended by that first attempt, at once, is not worth a line.
 
 Everything written passes through :func:`~desktop_agent.state.plain_text.plain_text`: a reply, a transcript, a voice
 name or an error text cannot clear the screen, retitle the terminal, plant a link or reverse text with a bidi
@@ -13,6 +19,9 @@ from __future__ import annotations
 
 import enum
 import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from desktop_agent.config.settings import env_name
@@ -20,11 +29,23 @@ from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import Area, Conversation, Role, Turn
 from desktop_agent.state.cost import PriceTable
 from desktop_agent.state.latency import DEFAULT_BUDGETS, STAGE_TITLES
+from desktop_agent.state.outage import ROLE_NAMES, about_lost_connection, clock_time, is_down, next_attempt, span
 from desktop_agent.state.plain_text import plain_text
+from desktop_agent.state.turn_notes import turn_notes
 
 _CLEAR_LINE = "\r\x1b[2K"
 #: A sentence sending the user to the window's Settings > Audio, which the console does not have.
 _WINDOW_AUDIO_ADVICE = re.compile(r"[^.]*Settings > Audio\.")
+#: The window's Retry button, which the console has as its ``r`` command.
+_WINDOW_RETRY = re.compile(r"\bPress Retry\b")
+#: While a connection stays down, at most one line about it this often (the healer re-reports every attempt).
+OUTAGE_UPDATE_SECS = 10.0
+
+
+@dataclass(slots=True)
+class _Outage:
+    down_since: float  # wall clock
+    said_at: float | None = None  # monotonic time (the event's ``at``) of the last line about it; None: not said
 
 
 class _OpenLine(enum.Enum):
@@ -45,9 +66,11 @@ def format_latencies(latencies: dict[ev.Stage, float], budgets: dict[ev.Stage, f
 
 
 def console_wording(message: str) -> str:
-    """An engine sentence as the console should say it: the advice to choose another device in the window's
-    Settings > Audio becomes where the console takes its devices from (the settings file or its override variable).
+    """An engine sentence as the console should say it: "Press Retry" becomes its ``r`` command, and the advice to
+    choose another device in the window's Settings > Audio becomes where the console takes its devices from (the
+    settings file or its override variable).
     """
+    message = _WINDOW_RETRY.sub("Type r", message)
     if _WINDOW_AUDIO_ADVICE.search(message) is None:
         return message
     lowered = message.lower()
@@ -70,12 +93,16 @@ class TranscriptPrinter:
         live: bool,
         budgets: dict[ev.Stage, float] | None = None,
         prices: PriceTable | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.conversation = Conversation(prices)
         self._out = out
         self._live = live
         self._budgets = dict(budgets or DEFAULT_BUDGETS)
+        self._clock = clock  # wall clock, for how long a connection was down
         self._open = _OpenLine.NONE
+        self._reply_words = False  # words of the current reply were written (its line may have been closed since)
+        self._outages: dict[ev.Provider, _Outage] = {}  # connections down, not yet back
 
     # ------------------------------------------------------------------ output
     def say(self, text: str) -> None:
@@ -116,6 +143,7 @@ class TranscriptPrinter:
         self._explain_mode(e.mode)
 
     def _on_session_ended(self, e: ev.SessionEnded) -> None:
+        self._outages.clear()
         # A reason that is a sentence ("The assistant ended the conversation.") is said; the short codes
         # ("stopped", "error", "invalid settings") follow the user's quit or an error line already written.
         if e.reason.endswith("."):
@@ -147,10 +175,14 @@ class TranscriptPrinter:
         elif self._open is _OpenLine.USER_LIVE:
             self._close_line()
 
+    def _on_assistant_started(self, _e: ev.AssistantTurnStarted) -> None:
+        self._reply_words = False
+
     def _on_word(self, e: ev.AssistantWordSpoken) -> None:
         word = plain_text(e.word, single_line=True).strip()
         if not word:
             return
+        self._reply_words = True
         if self._open is not _OpenLine.ASSISTANT:
             self._close_line()
             self._open = _OpenLine.ASSISTANT
@@ -159,16 +191,58 @@ class TranscriptPrinter:
             self._write(f" {word}")
 
     def _finish_reply(self, turn: Turn) -> None:
+        marks = "".join(f" [{note}]" for note in turn_notes(turn))
+        words_written, self._reply_words = self._reply_words, False
         if self._open is _OpenLine.ASSISTANT:
-            self._write(" [interrupted]" if turn.interrupted else "", end="\n")
+            self._write(marks, end="\n")
             self._open = _OpenLine.NONE
+        elif words_written:  # its line was closed by a notice in between: the marks get a line of their own
+            if marks:
+                self.say(f"Assistant: …{marks}")
+        elif turn.text:  # nothing was said aloud: the reply as written (the voice could not say it)
+            self.say(f"Assistant: {plain_text(turn.text, single_line=True)}{marks}")
         elif turn.interrupted:
             self.say("Assistant: [interrupted before speaking]")
         if turn.latencies:
             self.say(f"  latency: {format_latencies(turn.latencies, self._budgets)}")
 
     def _on_error(self, e: ev.ErrorOccurred) -> None:
+        if e.provider in self._outages and about_lost_connection(e):
+            return  # the outage line said it, with when the next attempt is
         self.say(f"! {console_wording(e.message)}")
+
+    def _on_provider(self, e: ev.ProviderStatusChanged) -> None:
+        state = self.conversation.providers[e.provider]
+        role = ROLE_NAMES[e.provider]
+        outage = self._outages.get(e.provider)
+        if e.status is ev.ConnectionStatus.CONNECTED:
+            if outage is not None:
+                del self._outages[e.provider]
+                seconds = self._clock() - outage.down_since
+                if outage.said_at is not None:
+                    self.say(f"{role} is back after {span(seconds)}." if seconds >= 1 else f"{role} is back.")
+            return
+        if not is_down(state):
+            return
+        assert state.down_since is not None
+        if outage is None or outage.down_since != state.down_since:
+            outage = self._outages[e.provider] = _Outage(state.down_since)
+        if state.attempt < 1:
+            return  # the first attempt is made at once; a line only if it fails
+        attempt = next_attempt(state, self._clock())
+        if outage.said_at is None:
+            outage.said_at = e.at
+            since = clock_time(state.down_since)
+            if e.status is ev.ConnectionStatus.DISCONNECTED:
+                self.say(f"{role} connection lost at {since}; reconnecting (next attempt {attempt}).")
+            elif e.status is ev.ConnectionStatus.FAILED:
+                self.say(f"{role} refused the connection at {since}; trying again (next attempt {attempt}).")
+            else:
+                self.say(f"{role} cannot connect (since {since}); trying again (next attempt {attempt}).")
+        elif e.at - outage.said_at >= OUTAGE_UPDATE_SECS:
+            outage.said_at = e.at
+            down_for = span(self._clock() - outage.down_since)
+            self.say(f"{role} still down after {down_for}; next attempt {attempt} (attempt {state.attempt}).")
 
     def _on_choice_unavailable(self, e: ev.ChoiceUnavailable) -> None:
         """The sentence, then how to switch: the console has no Settings window, so name the setting to change."""
@@ -183,8 +257,8 @@ class TranscriptPrinter:
         self.say(f"  To switch, set {change}, then start again.")
 
     def _on_agent_state(self, e: ev.AgentStateChanged) -> None:
-        if e.state is ev.AgentState.RECONNECTING:
-            self.say("(reconnecting ...)")
+        if e.state is ev.AgentState.RECONNECTING and not self._outages:
+            self.say("(reconnecting ...)")  # an outage line already said which connection and when
 
     def _on_settings(self, e: ev.SettingsApplied) -> None:
         if e.voice:
@@ -202,10 +276,12 @@ class TranscriptPrinter:
         ev.MuteChanged: _on_mute,
         ev.UserTranscript: _on_user_transcript,
         ev.UserTurnEnded: _on_user_turn_ended,
+        ev.AssistantTurnStarted: _on_assistant_started,
         ev.AssistantWordSpoken: _on_word,
         ev.ErrorOccurred: _on_error,
         ev.ChoiceUnavailable: _on_choice_unavailable,
         ev.AgentStateChanged: _on_agent_state,
+        ev.ProviderStatusChanged: _on_provider,
         ev.SettingsApplied: _on_settings,
         ev.ConversationReset: _on_reset,
     }

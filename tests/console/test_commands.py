@@ -18,6 +18,9 @@ from desktop_agent.console.commands import HELP, Command, FaultRequest, argument
         ("m", Command.MUTE),
         ("s", Command.STOP_SPEAKING),
         ("n", Command.NEW_CONVERSATION),
+        ("r", Command.RETRY),
+        ("R\n", Command.RETRY),
+        (" retry ", Command.RETRY),
         ("?", Command.HELP),
         ("Q\n", Command.QUIT),
         ("exit", Command.QUIT),
@@ -33,8 +36,13 @@ def test_anything_else_means_nothing():
 
 
 def test_the_help_names_every_letter():
-    for letter in ("Enter", "h ", "p ", "s ", "m ", "n ", "q "):
+    for letter in ("Enter", "h ", "p ", "s ", "m ", "n ", "r ", "q "):
         assert letter in HELP
+    assert "r   retry the last turn" in HELP
+
+
+def test_retry_takes_no_argument():
+    assert parse("r 2") is None
 
 
 # ------------------------------------------------------------------------------------------------ f: simulated faults
