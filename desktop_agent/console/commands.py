@@ -53,8 +53,8 @@ HELP = """\
 Enter   start talking / end your turn (push-to-talk)
 h       hands-free: a pause ends your turn        p   back to push-to-talk
 s       stop the assistant speaking               m   mute or unmute the microphone
-n       new conversation                          r   retry the last turn (when it got no reply)
-q       quit (also Ctrl+D or Ctrl+C)"""
+r       retry the last turn that got no reply     n   new conversation
+?       this help                                 q   quit (also Ctrl+D or Ctrl+C)"""
 
 FAULTS_HELP = "f       list the simulated faults; f N switches fault N on, f 0 clears them all"
 

@@ -38,7 +38,7 @@ def test_anything_else_means_nothing():
 def test_the_help_names_every_letter():
     for letter in ("Enter", "h ", "p ", "s ", "m ", "n ", "r ", "q "):
         assert letter in HELP
-    assert "r   retry the last turn" in HELP
+    assert "r       retry the last turn that got no reply" in HELP
 
 
 def test_retry_takes_no_argument():
