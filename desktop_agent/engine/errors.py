@@ -125,6 +125,28 @@ def reply_given_up(provider: Provider, category: ErrorCategory) -> ErrorOccurred
     )
 
 
+def key_refused_on_reconnect(provider: Provider, *, retry: bool = False) -> ErrorOccurred:
+    """A key that worked earlier in the session is refused: a revoked key, or the provider's trouble. Connections
+    keep trying; a turn it cost gets a Retry (``retry``)."""
+    name = provider.display_name
+    then = "Press Retry to ask again" if retry else "The assistant keeps trying"
+    return ErrorOccurred(
+        kind=ErrorKind.AUTH,
+        message=f"{name} refused the API key that worked until now. {then}; if you revoked or changed the key, "
+        "open Settings > Keys.",
+        provider=provider,
+        retry=retry,
+    )
+
+
+def connection_stalled(provider: Provider) -> ErrorOccurred:
+    return ErrorOccurred(
+        kind=ErrorKind.UNREACHABLE,
+        message=f"{provider.display_name} stopped answering. Reconnecting…",
+        provider=provider,
+    )
+
+
 def connection_dropped(provider: Provider) -> ErrorOccurred:
     return ErrorOccurred(
         kind=ErrorKind.UNREACHABLE,

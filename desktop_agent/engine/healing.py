@@ -94,7 +94,7 @@ class ConnectionHealer:
     ):
         self._links: dict[Provider, _Link] = {p: _Link(p, s) for p, s in sockets.items()}
         for provider, probe in (probes or {}).items():
-            self._links[provider] = _Link(provider, None, probe=probe, up=True, ever_up=True)
+            self._links[provider] = _Link(provider, None, probe=probe, up=True)
         self._report = report
         self._backoff = backoff or Backoff()
         self._poll_secs = poll_secs
@@ -109,6 +109,11 @@ class ConnectionHealer:
     def is_up(self, provider: Provider) -> bool:
         link = self._links.get(provider)
         return link is not None and link.up and not link.restart_requested
+
+    def was_up(self, provider: Provider) -> bool:
+        """The link has worked in this session (a socket connected, or a request answered)."""
+        link = self._links.get(provider)
+        return link is not None and link.ever_up
 
     def generation(self, provider: Provider) -> int:
         """Counts the connections ``provider`` has had: a change means audio sent before it may be lost."""
@@ -159,7 +164,10 @@ class ConnectionHealer:
     def note_success(self, provider: Provider) -> None:
         """A request to a link without a socket (the language model) succeeded."""
         link = self._links.get(provider)
-        if link is not None and link.probe is not None and not link.up:
+        if link is None or link.probe is None:
+            return
+        link.ever_up = True
+        if not link.up:
             self._mark_up(link)
 
     # -- the watch loop ---------------------------------------------------------------------------------------

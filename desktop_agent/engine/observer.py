@@ -53,7 +53,13 @@ from pipecat.services.tts_service import TTSService
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.utils.errors import ErrorCategory
 
-from desktop_agent.engine.errors import connection_dropped, error_event, provider_error
+from desktop_agent.engine.errors import (
+    connection_dropped,
+    connection_stalled,
+    error_event,
+    key_refused_on_reconnect,
+    provider_error,
+)
 from desktop_agent.state.events import (
     AgentState,
     AgentStateChanged,
@@ -83,6 +89,8 @@ from desktop_agent.state.events import (
 ERROR_REPEAT_SECS = 5.0
 # A turn that ends without text flips back to listening after this grace (the text usually follows at once).
 LISTEN_GRACE_SECS = 0.05
+# The healer's reason for restarting a connection that is open but does not answer.
+STALLED_REASON = "no answer"
 # The assistant turn stop that follows the engine's own interruption comes within this long.
 QUIET_STOP_SECS = 2.0
 
@@ -114,13 +122,15 @@ class EventObserver(BaseObserver):
         self._quiet_interruptions = 0  # the engine's own (a retry), which the user never hears of
         self._quiet_turn_stop_until = 0.0
         self._reply_text = ""  # what the language model wrote for the current reply
+        self._reply_heard = False  # some of it came out of the speaker
         self._reply_incomplete = False
         self.on_unspoken_reply: Callable[[str], None] | None = None
         self.on_link_failure: Callable[[Provider, ErrorFrame], None] | None = None
         self._expected_reconnects: set[Provider] = set()
         self._status: dict[Provider, ConnectionStatus] = {}
         self._recent_errors: dict[str, float] = {}
-        self._rejected: set[Provider] = set()  # providers whose key was refused: their other errors are noise
+        self._rejected: set[Provider] = set()
+        self._ever_connected: set[Provider] = set()  # providers whose key was refused: their other errors are noise
         self._listen_timer: asyncio.TimerHandle | None = None
         self._clock_offset_ns: int | None = None  # monotonic_ns minus the pipeline clock, see _push_time
         self.shutting_down = False
@@ -167,13 +177,15 @@ class EventObserver(BaseObserver):
         self._status[event.provider] = event.status
         if event.status is ConnectionStatus.CONNECTED:
             self._rejected.discard(event.provider)
+            self._ever_connected.add(event.provider)
         self.emit(event)
         if self.shutting_down:
             return
         if previous is ConnectionStatus.CONNECTED and event.status is not ConnectionStatus.CONNECTED:
             if event.provider in self._expected_reconnects or event.provider is Provider.LLM:
                 return  # a new voice reconnects on purpose; the language model's failures are the reply guard's to tell
-            self.emit_error(connection_dropped(event.provider))
+            stalled = event.reason == STALLED_REASON
+            self.emit_error(connection_stalled(event.provider) if stalled else connection_dropped(event.provider))
         if event.status is ConnectionStatus.CONNECTED:
             self._expected_reconnects.discard(event.provider)
 
@@ -219,9 +231,12 @@ class EventObserver(BaseObserver):
         if not self._assistant_turn_open:
             return
         self._assistant_turn_open = False
-        spoken = (message.content or "").strip()
+        spoken = (message.content or "").strip() if self._reply_heard else ""
         written = self._reply_text.strip()
         complete, self._reply_incomplete = not self._reply_incomplete, False
+        if not self._bot_speaking and self._state is AgentState.THINKING:
+            self._assistant_active = False
+            self.set_state(AgentState.LISTENING)  # a reply that was never heard leaves nothing to wait for
         if message.interrupted or not written or _said_all(spoken, written):
             self.emit(AssistantTurnEnded(text=spoken, interrupted=bool(message.interrupted), complete=complete))
             return
@@ -298,6 +313,7 @@ class EventObserver(BaseObserver):
             self._assistant_active = True
             self._response_had_text = False
             self._reply_text = ""
+            self._reply_heard = False
             if self._turn.llm_start is None:
                 self._turn.llm_start = now
             if self._state is not AgentState.ASSISTANT_SPEAKING:
@@ -324,6 +340,7 @@ class EventObserver(BaseObserver):
                 self._report(Stage.TTS_FIRST_AUDIO, now - self._turn.tts_start)
         elif isinstance(frame, BotStartedSpeakingFrame):
             self._bot_speaking = True
+            self._reply_heard = True
             if self._turn.speech_end is not None:
                 self._report(Stage.VOICE_TO_VOICE, now - self._turn.speech_end)
             self.emit(AssistantSpeechStarted())
@@ -406,6 +423,8 @@ class EventObserver(BaseObserver):
             return
         if event.provider is not None and event.kind in _HEALED_KINDS:
             return  # a connection trouble: the healer reconnects, the status bar says why and when it tries next
+        if event.kind is ErrorKind.AUTH and event.provider in self._ever_connected:
+            event = key_refused_on_reconnect(event.provider)  # the key worked this session: maybe revoked, maybe not
         self.emit_error(event)
 
 

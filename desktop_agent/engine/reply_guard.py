@@ -45,8 +45,9 @@ from pipecat.services.llm_service import LLMService
 from pipecat.services.tts_service import TTSService
 from pipecat.utils.errors import ErrorCategory
 
-from desktop_agent.engine.errors import category_of, reply_given_up
+from desktop_agent.engine.errors import category_of, key_refused_on_reconnect, reply_given_up
 from desktop_agent.engine.healing import Backoff, ConnectionHealer
+from desktop_agent.engine.observer import STALLED_REASON
 from desktop_agent.engine.speech_keeper import SpeechKeeper
 from desktop_agent.state.events import ErrorKind, ErrorOccurred, Provider
 
@@ -55,6 +56,8 @@ TRANSIENT = frozenset({ErrorCategory.RATE_LIMIT, ErrorCategory.SERVER, ErrorCate
                        ErrorCategory.UNKNOWN})
 #: However many retries are allowed, a turn is given up after this long without an answer.
 TURN_BUDGET_SECS = 30.0
+#: How long an interruption may take to pass the language model before a new request is queued anyway.
+INTERRUPTION_PASS_SECS = 2.0
 #: How long a restarted connection may take to come back before the retry is given up.
 RECONNECT_WAIT_SECS = 10.0
 
@@ -125,6 +128,7 @@ class ReplyGuard(BaseObserver):
         self._stt_restarted = False
         self._busy: asyncio.Task | None = None  # a retry under way
         self._last_failure: tuple[Provider, str] | None = None  # what "Retry" gives again
+        self._interruption_passed = asyncio.Event()
         self.closed = False
 
     # -- the user's Retry -------------------------------------------------------------------------------------
@@ -153,9 +157,18 @@ class ReplyGuard(BaseObserver):
     # -- frames -----------------------------------------------------------------------------------------------
 
     async def on_push_frame(self, data: FramePushed):
-        if self.closed or not data.first_push:
+        if self.closed:
             return
         frame = data.frame
+        if isinstance(frame, InterruptionFrame) and isinstance(data.source, LLMService):
+            self._interruption_passed.set()  # an interruption has gone by the language model: a new request is safe
+        if isinstance(frame, VADUserStoppedSpeakingFrame) and isinstance(data.source, SpeechKeeper):
+            # The end of speech as it goes into speech-to-text (it was first pushed upstream of the keeper).
+            if self._keeper.voiced:
+                self._arm(Provider.STT, self._deadlines.stt_final, self._stt_expired)
+            return
+        if not data.first_push:
+            return
         try:
             if isinstance(frame, ErrorFrame):
                 if isinstance(frame.processor, LLMService) and self._reply is not None:
@@ -172,9 +185,6 @@ class ReplyGuard(BaseObserver):
         if isinstance(frame, UserStartedSpeakingFrame):
             self._cancel(Provider.LLM, Provider.TTS)
             self._reply = None
-        elif isinstance(frame, VADUserStoppedSpeakingFrame) and isinstance(source, SpeechKeeper):
-            if self._keeper.voiced:
-                self._arm(Provider.STT, self._deadlines.stt_final, self._stt_expired)
         elif isinstance(frame, TranscriptionFrame):
             self._cancel(Provider.STT)
             self._stt_restarted = False
@@ -245,6 +255,17 @@ class ReplyGuard(BaseObserver):
         if self._busy is not None:
             self._busy.cancel()
 
+    async def _stop_reply(self) -> None:
+        """Stop the reply in flight, quietly, and return once the interruption has gone by the language model.
+
+        A request queued before that would be swept away by the interruption (it clears the queues it passes)."""
+        self._interruption_passed.clear()
+        await self._actions.interrupt_quietly()
+        try:
+            await asyncio.wait_for(self._interruption_passed.wait(), INTERRUPTION_PASS_SECS)
+        except TimeoutError:
+            logger.warning("The interruption did not reach the language model in time; asking again anyway")
+
     # -- speech-to-text ---------------------------------------------------------------------------------------
 
     async def _stt_expired(self) -> None:
@@ -252,7 +273,7 @@ class ReplyGuard(BaseObserver):
         if not self._stt_restarted:
             self._stt_restarted = True
             logger.warning(f"No final transcript within {self._deadlines.stt_final} s: restarting speech-to-text")
-            self._healer.request_restart(Provider.STT, "no answer")
+            self._healer.request_restart(Provider.STT, STALLED_REASON)
             if await self._healer.wait_up(Provider.STT, RECONNECT_WAIT_SECS) and await self._keeper.replay_as_turn():
                 return
         self._stt_restarted = False
@@ -274,8 +295,8 @@ class ReplyGuard(BaseObserver):
             return
         reply.llm_timed_out = True
         name = self._names(Provider.LLM)
-        self._healer.note_failure(Provider.LLM, "no answer")
-        await self._actions.interrupt_quietly()
+        self._healer.note_failure(Provider.LLM, STALLED_REASON)
+        await self._stop_reply()
         if reply.llm_attempts <= 1 and self._within_budget(reply):
             logger.warning(f"No first token within {self._deadlines.llm_first_token} s: asking the language model again")
             await self._actions.run_llm()
@@ -320,7 +341,12 @@ class ReplyGuard(BaseObserver):
     def _give_up_llm(self, sentence: str | None, category: ErrorCategory = ErrorCategory.UNKNOWN) -> None:
         self._reply = None
         self._actions.reply_failed()
-        if sentence is None:
+        if sentence is None and category in (ErrorCategory.AUTHENTICATION, ErrorCategory.AUTHORIZATION) and (
+            self._healer.was_up(Provider.LLM)
+        ):
+            # The key worked earlier in this session: a revoked key, or the provider's passing trouble.
+            event = key_refused_on_reconnect(Provider.LLM, retry=True)
+        elif sentence is None:
             event = reply_given_up(Provider.LLM, category)
         else:
             event = ErrorOccurred(kind=ErrorKind.PROVIDER, message=sentence, provider=Provider.LLM, retry=True)
@@ -341,8 +367,8 @@ class ReplyGuard(BaseObserver):
         if not reply.tts_restarted and not reply.heard:
             reply.tts_restarted = True
             logger.warning(f"No audio within {self._deadlines.tts_first_audio} s: restarting text-to-speech")
-            await self._actions.interrupt_quietly()
-            self._healer.request_restart(Provider.TTS, "no answer")
+            await self._stop_reply()
+            self._healer.request_restart(Provider.TTS, STALLED_REASON)
             if await self._healer.wait_up(Provider.TTS, RECONNECT_WAIT_SECS):
                 reply.text = ""
                 await self._actions.run_llm()
