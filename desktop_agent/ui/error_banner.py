@@ -1,7 +1,8 @@
 """A non-modal banner above the transcript: one actionable sentence, an optional action button, a dismiss button.
 
 Repeated identical messages are counted rather than stacked. The banner never blocks input and never shows a
-traceback: messages are the engine's sentences (``ErrorOccurred.message``) or the exception guard's.
+traceback: messages are the engine's sentences (``ErrorOccurred.message``) or the exception guard's. A turn that got
+no reply offers "Retry"; a sentence about a provider's connection going away clears itself once it is back.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtGui import QAccessible, QAccessibleEvent, QPainter, QPaintEvent, 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from desktop_agent.state import events as ev
+from desktop_agent.state.outage import about_lost_connection
 from desktop_agent.ui import theme
 from desktop_agent.ui.icons import themed_icon
 from desktop_agent.ui.untrusted_text import plain_label, shown_text
@@ -22,15 +24,22 @@ class BannerAction(enum.StrEnum):
     NONE = ""
     OPEN_SETTINGS = "open_settings"
     RESTART_SESSION = "restart_session"
+    RETRY = "retry"  # give the last turn that got no reply again (ErrorOccurred.retry)
 
 
-_ACTION_LABELS = {BannerAction.OPEN_SETTINGS: "Open Settings", BannerAction.RESTART_SESSION: "Restart Session"}
+_ACTION_LABELS = {
+    BannerAction.OPEN_SETTINGS: "Open Settings",
+    BannerAction.RESTART_SESSION: "Restart Session",
+    BannerAction.RETRY: "Retry",
+}
 
 
 def action_for(error: ev.ErrorOccurred) -> BannerAction:
     """What the user can do about an error: fix settings (keys, devices) or restart a session that stopped."""
     if error.kind in (ev.ErrorKind.AUTH, ev.ErrorKind.CONFIG, ev.ErrorKind.AUDIO_DEVICE):
         return BannerAction.OPEN_SETTINGS
+    if error.retry:
+        return BannerAction.RETRY
     if not error.recoverable:
         return BannerAction.RESTART_SESSION
     return BannerAction.NONE
@@ -49,6 +58,7 @@ class ErrorBanner(QFrame):
         self._repeats = 0
         self._action = BannerAction.NONE
         self._kind: ev.ErrorKind | None = None
+        self._lost_connection: ev.Provider | None = None  # whose lost connection the message is about
 
         self._icon = QLabel(self)
         self._icon.setAccessibleName("Warning")
@@ -97,6 +107,12 @@ class ErrorBanner(QFrame):
 
     def show_error(self, error: ev.ErrorOccurred) -> None:
         self.show_message(error.message, action_for(error), error.kind)
+        self._lost_connection = error.provider if about_lost_connection(error) else None
+
+    def connection_restored(self, provider: ev.Provider) -> None:
+        """``provider`` is connected again: a message about its connection going away is over."""
+        if self.isVisible() and self._lost_connection is provider:
+            self.dismiss()
 
     def show_message(self, message: str, action: BannerAction = BannerAction.NONE, kind: ev.ErrorKind | None = None) -> None:
         message = shown_text(message)
@@ -106,6 +122,7 @@ class ErrorBanner(QFrame):
             self._message, self._repeats = message, 1
         self._action = action
         self._kind = kind
+        self._lost_connection = None
         self._label.setText(message if self._repeats == 1 else f"{message} (×{self._repeats})")
         self._action_button.setVisible(action is not BannerAction.NONE)
         if action is not BannerAction.NONE:
@@ -120,6 +137,7 @@ class ErrorBanner(QFrame):
         if self.isVisible():
             self.hide()
             self._message, self._repeats = "", 0
+            self._lost_connection = None
             self.dismissed.emit()
 
     def _on_action(self) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QMessageBox, QSplitter, 
 
 from desktop_agent import __version__
 from desktop_agent.state import events as ev
-from desktop_agent.state.conversation import Conversation
+from desktop_agent.state.conversation import Area, Conversation
 from desktop_agent.ui.bridge import EngineBridge
 from desktop_agent.ui.control_bar import ControlBar
 from desktop_agent.ui.error_banner import BannerAction, ErrorBanner
@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
     mute_requested = Signal(bool)
     stop_speaking_requested = Signal()
     new_conversation_requested = Signal()
+    retry_requested = Signal()  # the banner's Retry or Ctrl+R: give the last turn that got no reply again
     session_start_requested = Signal()
     session_end_requested = Signal()
 
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self._bridge: EngineBridge | None = None
         self._phase = SessionPhase.LOADING
         self._close_handler = None
+        self._retry_unused = False  # an offered retry the user has not taken yet
         self.fault_menu: FaultMenu | None = None
 
         self._build_actions()
@@ -138,6 +140,9 @@ class MainWindow(QMainWindow):
         self.mute_action.triggered.connect(self._on_mute_toggled)
         self.stop_speaking_action = self._action("S&top Speaking", "stop-speaking", "Esc", "Cut the assistant's reply short")
         self.stop_speaking_action.triggered.connect(self._on_stop_speaking)
+        self.retry_action = self._action("&Retry Last Turn", "retry", "Ctrl+R", "Give the last turn that got no reply again")
+        self.retry_action.triggered.connect(self._on_retry)
+        self.retry_action.setEnabled(False)
         self.copy_all_action = self._action("Copy &Whole Conversation", "copy", "Ctrl+Shift+C", "Copy the transcript as text")
         self.copy_all_action.triggered.connect(self.transcript_copy_all)
         self.settings_action = self._action("&Settings…", "settings", "Ctrl+,", "Keys, voice, prompt, audio devices, budgets")
@@ -155,6 +160,8 @@ class MainWindow(QMainWindow):
         session.addAction(self.quit_action)
         talk = bar.addMenu("&Talk")
         talk.addActions([self.hands_free_action, self.mute_action, self.stop_speaking_action])
+        talk.addSeparator()
+        talk.addAction(self.retry_action)
         edit = bar.addMenu("&Edit")
         edit.addActions([self.transcript.copy_action, self.copy_all_action])
         tools = bar.addMenu("T&ools")
@@ -192,6 +199,7 @@ class MainWindow(QMainWindow):
         bridge.levels_changed.connect(self._on_levels_changed)
         bridge.session_changed.connect(self._on_session_changed)
         bridge.error_occurred.connect(self._on_error)
+        bridge.changed.connect(self._on_changed)
         self._refresh_all()
 
     def _refresh_all(self) -> None:
@@ -215,6 +223,9 @@ class MainWindow(QMainWindow):
     @guarded
     def _on_providers_changed(self) -> None:
         self.status.refresh_providers(self._conversation)
+        for provider, state in self._conversation.providers.items():
+            if state.status is ev.ConnectionStatus.CONNECTED:
+                self.banner.connection_restored(provider)
 
     @guarded
     def _on_usage_changed(self) -> None:
@@ -237,7 +248,24 @@ class MainWindow(QMainWindow):
 
     @guarded
     def _on_error(self, error: ev.ErrorOccurred) -> None:
+        if error.retry:
+            self._retry_unused = True
         self.banner.show_error(error)
+
+    @guarded
+    def _on_changed(self, areas: Area) -> None:
+        if Area.ERRORS in areas:
+            self._show_retry_offer()
+
+    def _show_retry_offer(self) -> None:
+        """Retry is offered from the engine's error until it is taken or the turn is superseded (the user says
+        something new, a reply is heard, the conversation or session ends)."""
+        if not self._conversation.retry_offered:
+            self._retry_unused = False
+        offered = self._retry_unused and self._phase is SessionPhase.RUNNING
+        self.retry_action.setEnabled(offered)
+        if not offered and self.banner.action is BannerAction.RETRY:
+            self.banner.dismiss()
 
     @guarded
     def _on_state_changed(self) -> None:
@@ -288,6 +316,7 @@ class MainWindow(QMainWindow):
         self.session_button.setAccessibleName(self.session_action.text().replace("&", ""))
         self.mute_action.setEnabled(running)
         self.new_conversation_action.setEnabled(phase is not SessionPhase.LOADING)
+        self._show_retry_offer()
         self._on_state_changed()
 
     def set_talk_key_name(self, name: str) -> None:
@@ -369,10 +398,20 @@ class MainWindow(QMainWindow):
     def _on_banner_action(self, action: str) -> None:
         if action == BannerAction.OPEN_SETTINGS:
             self.fix_settings_requested.emit(self.banner.kind)
+        elif action == BannerAction.RETRY:
+            self._on_retry()
         elif action == BannerAction.RESTART_SESSION:
             if self._phase in (SessionPhase.RUNNING, SessionPhase.STARTING):
                 self.session_end_requested.emit()
             self.session_start_requested.emit()
+
+    @guarded
+    def _on_retry(self) -> None:
+        if not self.retry_action.isEnabled():
+            return
+        self._retry_unused = False  # taken: a second press would find nothing to retry
+        self._show_retry_offer()
+        self.retry_requested.emit()
 
     def transcript_copy_all(self) -> None:
         self.transcript.copy_all()

@@ -188,6 +188,11 @@ class SessionController(QObject):
         if self._session is not None:
             self._session.stop_speaking()
 
+    def retry_last_turn(self) -> None:
+        """Give the last turn that got no reply again (the engine offered it with ``ErrorOccurred.retry``)."""
+        if self._session is not None:
+            self._session.retry_last_turn()
+
     def new_conversation(self) -> None:
         if self._session is not None:
             self._session.new_conversation()
