@@ -93,6 +93,7 @@ class DesktopApp:
         self.window.session_end_requested.connect(lambda: asyncio.ensure_future(self.controller.stop()))
         self.window.settings_requested.connect(self.open_settings)
         self.window.fix_settings_requested.connect(self.open_settings_for)
+        self.window.switch_requested.connect(self.switch_choice)
         self.window.history_requested.connect(self.open_history)
 
     # ------------------------------------------------------------------ start-up
@@ -112,6 +113,7 @@ class DesktopApp:
             return
         self._reconfigure_logging()
         self._start_history()
+        await self._choose_first_voice()
         if self.autostart and not self._closing:
             self.controller.start()
 
@@ -287,6 +289,52 @@ class DesktopApp:
         dialog.keys_changed.connect(lambda: self._note_next_session("New keys apply from the next session."))
         dialog.restart_needed.connect(self._note_next_session)
         return dialog
+
+    # ------------------------------------------------------------------ voices and models the providers retire
+    async def _choose_first_voice(self) -> None:
+        """No voice saved yet (a first run): choose one of the account's own and save it (not on the simulator)."""
+        if self.settings is None or self.secrets is None:
+            return
+        from desktop_agent.config.first_voice import choose_first_voice
+
+        if await choose_first_voice(self.settings, self.secrets, self.simulator) is not None and self.simulator is None:
+            self._save_settings()
+
+    def switch_choice(self, choice: Any) -> None:
+        """The banner's "Switch to …": use the model or voice offered instead of one no longer offered, in the
+        running session at once and in every later one."""
+        from desktop_agent.state.events import Provider
+
+        if self.settings is None or not choice.replacement:
+            return
+        name = choice.replacement_name or choice.replacement
+        if choice.provider is Provider.LLM:
+            self.settings.models.llm_model = choice.replacement
+            self._to_session("update_llm", choice.replacement)
+        else:
+            self.settings.voice.voice_id, self.settings.voice.voice_name = choice.replacement, name
+            self._to_session("set_voice", choice.replacement, name)
+        if self.settings_dialog is not None:  # its pages show what they were opened with
+            self.settings_dialog.models_page.show_llm_model(self.settings.models.llm_model)
+            self.settings_dialog.voice_page.show_current()
+        if self._save_settings():
+            self.window.status.flash(f"Switched to {name}.")
+
+    def _save_settings(self) -> bool:
+        """Write the settings; a failure is a sentence in the window (the change still applies to this session)."""
+        from desktop_agent.config.local_files import error_words
+
+        if self.settings_store is None:
+            return False
+        try:
+            self.settings_store.save(self.settings)
+        except OSError as exc:
+            self.window.show_problem(
+                f"Settings could not be saved to {self.settings_store.path} ({error_words(exc)}); the change applies "
+                "to this session only."
+            )
+            return False
+        return True
 
     def _to_session(self, method: str, *args: Any) -> None:
         """Apply a settings change to the running session at once (the next session reads the settings anyway)."""

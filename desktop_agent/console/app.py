@@ -101,6 +101,7 @@ class ConsoleApp:
             from desktop_agent.engine.memory_audio import MemoryAudioBackend
 
             self.audio_backend = MemoryAudioBackend()
+        await self._choose_first_voice(loaded)
         self.printer.say("Starting the voice engine ...")
         try:
             session_module = await asyncio.to_thread(__import__, "desktop_agent.engine.session", fromlist=["x"])
@@ -132,6 +133,20 @@ class ConsoleApp:
         self._start_history(settings)
         self._session_class = session_module.VoiceSession
         return config
+
+    async def _choose_first_voice(self, loaded: Any) -> None:
+        """No voice saved yet (a first run): choose one of the account's own and save it (not on the simulator)."""
+        from desktop_agent.config.first_voice import choose_first_voice
+        from desktop_agent.config.local_files import error_words
+
+        voice = await choose_first_voice(loaded.settings, loaded.secrets, self.simulator)
+        if voice is None or self.simulator is not None:
+            return
+        try:
+            loaded.store.save(loaded.settings)
+        except OSError as exc:
+            self.printer.say(f"! The voice {voice.name} was chosen but could not be saved ({error_words(exc)}); it is "
+                             "used this time.")
 
     async def _start_simulator(self) -> bool:
         from desktop_agent.simulator import start_simulator_thread

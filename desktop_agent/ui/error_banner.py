@@ -25,6 +25,7 @@ class BannerAction(enum.StrEnum):
     OPEN_SETTINGS = "open_settings"
     RESTART_SESSION = "restart_session"
     RETRY = "retry"  # give the last turn that got no reply again (ErrorOccurred.retry)
+    SWITCH = "switch"  # use the model or voice a ChoiceUnavailable offers; the label names it
 
 
 _ACTION_LABELS = {
@@ -35,7 +36,10 @@ _ACTION_LABELS = {
 
 
 def action_for(error: ev.ErrorOccurred) -> BannerAction:
-    """What the user can do about an error: fix settings (keys, devices) or restart a session that stopped."""
+    """What the user can do about an error: switch to the model or voice offered instead of one no longer offered,
+    fix settings (keys, devices) or restart a session that stopped."""
+    if isinstance(error, ev.ChoiceUnavailable) and error.replacement:
+        return BannerAction.SWITCH
     if error.kind in (ev.ErrorKind.AUTH, ev.ErrorKind.CONFIG, ev.ErrorKind.AUDIO_DEVICE):
         return BannerAction.OPEN_SETTINGS
     if error.retry:
@@ -59,6 +63,7 @@ class ErrorBanner(QFrame):
         self._action = BannerAction.NONE
         self._kind: ev.ErrorKind | None = None
         self._lost_connection: ev.Provider | None = None  # whose lost connection the message is about
+        self._switch: ev.ChoiceUnavailable | None = None
 
         self._icon = QLabel(self)
         self._icon.setAccessibleName("Warning")
@@ -105,9 +110,20 @@ class ErrorBanner(QFrame):
     def text(self) -> str:
         return self._label.text()
 
+    @property
+    def switch_choice(self) -> ev.ChoiceUnavailable | None:
+        """What the "Switch to …" button of the message shown last offers (None when it offers no switch)."""
+        return self._switch
+
     def show_error(self, error: ev.ErrorOccurred) -> None:
-        self.show_message(error.message, action_for(error), error.kind)
+        action = action_for(error)
+        self.show_message(error.message, action, error.kind)
         self._lost_connection = error.provider if about_lost_connection(error) else None
+        if action is BannerAction.SWITCH:
+            self._switch = error
+            label = shown_text(f"Switch to {error.replacement_name or error.replacement}")
+            self._action_button.setText(label)
+            self._action_button.setAccessibleName(label)
 
     def connection_restored(self, provider: ev.Provider) -> None:
         """``provider`` is connected again: a message about its connection going away is over."""
@@ -123,9 +139,10 @@ class ErrorBanner(QFrame):
         self._action = action
         self._kind = kind
         self._lost_connection = None
+        self._switch = None
         self._label.setText(message if self._repeats == 1 else f"{message} (×{self._repeats})")
         self._action_button.setVisible(action is not BannerAction.NONE)
-        if action is not BannerAction.NONE:
+        if action in _ACTION_LABELS:
             label = _ACTION_LABELS[action]
             self._action_button.setText(label)
             self._action_button.setAccessibleName(label)

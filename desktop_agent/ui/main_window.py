@@ -34,6 +34,7 @@ MODE_SHORTCUT = "Ctrl+T"
 class MainWindow(QMainWindow):
     settings_requested = Signal()
     fix_settings_requested = Signal(object)  # ErrorKind | None: the banner's "Open Settings" for that problem
+    switch_requested = Signal(object)  # ChoiceUnavailable: the banner's "Switch to …" a model or voice
     history_requested = Signal()
     talk_pressed = Signal()
     talk_released = Signal()
@@ -398,6 +399,8 @@ class MainWindow(QMainWindow):
     def _on_banner_action(self, action: str) -> None:
         if action == BannerAction.OPEN_SETTINGS:
             self.fix_settings_requested.emit(self.banner.kind)
+        elif action == BannerAction.SWITCH and self.banner.switch_choice is not None:
+            self.switch_requested.emit(self.banner.switch_choice)
         elif action == BannerAction.RETRY:
             self._on_retry()
         elif action == BannerAction.RESTART_SESSION:

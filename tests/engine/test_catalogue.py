@@ -22,7 +22,7 @@ from desktop_agent.engine.catalogue import (
 from desktop_agent.engine.config import ProviderEndpoint
 from desktop_agent.simulator import SIMULATOR_API_KEYS, Fault
 from desktop_agent.simulator.voices import RETIRED_VOICE_ID
-from desktop_agent.state.events import ChoiceUnavailable, ErrorKind, ErrorOccurred, Provider
+from desktop_agent.state.events import AssistantTurnEnded, ChoiceUnavailable, ErrorKind, ErrorOccurred, Provider
 from tests.engine.conftest import config_for
 from tests.simulator.pipeline_rig import VoiceRig
 
@@ -107,3 +107,23 @@ async def test_other_errors_are_left_to_the_usual_sentences(sim):
 def test_remote_names_are_shown_as_plain_short_text():
     problem = check_model(["gpt-oss-120b"], "evil\x1b[2Jmodel" + "x" * 200)
     assert "\x1b" not in problem.message and len(problem.message) < 200
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_switching_the_model_in_a_running_session_brings_the_replies_back(sim, harness_factory, speech):
+    """What the window's "Switch to …" does to a running session (``update_llm``): the next turn is answered."""
+    question, reply = "What is the weather like in Paris today?", "It is sunny in Paris today."
+    h = await harness_factory(config_for(sim, llm_model="llama-3.3-70b"))
+    sim.stt.script([question, question])
+    sim.llm.script([reply])
+
+    since = h.mark()
+    await h.push_to_talk(speech(question))
+    await h.wait(ErrorOccurred, since, timeout=20)
+    assert not h.of(AssistantTurnEnded, since), "a retired model answers nothing"
+
+    h.session.update_llm(model="gpt-oss-120b")
+    ended = await h.exchange(speech(question))
+    assert ended.text == reply
+    assert sim.llm_requests()[-1]["model"] == "gpt-oss-120b"

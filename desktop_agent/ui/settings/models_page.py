@@ -1,12 +1,25 @@
-"""Settings > Models & language: Cerebras model, temperature, reply length, memory; STT language; TTS model."""
+"""Settings > Models & language: Cerebras model, temperature, reply length, memory; STT language; TTS model.
+
+The models offered are those Cerebras serves to the key (``GET /v1/models``, cached), fetched when the page is first
+shown; until then, or when they cannot be fetched, the app's known ones. A chosen model Cerebras no longer serves is
+said in one sentence, with a button that switches to an available one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from desktop_agent.config.languages import LANGUAGES, language_name
+from desktop_agent.config.llm_models import ModelCatalog
 from desktop_agent.config.settings import LLM_MODELS, TTS_MODELS, AppSettings
+from desktop_agent.engine.catalogue import check_model
+from desktop_agent.engine.config import ProviderEndpoint
+from desktop_agent.ui.settings.async_runner import AsyncRunner
+from desktop_agent.ui.settings.switch_notice import SwitchNotice
 from desktop_agent.ui.untrusted_text import plain_label
 
 
@@ -18,9 +31,20 @@ class ModelsPage(QWidget):
     language_changed = Signal(str)
     restart_needed = Signal(str)
 
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings,
+        endpoint: Callable[[], ProviderEndpoint] | None = None,
+        runner: AsyncRunner | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """``endpoint`` (the Cerebras key and address) and ``runner`` let the page ask which models are served."""
         super().__init__(parent)
         self._settings = settings
+        self._endpoint = endpoint
+        self._runner = runner
+        self._served: list[str] = []
+        self._asked = False
         models = settings.models
 
         self.llm_model = QComboBox()
@@ -54,10 +78,15 @@ class ModelsPage(QWidget):
         self.tts_model.setCurrentText(models.tts_model)
         self.status_label = plain_label(QLabel())
         self.status_label.setWordWrap(True)
+        self.models_label = plain_label(QLabel())  # where the list came from, or why it could not be fetched
+        self.models_label.setWordWrap(True)
+        self.retired_notice = SwitchNotice()
 
         llm_box = QGroupBox("Language model (Cerebras)")
         llm_form = QFormLayout(llm_box)
         llm_form.addRow("Model", self.llm_model)
+        llm_form.addRow("", self.models_label)
+        llm_form.addRow(self.retired_notice)
         llm_form.addRow("Temperature", self.temperature)
         llm_form.addRow("Maximum reply length", self.max_tokens)
         llm_form.addRow("Conversation memory", self.history)
@@ -79,6 +108,52 @@ class ModelsPage(QWidget):
         self.stt_language.currentIndexChanged.connect(self._language_edited)
         self.tts_model.lineEdit().editingFinished.connect(self._tts_edited)
         self.tts_model.activated.connect(self._tts_edited)
+        self.retired_notice.switch_requested.connect(self._switch)
+
+    # ------------------------------------------------------------------------------------------- served models
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._asked:
+            self.refresh_models()
+
+    def refresh_models(self) -> None:
+        """Ask Cerebras which models it serves (a recent answer comes from the cache) and offer those."""
+        if self._endpoint is None or self._runner is None:
+            return
+        self._asked = True
+        endpoint = self._endpoint()
+        self.models_label.setText("Asking Cerebras which models it serves…")
+        models = ModelCatalog(endpoint.api_key, endpoint.base_url).models()
+        self._runner.start("models", models, self._show_served, self.models_label.setText)
+
+    def offered_models(self) -> list[str]:
+        return [self.llm_model.itemText(i) for i in range(self.llm_model.count())]
+
+    def _show_served(self, served: list[str]) -> None:
+        self._served = list(served)
+        if not served:
+            self.models_label.setText("Cerebras lists no models for this key; the known ones are offered.")
+            return
+        self.llm_model.blockSignals(True)
+        self.llm_model.clear()
+        self.llm_model.addItems(served)
+        self.llm_model.setCurrentText(self._settings.models.llm_model)
+        self.llm_model.blockSignals(False)
+        count = len(served)
+        self.models_label.setText(f"Cerebras serves {count} model{'s' if count != 1 else ''} to this key.")
+        self._check_served()
+
+    def _check_served(self) -> None:
+        self.retired_notice.show_problem(check_model(self._served, self._settings.models.llm_model))
+
+    def _switch(self, model: str, _name: str) -> None:
+        self.llm_model.setCurrentText(model)
+        self._llm_edited()
+
+    def show_llm_model(self, model: str) -> None:
+        """Show ``model``, chosen elsewhere (the window's "Switch to …"), as the current one."""
+        self.llm_model.setCurrentText(model)
+        self._check_served()
 
     def _llm_edited(self) -> None:
         models = self._settings.models
@@ -92,6 +167,7 @@ class ModelsPage(QWidget):
             return
         models.llm_model, models.temperature, models.max_tokens = values
         self.status_label.setText("")
+        self._check_served()
         self.llm_changed.emit(*values)
 
     def _history_edited(self) -> None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_agent.config.engine_config import resolve_endpoint
+from desktop_agent.config.llm_models import ModelListError
 from desktop_agent.config.local_files import error_words
 from desktop_agent.config.pcm_player import PcmPlayer, PlaybackError
 from desktop_agent.config.prompts import PromptLibrary
@@ -101,7 +102,9 @@ class SettingsDialog(QDialog):
         self.resize(820, 600)
         self.store = store
         self.settings = settings
-        self.runner = AsyncRunner(self, expected=(VoiceError, PlaybackError, AudioDeviceError, SecretsError))
+        self.runner = AsyncRunner(
+            self, expected=(VoiceError, ModelListError, PlaybackError, AudioDeviceError, SecretsError)
+        )
         self.player = PcmPlayer()
 
         self.keys_page = KeysPage(settings, secrets, self.runner)
@@ -109,7 +112,9 @@ class SettingsDialog(QDialog):
             settings, lambda: resolve_endpoint(Provider.TTS, settings, secrets, simulator), self.runner, self.player
         )
         self.prompts_page = PromptsPage(settings, prompts)
-        self.models_page = ModelsPage(settings)
+        self.models_page = ModelsPage(
+            settings, lambda: resolve_endpoint(Provider.LLM, settings, secrets, simulator), self.runner
+        )
         self.audio_page = AudioPage(settings, audio_backend or SoundDeviceBackend(), self.runner, self.player)
         self.budgets_page = BudgetsPage(settings)
         self.prices_page = PricesPage(settings)

@@ -2,7 +2,8 @@
 
 The list is fetched page by page from ``/v2/voices`` on the qasync loop when the page is first shown; typing in the
 search box waits for a short pause before asking again. The language filter follows the speech-recognition language
-(:meth:`VoicePage.set_language`).
+(:meth:`VoicePage.set_language`). The saved voice is looked up in the account at the same time: one it no longer has
+(ElevenLabs retires voices) is said in one sentence, with a button that switches to a current premade voice.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from desktop_agent.config.settings import AppSettings
 from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, Voice, VoiceCatalog, VoicePage as Page, VoiceQuery
 from desktop_agent.config.voices import sample_sentence
 from desktop_agent.engine.config import DEFAULT_VOICE_NAME, ProviderEndpoint
+from desktop_agent.engine.catalogue import voice_unavailable
+from desktop_agent.state.events import ChoiceUnavailable
 from desktop_agent.ui.settings.async_runner import AsyncRunner
+from desktop_agent.ui.settings.switch_notice import SwitchNotice
 from desktop_agent.ui.untrusted_text import plain_label, plain_tooltip, shown_name
 
 SEARCH_PAUSE_MS = 350
@@ -103,6 +107,8 @@ class VoicePage(QWidget):
         layout.addWidget(self.voice_list, 1)
         layout.addWidget(self.more_button)
         layout.addWidget(self.status_label)
+        self.missing_notice = SwitchNotice()
+        layout.addWidget(self.missing_notice)
         layout.addLayout(actions)
 
         self._search_timer = QTimer(self)
@@ -117,6 +123,7 @@ class VoicePage(QWidget):
         self.voice_list.itemDoubleClicked.connect(lambda _item: self.apply())
         self.preview_button.clicked.connect(self.toggle_preview)
         self.apply_button.clicked.connect(self.apply)
+        self.missing_notice.switch_requested.connect(self._use_voice)
         self.set_language(settings.models.stt_language, refresh=False)
         self._show_current()
 
@@ -152,6 +159,27 @@ class VoicePage(QWidget):
         super().showEvent(event)
         if not self._loaded:
             self.refresh()
+            self.check_current()
+
+    def check_current(self) -> None:
+        """Ask the account whether it still has the saved voice; if not, offer a current one to switch to."""
+        voice = self._settings.voice
+        if not voice.voice_id:
+            self.missing_notice.show_problem(None)
+            return
+        self._runner.start("voice-check", self._missing_voice(voice.voice_id, voice.voice_name),
+                           self._show_missing, lambda _message: None)  # unknown: the list says why
+
+    async def _missing_voice(self, voice_id: str, name: str) -> ChoiceUnavailable | None:
+        catalog = self._catalog()
+        if await catalog.find(voice_id) is not None:
+            return None
+        return voice_unavailable(voice_id, name, await catalog.first_run_voice(self._settings.models.stt_language))
+
+    def _show_missing(self, problem: ChoiceUnavailable | None) -> None:
+        if problem is not None and problem.current != self._settings.voice.voice_id:
+            return  # another voice was chosen meanwhile
+        self.missing_notice.show_problem(problem)
 
     # ------------------------------------------------------------------------------------------------ loading
     def refresh(self) -> None:
@@ -239,10 +267,20 @@ class VoicePage(QWidget):
         voice = self.selected_voice()
         if voice is None:
             return
-        self._settings.voice.voice_id = voice.voice_id
-        self._settings.voice.voice_name = voice.name
+        self._use_voice(voice.voice_id, voice.name)
+
+    def _use_voice(self, voice_id: str, name: str) -> None:
+        self._settings.voice.voice_id = voice_id
+        self._settings.voice.voice_name = name
+        self.show_current()
+        self.voice_applied.emit(voice_id, name)
+
+    def show_current(self) -> None:
+        """Show the saved voice (also after it was switched elsewhere, e.g. from the window's banner)."""
+        problem = self.missing_notice.problem
+        if problem is not None and problem.current != self._settings.voice.voice_id:
+            self.missing_notice.show_problem(None)
         self._show_current()
-        self.voice_applied.emit(voice.voice_id, voice.name)
 
     def _show_current(self) -> None:
         voice = self._settings.voice

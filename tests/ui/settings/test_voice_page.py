@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import Qt
 
 from desktop_agent.simulator import Fault
-from desktop_agent.simulator.voices import ELEVENLABS_VOICES
+from desktop_agent.simulator.voices import ELEVENLABS_VOICES, RETIRED_VOICE_ID
 from desktop_agent.ui.settings import SettingsPage
 from tests.ui.settings.conftest import saved_settings
 
@@ -140,3 +142,28 @@ def test_without_the_simulator_a_missing_key_says_where_to_add_it(make_dialog, q
     page = dialog.voice_page
     qtbot.waitUntil(lambda: page.status_label.text().startswith("The ElevenLabs API key is missing"), timeout=5_000)
     assert "Open Settings > Keys" in page.status_label.text()
+
+
+def test_a_saved_voice_the_account_no_longer_has_is_said_with_a_switch(make_dialog, qtbot, sim, config_dir):
+    (config_dir / "settings.json").write_text(json.dumps({"voice": {"voice_id": RETIRED_VOICE_ID,
+                                                                    "voice_name": "Rachel"}}))
+    dialog, page = open_voice_page(make_dialog, qtbot)
+    notice = page.missing_notice
+    qtbot.waitUntil(notice.isVisible, timeout=10_000)
+    assert notice.label.text() == "The voice Rachel is no longer in your ElevenLabs account. Switch to Eric."
+    assert notice.button.text() == "Switch to Eric"
+    with qtbot.waitSignal(dialog.voice_changed) as changed:
+        qtbot.mouseClick(notice.button, Qt.MouseButton.LeftButton)
+    assert changed.args == ["cjVigY5qzO86Huf0OWal", "Eric"]
+    assert page.current_label.text() == "Current voice: Eric" and not notice.isVisible()
+    assert saved_settings(config_dir)["voice"] == {"voice_id": "cjVigY5qzO86Huf0OWal", "voice_name": "Eric"}
+
+
+def test_a_saved_voice_the_account_has_needs_no_notice(make_dialog, qtbot, sim, config_dir):
+    (config_dir / "settings.json").write_text(json.dumps({"voice": {"voice_id": "emu-voice-4",
+                                                                    "voice_name": "Emu George"}}))
+    dialog, page = open_voice_page(make_dialog, qtbot)
+    qtbot.waitUntil(lambda: not dialog.runner.busy("voice-check"), timeout=10_000)
+    assert not page.missing_notice.isVisible()
+    paths = [r.data["path"] for r in sim.select("elevenlabs", "voices_request")]
+    assert "/v1/voices/emu-voice-4" in paths, "the saved voice was really looked up"
