@@ -39,7 +39,7 @@ async def test_good_key_is_accepted(provider):
 async def test_good_key_messages_say_what_the_key_can_see():
     async with Simulator(profile="instant") as sim:
         tts = await check_key(Provider.TTS, SIMULATOR_API_KEYS["elevenlabs"], sim.elevenlabs_url)
-        assert tts.message == "The ElevenLabs key works: 12 voices are available to it."
+        assert tts.message == "The ElevenLabs key works: 18 voices are available to it."
         stt = await check_key(Provider.STT, SIMULATOR_API_KEYS["cartesia"], sim.cartesia_url)
         assert stt.message == "The Cartesia key works: the speech-to-text service accepted it."
         assert len(sim.stt_connections()) == 1
