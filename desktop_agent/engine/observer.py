@@ -89,6 +89,8 @@ from desktop_agent.state.events import (
 ERROR_REPEAT_SECS = 5.0
 # A turn that ends without text flips back to listening after this grace (the text usually follows at once).
 LISTEN_GRACE_SECS = 0.05
+# How long the end of an assistant turn waits for this observer to catch up with the reply's frames.
+REPLY_END_CATCH_UP_SECS = 1.0
 # The healer's reason for restarting a connection that is open but does not answer.
 STALLED_REASON = "no answer"
 # The assistant turn stop that follows the engine's own interruption comes within this long.
@@ -123,6 +125,7 @@ class EventObserver(BaseObserver):
         self._quiet_turn_stop_until = 0.0
         self._reply_text = ""  # what the language model wrote for the current reply
         self._reply_heard = False  # some of it came out of the speaker
+        self._reply_end_seen = asyncio.Event()
         self._reply_incomplete = False
         self.on_unspoken_reply: Callable[[str], None] | None = None
         self.on_link_failure: Callable[[Provider, ErrorFrame], None] | None = None
@@ -231,7 +234,16 @@ class EventObserver(BaseObserver):
         if not self._assistant_turn_open:
             return
         self._assistant_turn_open = False
-        spoken = (message.content or "").strip() if self._reply_heard else ""
+        if not message.interrupted:
+            # The aggregator calls this the moment the reply's end reaches it; this observer sees frames from its
+            # queue, a little later. Catch up, so whether the speaker played anything is known.
+            try:
+                await asyncio.wait_for(self._reply_end_seen.wait(), REPLY_END_CATCH_UP_SECS)
+            except TimeoutError:
+                logger.debug("The reply's end was not seen in time; judging the reply on what was seen")
+        self._reply_end_seen.clear()
+        content = (message.content or "").strip()
+        spoken = content if (self._reply_heard or message.interrupted) else ""
         written = self._reply_text.strip()
         complete, self._reply_incomplete = not self._reply_incomplete, False
         if not self._bot_speaking and self._state is AgentState.THINKING:
@@ -254,6 +266,8 @@ class EventObserver(BaseObserver):
             if isinstance(data.source, BaseOutputTransport):
                 self._on_spoken_word(frame)
             return
+        if isinstance(frame, LLMFullResponseEndFrame) and isinstance(data.source, BaseOutputTransport):
+            self._reply_end_seen.set()  # everything the speaker did for this reply has been seen
         if not data.first_push:
             return
         if isinstance(frame, (EndFrame, CancelFrame)):
@@ -314,6 +328,7 @@ class EventObserver(BaseObserver):
             self._response_had_text = False
             self._reply_text = ""
             self._reply_heard = False
+            self._reply_end_seen.clear()
             if self._turn.llm_start is None:
                 self._turn.llm_start = now
             if self._state is not AgentState.ASSISTANT_SPEAKING:

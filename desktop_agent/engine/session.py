@@ -37,6 +37,7 @@ from pipecat.workers.runner import WorkerRunner
 from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
 from desktop_agent.engine.config import EngineConfig
 from desktop_agent.engine.credentials import elevenlabs_key_rejected
+from desktop_agent.engine.early_microphone import EarlyMicrophone
 from desktop_agent.engine.errors import error_event
 from desktop_agent.engine.healing import ConnectionHealer
 from desktop_agent.engine.logs import configure_logging, mask_secrets
@@ -84,9 +85,11 @@ class VoiceSession:
         audio: AudioBackend | None = None,
         audio_backend: AudioBackend | None = None,
         echo_canceller: EchoCancellerLike | None = None,
+        early_microphone: EarlyMicrophone | None = None,
     ):
         """``audio`` (alias ``audio_backend``) replaces the sound card, e.g. with a ``MemoryAudioBackend``;
-        ``echo_canceller`` replaces the built-in WebRTC canceller (tests)."""
+        ``echo_canceller`` replaces the built-in WebRTC canceller (tests); ``early_microphone`` carries a push-to-talk
+        turn the user started before the session existed (its words go first, then the session's own microphone)."""
         self._config = dataclasses.replace(config)
         self._on_event = on_event
         self._audio = audio or audio_backend
@@ -112,6 +115,7 @@ class VoiceSession:
         self._healer: ConnectionHealer | None = None
         self._guard: ReplyGuard | None = None
         self._talk_wanted = False  # push-to-talk held, possibly since before the pipeline existed
+        self._early_microphone = early_microphone
 
     # -- properties (any thread) ----------------------------------------------------------------------------
 
@@ -276,8 +280,8 @@ class VoiceSession:
         self._healer, self._guard = healer, guard
         for provider in (Provider.STT, Provider.TTS):
             observer.provider_status(provider, ConnectionStatus.CONNECTING)
-        if self._talk_wanted:  # held since before the pipeline existed: the turn starts with the microphone
-            self._press()
+        if self._talk_wanted or self._early_microphone is not None:
+            self._press()  # pressed before the pipeline existed: the turn starts with the microphone
 
         key_check = asyncio.gather(
             self._check_tts_key(config, observer), self._warm_up_llm(voice.services.llm, observer)
@@ -444,7 +448,20 @@ class VoiceSession:
             self._observer.expect_quiet_interruption()
         await self._queue(InterruptionWorkerFrame())
 
+    def _take_early_microphone(self) -> None:
+        """The session's microphone is open: the words captured before it go first, then its own."""
+        early, transport = self._early_microphone, self._transport
+        if early is None or transport is None or not transport.microphone_open:
+            return
+        self._early_microphone = None
+        blocks = early.hand_over()
+        logger.info(f"Taking {len(blocks) * 0.02:.1f} s said before the session was ready")
+        transport.queue_early_audio(blocks)
+        if early.released and not self._talk_wanted:
+            self._release()
+
     def _check_ready(self) -> None:
+        self._take_early_microphone()
         observer, transport, healer = self._observer, self._transport, self._healer
         if observer is None or transport is None or healer is None:
             return

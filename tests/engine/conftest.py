@@ -50,10 +50,10 @@ def config_for(sim: Simulator, **changes) -> EngineConfig:
 class EngineHarness:
     """A session on the current loop, with every event kept (in order) for the test to wait on and inspect."""
 
-    def __init__(self, config: EngineConfig, backend: AudioBackend | None = None):
+    def __init__(self, config: EngineConfig, backend: AudioBackend | None = None, **session_options):
         self.backend = backend or MemoryAudioBackend()
         self.events: list[Event] = []
-        self.session = VoiceSession(config, self.events.append, audio=self.backend)
+        self.session = VoiceSession(config, self.events.append, audio=self.backend, **session_options)
         self.task: asyncio.Task | None = None
 
     async def start(self, timeout: float = 20.0) -> None:
