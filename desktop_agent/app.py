@@ -78,10 +78,14 @@ class DesktopApp:
         reporter.problem.connect(self.window.show_problem)
         self.bridge = EngineBridge(Conversation(), parent=self.window)
         self.window.attach(self.bridge)
-        self.controller = SessionController(self.bridge, self._build_engine_config, parent=self.window)
+        self.controller = SessionController(
+            self.bridge, self._build_engine_config, audio_backend=audio_backend, parent=self.window
+        )
         self.controller.phase_changed.connect(self.window.set_phase)
         self.controller.problem.connect(self._on_controller_problem)
         self.window.set_close_handler(self._on_close_requested)
+        # Hold-to-talk works from the first paint: words said while the engine loads are kept (early_microphone.py).
+        self.window.talk_while_starting = autostart and not self._wants_memory_audio
         self.window.talk_pressed.connect(self.controller.press_talk)
         self.window.talk_released.connect(self.controller.release_talk)
         self.window.mode_requested.connect(self.controller.set_mode)
@@ -110,12 +114,13 @@ class DesktopApp:
             self.audio_backend = memory_audio.MemoryAudioBackend()
         self.controller._audio_backend = self.audio_backend
         if not await self.controller.load_engine():
+            self.controller.discard_early_turn()
             return
         self._reconfigure_logging()
         self._start_history()
         await self._choose_first_voice()
-        if self.autostart and not self._closing:
-            self.controller.start()
+        if not (self.autostart and not self._closing and self.controller.start()):
+            self.controller.discard_early_turn()
 
     async def _first_paint(self, timeout_s: float = 2.0) -> None:
         """Return once the window has painted (or after ``timeout_s`` if it is never exposed, e.g. minimised)."""
@@ -163,6 +168,7 @@ class DesktopApp:
         from desktop_agent.ui.push_to_talk_key import key_from_text
 
         self.settings = settings
+        self.controller.input_device = settings.audio.input_device
         self.window.set_budgets(settings.budgets)
         self.window.key_filter.set_key(key_from_text(settings.audio.push_to_talk_key))
         self.window.set_talk_key_name(self.window.key_filter.key_name())

@@ -56,6 +56,8 @@ class MainWindow(QMainWindow):
         self._conversation = Conversation()
         self._bridge: EngineBridge | None = None
         self._phase = SessionPhase.LOADING
+        #: Push-to-talk is taken while the session is still loading or starting (the app starts it by itself).
+        self.talk_while_starting = False
         self._close_handler = None
         self._retry_unused = False  # an offered retry the user has not taken yet
         self.fault_menu: FaultMenu | None = None
@@ -331,13 +333,16 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ user gestures
     def _talk_allowed(self) -> bool:
-        return self._phase is SessionPhase.RUNNING and self._conversation.mode is ev.TurnMode.PUSH_TO_TALK
+        starting = self._phase in (SessionPhase.LOADING, SessionPhase.STARTING) and self.talk_while_starting
+        return (self._phase is SessionPhase.RUNNING or starting) and self._conversation.mode is ev.TurnMode.PUSH_TO_TALK
 
     @guarded
     def _on_talk_key_pressed(self) -> None:
         if self._talk_allowed():
             self.controls.talk_button.set_held(True)
             self.talk_pressed.emit()
+            if self._phase is not SessionPhase.RUNNING:
+                self.status.flash("Still connecting: keep talking, your words are kept until the assistant is ready.")
         elif self._phase is not SessionPhase.RUNNING:
             self.status.flash("Start a session first (Ctrl+Return).")
 

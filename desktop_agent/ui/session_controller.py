@@ -55,6 +55,10 @@ class SessionController(QObject):
         self._mode = ev.TurnMode.PUSH_TO_TALK
         self._muted = False
         self._stopping: asyncio.Future | None = None
+        self._early_microphone: Any = None  # a push-to-talk turn begun while the engine was still loading
+        self._early_held = False
+        #: The microphone the next session uses (the early microphone opens it too).
+        self.input_device: Any = None
         bridge.session_started.connect(self._on_session_started)
         bridge.session_ended.connect(self._on_session_ended)
 
@@ -111,10 +115,15 @@ class SessionController(QObject):
             self.problem.emit(message, BannerAction.OPEN_SETTINGS.value)
             return False
         config.mode = self._mode
-        kwargs = {"audio": self._audio_backend} if self._audio_backend is not None else {}
+        kwargs: dict[str, Any] = {"audio": self._audio_backend} if self._audio_backend is not None else {}
+        early, self._early_microphone = self._early_microphone, None
+        if early is not None:
+            kwargs["early_microphone"] = early
         try:
             session = self._session_factory(config, self._bridge.deliver, **kwargs)
             session.set_muted(self._muted)
+            if early is not None and self._early_held:
+                session.press_talk()  # still held: the session's own microphone carries the turn on
             session.start()
         except Exception as exc:  # noqa: BLE001
             exception_guard.report(exc, "starting the session")
@@ -167,10 +176,46 @@ class SessionController(QObject):
     def press_talk(self) -> None:
         if self._session is not None:
             self._session.press_talk()
+        elif self._phase is SessionPhase.LOADING:
+            self._start_early_microphone()
 
     def release_talk(self) -> None:
         if self._session is not None:
             self._session.release_talk()
+        elif self._early_microphone is not None:
+            self._early_held = False
+            self._early_microphone.stop()
+
+    def _start_early_microphone(self) -> None:
+        """The user talks while the engine is still loading: listen now; the session takes the words when it starts.
+
+        The microphone is opened here, at the press, because the engine (and its own microphone) is a second away;
+        :mod:`desktop_agent.engine.early_microphone` imports neither Pipecat nor Qt, so it loads at once."""
+        if self._early_microphone is not None:
+            self._early_held = True
+            return
+        from desktop_agent.engine.early_microphone import EarlyMicrophone
+
+        backend = self._audio_backend
+        if backend is None:
+            from desktop_agent.engine.audio_backend import SoundDeviceBackend
+
+            backend = SoundDeviceBackend()
+        early = EarlyMicrophone(backend, self.input_device)
+        if early.start():
+            self._early_microphone, self._early_held = early, True
+            log.info("Listening before the session is ready")
+        else:
+            self.problem.emit(
+                "The microphone could not be opened yet; wait until the assistant is ready and try again.",
+                BannerAction.NONE.value,
+            )
+
+    def discard_early_turn(self) -> None:
+        """No session is going to start (the engine failed to load, or the settings refused): let the microphone go."""
+        early, self._early_microphone = self._early_microphone, None
+        if early is not None:
+            early.stop()
 
     def set_mode(self, mode: ev.TurnMode) -> None:
         self._mode = ev.TurnMode(mode)
