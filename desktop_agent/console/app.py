@@ -252,6 +252,8 @@ class ConsoleApp:
             self._finish()
         elif command is Command.FAULTS:
             self._faults(argument(line))
+        elif command is Command.TALK and session is not None:
+            self._talk(session)  # also while still connecting: the session keeps the words until it can hear them
         elif session is None or not self._ready_seen:
             self.printer.say("Still connecting; one moment.")
         elif command is Command.TALK:
@@ -276,7 +278,10 @@ class ConsoleApp:
         elif not self._talking:
             self._talking = True
             session.press_talk()
-            self.printer.say("Listening ... press Enter when you are done.")
+            if self._ready_seen:
+                self.printer.say("Listening ... press Enter when you are done.")
+            else:
+                self.printer.say("Listening (still connecting: your words are kept) ... press Enter when you are done.")
         else:
             self._talking = False
             session.release_talk()
