@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -53,12 +53,14 @@ from pipecat.services.tts_service import TTSService
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.utils.errors import ErrorCategory
 
+from desktop_agent.engine.catalogue import names_unavailable_choice
 from desktop_agent.engine.errors import (
     connection_dropped,
     connection_stalled,
     error_event,
     key_refused_on_reconnect,
     provider_error,
+    provider_of,
 )
 from desktop_agent.state.events import (
     AgentState,
@@ -68,6 +70,7 @@ from desktop_agent.state.events import (
     AssistantText,
     AssistantTurnEnded,
     AssistantTurnStarted,
+    ChoiceUnavailable,
     AssistantWordSpoken,
     ConnectionStatus,
     ErrorKind,
@@ -129,6 +132,9 @@ class EventObserver(BaseObserver):
         self._reply_incomplete = False
         self.on_unspoken_reply: Callable[[str], None] | None = None
         self.on_link_failure: Callable[[Provider, ErrorFrame], None] | None = None
+        #: Turns a refusal of a retired model or a missing voice into its event (see engine/catalogue.py).
+        self.explain_unavailable: Callable[[ErrorFrame], Awaitable[ChoiceUnavailable | None]] | None = None
+        self._unavailable: set[Provider] = set()  # said once; that provider's connection noise is not repeated
         self._expected_reconnects: set[Provider] = set()
         self._status: dict[Provider, ConnectionStatus] = {}
         self._recent_errors: dict[str, float] = {}
@@ -427,7 +433,23 @@ class EventObserver(BaseObserver):
                 if item.value.audio_seconds:
                     self.emit(UsageReported(provider=Provider.STT, audio_seconds=float(item.value.audio_seconds)))
 
+    def choice_unavailable(self, event: ChoiceUnavailable) -> None:
+        """A model or voice the provider no longer offers: one sentence with a switch, once per provider."""
+        if event.provider in self._unavailable:
+            return
+        if event.provider is not None:
+            self._unavailable.add(event.provider)
+        self.emit(event)
+
     def _on_error(self, frame: ErrorFrame) -> None:
+        provider = names_unavailable_choice(frame)
+        if provider is not None:
+            if provider not in self._unavailable and self.explain_unavailable is not None:
+                self._unavailable.add(provider)
+                asyncio.ensure_future(self._explain(frame, provider))
+            return
+        if provider_of(frame.processor) in self._unavailable:
+            return  # the retired model or missing voice was said; its failed reconnects would only repeat it
         event = error_event(frame)
         logger.warning(f"Pipeline error ({event.kind}, {event.provider}): {frame.error}")
         if event.provider is Provider.LLM:
@@ -441,6 +463,20 @@ class EventObserver(BaseObserver):
         if event.kind is ErrorKind.AUTH and event.provider in self._ever_connected:
             event = key_refused_on_reconnect(event.provider)  # the key worked this session: maybe revoked, maybe not
         self.emit_error(event)
+
+
+    async def _explain(self, frame: ErrorFrame, provider: Provider) -> None:
+        assert self.explain_unavailable is not None
+        try:
+            event = await self.explain_unavailable(frame)
+        except Exception:  # finding a replacement is best effort; the sentence below still says what happened
+            logger.exception("Could not find a replacement for an unavailable model or voice")
+            event = None
+        if event is not None:
+            self.emit(event)
+        else:
+            self._unavailable.discard(provider)
+            self.emit_error(error_event(frame))
 
 
 #: Errors of a speech-to-text or text-to-speech connection that reconnecting cures; the healer tells the user.

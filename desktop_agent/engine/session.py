@@ -35,7 +35,8 @@ from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 from pipecat.workers.runner import WorkerRunner
 
 from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
-from desktop_agent.engine.config import EngineConfig
+from desktop_agent.engine import catalogue
+from desktop_agent.engine.config import EngineConfig, reasoning_effort
 from desktop_agent.engine.credentials import elevenlabs_key_rejected
 from desktop_agent.engine.early_microphone import EarlyMicrophone
 from desktop_agent.engine.errors import error_event
@@ -273,6 +274,7 @@ class VoiceSession:
             ),
         )
         observer.on_link_failure = self._on_link_failure
+        observer.explain_unavailable = lambda frame: catalogue.explain_unavailable(frame, self.config)
         observer.on_unspoken_reply = self._remember_unspoken_reply
         worker = build_worker(voice, observers=[observer, guard])
         self._hook_events(voice, worker, observer)
@@ -284,7 +286,9 @@ class VoiceSession:
             self._press()  # pressed before the pipeline existed: the turn starts with the microphone
 
         key_check = asyncio.gather(
-            self._check_tts_key(config, observer), self._warm_up_llm(voice.services.llm, observer)
+            self._check_tts_key(config, observer),
+            self._warm_up_llm(voice.services.llm, observer),
+            self._check_voice(config, observer),
         )
         runner = WorkerRunner(handle_sigint=False)
         await runner.add_workers(worker)
@@ -326,11 +330,23 @@ class VoiceSession:
         if client is None:
             return
         try:
-            await asyncio.wait_for(client.models.list(), timeout=10.0)
+            page = await asyncio.wait_for(client.models.list(), timeout=10.0)
         except (openai.AuthenticationError, openai.PermissionDeniedError):
             observer.key_rejected(Provider.LLM)
+            return
         except (openai.OpenAIError, TimeoutError) as exc:  # best effort: the first turn then connects itself
             logger.debug(f"LLM warm-up skipped: {type(exc).__name__}")
+            return
+        # The list is at hand: a model the provider has retired is said now, with one to switch to, not after a turn.
+        problem = catalogue.check_model([model.id for model in page.data], self.config.llm_model)
+        if problem is not None:
+            observer.choice_unavailable(problem)
+
+    async def _check_voice(self, config: EngineConfig, observer: EventObserver) -> None:
+        """A voice the account no longer has is said before the first reply, with one to switch to."""
+        problem = await catalogue.check_voice(config)
+        if problem is not None:
+            observer.choice_unavailable(problem)
 
     def _make_echo_canceller(self, config: EngineConfig) -> EchoCancellerLike | None:
         if self._echo_override is not None:
@@ -658,7 +674,10 @@ class VoiceSession:
                 self._config.max_tokens = max_tokens
 
         async def apply() -> None:
-            await self._queue(LLMUpdateSettingsFrame(delta=CerebrasLLMService.Settings(**changes)))
+            delta = dict(changes)
+            if model is not None:  # ``extra`` merges key by key: a stale effort must be cleared, not left behind
+                delta["extra"] = {"reasoning_effort": reasoning_effort(model) or openai.NOT_GIVEN}
+            await self._queue(LLMUpdateSettingsFrame(delta=CerebrasLLMService.Settings(**delta)))
             self._emit(SettingsApplied())
 
         self._submit(apply, "change the language model settings")
