@@ -95,6 +95,10 @@ def build_engine_config(
         output_sample_rate=audio.output_sample_rate,
         echo_cancellation=audio.echo_cancellation,
         noise_suppression=audio.noise_suppression,
+        stt_final_timeout=settings.deadlines.stt_final_secs,
+        llm_first_token_timeout=settings.deadlines.llm_first_token_secs,
+        tts_first_audio_timeout=settings.deadlines.tts_first_audio_secs,
+        llm_retries=settings.deadlines.llm_retries,
     )
     missing = [p for p in Provider if not endpoints[p].api_key]
     problems = [missing_key_message(p) for p in missing]

@@ -160,6 +160,18 @@ class ConversationSettings:
 
 
 @dataclass
+class DeadlineSettings:
+    """How long each answer may take before the turn is retried (once, while nobody heard anything yet), then given
+    up with a sentence and Retry. Generous against the product's targets (250 / 300 / 200 ms): they catch a hung
+    provider, not a slow one."""
+
+    stt_final_secs: float = setting(2.5, minimum=0.5, maximum=30.0, help="final transcript after the end of speech")
+    llm_first_token_secs: float = setting(6.0, minimum=1.0, maximum=60.0, help="language model's first word")
+    tts_first_audio_secs: float = setting(4.0, minimum=0.5, maximum=30.0, help="first audio of the reply")
+    llm_retries: int = setting(3, minimum=0, maximum=10, help="retries of a refused (429, 5xx) request within a turn")
+
+
+@dataclass
 class PrivacySettings:
     keep_history: bool = setting(True)
     retention_days: int = setting(0, minimum=0, maximum=36500, help="0 keeps conversations forever")
@@ -184,6 +196,7 @@ class AppSettings:
     prompt: PromptSettings = field(default_factory=PromptSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     conversation: ConversationSettings = field(default_factory=ConversationSettings)
+    deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
     budgets: dict[Stage, float] = field(default_factory=_default_budgets)
     prices: PriceTable = field(default_factory=PriceTable)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)

@@ -72,3 +72,20 @@ async def test_simulating_uses_the_simulator_addresses_and_keys(no_keyring_secre
         assert config.llm.base_url == sim.cerebras_url and config.llm.api_key == SIMULATOR_API_KEYS["cerebras"]
         assert config.tts.base_url == sim.elevenlabs_url and config.tts.api_key == SIMULATOR_API_KEYS["elevenlabs"]
         assert config.validate() == []
+
+
+
+def test_deadlines_come_from_settings_and_the_environment(tmp_path, no_keyring_secrets, prompts):
+    from desktop_agent.config.environment import Environment
+    from desktop_agent.config.settings import SettingsStore
+
+    store = SettingsStore(tmp_path / "settings.json", environment=Environment(
+        {"DESKTOP_AGENT_DEADLINES__LLM_FIRST_TOKEN_SECS": "9", "DESKTOP_AGENT_DEADLINES__STT_FINAL_SECS": "0.1"}))
+    settings, problems = store.load()
+    assert settings.deadlines.llm_first_token_secs == 9.0
+    assert settings.deadlines.stt_final_secs == 2.5, "out of range: its default, with a sentence"
+    assert any("DEADLINES__STT_FINAL_SECS" in p and "between 0.5 and 30" in p for p in problems), problems
+    secrets = no_keyring_secrets(CARTESIA_API_KEY="a-123456", CEREBRAS_API_KEY="b-123456", ELEVENLABS_API_KEY="c-123456")
+    config = build_engine_config(settings, secrets, prompts)
+    assert config.llm_first_token_timeout == 9.0 and config.stt_final_timeout == 2.5
+    assert config.tts_first_audio_timeout == 4.0 and config.llm_retries == 3
