@@ -8,7 +8,6 @@ played audio can be inspected.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import threading
 import time
@@ -18,8 +17,8 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
 from desktop_agent.state.conversation import Role
 from desktop_agent.state.events import AgentState, Stage
-from desktop_agent.ui import exception_guard
 from tests.conftest import run_async
+from tests.e2e.conftest import desktop_app
 from tests.ui.conftest import paint_counter, send_key  # noqa: F401 - paint_counter is a fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -70,23 +69,8 @@ class LoopProbe:
 
 @pytest.fixture
 def desktop(qtbot, qloop, isolated_user_dirs):
-    from desktop_agent.app import DesktopApp
-    from desktop_agent.engine.memory_audio import MemoryAudioBackend
-    from desktop_agent.simulator import SimulatorThread
-
-    simulator = SimulatorThread(profile="prd").start()
-    args = argparse.Namespace(simulate=True, profile="prd", screenshot=None, log_level="WARNING", no_audio=True)
-    app = DesktopApp(args, simulator=simulator, audio_backend=MemoryAudioBackend(), record_history=False)
-    try:
+    with desktop_app(qtbot, "prd") as (app, simulator):
         yield app, simulator
-    finally:
-        if not app.finished.done():
-            app._close_allowed = True
-            run_async(qtbot, app.shutdown(), timeout_ms=20_000)
-        app.window.close()
-        app.window.deleteLater()
-        simulator.stop()
-        exception_guard.uninstall()
 
 
 def test_hold_space_speak_release_shows_both_lines_fills_the_gauges_and_plays_the_reply(desktop, qtbot, speech, paint_counter):

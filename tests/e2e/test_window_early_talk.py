@@ -7,15 +7,13 @@ pytest-qt key events. The sound card is the engine's in-memory device, so the sp
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
 from PySide6.QtCore import Qt
 
 from desktop_agent.state.conversation import Role
-from desktop_agent.ui import exception_guard
 from desktop_agent.ui.session_phase import SessionPhase
 from tests.conftest import run_async
+from tests.e2e.conftest import desktop_app
 from tests.ui.conftest import send_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -26,23 +24,8 @@ REPLY = "Yes, I heard every word."
 
 @pytest.fixture
 def desktop(qtbot, qloop, isolated_user_dirs):
-    from desktop_agent.app import DesktopApp
-    from desktop_agent.engine.memory_audio import MemoryAudioBackend
-    from desktop_agent.simulator import SimulatorThread
-
-    simulator = SimulatorThread(profile="instant").start()
-    args = argparse.Namespace(simulate=True, profile="instant", screenshot=None, log_level="WARNING", no_audio=True)
-    app = DesktopApp(args, simulator=simulator, audio_backend=MemoryAudioBackend(), record_history=False)
-    try:
+    with desktop_app(qtbot, "instant") as (app, simulator):
         yield app, simulator
-    finally:
-        if not app.finished.done():
-            app._close_allowed = True
-            run_async(qtbot, app.shutdown(), timeout_ms=20_000)
-        app.window.close()
-        app.window.deleteLater()
-        simulator.stop()
-        exception_guard.uninstall()
 
 
 def test_words_spoken_while_the_engine_loads_get_their_reply(desktop, qtbot, speech):
