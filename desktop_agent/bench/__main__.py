@@ -26,6 +26,7 @@ from desktop_agent.bench.stats import summarize
 DEFAULT_OUT = Path("bench-results/latest.json")
 SOAK_REPLY = "Okay."
 MODES = ("push_to_talk", "hands_free")
+PARTS = ("latency", "loaded", "window", "soak", "startup")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,14 +42,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="a short run for smoke tests: 2 turns and no warm-up, 10 soak turns, 2 window turns, "
                              "1 start-up, 2 s idle")
-    parser.add_argument("--only", nargs="+", choices=("latency", "window", "soak", "startup"),
-                        help="run only these parts")
+    parser.add_argument("--loaded-turns", type=int, default=20,
+                        help="measured turns per mode and system on the loaded machine (default 20)")
+    parser.add_argument("--cpu-load", type=int, default=os.cpu_count() or 1,
+                        help="busy processes beside the system under test, in its session, in the loaded phase "
+                             "(default: one per core)")
+    parser.add_argument("--cpu-load-elsewhere", type=int, default=os.cpu_count() or 1,
+                        help="busy processes each in a session of its own, in the loaded phase (default: one per "
+                             "core)")
+    parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
     parser.add_argument("--echo-cancellation", choices=("on", "off"),
                         help="override the app's echo cancellation setting (default: the app's default)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results file (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     if args.quick:
         args.turns, args.warmup, args.soak_turns, args.window_turns, args.startup_runs = 2, 0, 10, 2, 1
+        args.loaded_turns = 2
         args.idle_secs = min(args.idle_secs, 2.0)
     return args
 
@@ -67,13 +76,15 @@ class Runner:
         self.env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
         self.count = 0
 
-    def phase(self, name: str, sim: SimHost, timeout: float, *extra: str) -> dict:
+    def phase(self, name: str, sim: SimHost, timeout: float, *extra: str, echo_cancellation: str | None = None) -> dict:
+        """Run one phase; ``echo_cancellation`` ("on"/"off") overrides the run's ``--echo-cancellation``."""
         self.count += 1
         out = self.scratch / f"phase-{self.count}.json"
         hello = json.dumps({"urls": sim.urls, "keys": sim.keys, "profile": sim.profile})
         command = [sys.executable, "-m", "desktop_agent.bench.phases", name, "--sim", hello, "--out", str(out), *extra]
-        if self.args.echo_cancellation:
-            command += ["--echo-cancellation", self.args.echo_cancellation]
+        echo_cancellation = echo_cancellation or self.args.echo_cancellation
+        if echo_cancellation:
+            command += ["--echo-cancellation", echo_cancellation]
         done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0 or not out.exists():
             tail = "\n".join(done.stderr.strip().splitlines()[-15:])
@@ -117,6 +128,40 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
         "note": "% of one core for the whole engine process (the simulator runs in another process); turns "
                 "include playing the replies",
     }
+
+
+def run_loaded(runner: Runner, sim: SimHost, results: dict) -> None:
+    """The latency turns again, app (echo cancellation on) and reference, each beside busy processes: the replies
+    must still play without a gap.
+
+    ``--cpu-load`` of them run in the benchmark's session, as apps started from the same desktop do,
+    ``--cpu-load-elsewhere`` each in a session of its own, as a build started in a terminal does. Both are needed
+    for the load to bite: Linux (with autogroups) shares the CPU between sessions first, and a mostly idle session
+    wins the CPU back at once whenever its audio thread wakes; only when the session that plays the audio is busy
+    itself and other sessions are busy too do its threads wait their turn.
+    """
+    args = runner.args
+    total = args.cpu_load + args.cpu_load_elsewhere
+    section: dict = {"cpu_load_processes": args.cpu_load, "cpu_load_elsewhere_processes": args.cpu_load_elsewhere,
+                     "echo_cancellation": "on"}
+    for mode in ("hands_free", "push_to_talk"):
+        figures = {}
+        for system in ("app", "reference"):
+            _say(f"loaded: {system}, {mode}, {args.loaded_turns} turns beside {args.cpu_load} + "
+                 f"{args.cpu_load_elsewhere} busy processes")
+            since = time.monotonic()
+            phase = runner.phase("latency", sim, 120 + args.loaded_turns * 40, "--system", system, "--mode", mode,
+                                 "--turns", str(args.loaded_turns), "--warmup", str(args.warmup),
+                                 "--idle-secs", "0", "--cpu-load", str(total),
+                                 "--cpu-load-own-session", str(args.cpu_load_elsewhere), echo_cancellation="on")
+            figures[system] = {**latency_figures(phase, sim.records(since), sim.profile),
+                               "cpu_load": phase.get("cpu_load")}
+            sim.clear()
+        section[mode] = {**figures, **compare(figures["app"], figures["reference"])}
+    for system in ("app", "reference"):
+        section[system] = {key: round(sum(section[mode][system][key] for mode in ("hands_free", "push_to_talk")), 1)
+                           for key in ("underruns", "underrun_ms", "audible_gaps", "audible_gap_ms")}
+    results["loaded"] = section
 
 
 def run_window(runner: Runner, sim: SimHost, results: dict) -> None:
@@ -198,7 +243,7 @@ def count_underruns(results: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    parts = args.only or ["latency", "window", "soak", "startup"]
+    parts = args.only or list(PARTS)
     results: dict = {
         "schema": 1,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -218,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
          f"load {results['load_before']}")
     with tempfile.TemporaryDirectory(prefix="da-bench-") as scratch, SimHost("prd") as sim:
         runner = Runner(args, Path(scratch))
-        steps = {"latency": run_latency, "window": run_window, "soak": run_soak, "startup": run_startup}
+        steps = {"latency": run_latency, "loaded": run_loaded, "window": run_window, "soak": run_soak,
+                 "startup": run_startup}
         for part in parts:
             try:
                 steps[part](runner, sim, results)
@@ -235,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(goals.table(rows))
     print()
-    for text in (report.latency_details(results), report.other_details(results)):
+    for text in (report.latency_details(results), report.loaded_details(results), report.other_details(results)):
         if text:
             print(text)
             print()

@@ -33,6 +33,7 @@ def latency_figures(phase: dict, records: list[dict], profile: dict) -> dict:
     for event in phase.get("engine_stages", []):
         engine[event["stage"]].append(event["seconds"])
     gaps = [g for t in done for g in t.gaps]
+    audible = [g for t in done for g in t.audible_gaps]
     return {
         "turns": len(turns),
         "failed_turns": len(turns) - len(done),
@@ -47,6 +48,8 @@ def latency_figures(phase: dict, records: list[dict], profile: dict) -> dict:
         "engine_stages_ms": {name: summarize(values, scale=1000) for name, values in sorted(engine.items())},
         "underruns": len(gaps),
         "underrun_ms": round(sum(gaps) * 1000, 1),
+        "audible_gaps": len(audible),
+        "audible_gap_ms": round(sum(audible) * 1000, 1),
         "idle_cpu_pct": _round(phase.get("idle_cpu_pct")),
         "turn_cpu_pct": _round(phase.get("turn_cpu_pct")),
         "ready_s": _round(phase.get("ready_s"), 3),

@@ -34,7 +34,8 @@ class TurnTiming:
     release: float | None = None
     first_audio: float | None = None
     reply_end: float | None = None
-    gaps: list[float] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)  # underruns: the device ran dry (seconds each)
+    audible_gaps: list[float] = field(default_factory=list)  # the reply's sound was cut (seconds each)
     error: str = ""
 
     @property
@@ -116,6 +117,7 @@ class TurnDriver:
         turn.first_audio = first
         turn.reply_end = self._wait_reply_end(first, deadline + 60)
         turn.gaps = [g.seconds for g in self.device.gaps(first, turn.reply_end)]
+        turn.audible_gaps = [g.seconds for g in self.device.audible_gaps(first, turn.reply_end)]
         return turn
 
     def _wait_reply_end(self, first: float, deadline: float) -> float:

@@ -42,6 +42,10 @@ GOALS: tuple[Goal, ...] = (
     Goal("CPU while listening idle, hands-free", ("cpu", "idle_hands_free_pct"), "<=", 5.0, "% core"),
     Goal("RSS growth over the soak turns", ("memory", "growth_mb"), "<=", 20.0, "MB"),
     Goal("output underruns during replies", ("underruns", "total"), "==", 0, ""),
+    Goal("output underruns during replies, CPU loaded (echo cancellation on)", ("loaded", "app", "underruns"), "==",
+         0, ""),
+    Goal("audible gaps during replies, CPU loaded (echo cancellation on)", ("loaded", "app", "audible_gaps"), "==",
+         0, ""),
 )
 
 _OPS = {"<=": operator.le, "==": operator.eq}

@@ -38,7 +38,21 @@ def _make_agent(system: str, sim: dict, mode: TurnMode, device, echo_cancellatio
 
 
 def latency(args: argparse.Namespace, sim: dict) -> dict:
-    """Warm-up turns, then idle CPU (listening, no speech), then the measured turns with CPU over them."""
+    """Warm-up turns, then idle CPU (listening, no speech), then the measured turns with CPU over them.
+
+    With ``--cpu-load N`` all of it runs beside N busy processes (bench/load.py), started before the system under
+    test and stopped when the phase ends, however it ends."""
+    from desktop_agent.bench.load import CpuLoad
+
+    if not args.cpu_load:
+        return _latency(args, sim)
+    with CpuLoad(args.cpu_load, own_session=args.cpu_load_own_session, max_secs=120 + args.turns * 40) as load:
+        result = _latency(args, sim)
+    result["cpu_load"] = load.report.as_dict() if load.report else None
+    return result
+
+
+def _latency(args: argparse.Namespace, sim: dict) -> dict:
     from desktop_agent.bench.device import BenchDevice
     from desktop_agent.bench.driver import TurnDriver
 
@@ -147,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-secs", type=float, default=5.0)
     parser.add_argument("--repaint-hz", type=float, default=30.0)
     parser.add_argument("--echo-cancellation", choices=("on", "off"), default=None)
+    parser.add_argument("--cpu-load", type=int, default=0, help="busy processes running beside the latency phase")
+    parser.add_argument("--cpu-load-own-session", type=int, default=0,
+                        help="how many of those run in a session of their own")
     args = parser.parse_args(argv)
     args.echo_cancellation = None if args.echo_cancellation is None else args.echo_cancellation == "on"
     from desktop_agent.logging_quiet import quiet_pipecat_import

@@ -36,6 +36,36 @@ def latency_details(results: dict) -> str:
     return "\n".join(lines)
 
 
+def loaded_details(results: dict) -> str:
+    loaded = results.get("loaded")
+    if not loaded:
+        return ""
+    lines = [f"loaded machine ({loaded['cpu_load_processes']} busy processes in the session of each run, "
+             f"{loaded.get('cpu_load_elsewhere_processes', 0)} in sessions of their own; the app with echo "
+             f"cancellation on): underruns and audible gaps during replies, voice-to-voice ms",
+             f"  {'':28}{'underruns':>16}{'audible gaps':>16}{'v2v p50':>9}{'v2v p95':>9}{'load got':>10}"]
+    for mode in ("hands_free", "push_to_talk"):
+        section = loaded.get(mode)
+        if not section:
+            continue
+        for system in ("app", "reference"):
+            figures = section[system]
+            load = figures.get("cpu_load") or {}
+            got = f"{load['worker_cpu_pct']:.0f} %" if load.get("worker_cpu_pct") is not None else "-"
+            lines.append(
+                f"  {mode.replace('_', '-') + ', ' + system:28}"
+                f"{_count(figures['underruns'], figures['underrun_ms']):>16}"
+                f"{_count(figures['audible_gaps'], figures['audible_gap_ms']):>16}"
+                f"{_ms(figures['v2v_ms']['p50']):>9}{_ms(figures['v2v_ms']['p95']):>9}{got:>10}")
+    lines.append("  (load got: the CPU each busy process had, % of a core; underruns: the device ran dry; audible "
+                 "gaps: the reply's sound was cut)")
+    return "\n".join(lines)
+
+
+def _count(count: int, ms: float) -> str:
+    return f"{count} ({ms:.0f} ms)"
+
+
 def other_details(results: dict) -> str:
     lines = []
     window = results.get("responsiveness")

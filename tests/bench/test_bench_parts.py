@@ -1,4 +1,5 @@
-"""The benchmark's own arithmetic: stage split, floor, goals, and the device's timestamps (real-time memory device)."""
+"""The benchmark's own arithmetic: stage split, floor, goals, the device's timestamps (real-time memory device), and
+how it tells a reply's underruns and audible gaps (the simulator's synthetic voice, played into the device's log)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from desktop_agent.bench.analysis import compare, latency_figures
 from desktop_agent.bench.device import BenchDevice
 from desktop_agent.bench.driver import TurnTiming
 from desktop_agent.bench.stages import STAGES, provider_floor, split_turn
+from desktop_agent.engine.memory_audio import PlayedChunk
 from desktop_agent.simulator.profiles import PROFILES
+from desktop_agent.simulator.synth import synthesize
 
 pytestmark = pytest.mark.bench
 
@@ -126,3 +129,67 @@ def test_device_times_the_last_speech_sample_and_the_first_audible_output():
     assert first is not None and 0.029 <= first - before <= 0.045
     gaps = device.gaps(first, time.monotonic() + 1)
     assert len(gaps) == 1 and 0.005 <= gaps[0].seconds <= 0.06
+
+
+def _play(device: BenchDevice, pieces: list[bytes | float], start: float = 100.0) -> float:
+    """Record ``pieces`` as played back to back from ``start``: bytes are writes at 24 kHz, a float is a stretch of
+    that many seconds in which nothing was written. Returns when the last piece ends."""
+    at = start
+    for piece in pieces:
+        if isinstance(piece, float):
+            at += piece
+            continue
+        ends = at + len(piece) / 2 / 24000
+        device.played.append(PlayedChunk(at, ends, piece, 24000, "Memory Speaker"))
+        at = ends
+    return at
+
+
+def _voice() -> tuple[bytes, int, int]:
+    """The simulator's synthetic voice saying "Hello there", and a sample inside the "o" and inside the space."""
+    spoken = synthesize("Hello there", 24000)
+    vowel = round((spoken.starts_ms[4] + spoken.durations_ms[4] / 2) * 24)
+    space = round((spoken.starts_ms[5] + spoken.durations_ms[5] / 2) * 24)
+    return spoken.pcm, 2 * vowel, 2 * space
+
+
+FILL = bytes(2 * 240)  # 10 ms of the silence a writer fills in with
+
+
+@pytest.mark.parametrize("where", ["vowel", "space"])
+def test_silence_written_into_a_reply_is_an_audible_gap_only_where_it_cuts_the_sound(where):
+    pcm, vowel, space = _voice()
+    cut = vowel if where == "vowel" else space
+    device = BenchDevice()
+    end = _play(device, [pcm[:cut], FILL, FILL, pcm[cut:]])
+    assert device.gaps(100.0, end) == []  # the device never ran dry
+    gaps = device.audible_gaps(100.0, end)
+    if where == "vowel":
+        assert len(gaps) == 1 and gaps[0].seconds == pytest.approx(0.020, abs=0.002)
+        assert gaps[0].at == pytest.approx(100.0 + cut / 2 / 24000, abs=0.002)
+    else:  # inside a pause of the reply it only lengthens the pause
+        assert gaps == []
+
+
+@pytest.mark.parametrize("where", ["vowel", "space"])
+def test_a_device_that_ran_dry_is_an_underrun_and_audible_where_it_cut_the_sound(where):
+    pcm, vowel, space = _voice()
+    cut = vowel if where == "vowel" else space
+    device = BenchDevice()
+    end = _play(device, [pcm[:cut], 0.030, pcm[cut:]])
+    underruns = device.gaps(100.0, end)
+    assert len(underruns) == 1 and underruns[0].seconds == pytest.approx(0.030, abs=0.001)
+    audible = device.audible_gaps(100.0, end)
+    assert len(audible) == (1 if where == "vowel" else 0)
+
+
+def test_a_whole_reply_with_its_own_pauses_has_no_audible_gap():
+    pcm, _, _ = _voice()
+    device = BenchDevice()
+    pieces = [FILL] * 5 + [pcm[i:i + 960] for i in range(0, len(pcm), 960)] + [FILL] * 5
+    end = _play(device, pieces)
+    first = device.first_audible_at(100.0)
+    last = device.last_audible_end(first)
+    assert first is not None and 0.05 <= first - 100.0 <= 0.06  # after the 50 ms of silence
+    assert last is not None and last < end
+    assert device.audible_gaps(first, last) == [] and device.gaps(first, last) == []

@@ -35,6 +35,16 @@ def test_quick_run_reports_every_figure(tmp_path):
             for stage, summary in figures["stages_ms"].items():
                 assert summary["n"] == figures["v2v_ms"]["n"], f"{system} {mode}: {stage} not split"
         assert section["app"]["engine_stages_ms"], "the engine reported no StageLatency events"
+    loaded = results["loaded"]
+    for mode in ("hands_free", "push_to_talk"):
+        for system in ("app", "reference"):
+            figures = loaded[mode][system]
+            assert figures["failed_turns"] == 0, figures["errors"]
+            assert figures["v2v_ms"]["n"] == results["options"]["loaded_turns"]
+            options = results["options"]
+            assert figures["cpu_load"]["processes"] == options["cpu_load"] + options["cpu_load_elsewhere"]
+            assert figures["underruns"] >= 0 and figures["audible_gaps"] >= 0
+    assert "loaded machine" in done.stdout
     assert results["startup"]["engine_ready_s"]["n"] == 1
     assert results["startup"]["window_session_ready_s"]["n"] == 1
     assert results["memory"]["turns"] == results["options"]["soak_turns"]
