@@ -10,6 +10,9 @@ finalize on its own), so the first final after ``finalize`` is its answer: it is
 ``request_finalize``/``confirm_finalize`` protocol, and the turn ends the moment it arrives. When nothing was said
 (``flush_done`` alone), the mark lasts until the next speech starts, where Pipecat's VAD start handler clears it.
 
+Its ``flush_done`` (the answer to ``finalize``, after the final transcript if there were words) is passed on as a
+:class:`~desktop_agent.engine.frames.FinalizeAnsweredFrame`, so a turn with nothing in it is not taken for a stall.
+
 The connection also asks for no per-message compression: raw PCM barely deflates, and compressing 50 audio
 messages a second was the largest single cost of the engine loop while listening idle.
 """
@@ -21,6 +24,8 @@ from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.cartesia.stt import CartesiaSTTService
 from websockets.protocol import State
 
+from desktop_agent.engine.frames import FinalizeAnsweredFrame
+
 
 class FinalizingCartesiaSTTService(CartesiaSTTService):
     async def process_frame(self, frame: Frame, direction: FrameDirection):
@@ -30,6 +35,11 @@ class FinalizingCartesiaSTTService(CartesiaSTTService):
             self.request_finalize()
             self.confirm_finalize()
         await super().process_frame(frame, direction)
+
+    async def _process_response(self, data):
+        await super()._process_response(data)
+        if isinstance(data, dict) and data.get("type") == "flush_done":
+            await self.push_frame(FinalizeAnsweredFrame())
 
     async def _websocket_connect(self, uri: str, **kwargs):
         kwargs.setdefault("compression", None)

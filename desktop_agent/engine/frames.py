@@ -16,3 +16,12 @@ class TalkGateFrame(SystemFrame):
     """
 
     open: bool = False
+
+
+@dataclass
+class FinalizeAnsweredFrame(SystemFrame):
+    """Speech-to-text has answered the end of the user's speech, with words or without ("nothing was said").
+
+    The reply guard's deadline on the final transcript waits for this or a ``TranscriptionFrame``: a service that
+    answers "no words" is alive, and must not be restarted as if it had stalled.
+    """

@@ -3,7 +3,8 @@
 Watches the frames of each turn (as a Pipecat observer, so it adds nothing to the audio path) and acts when:
 
 * **the final transcript** does not come within ``stt_final_timeout`` of the end of the user's speech (the turn had
-  voice in it): the speech-to-text connection is restarted and the user's words are given to it again, once;
+  voice in it), nor the service's "no words" answer (``FinalizeAnsweredFrame``; a speech-to-text service must say
+  one or the other): the connection is restarted and the user's words are given to it again, once;
 * **the language model's first token** does not come within ``llm_first_token_timeout`` of its request: the request
   is cancelled and made again, once;
 * **the language model refuses** for a passing reason (429, 5xx, a dropped connection) before it wrote anything:
@@ -45,7 +46,12 @@ from pipecat.services.llm_service import LLMService
 from pipecat.services.tts_service import TTSService
 from pipecat.utils.errors import ErrorCategory
 
-from desktop_agent.engine.errors import category_of, key_refused_on_reconnect, reply_given_up
+from desktop_agent.engine.errors import (
+    category_of,
+    key_refused_on_reconnect,
+    reply_given_up,
+)
+from desktop_agent.engine.frames import FinalizeAnsweredFrame
 from desktop_agent.engine.healing import Backoff, ConnectionHealer
 from desktop_agent.engine.observer import STALLED_REASON
 from desktop_agent.engine.speech_keeper import SpeechKeeper
@@ -185,6 +191,9 @@ class ReplyGuard(BaseObserver):
         if isinstance(frame, UserStartedSpeakingFrame):
             self._cancel(Provider.LLM, Provider.TTS)
             self._reply = None
+        elif isinstance(frame, FinalizeAnsweredFrame):
+            self._cancel(Provider.STT)  # answered "no words": alive, nothing to give again
+            self._stt_restarted = False
         elif isinstance(frame, TranscriptionFrame):
             self._cancel(Provider.STT)
             self._stt_restarted = False

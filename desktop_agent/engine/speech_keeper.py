@@ -34,8 +34,8 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from desktop_agent.engine.levels import pcm_level
 
 BLOCK_SECS = 0.02
-#: A block louder than this (0..1, see ``pcm_level``: about -42 dBFS) counts as voice: the turn had something to say.
-VOICE_LEVEL = 0.3
+#: A block louder than this (0..1, see ``pcm_level``: -45 dBFS) counts as voice: the turn had something to say.
+VOICE_LEVEL = 0.25
 #: A synthetic stop marks the end of a replayed turn; non-zero so Pipecat measures it like a release.
 REPLAY_STOP_SECS = 0.001
 

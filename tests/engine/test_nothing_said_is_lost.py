@@ -109,3 +109,23 @@ async def test_words_said_during_an_outage_are_answered_when_it_ends(speech):
             assert reply.spoken
         finally:
             await h.stop()
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_a_turn_speech_to_text_answers_with_no_words_is_not_taken_for_a_stall(sim):
+    """A cough: loud enough to count as voice here, too faint for the recogniser, which answers "nothing said". That
+    answer means the connection is alive: it is not restarted and nothing is given to it again."""
+    h = EngineHarness(config_for(sim, stt_final_timeout=0.5))
+    await h.start()
+    try:
+        rng = np.random.default_rng(7)
+        cough = (rng.standard_normal(16000) * 32768 * 10 ** (-43 / 20)).astype(np.int16)  # -43 dBFS
+        connects = len([r for r in sim.records if r.kind == "stt_connect"])
+        await h.push_to_talk(cough)
+        # Absence can only be shown by waiting: well past the 0.5 s deadline, nothing may have been restarted.
+        await asyncio.sleep(2.0)
+        assert len([r for r in sim.records if r.kind == "stt_connect"]) == connects
+        assert not h.errors()
+    finally:
+        await h.stop()
