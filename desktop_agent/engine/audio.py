@@ -6,10 +6,15 @@
   signalled (``TalkGateFrame``) only after the audio that preceded it.
 * Output: the TTS rate, small chunks, written with the backend's real-time blocking ``write`` on one speaker
   thread. Opening, writing and closing all run on that thread, so a stream is never closed under a running write.
+  The engine loop hands a reply's chunks to that thread up to :data:`RESERVE_SECS` ahead of the device, so a busy
+  loop (a loaded machine) does not starve the speaker; the thread writes what has queued up in one go, up to
+  :data:`MAX_WRITE_SECS`, so it wakes up less often. An interruption drops the queued reply audio at once.
   While there is nothing to play, that thread writes 10 ms of silence at a time, so the device never runs dry:
   its buffer stays full, the delay from a written sample to its sound is the same for every reply (which keeps the
-  echo canceller locked on the echo), and the sound server reports no underruns. Each chunk, silence included, is
-  pushed to the echo canceller as reference just before it is written.
+  echo canceller locked on the echo), and the sound server reports no underruns. Each write, silence included, is
+  queued as the echo canceller's reference just before it is written, and handed to the canceller on the capture
+  thread before the next microphone block (:meth:`LocalAudioTransport.push_reference` says why). The speaker thread
+  asks for real-time priority where the user may have it.
 * A vanished or failing device becomes an ``ErrorOccurred(kind=AUDIO_DEVICE)`` with a clear sentence; the
   transport falls back to the default device and keeps retrying, and never raises into the pipeline.
 """
@@ -17,7 +22,9 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
+import os
 import queue
 import threading
 import time
@@ -26,7 +33,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from loguru import logger
-from pipecat.frames.frames import CancelFrame, EndFrame, InputAudioRawFrame, OutputAudioRawFrame, StartFrame
+from pipecat.frames.frames import (
+    CancelFrame,
+    EndFrame,
+    Frame,
+    InputAudioRawFrame,
+    InterruptionFrame,
+    OutputAudioRawFrame,
+    StartFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.transports.base_transport import BaseTransport, TransportParams
@@ -61,6 +77,21 @@ INPUT_STALL_SECS = 1.0  # no block for this long means the microphone is gone
 RETRY_SECS = 2.0
 IDLE_CHUNK_SECS = 0.010  # silence written at a time while idle: real audio waits behind at most this much
 IDLE_MARGIN_SECS = 0.005  # silence goes in this long before the device would run dry
+# Reply audio the engine loop may hand to the speaker thread ahead of the device. A loop that is late by up to this
+# much (other apps keeping the cores busy) leaves no gap. It adds nothing to a reply's start: the first chunk is
+# written at once; the reserve fills because text-to-speech delivers faster than real time. An interruption drops
+# it, so it does not delay stopping either.
+RESERVE_SECS = 0.2
+# A flowing reply is written up to this much at a time: fewer wake-ups of the speaker thread, each of which may find
+# the machine busy. An interruption waits for the write in progress, so this bounds how much still plays after it
+# (plus the device buffer).
+MAX_WRITE_SECS = 0.06
+# Speaker audio kept for the echo canceller while the microphone delivers no blocks to hand it over with.
+REFERENCE_BACKLOG_SECS = 0.5
+# The speaker thread asks for a low real-time priority (as audio servers' clients get from rtkit), else a better nice
+# value, where the user may have them; most desktop users may not, and it then runs as any thread does.
+SPEAKER_RT_PRIORITY = 10
+SPEAKER_NICE = -10
 
 
 class EchoCancellerLike(Protocol):
@@ -111,6 +142,7 @@ class LocalAudioTransport(BaseTransport):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._report_lock = threading.Lock()
         self._reported_cancellers: list[EchoCancellerLike] = []  # identity, not equality: reported once each
+        self._reference = _ReferenceQueue()  # written to the speaker, not yet handed to the canceller
         self.meter = LevelMeter(self.emit)
         params = TransportParams(
             audio_in_enabled=True,
@@ -159,10 +191,17 @@ class LocalAudioTransport(BaseTransport):
         self._loop = loop
 
     def cancel_echo(self, pcm: bytes) -> bytes:
-        """Capture side, on the input callback thread: the block without the speaker's echo."""
+        """Capture side, on the input callback thread: the block without the speaker's echo.
+
+        The reference written since the last block is handed to the canceller first (see :meth:`push_reference`).
+        """
         canceller = self.echo_canceller
+        pending = self._reference.take()
         if canceller is None:
             return pcm
+        for reference, sample_rate in pending:
+            if not self._feed_reference(canceller, reference, sample_rate):
+                break
         try:
             cleaned = canceller.process_capture(pcm)
         except Exception:  # a canceller that does raise: keep the microphone, drop the canceller
@@ -185,17 +224,29 @@ class LocalAudioTransport(BaseTransport):
         )
 
     def push_reference(self, pcm: bytes, sample_rate: int) -> None:
-        """Speaker side, on the speaker thread right before ``pcm`` is written: the canceller's reference."""
-        canceller = self.echo_canceller
-        if canceller is None:
-            return
+        """Speaker side, on the speaker thread right before ``pcm`` is written: the canceller's reference.
+
+        It is queued here and handed to the canceller on the capture thread, before the next microphone block. To
+        WebRTC's canceller that is the same: it queues reference frames itself and takes them in only when it
+        processes the next capture block, so what counts is which blocks the reference comes before, and that is
+        unchanged (the echo of a write is heard a device buffer later, in a later block). It keeps the speaker
+        thread's work per write to a queue append: feeding the canceller takes two calls into its binding per
+        10 ms, each of which gives up the GIL and has to win it back, and on a busy machine every such wait eats
+        into the time the device can play on without the next write.
+        """
+        if self.echo_canceller is not None:
+            self._reference.put(pcm, sample_rate)
+
+    def _feed_reference(self, canceller: EchoCancellerLike, pcm: bytes, sample_rate: int) -> bool:
+        """Hand queued reference to the canceller; False when the canceller failed and was dropped."""
         try:
             canceller.push_reference(pcm, sample_rate)
         except Exception:  # playback matters more than echo cancellation
             logger.exception("Echo canceller failed on the reference; continuing without it")
             self._drop_canceller(canceller, "Echo cancellation stopped working and is switched off.")
-            return
+            return False
         self._check_canceller(canceller)
+        return True
 
     def _check_canceller(self, canceller: EchoCancellerLike) -> None:
         """The canceller never raises: it switches itself off and says why in ``failure``. Report that once."""
@@ -443,10 +494,15 @@ class LocalAudioOutput(BaseOutputTransport):
         self._device = device
         self._stream: OutputStream | None = None
         # One thread owns the stream: open, write and close never overlap, and it fills idle time with silence.
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | _Chunk | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._speaker_loop, name="speaker", daemon=True)
         self._thread_started = False
+        self._reserve = _Reserve()
+        self._room = asyncio.Event()  # set (on the engine loop) when the speaker thread takes queued reply audio
+        self._room_wanted = False  # the engine loop is waiting for room in the reserve
+        self._interrupting = False  # an interruption is being handled: interruptible audio is turned away
         self._idle_fill = False  # write silence while idle: only on a stream whose writes have not failed
+        self._write_failed = False  # a write failed: reply audio is dropped until a stream is opened again
         self._last_silent = False  # the last chunk written was idle silence
         self._play_end = 0.0  # monotonic time the written audio ends playing (estimated)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -454,6 +510,7 @@ class LocalAudioOutput(BaseOutputTransport):
         self._recovering = False
         self._closed = False
         self._open_name = ""
+        self.scheduling = "not started"  # what the speaker thread got from the OS: see _raise_priority
 
     @property
     def is_open(self) -> bool:
@@ -477,6 +534,20 @@ class LocalAudioOutput(BaseOutputTransport):
         await super().cleanup()
         await self._shutdown()
 
+    async def process_frame(self, frame: Frame, direction: FrameDirection):
+        if not isinstance(frame, InterruptionFrame):
+            await super().process_frame(frame, direction)
+            return
+        # The reply audio already handed over must not play on, and until Pipecat has emptied its own queue (in
+        # the call below) a chunk it still hands over would start the voice again: those are turned away.
+        self._interrupting = True
+        self._reserve.drop(interruptible_only=True)
+        self._room.set()
+        try:
+            await super().process_frame(frame, direction)
+        finally:
+            self._interrupting = False
+
     async def set_device(self, device: Device) -> None:
         self._device = device
         if self._closed or self.sample_rate == 0:  # not started yet: the stream opens on start
@@ -485,32 +556,47 @@ class LocalAudioOutput(BaseOutputTransport):
         await self._open(device, fall_back=True)
 
     async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
-        if self._stream is None:
+        """Hand a chunk to the speaker thread; returns once the reserve ahead of the device has room again."""
+        if self._interrupting and frame.interruptible:
+            return False
+        if self._stream is None or self._write_failed:
             # No speaker: keep real-time pacing so turn timing stays the same, and drop the audio.
             await asyncio.sleep(len(frame.audio) / 2 / max(1, self.sample_rate))
             return False
         self._transport.meter.output(pcm_level(frame.audio))
-        try:
-            await self._run(self._write, frame.audio)
-            return True
-        except AudioDeviceError as exc:
-            await self._recover(str(exc))
-            return False
+        self._start_thread()
+        chunk = _Chunk(frame.audio, len(frame.audio) / 2 / self.sample_rate, frame.interruptible)
+        self._reserve.add(chunk)
+        self._jobs.put(chunk)
+        while self._reserve.secs > RESERVE_SECS and not self._closed:
+            self._room.clear()
+            self._room_wanted = True
+            try:
+                if self._reserve.secs > RESERVE_SECS:  # the speaker thread may have taken some meanwhile
+                    await self._room.wait()
+            finally:
+                self._room_wanted = False
+        return True
 
     # -- speaker-thread operations --------------------------------------------------------------------------
 
     def _speaker_loop(self) -> None:
-        """Run jobs in order; while there is none, a stream is open and an echo canceller needs a continuous
-        reference, keep the device fed with silence.
+        """Run jobs and write reply chunks in order; while there is none, a stream is open and an echo canceller
+        needs a continuous reference, keep the device fed with silence.
 
-        After a reply's chunk the next one is normally queued within a millisecond, but the engine loop may be
-        busy: it gets as long as the device can play on without it (minus a margin) before silence goes in. After
-        silence, more silence follows at once, so an idle device's buffer stays as full as during a reply, and
+        After a reply's chunk the next one is normally queued already (the reserve), but the engine loop may have
+        fallen behind: it gets as long as the device can play on without it (minus a margin) before silence goes in.
+        After silence, more silence follows at once, so an idle device's buffer stays as full as during a reply, and
         the first chunk of the next reply waits behind at most one silent chunk more than any other chunk does.
         """
+        self.scheduling = _raise_priority()
+        logger.debug(f"Speaker thread scheduling: {self.scheduling}")
+        carried: list[_Job | _Chunk | None] = []  # taken from the queue while gathering a write, not yet run
         while True:
-            job: _Job | None
-            if self._idle_fill and self._stream is not None and self._transport.needs_continuous_reference:
+            job: _Job | _Chunk | None
+            if carried:
+                job = carried.pop()
+            elif self._idle_fill and self._stream is not None and self._transport.needs_continuous_reference:
                 grace = 0.0 if self._last_silent else self._buffered_secs() - IDLE_CHUNK_SECS - IDLE_MARGIN_SECS
                 try:
                     job = self._jobs.get(timeout=grace) if grace > 0 else self._jobs.get_nowait()
@@ -521,7 +607,40 @@ class LocalAudioOutput(BaseOutputTransport):
                 job = self._jobs.get()
             if job is None:
                 return
-            job.run()
+            if isinstance(job, _Chunk):
+                carried.extend(self._write_reply(job))
+            else:
+                job.run()
+
+    def _write_reply(self, first: _Chunk) -> list[_Job | _Chunk | None]:
+        """Write ``first`` and the reply chunks queued right behind it (up to :data:`MAX_WRITE_SECS`) as one write,
+        skipping dropped ones. Returns what was taken from the queue beyond them (nothing, or the one item that
+        ended the gathering), to be run next."""
+        pcm: list[bytes] = []
+        secs = 0.0
+        item: _Job | _Chunk | None = first
+        carried: list[_Job | _Chunk | None] = []
+        while True:
+            assert isinstance(item, _Chunk)
+            if self._reserve.take(item):
+                pcm.append(item.pcm)
+                secs += item.secs
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if not isinstance(item, _Chunk) or (pcm and secs + item.secs > MAX_WRITE_SECS + 1e-6):
+                carried.append(item)
+                break
+        if self._room_wanted and self._loop is not None:
+            self._call_loop(self._room.set)
+        if not pcm or self._write_failed:
+            return carried
+        try:
+            self._write(pcm[0] if len(pcm) == 1 else b"".join(pcm))
+        except AudioDeviceError as exc:
+            self._write_failure(str(exc))
+        return carried
 
     def _buffered_secs(self) -> float:
         """How much written audio the device has yet to play, as far as the writes' timing tells."""
@@ -530,8 +649,8 @@ class LocalAudioOutput(BaseOutputTransport):
     def _write(self, pcm: bytes, *, silent: bool = False) -> None:
         stream = self._stream
         if stream is not None:
-            # Right before the write, on this thread: the reference then leads its sound by the (full) device
-            # buffer, the same for every chunk.
+            # Right before the write, on this thread: the reference then comes before every microphone block its
+            # sound can be heard in, by the same margin (the full device buffer) for every chunk.
             self._transport.push_reference(pcm, self.sample_rate)
             started = time.monotonic()
             self._last_silent = silent
@@ -543,13 +662,25 @@ class LocalAudioOutput(BaseOutputTransport):
         try:
             self._write(silence, silent=True)
         except AudioDeviceError as exc:
-            self._idle_fill = False  # until the stream is reopened; the engine loop recovers the device
-            loop = self._loop
-            if loop is not None and not self._closed:
-                try:
-                    loop.call_soon_threadsafe(self._recover_soon, str(exc))
-                except RuntimeError:  # the loop has closed during shutdown
-                    logger.debug("Speaker failed after the engine loop closed")
+            self._write_failure(str(exc))
+
+    def _write_failure(self, reason: str) -> None:
+        """A write failed: stop writing (reply audio and silence) until the engine loop has recovered the device."""
+        self._write_failed = True
+        self._idle_fill = False
+        self._reserve.drop(interruptible_only=False)
+        if not self._closed:
+            self._call_loop(self._recover_soon, reason)
+        self._call_loop(self._room.set)
+
+    def _call_loop(self, callback: Callable, *args) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop has closed during shutdown
+            logger.debug("Speaker event after the engine loop closed")
 
     def _recover_soon(self, reason: str) -> None:  # engine loop
         if not self._closed:
@@ -566,6 +697,7 @@ class LocalAudioOutput(BaseOutputTransport):
             raise
         self._stream = stream
         self._open_name = name
+        self._write_failed = False
         self._idle_fill = True
 
     def _close_stream(self) -> None:
@@ -579,11 +711,14 @@ class LocalAudioOutput(BaseOutputTransport):
         if self._thread_started and not self._closed:
             self._jobs.put(_Job(lambda: None, ()))
 
-    async def _run(self, fn: Callable, *args):
-        """Run ``fn`` on the speaker thread, after what is queued there; returns its result."""
+    def _start_thread(self) -> None:
         if not self._thread_started:
             self._thread_started = True
             self._thread.start()
+
+    async def _run(self, fn: Callable, *args):
+        """Run ``fn`` on the speaker thread, after what is queued there; returns its result."""
+        self._start_thread()
         job = _Job(fn, args)
         self._jobs.put(job)
         return await asyncio.wrap_future(job.future)
@@ -645,6 +780,8 @@ class LocalAudioOutput(BaseOutputTransport):
         if self._closed:
             return
         self._closed = True
+        self._reserve.drop(interruptible_only=False)
+        self._room.set()
         if self._retry_task:
             await self.cancel_task(self._retry_task)
             self._retry_task = None
@@ -652,6 +789,112 @@ class LocalAudioOutput(BaseOutputTransport):
         await self._run(self._close_stream)
         self._jobs.put(None)
         await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+
+
+def _raise_priority() -> str:
+    """Ask the OS to run the calling thread (the speaker's) ahead of ordinary work, so a busy machine does not keep
+    it from the device for longer than the device can play on: real-time scheduling where permitted, else a better
+    nice value (per thread on Linux), else nothing. Returns which, for the logs and the benchmark.
+
+    Real-time is what helps on a busy desktop: Linux shares ordinary CPU time between sessions (or apps) before
+    threads, so a nice value only counts within the app's own share, while a real-time thread runs as soon as it
+    wakes. The thread spends nearly all its time blocked in the device's write, so it takes little from others.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(SPEAKER_RT_PRIORITY))
+        return "real-time"
+    except (AttributeError, OSError):  # not Linux, or not permitted (the usual case for a desktop user)
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SPEAKER_NICE)
+        return f"nice {SPEAKER_NICE}"
+    except (AttributeError, OSError):
+        return "normal"
+
+
+class _Chunk:
+    """Reply audio handed to the speaker thread; ``dropped`` once an interruption (or a failure) discards it."""
+
+    __slots__ = ("dropped", "interruptible", "pcm", "secs")
+
+    def __init__(self, pcm: bytes, secs: float, interruptible: bool):
+        self.pcm = pcm
+        self.secs = secs
+        self.interruptible = interruptible
+        self.dropped = False
+
+
+class _Reserve:
+    """The reply chunks handed to the speaker thread and not yet written, in order; safe from both threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._chunks: collections.deque[_Chunk] = collections.deque()
+        self._secs = 0.0
+
+    @property
+    def secs(self) -> float:
+        """Seconds of audio waiting."""
+        return self._secs
+
+    def add(self, chunk: _Chunk) -> None:
+        with self._lock:
+            self._chunks.append(chunk)
+            self._secs += chunk.secs
+
+    def take(self, chunk: _Chunk) -> bool:
+        """The speaker thread is about to write ``chunk`` (the oldest one waiting): False if it was dropped."""
+        with self._lock:
+            if chunk.dropped:
+                return False
+            if self._chunks and self._chunks[0] is chunk:
+                self._chunks.popleft()
+            else:
+                self._chunks.remove(chunk)
+            self._secs = max(0.0, self._secs - chunk.secs) if self._chunks else 0.0
+            return True
+
+    def drop(self, *, interruptible_only: bool) -> None:
+        """Discard the waiting chunks (only the interruptible ones, if asked); the rest keep their order."""
+        with self._lock:
+            kept: collections.deque[_Chunk] = collections.deque()
+            for chunk in self._chunks:
+                if interruptible_only and not chunk.interruptible:
+                    kept.append(chunk)
+                else:
+                    chunk.dropped = True
+            self._chunks = kept
+            self._secs = sum(chunk.secs for chunk in kept)
+
+
+class _ReferenceQueue:
+    """Speaker audio on its way to the echo canceller, from the speaker thread to the capture thread, in order.
+
+    If the microphone stops delivering blocks, only the last :data:`REFERENCE_BACKLOG_SECS` are kept.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: collections.deque[tuple[bytes, int]] = collections.deque()
+        self._secs = 0.0
+
+    def put(self, pcm: bytes, sample_rate: int) -> None:
+        with self._lock:
+            self._items.append((pcm, sample_rate))
+            self._secs += len(pcm) / 2 / sample_rate
+            while self._secs > REFERENCE_BACKLOG_SECS and len(self._items) > 1:
+                old, rate = self._items.popleft()
+                self._secs -= len(old) / 2 / rate
+
+    def take(self) -> list[tuple[bytes, int]]:
+        """Everything queued, oldest first; the queue is empty afterwards."""
+        with self._lock:
+            if not self._items:
+                return []
+            items = list(self._items)
+            self._items.clear()
+            self._secs = 0.0
+        return items
 
 
 class _Job:
