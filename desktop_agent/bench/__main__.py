@@ -155,7 +155,8 @@ def run_loaded(runner: Runner, sim: SimHost, results: dict) -> None:
                                  "--idle-secs", "0", "--cpu-load", str(total),
                                  "--cpu-load-own-session", str(args.cpu_load_elsewhere), echo_cancellation="on")
             figures[system] = {**latency_figures(phase, sim.records(since), sim.profile),
-                               "cpu_load": phase.get("cpu_load")}
+                               "cpu_load": phase.get("cpu_load"),
+                               "speaker_scheduling": phase.get("speaker_scheduling")}
             sim.clear()
         section[mode] = {**figures, **compare(figures["app"], figures["reference"])}
     for system in ("app", "reference"):

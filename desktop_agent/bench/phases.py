@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from desktop_agent.bench.probes import CpuMeter, rss_mb
+from desktop_agent.bench.probes import CpuMeter, rss_mb, thread_scheduling
 from desktop_agent.bench.speech import SENTENCES
 from desktop_agent.state.events import TurnMode
 
@@ -83,6 +83,7 @@ def _latency(args: argparse.Namespace, sim: dict) -> dict:
             for e in getattr(agent, "stage_events", []) if e.at >= measured_from
         ]
         result["rss_mb"] = rss_mb()
+        result["speaker_scheduling"] = thread_scheduling("speaker" if args.system == "app" else "reference-speaker")
     finally:
         agent.stop()
     return result

@@ -7,6 +7,7 @@ psutil is not a dependency, so CPU comes from ``time.process_time`` (all threads
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import sys
 import threading
@@ -61,6 +62,22 @@ class CpuMeter:
     def percent(self) -> float:
         wall = time.monotonic() - self._wall
         return 100.0 * (time.process_time() - self._cpu) / wall if wall > 0 else 0.0
+
+
+def thread_scheduling(name: str) -> str | None:
+    """How the OS schedules this process's thread called ``name`` (or starting with it): "real-time", "nice N"
+    or "normal"; None when there is no such thread or the OS does not say (not Linux)."""
+    thread = next((t for t in threading.enumerate() if t.name.startswith(name) and t.native_id), None)
+    if thread is None:
+        return None
+    try:
+        policy = os.sched_getscheduler(thread.native_id)
+        nice = os.getpriority(os.PRIO_PROCESS, thread.native_id)
+    except (AttributeError, OSError):
+        return None
+    if policy in (os.SCHED_FIFO, os.SCHED_RR):
+        return "real-time"
+    return f"nice {nice}" if nice else "normal"
 
 
 def rss_mb() -> float:

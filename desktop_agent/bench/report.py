@@ -43,7 +43,8 @@ def loaded_details(results: dict) -> str:
     lines = [f"loaded machine ({loaded['cpu_load_processes']} busy processes in the session of each run, "
              f"{loaded.get('cpu_load_elsewhere_processes', 0)} in sessions of their own; the app with echo "
              f"cancellation on): underruns and audible gaps during replies, voice-to-voice ms",
-             f"  {'':28}{'underruns':>16}{'audible gaps':>16}{'v2v p50':>9}{'v2v p95':>9}{'load got':>10}"]
+             f"  {'':28}{'underruns':>16}{'audible gaps':>16}{'v2v p50':>9}{'v2v p95':>9}{'load got':>10}"
+             f"  speaker thread"]
     for mode in ("hands_free", "push_to_talk"):
         section = loaded.get(mode)
         if not section:
@@ -56,7 +57,8 @@ def loaded_details(results: dict) -> str:
                 f"  {mode.replace('_', '-') + ', ' + system:28}"
                 f"{_count(figures['underruns'], figures['underrun_ms']):>16}"
                 f"{_count(figures['audible_gaps'], figures['audible_gap_ms']):>16}"
-                f"{_ms(figures['v2v_ms']['p50']):>9}{_ms(figures['v2v_ms']['p95']):>9}{got:>10}")
+                f"{_ms(figures['v2v_ms']['p50']):>9}{_ms(figures['v2v_ms']['p95']):>9}{got:>10}"
+                f"  {figures.get('speaker_scheduling') or '-'}")
     lines.append("  (load got: the CPU each busy process had, % of a core; underruns: the device ran dry; audible "
                  "gaps: the reply's sound was cut)")
     return "\n".join(lines)
