@@ -167,7 +167,9 @@ async def test_fault_cell(cell: Cell, speech, assert_no_key_leak):
         await h.start()
         try:
             # No scripts: the emulators transcribe "I spoke for N.N seconds." and the language model quotes the
-            # user's words back, so a retried or replayed turn cannot shift which reply belongs to which turn.
+            # user's words back, so a retried or replayed turn cannot shift which reply belongs to which turn. The
+            # three sentences differ in length by far more than the recogniser's rounding (on one machine's espeak-ng
+            # two short ones both came out as 0.7 s of voice, and the first turn's reply passed for the second's).
             first = await h.exchange(speech("Hello there."))
             assert first.text.startswith("You said: I spoke for")
 
@@ -178,7 +180,7 @@ async def test_fault_cell(cell: Cell, speech, assert_no_key_leak):
             if cell.role is not Provider.LLM and cell.fault not in ("drop", "malformed"):
                 # The user is told the connection dropped before they even speak.
                 await h.until(lambda: not connected_since(h, cell.role, during), 10, "the link to go down")
-            await h.push_to_talk(speech("What time is it?"))
+            await h.push_to_talk(speech("What time is it in Lisbon right now, please?"))
             reply = await _reply_or_retry_offer(h, during, timeout=cell.lasts + 25, reply_only=expected_reply(cell))
             told = [e.message for e in h.of(ErrorOccurred, during)]
             outcome.told = told
@@ -225,7 +227,7 @@ async def test_fault_cell(cell: Cell, speech, assert_no_key_leak):
             assert users[0].rstrip(".") in assistant[0].text, "the first reply answers the first turn"
             assert users[-1].rstrip(".") in assistant[-1].text == ended.text, "the last reply answers the last turn"
             if isinstance(reply, AssistantTurnEnded):
-                middle = [t for t in assistant if t.text == reply.text]
+                middle = [t for t in assistant[1:-1] if t.text == reply.text]
                 assert middle, "the reply given during the fault is kept"
                 if cell.role is Provider.LLM and cell.fault == "drop":
                     assert not middle[0].complete, "a reply cut off mid-stream is marked incomplete"
