@@ -74,6 +74,7 @@ class Simulator:
         self._env: Env | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runners: dict[str, web.AppRunner] = {}
+        self._emulators: dict[str, Any] = {}
         self.ports: dict[str, int] = {}
         self._strict_elevenlabs = False
 
@@ -84,12 +85,9 @@ class Simulator:
         self._loop = asyncio.get_running_loop()
         self._env = Env(lambda: self._profile, self._faults, self._records)
         self._env.strict_elevenlabs = self._strict_elevenlabs
-        self._cartesia = CartesiaEmulator(self._env, self.stt.queue)
-        self._cerebras = CerebrasEmulator(self._env, self.llm.queue)
-        self._elevenlabs = ElevenLabsEmulator(self._env)
+        self._emulators = self._build_emulators(self._env)
         try:
-            for name, emulator in (("cartesia", self._cartesia), ("cerebras", self._cerebras),
-                                   ("elevenlabs", self._elevenlabs)):
+            for name, emulator in self._emulators.items():
                 app = web.Application(client_max_size=16 << 20)
                 emulator.add_routes(app)
                 runner = web.AppRunner(app, access_log=None, handle_signals=False,
@@ -102,9 +100,20 @@ class Simulator:
         except OSError:
             await self.stop()
             raise
-        self._cartesia.base_url = self.cartesia_http_url
-        self._elevenlabs.base_url = self.elevenlabs_http_url
+        for name, emulator in self._emulators.items():
+            if hasattr(emulator, "base_url"):  # emulators whose answers name their own address (voice previews)
+                emulator.base_url = self._url("http", name)
         return self
+
+    def _build_emulators(self, env: Env) -> dict[str, Any]:
+        """One emulator per name in :data:`PROVIDERS`, each on its own port. Every speech-to-text emulator reads
+        :attr:`stt`'s script and every language model :attr:`llm`'s, so a test scripts a role, whichever provider
+        plays it."""
+        return {
+            "cartesia": CartesiaEmulator(env, self.stt.queue),
+            "cerebras": CerebrasEmulator(env, self.llm.queue),
+            "elevenlabs": ElevenLabsEmulator(env),
+        }
 
     async def stop(self) -> None:
         env, runners = self._env, self._runners
@@ -125,6 +134,14 @@ class Simulator:
         await self.stop()
 
     # ----------------------------------------------------------------------------------------------------- URLs
+    def url(self, provider: str) -> str:
+        """The base URL a client of ``provider`` is given (its emulator's host, port and API root)."""
+        return {
+            "cartesia": self.cartesia_url,
+            "cerebras": self.cerebras_url,
+            "elevenlabs": self.elevenlabs_url,
+        }[provider]
+
     def _url(self, scheme: str, provider: str, path: str = "") -> str:
         if provider not in self.ports:
             raise RuntimeError("The simulator is not running; call start() first.")
