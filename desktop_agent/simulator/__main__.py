@@ -1,4 +1,4 @@
-"""``python -m desktop_agent.simulator [--profile prd] [--port N] [--host H]``: run all three emulators until Ctrl-C.
+"""``python -m desktop_agent.simulator [--profile prd] [--port N] [--host H]``: run all the emulators until Ctrl-C.
 
 Prints one line per provider with the base URL to give the app and the API key the emulator accepts.
 """
@@ -11,6 +11,7 @@ import contextlib
 import signal
 import sys
 
+from desktop_agent.simulator.faults import PROVIDERS
 from desktop_agent.simulator.keys import SIMULATOR_API_KEYS
 from desktop_agent.simulator.profiles import PROFILES
 from desktop_agent.simulator.server import Simulator
@@ -18,10 +19,11 @@ from desktop_agent.simulator.server import Simulator
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m desktop_agent.simulator",
-                                     description="Loopback emulators of Cartesia STT, Cerebras and ElevenLabs.")
+                                     description="Loopback emulators of Cartesia (STT and TTS), Cerebras and ElevenLabs.")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="prd", help="latency profile (default prd)")
     parser.add_argument("--port", type=int, default=0,
-                        help="first port: Cartesia on N, Cerebras on N+1, ElevenLabs on N+2 (default: free ports)")
+                        help="first port: the emulators on N, N+1, ... in the order listed (Cartesia on N, Cerebras "
+                             "on N+1, ElevenLabs on N+2, Cartesia TTS on N+3; default: free ports)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     return parser.parse_args(argv)
 
@@ -29,7 +31,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     ports = None
     if args.port:
-        ports = {"cartesia": args.port, "cerebras": args.port + 1, "elevenlabs": args.port + 2}
+        ports = {name: args.port + offset for offset, name in enumerate(PROVIDERS)}
     sim = Simulator(profile=args.profile, host=args.host, ports=ports)
     await sim.start()
     stop = asyncio.Event()
@@ -43,6 +45,9 @@ async def serve(args: argparse.Namespace) -> None:
         print(f"cerebras    {sim.cerebras_url}  key={SIMULATOR_API_KEYS['cerebras']}", flush=True)
         print(f"elevenlabs  {sim.elevenlabs_url}  key={SIMULATOR_API_KEYS['elevenlabs']}  "
               f"(REST: {sim.elevenlabs_http_url})", flush=True)
+        print(f"cartesia_tts  {sim.cartesia_tts_url}  key={SIMULATOR_API_KEYS['cartesia_tts']}  "
+              f"(Pipecat url: {sim.cartesia_tts_url}/tts/websocket; SDK base_url: {sim.cartesia_tts_http_url})",
+              flush=True)
         print(f"Profile {args.profile}. Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     finally:

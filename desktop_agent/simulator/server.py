@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from desktop_agent.simulator.cartesia import CartesiaEmulator
+from desktop_agent.simulator.cartesia_tts import CartesiaTTSEmulator
 from desktop_agent.simulator.cerebras import CerebrasEmulator
 from desktop_agent.simulator.common import Env
 from desktop_agent.simulator.elevenlabs import ElevenLabsEmulator
@@ -113,6 +114,7 @@ class Simulator:
             "cartesia": CartesiaEmulator(env, self.stt.queue),
             "cerebras": CerebrasEmulator(env, self.llm.queue),
             "elevenlabs": ElevenLabsEmulator(env),
+            "cartesia_tts": CartesiaTTSEmulator(env),
         }
 
     async def stop(self) -> None:
@@ -140,6 +142,7 @@ class Simulator:
             "cartesia": self.cartesia_url,
             "cerebras": self.cerebras_url,
             "elevenlabs": self.elevenlabs_url,
+            "cartesia_tts": self.cartesia_tts_url,
         }[provider]
 
     def _url(self, scheme: str, provider: str, path: str = "") -> str:
@@ -166,6 +169,17 @@ class Simulator:
     @property
     def elevenlabs_http_url(self) -> str:
         return self._url("http", "elevenlabs")
+
+    @property
+    def cartesia_tts_url(self) -> str:
+        """Cartesia's text-to-speech host (``ws://``): Pipecat's ``url`` is this plus ``/tts/websocket``; the SDK takes
+        it as ``websocket_base_url``."""
+        return self._url("ws", "cartesia_tts")
+
+    @property
+    def cartesia_tts_http_url(self) -> str:
+        """The same host over HTTP: the SDK's ``base_url``, and ``/voices`` as Cartesia serves it there."""
+        return self._url("http", "cartesia_tts")
 
     # ------------------------------------------------------------------------------------------------ behaviour
     @property
