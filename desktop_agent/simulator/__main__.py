@@ -23,7 +23,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="prd", help="latency profile (default prd)")
     parser.add_argument("--port", type=int, default=0,
                         help="first port: the emulators on N, N+1, ... in the order listed (Cartesia on N, Cerebras "
-                             "on N+1, ElevenLabs on N+2, Cartesia TTS on N+3; default: free ports)")
+                             "on N+1, ElevenLabs on N+2, Cartesia TTS on N+3, Deepgram on N+4; default: free ports)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     return parser.parse_args(argv)
 
@@ -48,6 +48,7 @@ async def serve(args: argparse.Namespace) -> None:
         print(f"cartesia_tts  {sim.cartesia_tts_url}  key={SIMULATOR_API_KEYS['cartesia_tts']}  "
               f"(Pipecat url: {sim.cartesia_tts_url}/tts/websocket; SDK base_url: {sim.cartesia_tts_http_url})",
               flush=True)
+        print(f"deepgram    {sim.deepgram_url}  key={SIMULATOR_API_KEYS['deepgram']}  (STT: /v1/listen)", flush=True)
         print(f"Profile {args.profile}. Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     finally:

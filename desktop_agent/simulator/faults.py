@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-PROVIDERS = ("cartesia", "cerebras", "elevenlabs", "cartesia_tts")
+PROVIDERS = ("cartesia", "cerebras", "elevenlabs", "cartesia_tts", "deepgram")
 
 HTTP_KINDS = frozenset({"http", "disconnect_after", "hang", "malformed", "slow_first_byte"})
 WEBSOCKET_KINDS = frozenset({"http", "ws_close", "disconnect_after", "hang", "malformed", "slow_first_byte"})

@@ -15,6 +15,7 @@ SIMULATOR_API_KEYS: dict[str, str] = {
     "elevenlabs": "sim-elevenlabs-key",
     # Cartesia's text-to-speech host: the same key as its speech-to-text, as one Cartesia account has one key.
     "cartesia_tts": "sim-cartesia-key",
+    "deepgram": "sim-deepgram-key",
 }
 
 _SECRET_NAMES = frozenset({"x-api-key", "xi-api-key", "xi_api_key", "authorization", "access_token", "api_key"})

@@ -15,6 +15,7 @@ from desktop_agent.simulator.cartesia import CartesiaEmulator
 from desktop_agent.simulator.cartesia_tts import CartesiaTTSEmulator
 from desktop_agent.simulator.cerebras import CerebrasEmulator
 from desktop_agent.simulator.common import Env
+from desktop_agent.simulator.deepgram import DeepgramEmulator
 from desktop_agent.simulator.elevenlabs import ElevenLabsEmulator
 from desktop_agent.simulator.faults import PROVIDERS, Fault, FaultBook
 from desktop_agent.simulator.profiles import LatencyProfile, resolve_profile
@@ -115,6 +116,7 @@ class Simulator:
             "cerebras": CerebrasEmulator(env, self.llm.queue),
             "elevenlabs": ElevenLabsEmulator(env),
             "cartesia_tts": CartesiaTTSEmulator(env),
+            "deepgram": DeepgramEmulator(env, self.stt.queue),
         }
 
     async def stop(self) -> None:
@@ -143,6 +145,7 @@ class Simulator:
             "cerebras": self.cerebras_url,
             "elevenlabs": self.elevenlabs_url,
             "cartesia_tts": self.cartesia_tts_url,
+            "deepgram": self.deepgram_url,
         }[provider]
 
     def _url(self, scheme: str, provider: str, path: str = "") -> str:
@@ -180,6 +183,11 @@ class Simulator:
     def cartesia_tts_http_url(self) -> str:
         """The same host over HTTP: the SDK's ``base_url``, and ``/voices`` as Cartesia serves it there."""
         return self._url("http", "cartesia_tts")
+
+    @property
+    def deepgram_url(self) -> str:
+        """Deepgram's websocket base (Pipecat's ``base_url``; the SDK appends ``/v1/listen``)."""
+        return self._url("ws", "deepgram")
 
     # ------------------------------------------------------------------------------------------------ behaviour
     @property
