@@ -19,11 +19,12 @@ from desktop_agent.simulator.server import Simulator
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m desktop_agent.simulator",
-                                     description="Loopback emulators of Cartesia STT and TTS, Cerebras and ElevenLabs.")
+                                     description="Loopback emulators of the speech, language-model and voice providers.")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="prd", help="latency profile (default prd)")
     parser.add_argument("--port", type=int, default=0,
                         help="first port: the emulators on N, N+1, ... in the order listed (Cartesia on N, Cerebras "
-                             "on N+1, ElevenLabs on N+2, Cartesia TTS on N+3, Deepgram on N+4; default: free ports)")
+                             "on N+1, ElevenLabs on N+2, Cartesia TTS on N+3, Deepgram on N+4, OpenAI on N+5, Groq "
+                             "on N+6, local LLM on N+7; default: free ports)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     return parser.parse_args(argv)
 
@@ -49,6 +50,11 @@ async def serve(args: argparse.Namespace) -> None:
               f"(Pipecat url: {sim.cartesia_tts_url}/tts/websocket; SDK base_url: {sim.cartesia_tts_http_url})",
               flush=True)
         print(f"deepgram    {sim.deepgram_url}  key={SIMULATOR_API_KEYS['deepgram']}  (STT: /v1/listen)", flush=True)
+        print(f"openai      {sim.openai_url}  key={SIMULATOR_API_KEYS['openai']}", flush=True)
+        print(f"groq        {sim.groq_url}  key={SIMULATOR_API_KEYS['groq']}  (groq SDK base_url: {sim.groq_http_url})",
+              flush=True)
+        print(f"local_llm   {sim.local_llm_url}  key=(any or none)  (Ollama style; /api/tags on the same port)",
+              flush=True)
         print(f"Profile {args.profile}. Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     finally:

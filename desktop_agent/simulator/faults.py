@@ -23,7 +23,9 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-PROVIDERS = ("cartesia", "cerebras", "elevenlabs", "cartesia_tts", "deepgram")
+PROVIDERS = ("cartesia", "cerebras", "elevenlabs", "cartesia_tts", "deepgram", "openai", "groq", "local_llm")
+#: Providers with no websocket endpoint (OpenAI-style chat completions only): a websocket close cannot reach them.
+HTTP_ONLY_PROVIDERS = frozenset({"cerebras", "openai", "groq", "local_llm"})
 
 HTTP_KINDS = frozenset({"http", "disconnect_after", "hang", "malformed", "slow_first_byte"})
 WEBSOCKET_KINDS = frozenset({"http", "ws_close", "disconnect_after", "hang", "malformed", "slow_first_byte"})
@@ -102,8 +104,8 @@ class FaultBook:
         _check_provider(provider)
         if not isinstance(fault, Fault):
             raise TypeError("fault must be a Fault (use Fault.http(...), Fault.hang(), ...)")
-        if provider == "cerebras" and fault.kind == "ws_close":
-            raise ValueError("cerebras has no websocket endpoint, so it cannot get a websocket close fault")
+        if provider in HTTP_ONLY_PROVIDERS and fault.kind == "ws_close":
+            raise ValueError(f"{provider} has no websocket endpoint, so it cannot get a websocket close fault")
         until = None if fault.lasts is None else time.monotonic() + fault.lasts
         with self._lock:
             self._armed[provider].append([fault, fault.times, until])

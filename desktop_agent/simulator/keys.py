@@ -16,6 +16,9 @@ SIMULATOR_API_KEYS: dict[str, str] = {
     # Cartesia's text-to-speech host: the same key as its speech-to-text, as one Cartesia account has one key.
     "cartesia_tts": "sim-cartesia-key",
     "deepgram": "sim-deepgram-key",
+    "openai": "sim-openai-key",
+    "groq": "sim-groq-key",
+    # local_llm has none: a local OpenAI-compatible server takes any key, or none.
 }
 
 _SECRET_NAMES = frozenset({"x-api-key", "xi-api-key", "xi_api_key", "authorization", "access_token", "api_key"})

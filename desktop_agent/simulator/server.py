@@ -18,6 +18,9 @@ from desktop_agent.simulator.common import Env
 from desktop_agent.simulator.deepgram import DeepgramEmulator
 from desktop_agent.simulator.elevenlabs import ElevenLabsEmulator
 from desktop_agent.simulator.faults import PROVIDERS, Fault, FaultBook
+from desktop_agent.simulator.groq_cloud import GroqEmulator
+from desktop_agent.simulator.local_llm import LocalLLMEmulator
+from desktop_agent.simulator.openai_platform import OpenAIEmulator
 from desktop_agent.simulator.profiles import LatencyProfile, resolve_profile
 from desktop_agent.simulator.records import Record, RecordLog
 from desktop_agent.simulator.responder import ReplyScript
@@ -117,6 +120,9 @@ class Simulator:
             "elevenlabs": ElevenLabsEmulator(env),
             "cartesia_tts": CartesiaTTSEmulator(env),
             "deepgram": DeepgramEmulator(env, self.stt.queue),
+            "openai": OpenAIEmulator(env, self.llm.queue),
+            "groq": GroqEmulator(env, self.llm.queue),
+            "local_llm": LocalLLMEmulator(env, self.llm.queue),
         }
 
     async def stop(self) -> None:
@@ -146,6 +152,9 @@ class Simulator:
             "elevenlabs": self.elevenlabs_url,
             "cartesia_tts": self.cartesia_tts_url,
             "deepgram": self.deepgram_url,
+            "openai": self.openai_url,
+            "groq": self.groq_url,
+            "local_llm": self.local_llm_url,
         }[provider]
 
     def _url(self, scheme: str, provider: str, path: str = "") -> str:
@@ -188,6 +197,26 @@ class Simulator:
     def deepgram_url(self) -> str:
         """Deepgram's websocket base (Pipecat's ``base_url``; the SDK appends ``/v1/listen``)."""
         return self._url("ws", "deepgram")
+
+    @property
+    def openai_url(self) -> str:
+        """OpenAI's API root (``…/v1``): the ``base_url`` of AsyncOpenAI and Pipecat's OpenAILLMService."""
+        return self._url("http", "openai", "/v1")
+
+    @property
+    def groq_url(self) -> str:
+        """Groq's OpenAI-compatible root (``…/openai/v1``): the ``base_url`` of Pipecat's GroqLLMService."""
+        return self._url("http", "groq", "/openai/v1")
+
+    @property
+    def groq_http_url(self) -> str:
+        """Groq's server root: the groq SDK's ``base_url`` (it adds ``/openai/v1`` itself)."""
+        return self._url("http", "groq")
+
+    @property
+    def local_llm_url(self) -> str:
+        """The local OpenAI-compatible server's root (``…/v1``, as Ollama's); any key or none is accepted."""
+        return self._url("http", "local_llm", "/v1")
 
     # ------------------------------------------------------------------------------------------------ behaviour
     @property
@@ -275,10 +304,12 @@ class Simulator:
         self._records.clear()
 
     def llm_requests(self) -> list[dict]:
-        return [r.data for r in self._records.select("cerebras", "llm_request")]
+        """The chat requests every language-model emulator received, in arrival order."""
+        return [r.data for r in self._records.select(kind="llm_request")]
 
     def llm_replies(self) -> list[dict]:
-        return [r.data for r in self._records.select("cerebras", "llm_reply")]
+        """The replies every language-model emulator finished sending, in order."""
+        return [r.data for r in self._records.select(kind="llm_reply")]
 
     def stt_connections(self) -> list[dict]:
         return [r.data for r in self._records.select("cartesia", "stt_connect")]

@@ -14,7 +14,7 @@ import openai
 import pytest
 from cartesia import Cartesia
 
-from desktop_agent.simulator import PROFILES, SIMULATOR_API_KEYS, Fault, SimulatorThread
+from desktop_agent.simulator import PROFILES, PROVIDERS, SIMULATOR_API_KEYS, Fault, SimulatorThread
 
 
 def test_simulator_thread_serves_sync_clients_and_takes_scripts_and_faults_from_this_thread():
@@ -65,7 +65,7 @@ def _free_port_run(count: int = 3) -> int:
 
 
 def test_standalone_server_prints_urls_and_keys_and_stops_cleanly_on_ctrl_c():
-    port = _free_port_run()
+    port = _free_port_run(len(PROVIDERS))  # --port N puts the emulators on N, N+1, ...
     process = subprocess.Popen([sys.executable, "-m", "desktop_agent.simulator", "--profile", "instant",
                                 "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
