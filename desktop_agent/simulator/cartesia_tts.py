@@ -33,6 +33,12 @@ From version 2026-03-01 on they carry ``title``, ``message``, ``error_code`` and
 error event); older versions get the single ``error`` string. The error codes and sentences besides ``model_not_found``
 are stand-ins. An idle socket (no client message for :data:`IDLE_TIMEOUT_S`, about five minutes as Pipecat reports) is
 closed with 1000.
+
+Faults and records go by the name ``cartesia_tts``, apart from the speech-to-text emulator's ``cartesia``; a
+``ws_close`` fault without a reason borrows Cartesia's. Records: ``tts_connect`` (request summary; ``accepted`` and
+``request_id`` in ``meta``), ``tts_message`` (each client message, credentials masked), ``tts_reply`` (each reply, a
+chunk's audio replaced by ``audio_bytes``), ``tts_close``, ``voices_request``, ``rejected`` (a refused handshake or
+REST call, or a refused context-opening request with its ``code``) and ``fault``.
 """
 
 from __future__ import annotations
@@ -175,7 +181,7 @@ class Settings:
 def settings_of(data: dict) -> Settings:
     """The settings of a context-opening request; :class:`RequestError` for what Cartesia would refuse."""
     model_id = data.get("model_id")
-    if not model_known(model_id):
+    if not isinstance(model_id, str) or not model_known(model_id):
         raise RequestError(400, "Invalid model", f"Model '{model_id}' does not exist or is not available to you.",
                            "model_not_found")
     voice_id = _voice_id(data.get("voice"))
@@ -375,7 +381,7 @@ class _Session:
                 self.env.records.add(PROVIDER, "tts_message",
                                      redact(data) if isinstance(data, dict) else {"invalid": repr(data)[:200]})
                 if first and self.fault is not None and self.fault.kind == "ws_close":
-                    await self.sender.close(self.fault.code, fault_close_reason(VENDOR, self.fault))
+                    await self.sender.close(self.fault.code or 1011, fault_close_reason(VENDOR, self.fault))
                     break
                 first = False
                 await self._on_message(data)
