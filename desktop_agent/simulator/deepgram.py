@@ -25,10 +25,11 @@ transcripts, as Deepgram streams during silence). A final (``is_final: true``) c
   ``DeepgramSTTService`` waits for after a push-to-talk turn (it sends ``Finalize`` on ``VADUserStoppedSpeakingFrame``);
 * on ``CloseStream``: for the speech still pending, then ``Metadata``, then close 1000.
 
-The words of a segment with speech come from the STT script (``sim.stt``, one item per final with speech; the script
-is taken when the final is decided, so finals stay in order), else ``"I spoke for N.N seconds."``. With ``punctuate``
-or ``smart_format`` the transcript is the text as written and each word has its ``punctuated_word``; without them it
-is lower case without punctuation, as Deepgram writes it. Numbers are left as digits either way.
+The words of a segment with speech come from the STT script (``sim.stt``, one item per final with speech, taken as
+the final is sent, so a final lost with its connection leaves its item for the next), else ``"I spoke for N.N
+seconds."``; interims show a growing part of them. With ``punctuate`` or ``smart_format`` the transcript is the text as
+written and each word has its ``punctuated_word``; without them it is lower case without punctuation, as Deepgram
+writes it. Numbers are left as digits either way.
 
 Also: ``SpeechStarted`` at each onset of speech after a pause (``vad_events=true``); ``UtteranceEnd`` once the pause
 after the last word lasts ``utterance_end_ms`` (with ``interim_results=true``); ``KeepAlive`` answered by nothing;
@@ -45,10 +46,12 @@ entities, search and redaction are not applied; flac, opus, speex, AMR and G.729
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import math
 import struct
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -308,6 +311,8 @@ class _ListenSession:
         watchdog = asyncio.create_task(self._watch_inactivity())
         try:
             async for msg in self.ws:
+                if not self.sender.open:
+                    break  # dropped: what was still buffered never reached the server
                 self.last_activity = asyncio.get_running_loop().time()
                 self.messages_in += 1
                 if self.messages_in == 1 and self.fault is not None and self.fault.kind == "ws_close":
@@ -357,7 +362,7 @@ class _ListenSession:
                          "code": "CONFIGURE_KEYTERMS_NOT_SUPPORTED",
                          "description": "Keyterms can only be updated on Nova-3 models."})
             return
-        reply = {"type": "ConfigureSuccess", "request_id": self.request_id}
+        reply: dict = {"type": "ConfigureSuccess", "request_id": self.request_id}
         if isinstance(keyterms, list):
             reply["keyterms"] = [str(term) for term in keyterms]
         self._queue(reply)
@@ -426,7 +431,8 @@ class _ListenSession:
         elif options.interim_results and end >= segment.next_interim:
             segment.next_interim = end + (self.env.profile.stt_interim_interval if segment.has_speech
                                           else SILENT_INTERIM_S)
-            self._queue(self._results(segment, end, self._interim_text(segment), is_final=False))
+            shown = copy.copy(segment)  # as it is now; its text is read from the script as it is sent
+            self._queue(lambda: self._results(shown, end, self._interim_text(shown), is_final=False))
         if options.utterance_end_s is not None and self.last_word_end is not None \
                 and self.pause >= options.utterance_end_s:
             self._queue({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": round(self.last_word_end, 3)})
@@ -476,12 +482,13 @@ class _ListenSession:
         return scripted if isinstance(scripted, str) else default_transcript(segment.speech_duration)
 
     def _close_segment(self, speech_final: bool, from_finalize: bool, delay: float, at: float | None = None) -> None:
-        """Decide the segment's final now (its words, so the script stays in order) and send it after ``delay``."""
+        """End the segment here and send its final after ``delay``. Its words are taken from the script only as it
+        is sent (replies go out in order, so the script is used in order), so a final lost with the connection
+        leaves its scripted words for the next one."""
         end = self.audio_clock if at is None else at
         segment, self.segment = self.segment, _Segment(end)
-        message = self._results(segment, end, self._final_text(segment), is_final=True, speech_final=speech_final,
-                                from_finalize=from_finalize)
-        self._queue(message, delay)
+        self._queue(lambda: self._results(segment, end, self._final_text(segment), is_final=True,
+                                          speech_final=speech_final, from_finalize=from_finalize), delay)
 
     def _results(self, segment: _Segment, end: float, text: str, is_final: bool, speech_final: bool = False,
                  from_finalize: bool = False) -> dict:
@@ -525,8 +532,9 @@ class _ListenSession:
         return metadata
 
     # ------------------------------------------------------------------------------------------------ sending
-    def _queue(self, message: dict, delay: float = 0.0) -> None:
-        """Replies go out in the order they are decided; one held back by a delay holds back those after it."""
+    def _queue(self, message: dict | Callable[[], dict], delay: float = 0.0) -> None:
+        """Replies go out in the order they are decided; one held back by a delay holds back those after it. A
+        callable is made into its message when its turn comes, and only if the connection can still carry it."""
         self.outbox.put_nowait((asyncio.get_running_loop().time() + delay, message))
 
     async def _close_after_metadata(self, code: int, reason: str) -> None:
@@ -543,6 +551,10 @@ class _ListenSession:
             try:
                 if due > loop.time():
                     await asyncio.sleep(due - loop.time())
+                if callable(message):
+                    if self.hung or not self.sender.open:
+                        continue
+                    message = message()
                 await self.sender.send(message)
             finally:
                 self.outbox.task_done()
