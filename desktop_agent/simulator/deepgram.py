@@ -37,6 +37,13 @@ after the last word lasts ``utterance_end_ms`` (with ``interim_results=true``); 
 unreadable or unknown text message answered by an ``Error`` of variant ``SchemaError``. A connection with neither audio
 nor a text message for :data:`INACTIVITY_TIMEOUT_S` gets ``Metadata`` and a 1011 close NET-0001, as Deepgram does.
 
+Faults (:mod:`faults`) act as on the other websockets; a ``ws_close`` without a reason of its own closes with
+Deepgram's words for the code (1008 DATA-0000, 1011 NET-0001), and an HTTP status at the handshake comes in Deepgram's
+body with the fault's ``retry-after``. Records (provider ``deepgram``): ``stt_connect`` (request summary, key masked,
+subprotocol key too; ``accepted``, ``request_id`` in meta), ``stt_audio`` (``{"bytes", "speech"}`` per frame),
+``stt_message`` (client text), ``stt_reply`` (each message sent), ``stt_close`` (``{"code", "request_id"}``),
+``rejected`` and ``fault``.
+
 Not emulated: one segment is never cut into several finals while speech goes on (Deepgram does that for long
 stretches of speech); several channels are mixed down to one (``channel_index`` is always ``[0, 1]``); diarization,
 entities, search and redaction are not applied; flac, opus, speex, AMR and G.729 audio is refused at the handshake
