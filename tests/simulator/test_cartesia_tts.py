@@ -425,16 +425,19 @@ async def test_connection_dropped_mid_reply_then_pipecat_reconnects_and_speaks(s
     sim.fault("cartesia_tts", Fault.disconnect_after(3, times=1))
     async with SpeakerRig(sim, reconnect_on_error=True) as rig:
         await rig.say(LONG_REPLY + ".")
-        await sim.wait_for(lambda: len(sim.select("cartesia_tts", "tts_connect")) == 2, timeout=15)
-        cut_short = rig.ms_spoken()
+        second = await sim.wait_for(lambda: sim.select("cartesia_tts", "tts_connect")[1:], timeout=15)
+        first_socket = [r.data for r in sim.select("cartesia_tts", "tts_reply") if r.at < second[0].at]
+        cut_short_ms = sum(r.get("audio_bytes", 0) for r in first_socket) / 2 / 16
         await rig.say(REPLY)
-        await sim.wait_for(lambda: replies(sim, kind="done"), timeout=20)
-        await sim.wait_for(lambda: rig.ms_spoken() >= cut_short + REPLY_MS, timeout=20)
-    assert 0 < cut_short < duration_ms(LONG_REPLY + ".")
-    assert sim.select("cartesia_tts", "tts_close")[0].data["code"] != 1000
-    first_socket = [r for r in sim.select("cartesia_tts", "tts_reply")
-                    if r.at < sim.select("cartesia_tts", "tts_connect")[1].at]
-    assert len(first_socket) == 3  # dropped right after the third message, with no close frame
+        # What came before the drop is played, then the next reply in full over the new connection.
+        done = await sim.wait_for(lambda: replies(sim, kind="done"), timeout=20)
+        await sim.wait_for(lambda: done[0]["context_id"] in {f.context_id for f in rig.frames(TTSStoppedFrame, "tts")},
+                           timeout=20)
+        await sim.wait_for(lambda: rig.ms_spoken() == cut_short_ms + REPLY_MS, timeout=20)
+    assert len(first_socket) == 3  # dropped right after the third message (chunk, timestamps, chunk)
+    assert 0 < cut_short_ms < duration_ms(LONG_REPLY + ".") / 4
+    assert sim.select("cartesia_tts", "tts_close")[0].data["code"] != 1000  # no close frame
+    assert len(done) == 1 and all(r["context_id"] != done[0]["context_id"] for r in first_socket)
 
 
 @pytest.mark.asyncio
