@@ -19,7 +19,7 @@ from desktop_agent.simulator.server import Simulator
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m desktop_agent.simulator",
-                                     description="Loopback emulators of the speech, language-model and voice providers.")
+                                     description="Loopback emulators of the speech and language-model providers.")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="prd", help="latency profile (default prd)")
     parser.add_argument("--port", type=int, default=0,
                         help="first port: the emulators on N, N+1, ... in the order listed (Cartesia on N, Cerebras "

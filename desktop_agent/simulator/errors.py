@@ -101,7 +101,8 @@ _GROQ = {
           "model_not_found"),
     429: (("Rate limit reached for model `{model}` in organization `org_simulator` service tier `on_demand` on "
            "requests per minute (RPM): Limit 30, Used 30, Requested 1. Please try again in 2s. Need more tokens? "
-           "Upgrade to Dev Tier today at https://console.groq.com/settings/billing"), "requests", "rate_limit_exceeded"),
+           "Upgrade to Dev Tier today at https://console.groq.com/settings/billing"), "requests",
+          "rate_limit_exceeded"),
     500: ("Internal Server Error", "internal_server_error", "internal_server_error"),
     503: ("Service Unavailable", "internal_server_error", "service_unavailable"),
 }

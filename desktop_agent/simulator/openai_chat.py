@@ -197,15 +197,17 @@ class OpenAIChatEmulator:
         return self.refuse(request, 400, record=False)
 
     # ------------------------------------------------------------------------------------------------ helpers
-    def refuse(self, request: web.Request, status: int, *, record: bool = True, retry_after: float | None = None,
-               **fields: str) -> web.Response:
+    def refuse(self, request: web.Request, status: int, *, record: bool = True, **fields: str) -> web.Response:
         """The vendor's error answer, recorded as ``rejected`` (with the model when there is one)."""
+        return self._refusal(request, status, fields, record)
+
+    def _refusal(self, request: web.Request, status: int, fields: dict[str, str], record: bool) -> web.Response:
         if record:
             data: dict[str, Any] = {"status": status, "path": request.path}
             if "model" in fields:
                 data["model"] = fields["model"]
             self.env.records.add(self.provider, "rejected", data)
-        response = http_error(self.provider, status, retry_after, **fields)
+        response = http_error(self.provider, status, None, **fields)
         response.headers.update(self.headers(status, fields.get("model", "")))
         return response
 
@@ -248,7 +250,7 @@ class OpenAIChatEmulator:
         if refusal is None:
             return None
         status, fields = refusal
-        return self.refuse(request, status, **fields)
+        return self._refusal(request, status, fields, True)
 
     async def list_models(self, request: web.Request) -> web.StreamResponse:
         self.env.records.add(self.provider, "models_request", request_summary(request))
@@ -385,7 +387,7 @@ def _calls(reply) -> tuple[ToolCall, ...]:
 def reply_pieces(reply, thinking: str, calls: list[tuple[str, ToolCall]]) -> tuple[list[dict], str]:
     """The reply's streamed ``delta`` pieces (one token, or one tool-call piece, each), after its reasoning tokens,
     and its finish reason."""
-    pieces = [{"reasoning": token} for token in tokens(thinking)]
+    pieces: list[dict] = [{"reasoning": token} for token in tokens(thinking)]
     if isinstance(reply, str):
         finish = "length" if isinstance(reply, Truncated) else "stop"
         return pieces + [{"content": token} for token in tokens(reply)] or [{"content": ""}], finish

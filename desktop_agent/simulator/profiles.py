@@ -16,8 +16,8 @@ class LatencyProfile:
 
     STT (Cartesia): ``stt_final_delay`` is the time from a ``finalize`` message to the final transcript;
     ``stt_interim_interval`` the wall-clock spacing of interim transcripts while speech arrives.
-    LLM (Cerebras): ``llm_first_token_delay`` is request arrival to the first streamed token, then tokens follow at
-    ``llm_tokens_per_second`` (``math.inf`` = all at once).
+    LLM (every chat-completions emulator): ``llm_first_token_delay`` is request arrival to the first streamed token,
+    then tokens follow at ``llm_tokens_per_second`` (``math.inf`` = all at once).
     TTS (ElevenLabs): ``tts_first_audio_delay`` is a text message's arrival to its first audio chunk, then chunks of
     about ``tts_chunk_ms`` of audio are sent ``tts_realtime_factor`` times faster than they play (``math.inf`` = as
     fast as they are made).

@@ -15,7 +15,8 @@ class Record:
 
     Kinds (provider in brackets): ``stt_connect``, ``stt_audio`` (per binary frame: ``{"bytes", "speech"}``),
     ``stt_message`` (client text), ``stt_reply``, ``stt_close`` [cartesia]; ``voices_request`` [cartesia, elevenlabs];
-    ``llm_request`` (parsed JSON body; headers in ``meta``), ``llm_reply`` (what was streamed) [cerebras];
+    ``llm_request`` (parsed JSON body; headers in ``meta``), ``llm_reply`` (what was streamed), ``models_request``
+    [every language model: cerebras, openai, groq, local_llm];
     ``tts_connect``, ``tts_message``, ``tts_reply`` (audio replaced by its byte count), ``tts_close``,
     ``tts_http_request`` [elevenlabs]; ``rejected`` (auth failure or injected HTTP status) and ``fault`` (an armed
     fault acting on a request) [any]; ``fault_armed``, ``fault_cleared``, ``faults_cleared`` and
