@@ -165,6 +165,7 @@ class DesktopApp:
 
     def apply_settings(self, settings: Any) -> None:
         """Show settings that concern the window (budgets, push-to-talk key, prices, turn mode)."""
+        from desktop_agent.state.events import Provider
         from desktop_agent.ui.push_to_talk_key import key_from_text
 
         self.settings = settings
@@ -173,6 +174,7 @@ class DesktopApp:
         self.window.key_filter.set_key(key_from_text(settings.audio.push_to_talk_key))
         self.window.set_talk_key_name(self.window.key_filter.key_name())
         self.bridge.conversation.cost.prices = settings.prices
+        self.window.set_provider_names({role: settings.providers.spec(role).display_name for role in Provider})
         if self.controller.session is None and settings.conversation.mode is not self.controller.mode:
             self.controller.set_mode(settings.conversation.mode)
 
@@ -294,6 +296,7 @@ class DesktopApp:
         dialog.delete_history_requested.connect(lambda: asyncio.ensure_future(self._delete_history()))
         dialog.keys_changed.connect(lambda: self._note_next_session("New keys apply from the next session."))
         dialog.restart_needed.connect(self._note_next_session)
+        dialog.provider_changed.connect(self._provider_changed)
         return dialog
 
     # ------------------------------------------------------------------ voices and models the providers retire
@@ -347,6 +350,11 @@ class DesktopApp:
         session = self.controller.session
         if session is not None:
             getattr(session, method)(*args)
+
+    def _provider_changed(self, role: Any) -> None:
+        self.apply_settings(self.settings)
+        name = self.settings.providers.spec(role).display_name
+        self._note_next_session(f"{name} is now the {role.role_name} provider; it applies from the next session.")
 
     def _note_next_session(self, sentence: str) -> None:
         if self.controller.session is not None:

@@ -1,35 +1,31 @@
-"""Provider addresses: the real defaults, and the HTTP/websocket forms the key tests and the voice catalogue need.
+"""Provider addresses: the HTTP and websocket forms the key tests and the voice and model catalogues need.
 
-A settings endpoint of "" means the provider's own TLS address. ElevenLabs and Cartesia endpoints are configured as
-websocket bases (that is what the engine streams over); their REST calls use the same host with http(s).
+A settings endpoint of "" means the provider's own TLS address (``ProviderSpec.default_url``). Websocket providers
+are configured as websocket bases (that is what the engine streams over); their REST calls use the same host with
+http(s).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from desktop_agent.state.events import Provider
+from desktop_agent.providers import ProviderSpec
 
-DEFAULT_URLS: dict[Provider, str] = {
-    Provider.STT: "wss://api.cartesia.ai",
-    Provider.LLM: "https://api.cerebras.ai/v1",
-    Provider.TTS: "wss://api.elevenlabs.io",
-}
 _TO_HTTP = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
 _TO_WS = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 
 
-def effective_url(provider: Provider, url: str) -> str:
-    return (url or DEFAULT_URLS[provider]).strip().rstrip("/")
+def effective_url(spec: ProviderSpec, url: str) -> str:
+    return (url or spec.default_url).strip().rstrip("/")
 
 
-def http_base(provider: Provider, url: str) -> str:
-    """The REST base for ``provider`` (``https://api.elevenlabs.io`` for a ``wss://api.elevenlabs.io`` setting)."""
-    parts = urlsplit(effective_url(provider, url))
+def http_base(spec: ProviderSpec, url: str) -> str:
+    """The REST base (``https://api.example.com`` for a ``wss://api.example.com`` setting)."""
+    parts = urlsplit(effective_url(spec, url))
     return urlunsplit((_TO_HTTP.get(parts.scheme, parts.scheme), parts.netloc, parts.path, "", ""))
 
 
-def websocket_base(provider: Provider, url: str) -> str:
-    """The websocket base (scheme and host only, as Pipecat's Cartesia service keeps only those)."""
-    parts = urlsplit(effective_url(provider, url))
+def websocket_base(spec: ProviderSpec, url: str) -> str:
+    """The websocket base: scheme and host only, as Pipecat's websocket services keep only those."""
+    parts = urlsplit(effective_url(spec, url))
     return urlunsplit((_TO_WS.get(parts.scheme, parts.scheme), parts.netloc, "", "", ""))

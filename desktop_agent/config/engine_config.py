@@ -10,24 +10,15 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from desktop_agent.config.prompts import FALLBACK_PRESET, PromptLibrary
-from desktop_agent.config.secrets import KEY_VARIABLES, Secrets
+from desktop_agent.config.secrets import Secrets
 from desktop_agent.config.settings import AppSettings
-from desktop_agent.engine.config import (
-    DEFAULT_VOICE_ID,
-    DEFAULT_VOICE_NAME,
-    EngineConfig,
-    ProviderEndpoint,
-)
+from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
+from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider
-
-#: Simulator attribute and SIMULATOR_API_KEYS entry of each provider.
-_SIMULATED = {Provider.STT: "cartesia", Provider.LLM: "cerebras", Provider.TTS: "elevenlabs"}
 
 
 class SimulatorAddresses(Protocol):
-    cartesia_url: str
-    cerebras_url: str
-    elevenlabs_url: str
+    def url(self, provider: str) -> str: ...
 
 
 class ConfigurationError(ValueError):
@@ -39,24 +30,24 @@ class ConfigurationError(ValueError):
         self.missing_keys = missing_keys
 
 
-def missing_key_message(provider: Provider) -> str:
-    name = provider.display_name
+def missing_key_message(spec: ProviderSpec) -> str:
+    name = spec.display_name
     return (
         f"The {name} API key is missing. Open Settings > Keys and paste your {name} key "
-        f"(or set {KEY_VARIABLES[provider]})."
+        f"(or set {spec.key_variable})."
     )
 
 
 def resolve_endpoint(
     provider: Provider, settings: AppSettings, secrets: Secrets, simulator: SimulatorAddresses | None = None
 ) -> ProviderEndpoint:
-    """The key and base URL a client of ``provider`` should use ("" key when there is none)."""
+    """The key and base URL a client of the provider playing ``provider`` should use ("" key when there is none)."""
+    spec = settings.providers.spec(provider)
     if simulator is not None:
         from desktop_agent.simulator import SIMULATOR_API_KEYS
 
-        name = _SIMULATED[provider]
-        return ProviderEndpoint(SIMULATOR_API_KEYS[name], getattr(simulator, f"{name}_url"))
-    return ProviderEndpoint(secrets.get(provider) or "", settings.providers.url(provider))
+        return ProviderEndpoint(SIMULATOR_API_KEYS.get(spec.emulator, ""), simulator.url(spec.emulator))
+    return ProviderEndpoint(secrets.get(spec) or "", settings.providers.url(provider))
 
 
 def build_engine_config(
@@ -67,22 +58,27 @@ def build_engine_config(
 ) -> EngineConfig:
     """The engine configuration for a new session; raises :class:`ConfigurationError` if it could not start."""
     endpoints = {p: resolve_endpoint(p, settings, secrets, simulator) for p in Provider}
+    specs = {p: settings.providers.spec(p) for p in Provider}
     preset = prompts.resolve(settings.prompt.active) or FALLBACK_PRESET
     models, audio, conversation = settings.models, settings.audio, settings.conversation
+    tts = specs[Provider.TTS]
     config = EngineConfig(
         stt=endpoints[Provider.STT],
         llm=endpoints[Provider.LLM],
         tts=endpoints[Provider.TTS],
-        stt_model=models.stt_model,
+        stt_provider=specs[Provider.STT].id,
+        llm_provider=specs[Provider.LLM].id,
+        tts_provider=tts.id,
+        stt_model=specs[Provider.STT].model_or_default(models.stt_model),
         stt_language=models.stt_language,
-        llm_model=models.llm_model,
+        llm_model=specs[Provider.LLM].model_or_default(models.llm_model),
         temperature=models.temperature,
         max_tokens=models.max_tokens,
-        tts_model=models.tts_model,
-        # No voice saved yet (its first-run choice could not ask the account): the built-in one; a start-up check
-        # says so if the account does not have it.
-        voice_id=settings.voice.voice_id or DEFAULT_VOICE_ID,
-        voice_name=settings.voice.voice_name if settings.voice.voice_id else DEFAULT_VOICE_NAME,
+        tts_model=tts.model_or_default(models.tts_model),
+        # No voice saved yet (its first-run choice could not ask the account): the provider's built-in one; a
+        # start-up check says so if the account does not have it.
+        voice_id=settings.voice.voice_id or tts.default_voice_id,
+        voice_name=settings.voice.voice_name if settings.voice.voice_id else tts.default_voice_name,
         system_prompt=preset.text,
         prompt_name=preset.name,
         mode=conversation.mode,
@@ -100,8 +96,8 @@ def build_engine_config(
         tts_first_audio_timeout=settings.deadlines.tts_first_audio_secs,
         llm_retries=settings.deadlines.llm_retries,
     )
-    missing = [p for p in Provider if not endpoints[p].api_key]
-    problems = [missing_key_message(p) for p in missing]
+    missing = [p for p in Provider if specs[p].key_required and not endpoints[p].api_key]
+    problems = [missing_key_message(specs[p]) for p in missing]
     # The engine's own check also reports missing keys, in its words: keep ours, which name the variable too.
     problems += [p for p in config.validate() if " API key is missing" not in p]
     if problems:

@@ -1,8 +1,7 @@
 """Key tests: one real, minimal, authenticated request per provider, with the answer as a plain sentence.
 
-- ElevenLabs: ``GET /v2/voices?page_size=1`` with ``xi-api-key``.
-- Cerebras: ``GET {base}/models`` with ``Authorization: Bearer``.
-- Cartesia: open the STT websocket (``/stt/websocket``) with the headers Pipecat sends, then close it at once.
+What the request is (an HTTP GET such as a model or voice list, or opening the streaming websocket and closing it
+at once) is the provider's own :class:`~desktop_agent.providers.KeyCheck`.
 """
 
 from __future__ import annotations
@@ -18,17 +17,16 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from desktop_agent.config.endpoints import http_base, websocket_base
 from desktop_agent.config.provider_errors import KeyStatus, describe_exception, describe_status
-from desktop_agent.state.events import Provider
+from desktop_agent.providers import ProviderSpec
 
 __all__ = ["KeyCheckResult", "KeyStatus", "check_key"]
 
-CARTESIA_VERSION = "2026-03-01"  # the version header Pipecat 1.14's Cartesia STT sends
 DEFAULT_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
 class KeyCheckResult:
-    provider: Provider
+    provider: ProviderSpec
     status: KeyStatus
     message: str
 
@@ -37,21 +35,22 @@ class KeyCheckResult:
         return self.status is KeyStatus.OK
 
 
-async def check_key(provider: Provider, key: str, base_url: str = "", timeout: float = DEFAULT_TIMEOUT) -> KeyCheckResult:
+async def check_key(provider: ProviderSpec, key: str, base_url: str = "",
+                    timeout: float = DEFAULT_TIMEOUT) -> KeyCheckResult:
     """Test ``key`` against ``provider`` (at ``base_url``, "" = the real service). Never raises for network trouble."""
     key = key.strip()
-    if not key:
+    if not key and provider.key_required:
         return KeyCheckResult(provider, KeyStatus.MISSING, f"Enter a {provider.display_name} key first.")
-    if provider is Provider.STT:
-        return await _check_cartesia(key, base_url, timeout)
-    if provider is Provider.LLM:
-        url = f"{http_base(provider, base_url)}/models"
-        return await _check_http(provider, url, {"Authorization": f"Bearer {key}"}, timeout)
-    url = f"{http_base(provider, base_url)}/v2/voices?page_size=1"
-    return await _check_http(provider, url, {"xi-api-key": key}, timeout)
+    check = provider.key_check
+    headers = {name: value.replace("{key}", key) for name, value in check.headers.items()
+               if key or "{key}" not in value}
+    if check.kind == "websocket":
+        return await _check_websocket(provider, headers, check.path, check.query, base_url, timeout)
+    url = f"{http_base(provider, base_url)}{check.path}"
+    return await _check_http(provider, url, headers, timeout)
 
 
-async def _check_http(provider: Provider, url: str, headers: dict[str, str], timeout: float) -> KeyCheckResult:
+async def _check_http(provider: ProviderSpec, url: str, headers: dict[str, str], timeout: float) -> KeyCheckResult:
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
             async with session.get(url, headers=headers) as response:
@@ -65,24 +64,23 @@ async def _check_http(provider: Provider, url: str, headers: dict[str, str], tim
     return KeyCheckResult(provider, kind, message)
 
 
-def _ok_message(provider: Provider, body: bytes) -> str:
+def _ok_message(provider: ProviderSpec, body: bytes) -> str:
     name = provider.display_name
     try:
         data = json.loads(body)
     except ValueError:
         return f"The {name} key works."
-    if provider is Provider.TTS and isinstance(data, dict) and isinstance(data.get("total_count"), int):
+    counts = provider.key_check.counts
+    if counts == "voices" and isinstance(data, dict) and isinstance(data.get("total_count"), int):
         return f"The {name} key works: {data['total_count']} voices are available to it."
-    if provider is Provider.LLM and isinstance(data, dict) and isinstance(data.get("data"), list):
+    if counts == "models" and isinstance(data, dict) and isinstance(data.get("data"), list):
         return f"The {name} key works: {len(data['data'])} models are available to it."
     return f"The {name} key works."
 
 
-async def _check_cartesia(key: str, base_url: str, timeout: float) -> KeyCheckResult:
-    provider = Provider.STT
-    query = urlencode({"model": "ink-whisper", "language": "en", "encoding": "pcm_s16le", "sample_rate": 16000})
-    url = f"{websocket_base(provider, base_url)}/stt/websocket?{query}"
-    headers = {"Cartesia-Version": CARTESIA_VERSION, "X-API-Key": key}
+async def _check_websocket(provider: ProviderSpec, headers: dict[str, str], path: str, query: dict[str, str],
+                           base_url: str, timeout: float) -> KeyCheckResult:
+    url = f"{websocket_base(provider, base_url)}{path}?{urlencode(query)}"
     try:
         async with websockets.connect(url, additional_headers=headers, open_timeout=timeout, close_timeout=2):
             pass  # connected and authenticated: closing right away costs no audio time
@@ -91,4 +89,6 @@ async def _check_cartesia(key: str, base_url: str, timeout: float) -> KeyCheckRe
         return KeyCheckResult(provider, kind, message)
     except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
         return KeyCheckResult(provider, KeyStatus.UNREACHABLE, describe_exception(provider, url, exc))
-    return KeyCheckResult(provider, KeyStatus.OK, "The Cartesia key works: the speech-to-text service accepted it.")
+    role = provider.role.role_name
+    return KeyCheckResult(provider, KeyStatus.OK, f"The {provider.display_name} key works: the {role} service "
+                                                  "accepted it.")

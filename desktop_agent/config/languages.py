@@ -1,6 +1,6 @@
 """Languages offered for speech recognition (and as the voice list's language filter): ISO 639-1 code and name.
 
-Both Cartesia ink-whisper and ElevenLabs Flash v2.5 support each of these.
+The default speech-to-text and voice models (see :mod:`desktop_agent.providers`) support each of these.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The language models Cerebras serves to this key (``GET {base}/models``), cached, and which one to suggest.
+"""The language models a provider serves to this key (``GET {base}/models``), cached, and which one to suggest.
 
-Cerebras retires models (``llama-3.3-70b``, this app's first default, answers 404 since), so Settings lists what the
+Providers retire models (``llama-3.3-70b``, this app's first default, answers 404 since), so Settings lists what the
 provider serves at run time instead of a fixed list, and a model it no longer serves is answered with an available
 one to switch to (:func:`suggest_model`). The list is kept for :data:`CACHE_SECONDS` per endpoint and key, so
 opening Settings again costs no request.
@@ -17,7 +17,8 @@ import aiohttp
 
 from desktop_agent.config.endpoints import http_base
 from desktop_agent.config.provider_errors import describe_exception, describe_status
-from desktop_agent.config.settings import LLM_MODELS
+from desktop_agent import providers
+from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider
 from desktop_agent.state.plain_text import plain_text
 
@@ -31,22 +32,25 @@ class ModelListError(Exception):
     """The model list could not be fetched; the message is a sentence for the user (never contains a key)."""
 
 
-def suggest_model(available: Iterable[str], current: str = "") -> str | None:
-    """The model to offer instead of ``current``: the app's preferred live one (:data:`LLM_MODELS` order), else the
-    first the provider lists; None when it lists nothing else."""
+def suggest_model(available: Iterable[str], current: str = "", spec: ProviderSpec | None = None) -> str | None:
+    """The model to offer instead of ``current``: the app's preferred live one (the provider's ``known_models``
+    order), else the first the provider lists; None when it lists nothing else."""
+    spec = spec or providers.default_for(Provider.LLM)
     others = [model for model in available if model != current]
-    for preferred in LLM_MODELS:
+    for preferred in spec.known_models:
         if preferred in others:
             return preferred
     return others[0] if others else None
 
 
 class ModelCatalog:
-    """Cerebras' models for one key and endpoint (``base_url`` "" = the real service, else a base ending in /v1)."""
+    """A language model provider's models for one key and endpoint (``base_url`` "" = the real service, else a base
+    ending in /v1)."""
 
-    def __init__(self, api_key: str, base_url: str = "", timeout: float = 10.0) -> None:
+    def __init__(self, api_key: str, base_url: str = "", timeout: float = 10.0, spec: ProviderSpec | None = None) -> None:
+        self.spec = spec or providers.default_for(Provider.LLM)
         self._key = api_key.strip()
-        self.base = http_base(Provider.LLM, base_url)
+        self.base = http_base(self.spec, base_url)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     @property
@@ -66,24 +70,26 @@ class ModelCatalog:
             cached = self.cached()
             if cached is not None:
                 return cached
-        if not self._key:
-            raise ModelListError("The Cerebras API key is missing. Open Settings > Keys and paste it.")
+        name = self.spec.display_name
+        if not self._key and self.spec.key_required:
+            raise ModelListError(f"The {name} API key is missing. Open Settings > Keys and paste it.")
         url = f"{self.base}/models"
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         try:
             async with (aiohttp.ClientSession(timeout=self._timeout) as session,
-                        session.get(url, headers={"Authorization": f"Bearer {self._key}"}) as response):
+                        session.get(url, headers=headers) as response):
                 if response.status >= 300:
-                    raise ModelListError(describe_status(Provider.LLM, response.status)[1])
+                    raise ModelListError(describe_status(self.spec, response.status)[1])
                 text = await response.text()
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise ModelListError(describe_exception(Provider.LLM, url, exc)) from None
-        models = _model_ids(text)
+            raise ModelListError(describe_exception(self.spec, url, exc)) from None
+        models = _model_ids(text, name)
         _cache[self._cache_key] = (time.monotonic(), models)
         return list(models)
 
 
-def _model_ids(text: str) -> list[str]:
-    unreadable = ModelListError("Cerebras sent a model list this app cannot read; try again later.")
+def _model_ids(text: str, name: str) -> list[str]:
+    unreadable = ModelListError(f"{name} sent a model list this app cannot read; try again later.")
     try:
         data = json.loads(text)
     except ValueError:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from desktop_agent.state.events import Provider
+from desktop_agent.providers import ProviderSpec
 
 
 class KeyStatus(enum.StrEnum):
@@ -24,7 +24,7 @@ class KeyStatus(enum.StrEnum):
     PROVIDER_ERROR = "provider_error"
 
 
-def describe_status(provider: Provider, status: int) -> tuple[KeyStatus, str]:
+def describe_status(provider: ProviderSpec, status: int) -> tuple[KeyStatus, str]:
     """What a non-2xx answer means for the user."""
     name = provider.display_name
     if status == 401:
@@ -43,7 +43,7 @@ def describe_status(provider: Provider, status: int) -> tuple[KeyStatus, str]:
     return KeyStatus.PROVIDER_ERROR, f"{name} answered with an unexpected error (HTTP {status})."
 
 
-def describe_exception(provider: Provider, url: str, exc: BaseException) -> str:
+def describe_exception(provider: ProviderSpec, url: str, exc: BaseException) -> str:
     """Why ``url`` could not be reached, in a sentence with what to check."""
     name = provider.display_name
     host = urlsplit(url).netloc or url

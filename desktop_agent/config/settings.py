@@ -8,7 +8,9 @@ or a ``.env`` line named ``DESKTOP_AGENT_<SECTION>__<FIELD>`` (double underscore
     DESKTOP_AGENT_AUDIO__ECHO_CANCELLATION=false
     DESKTOP_AGENT_BUDGETS__VOICE_TO_VOICE=0.9        # a latency budget, by stage name
     DESKTOP_AGENT_PRICES__LLM_PER_MILLION_TOKENS=0.6
-    CEREBRAS_BASE_URL=http://127.0.0.1:8000/v1       # also CARTESIA_BASE_URL, ELEVENLABS_BASE_URL
+    DESKTOP_AGENT_PROVIDERS__LLM=<id>                # which provider plays a role (ids: desktop_agent.providers)
+    <VENDOR>_BASE_URL=http://127.0.0.1:8000/v1       # the address of the provider playing a role, by the
+                                                     # vendor SDK's own variable (ProviderSpec.url_variable)
 
 Precedence: process environment > ``.env`` in the working directory > ``.env`` in the config directory > the file
 > the defaults below. API keys are never settings (see :mod:`desktop_agent.config.secrets`): a key found in the
@@ -34,6 +36,7 @@ from urllib.parse import urlsplit
 
 from loguru import logger
 
+from desktop_agent import providers
 from desktop_agent.config import paths, schema
 from desktop_agent.config.atomic import write_text_atomic
 from desktop_agent.config.environment import Environment
@@ -57,11 +60,11 @@ SHOWN_VALUE_LENGTH = 60
 DEFAULT_PROMPT_NAME = "Voice assistant"
 TTS_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 
-#: Known choices offered by the panel (the fields accept any non-empty name, for models that appear later). The
-#: language models are Cerebras' live ones of 2026; Settings lists what the provider serves at run time.
-LLM_MODELS = ("gpt-oss-120b", "qwen-3.8-27b")
-TTS_MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2")
-STT_MODELS = ("ink-whisper",)
+#: Known choices of the default providers, offered by the panel (the fields accept any non-empty name, for models
+#: that appear later; Settings lists what the provider serves at run time).
+LLM_MODELS = providers.default_for(Provider.LLM).known_models
+TTS_MODELS = providers.default_for(Provider.TTS).known_models
+STT_MODELS = providers.default_for(Provider.STT).known_models
 
 
 def _not_blank(value: str) -> str | None:
@@ -103,35 +106,62 @@ def _history_exchanges(value: int) -> str | None:
     return "must be 0 (keep everything) or at least 10" if value != 0 and value < 10 else None
 
 
+def _plays(role: Provider):
+    """A provider id that can play ``role``."""
+
+    def check(value: str) -> str | None:
+        ids = [spec.id for spec in providers.for_role(role)]
+        return None if value in ids else f"is not a {role.role_name} provider ({', '.join(ids)})"
+
+    return check
+
+
 # ------------------------------------------------------------------------------------------------------ the schema
 @dataclass
 class ProviderSettings:
-    """Endpoint overrides; "" means the provider's real (TLS) address."""
+    """Which provider plays each role, and its address; an address "" means the provider's own (TLS) one."""
 
-    stt_url: str = setting("", check=_endpoint_check("wss", "ws"), help="Cartesia websocket base, e.g. wss://…")
-    llm_url: str = setting("", check=_endpoint_check("https", "http"), help="Cerebras base URL ending in /v1")
-    tts_url: str = setting("", check=_endpoint_check("wss", "ws"), help="ElevenLabs base, e.g. wss://…")
+    stt: str = setting(providers.DEFAULTS[Provider.STT], check=_plays(Provider.STT), help="speech-to-text provider")
+    llm: str = setting(providers.DEFAULTS[Provider.LLM], check=_plays(Provider.LLM), help="language model provider")
+    tts: str = setting(providers.DEFAULTS[Provider.TTS], check=_plays(Provider.TTS), help="text-to-speech provider")
+    stt_url: str = setting("", check=_endpoint_check("wss", "ws"), help="speech-to-text websocket base, e.g. wss://…")
+    llm_url: str = setting("", check=_endpoint_check("https", "http"), help="language model base URL ending in /v1")
+    tts_url: str = setting("", check=_endpoint_check("wss", "ws"), help="text-to-speech websocket base, e.g. wss://…")
 
     def url(self, provider: Provider) -> str:
         return {Provider.STT: self.stt_url, Provider.LLM: self.llm_url, Provider.TTS: self.tts_url}[provider]
 
+    def chosen(self, role: Provider) -> str:
+        """The id of the provider playing ``role``."""
+        return {Provider.STT: self.stt, Provider.LLM: self.llm, Provider.TTS: self.tts}[role]
+
+    def spec(self, role: Provider) -> providers.ProviderSpec:
+        """The provider playing ``role`` (the default one if the id is unknown: loading already said so)."""
+        try:
+            return providers.get(self.chosen(role))
+        except providers.UnknownProvider:
+            return providers.default_for(role)
+
 
 @dataclass
 class ModelSettings:
-    llm_model: str = setting(LLM_MODELS[0], check=_not_blank)
+    """The models of the providers playing each role; "" is the provider's own default (a provider switched by the
+    environment does not inherit another's model)."""
+
+    llm_model: str = setting("", help="language model; empty = the provider's default")
     temperature: float = setting(0.7, minimum=0.0, maximum=2.0)
     max_tokens: int = setting(150, minimum=1, maximum=8192)
-    stt_model: str = setting("ink-whisper", check=_not_blank)
+    stt_model: str = setting("", help="speech-to-text model; empty = the provider's default")
     stt_language: str = setting("en", check=_language_code)
-    tts_model: str = setting("eleven_flash_v2_5", check=_not_blank)
+    tts_model: str = setting("", help="voice model; empty = the provider's default")
 
 
 @dataclass
 class VoiceSettings:
-    """The ElevenLabs voice. "" until the first run picks one from the account's own voices (providers retire
-    voices, so no fixed default is safe; see :func:`desktop_agent.config.voices.choose_voice`)."""
+    """The text-to-speech provider's voice. "" until the first run picks one from the account's own voices (providers
+    retire voices, so no fixed default is safe; see :func:`desktop_agent.config.voices.choose_voice`)."""
 
-    voice_id: str = setting("", help="ElevenLabs voice ID; empty = chosen from the account on first run")
+    voice_id: str = setting("", help="voice ID of the text-to-speech provider; empty = chosen from the account")
     voice_name: str = setting("")
 
 
@@ -205,26 +235,40 @@ class AppSettings:
         return copy.deepcopy(self)
 
 
-#: Endpoint variables the provider SDKs' users already know, as aliases of the ``providers`` settings.
-ENDPOINT_VARIABLES: dict[str, str] = {
-    "CARTESIA_BASE_URL": "stt_url",
-    "CEREBRAS_BASE_URL": "llm_url",
-    "ELEVENLABS_BASE_URL": "tts_url",
-}
-
-
 _ENDPOINT_FIELDS = {Provider.STT: "stt_url", Provider.LLM: "llm_url", Provider.TTS: "tts_url"}
 
+#: Address variables the provider SDKs' users already know (``<VENDOR>_BASE_URL``), as aliases of the ``providers``
+#: address of their role; one applies only while its provider plays the role.
+ENDPOINT_VARIABLES: dict[str, str] = {spec.url_variable: _ENDPOINT_FIELDS[spec.role] for spec in providers.all_providers()}
 
-def endpoint_problem(provider: Provider, url: str) -> str | None:
-    """Why ``url`` cannot be ``provider``'s endpoint, as a sentence; None when it can ("" = the provider's own)."""
+
+def endpoint_problem(provider: Provider, url: str, name: str = "") -> str | None:
+    """Why ``url`` cannot be the address of the provider playing ``provider`` (named ``name``), as a sentence; None
+    when it can ("" = the provider's own)."""
     field_ = next(f for f in dataclasses.fields(ProviderSettings) if f.name == _ENDPOINT_FIELDS[provider])
     reason = schema.rule_of(field_).problem(url.strip())
-    return f"The {provider.display_name} endpoint {url.strip()} {reason}." if reason else None
+    return f"The {name or provider.role_name} endpoint {url.strip()} {reason}." if reason else None
 
 
 def set_endpoint(settings: AppSettings, provider: Provider, url: str) -> None:
     setattr(settings.providers, _ENDPOINT_FIELDS[provider], url.strip())
+
+
+_PRICE_FIELDS = {Provider.STT: "stt_per_audio_hour", Provider.LLM: "llm_per_million_tokens",
+                 Provider.TTS: "tts_per_thousand_characters"}
+
+
+def choose_provider(settings: AppSettings, spec: providers.ProviderSpec) -> None:
+    """Let ``spec`` play its role from now on: its own default model, address, price and (text to speech) voice,
+    since a model, address or voice of one vendor means nothing to another."""
+    role = spec.role
+    setattr(settings.providers, role.value, spec.id)
+    set_endpoint(settings, role, "")
+    model_field = {Provider.STT: "stt_model", Provider.LLM: "llm_model", Provider.TTS: "tts_model"}[role]
+    setattr(settings.models, model_field, "")
+    if role is Provider.TTS:
+        settings.voice = VoiceSettings()
+    settings.prices = dataclasses.replace(settings.prices, **{_PRICE_FIELDS[role]: spec.prices.per_unit})
 
 
 def env_name(section: str, name: str) -> str:
@@ -245,34 +289,39 @@ def override_variables() -> list[tuple[str, str]]:
         for f in dataclasses.fields(tp):
             help_text = _rule(tp, f).help or f.name.replace("_", " ")
             variables.append((env_name(section.name, f.name), help_text))
-    variables += [(name, f"alias of {env_name('providers', attribute)}") for name, attribute in ENDPOINT_VARIABLES.items()]
+    variables += [(name, f"alias of {env_name('providers', attribute)} while that provider plays the role")
+                  for name, attribute in ENDPOINT_VARIABLES.items()]
     return variables
 
 
 # ------------------------------------------------------------------------------------------------- secrets in file
 _SECRET_NAME = re.compile(r"(api[_-]?key|apikey|secret|token|password)", re.IGNORECASE)
-_PROVIDER_HINTS: tuple[tuple[Provider, tuple[str, ...]], ...] = (
-    (Provider.STT, ("cartesia", "stt")),
-    (Provider.LLM, ("cerebras", "llm")),
-    (Provider.TTS, ("elevenlabs", "eleven", "tts", "xi")),
-)
 
 
-def _provider_hint(path: list[str]) -> Provider | None:
+def _provider_hint(path: list[str]) -> providers.ProviderSpec | None:
+    """The provider whose key a settings path names: a provider id, key name or alias in it, else a
+    role word ("llm") for that role's default provider."""
     text = ".".join(path).lower()
-    for provider, hints in _PROVIDER_HINTS:
-        if any(re.search(rf"(^|[^a-z]){hint}", text) for hint in hints):
-            return provider
+
+    def named(hint: str) -> bool:
+        return re.search(rf"(^|[^a-z]){re.escape(hint)}", text) is not None
+
+    for spec in providers.all_providers():
+        if any(named(hint) for hint in {spec.id, spec.keyring_name, *spec.aliases}):
+            return spec
+    for role in Provider:
+        if named(role.value):
+            return providers.default_for(role)
     return None
 
 
-def _extract_secrets(raw: dict, path: list[str] | None = None) -> list[tuple[str, Provider | None, str]]:
+def _extract_secrets(raw: dict, path: list[str] | None = None) -> list[tuple[str, providers.ProviderSpec | None, str]]:
     """Remove every string value whose name looks like a key (``*api_key*``, ``*token*``, …) from ``raw`` in place.
 
     Returns ``(dotted path, provider or None, value)`` for each one found.
     """
     path = path or []
-    found: list[tuple[str, Provider | None, str]] = []
+    found: list[tuple[str, providers.ProviderSpec | None, str]] = []
     for name in list(raw):
         value = raw[name]
         here = [*path, str(name)]
@@ -470,16 +519,19 @@ class SettingsStore:
     def _apply_environment(self, settings: AppSettings, problems: list[str]) -> None:
         self.overrides = {}
         env = self.environment
-        for variable, attribute in ENDPOINT_VARIABLES.items():
-            text = env.get(variable)
-            if text is not None:
-                self._override(settings, "providers", attribute, text, variable, problems)
         for variable in sorted(env.with_prefix(ENV_PREFIX)):
             parts = variable[len(ENV_PREFIX) :].lower().split("__")
             if len(parts) != 2 or not all(parts):
                 self._unknown(variable, problems)
                 continue
             self._override(settings, parts[0], parts[1], env.get(variable) or "", variable, problems)
+        # The vendor's own address variable, for the provider now playing each role (after the overrides above,
+        # which may have chosen it); an explicit DESKTOP_AGENT_PROVIDERS__*_URL wins.
+        for role, attribute in _ENDPOINT_FIELDS.items():
+            variable = settings.providers.spec(role).url_variable
+            text = env.get(variable)
+            if text is not None and f"providers.{attribute}" not in self.overrides:
+                self._override(settings, "providers", attribute, text, variable, problems)
 
     def _override(
         self, settings: AppSettings, section: str, name: str, text: str, variable: str, problems: list[str]

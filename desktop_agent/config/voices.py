@@ -1,28 +1,15 @@
-"""The account's ElevenLabs voices (``GET /v2/voices``: search, filters, paging), whether it still has a voice
-(``GET /v1/voices/{id}``), the voice to choose for it (:func:`choose_voice`) and spoken previews.
+"""Voices as the app knows them, whichever provider speaks: :class:`Voice`, a search (:class:`VoiceQuery`), a page of
+results, the voice to choose when none is (:func:`choose_voice`) and preview sentences.
 
-ElevenLabs retires voices ("Rachel", the app's first default, answers 404 ``voice_not_found`` since 2026-02-28), so
+Providers retire voices ("Rachel", the app's first default, answers 404 ``voice_not_found`` since 2026-02-28), so
 no voice ID is safe to hard-code: the first run picks one of the account's own premade voices, and a saved voice the
-account no longer has is answered with one to switch to.
-
-A preview asks the HTTP ``stream/with-timestamps`` endpoint for raw PCM of a sample sentence in the voice, so it
-sounds exactly like the voice in a session (same model), and no MP3 decoder is needed.
+account no longer has is answered with one to switch to. Each provider's catalogue (its ``voice_catalog``: search,
+find, premade voices, first-run voice, preview) lives with the provider in :mod:`desktop_agent.providers`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import json
 from dataclasses import dataclass, field
-from typing import Any
-
-import aiohttp
-
-from desktop_agent.config.endpoints import http_base
-from desktop_agent.config.provider_errors import describe_exception, describe_status
-from desktop_agent.state.events import Provider
 
 PREVIEW_SAMPLE_RATE = 24000
 MAX_PAGE_SIZE = 100
@@ -60,7 +47,7 @@ class Voice:
     use_case: str = ""
     description: str = ""
     preview_url: str = ""
-    legacy: bool = False  # ElevenLabs has announced its retirement
+    legacy: bool = False  # the provider has announced its retirement
 
     @property
     def summary(self) -> str:
@@ -68,48 +55,17 @@ class Voice:
         return " · ".join(part.replace("_", " ") for part in (self.gender, self.accent, self.language, self.use_case)
                           if part)
 
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Voice:
-        labels = data.get("labels") if isinstance(data.get("labels"), dict) else {}
-        language = str(labels.get("language") or "")
-        verified = data.get("verified_languages")
-        if not language and isinstance(verified, list) and verified and isinstance(verified[0], dict):
-            language = str(verified[0].get("language") or "")
-        return cls(
-            voice_id=str(data["voice_id"]),
-            name=str(data.get("name") or data["voice_id"]),
-            category=str(data.get("category") or ""),
-            gender=str(labels.get("gender") or ""),
-            accent=str(labels.get("accent") or ""),
-            age=str(labels.get("age") or ""),
-            language=language,
-            use_case=str(labels.get("use_case") or ""),
-            description=str(data.get("description") or ""),
-            preview_url=str(data.get("preview_url") or ""),
-            legacy=data.get("is_legacy") is True,
-        )
-
 
 @dataclass(frozen=True)
 class VoiceQuery:
-    """Filters of ``/v2/voices``; "" means "any"."""
+    """A voice search; "" means "any"."""
 
     search: str = ""
     language: str = ""
     gender: str = ""
     accent: str = ""
-    category: str = ""  # "premade" for ElevenLabs' own (default) voices
+    category: str = ""  # "premade" for the provider's own (default) voices
     page_size: int = 30
-
-    def params(self, page_token: str | None = None) -> dict[str, str]:
-        params = {"page_size": str(max(1, min(MAX_PAGE_SIZE, self.page_size))), "include_total_count": "true"}
-        for name in ("search", "language", "gender", "accent", "category"):
-            value = getattr(self, name).strip()
-            if value:
-                params[name] = value
-        if page_token:
-            params["next_page_token"] = page_token
-        return params
 
 
 @dataclass(frozen=True)
@@ -120,15 +76,12 @@ class VoicePage:
     total_count: int | None = None
 
 
-MAX_PREMADE_PAGES = 5
-
-
 def choose_voice(voices: list[Voice], language: str = "en") -> Voice | None:
     """The voice to use when none is chosen: a current premade conversational voice, the same one every time.
 
     The first of these that has any, by name: premade conversational voices in ``language`` (or with no language
     label), premade conversational voices, premade voices in ``language``, premade voices, any voice. Voices
-    ElevenLabs has marked legacy (to be retired) are never chosen. None when the list has no usable voice.
+    the provider has marked legacy (to be retired) are never chosen. None when the list has no usable voice.
     """
     wanted = language.split("-")[0].lower()
     usable = [v for v in voices if not v.legacy]
@@ -145,115 +98,3 @@ def choose_voice(voices: list[Voice], language: str = "en") -> Voice | None:
     return None
 
 
-class VoiceCatalog:
-    """ElevenLabs voices for one key and endpoint (``base_url`` "" = the real service; ws(s) bases are accepted)."""
-
-    def __init__(self, api_key: str, base_url: str = "", timeout: float = 15.0) -> None:
-        self._key = api_key.strip()
-        self.base = http_base(Provider.TTS, base_url)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-
-    async def search(self, query: VoiceQuery | None = None, page_token: str | None = None) -> VoicePage:
-        """One page of voices matching ``query``; pass the previous page's ``next_page_token`` for the next."""
-        query = query or VoiceQuery()
-        data = await self._request("GET", "/v2/voices", params=query.params(page_token))
-        try:
-            voices = [Voice.from_api(v) for v in data["voices"] if isinstance(v, dict) and v.get("voice_id")]
-            return VoicePage(
-                voices=voices,
-                has_more=bool(data.get("has_more", False)),
-                next_page_token=data.get("next_page_token") or None,
-                total_count=data.get("total_count") if isinstance(data.get("total_count"), int) else None,
-            )
-        except (KeyError, TypeError) as exc:
-            raise VoiceError("ElevenLabs sent a voice list this app cannot read; try again later.") from exc
-
-    async def find(self, voice_id: str) -> Voice | None:
-        """The account's voice ``voice_id``, or None when the account does not have it (any more)."""
-        data = await self._request("GET", f"/v1/voices/{voice_id}", params={}, missing_ok=True)
-        if data is None:
-            return None
-        try:
-            return Voice.from_api({"voice_id": voice_id, **data})
-        except (KeyError, TypeError) as exc:
-            raise VoiceError("ElevenLabs sent a voice this app cannot read; try again later.") from exc
-
-    async def premade_voices(self) -> list[Voice]:
-        """ElevenLabs' own voices as this account has them (all pages)."""
-        query = VoiceQuery(category="premade", page_size=MAX_PAGE_SIZE)
-        page = await self.search(query)
-        voices = list(page.voices)
-        for _ in range(MAX_PREMADE_PAGES - 1):
-            if not (page.has_more and page.next_page_token):
-                break
-            page = await self.search(query, page.next_page_token)
-            voices += page.voices
-        return voices
-
-    async def first_run_voice(self, language: str = "en") -> Voice | None:
-        """The voice to save when none is saved yet (see :func:`choose_voice`)."""
-        return choose_voice(await self.premade_voices(), language)
-
-    async def preview(
-        self, voice_id: str, text: str, model_id: str = "eleven_flash_v2_5", sample_rate: int = PREVIEW_SAMPLE_RATE
-    ) -> bytes:
-        """``text`` spoken by ``voice_id``: 16-bit mono PCM at ``sample_rate``."""
-        path = f"/v1/text-to-speech/{voice_id}/stream/with-timestamps"
-        body = {"text": text, "model_id": model_id}
-        raw = await self._request("POST", path, params={"output_format": f"pcm_{sample_rate}"}, json_body=body,
-                                  want_lines=True)
-        audio = bytearray()
-        for line in raw:
-            try:
-                chunk = json.loads(line)
-                audio += base64.b64decode(chunk.get("audio_base64") or "")
-            except (ValueError, binascii.Error, AttributeError) as exc:
-                raise VoiceError("ElevenLabs sent a preview this app cannot read; try again later.") from exc
-        if not audio:
-            raise VoiceError("ElevenLabs sent no audio for the preview; try another voice or try again later.")
-        return bytes(audio[: len(audio) // 2 * 2])
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, str],
-        json_body: dict | None = None,
-        want_lines: bool = False,
-        missing_ok: bool = False,
-    ) -> Any:
-        """The JSON object (or, with ``want_lines``, the lines) ElevenLabs answers; with ``missing_ok`` None when it
-        says the voice does not exist (404, or 400 ``voice_not_found``)."""
-        if not self._key:
-            raise VoiceError("The ElevenLabs API key is missing. Open Settings > Keys and paste it.")
-        url = f"{self.base}{path}"
-        try:
-            async with aiohttp.ClientSession(timeout=self._timeout) as session:
-                async with session.request(
-                    method, url, params=params, json=json_body, headers={"xi-api-key": self._key}
-                ) as response:
-                    if missing_ok and response.status in (400, 404) and _says_missing(response.status,
-                                                                                       await response.text()):
-                        return None
-                    if response.status >= 300:
-                        _, message = describe_status(Provider.TTS, response.status)
-                        if response.status == 404 and "/text-to-speech/" in path:
-                            message = "ElevenLabs does not know this voice any more; choose another one."
-                        raise VoiceError(message)
-                    if want_lines:
-                        return [line for line in (await response.text()).splitlines() if line.strip()]
-                    text = await response.text()
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-            raise VoiceError(describe_exception(Provider.TTS, url, exc)) from None
-        try:
-            data = json.loads(text)
-        except ValueError:
-            raise VoiceError("ElevenLabs sent a voice list this app cannot read; try again later.") from None
-        if not isinstance(data, dict):
-            raise VoiceError("ElevenLabs sent a voice list this app cannot read; try again later.")
-        return data
-
-
-def _says_missing(status: int, body: str) -> bool:
-    """Whether an error answer means "no such voice": any 404, or a 400 whose status says so."""
-    return status == 404 or any(code in body for code in ("voice_not_found", "voice_does_not_exist"))

@@ -1,8 +1,9 @@
 """A language model or voice the provider no longer offers: found at start-up or from a failed request, and said
 as one sentence with an available one to switch to (a :class:`~desktop_agent.state.events.ChoiceUnavailable`).
 
-Providers retire what they serve: Cerebras answers a retired model with HTTP 404 ``model_not_found``, ElevenLabs a
-voice the account lacks with ``voice_not_found`` (HTTP) or a 1008 close that says so (websocket), which Pipecat
+Providers retire what they serve: a language model provider answers a retired model with HTTP 404
+``model_not_found``, a voice provider a voice the account lacks with ``voice_not_found`` (HTTP) or a 1008 close
+that says so (websocket), which Pipecat
 reports as a failed reconnect whose cause holds the close. Left alone, every turn would fail with a sentence about
 the connection. Here:
 
@@ -23,8 +24,10 @@ from collections.abc import Iterable
 from loguru import logger
 
 from desktop_agent.config.llm_models import ModelCatalog, ModelListError, suggest_model
-from desktop_agent.config.voices import Voice, VoiceCatalog, VoiceError, choose_voice
+from desktop_agent import providers
+from desktop_agent.config.voices import Voice, VoiceError, choose_voice
 from desktop_agent.engine.config import EngineConfig
+from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import ChoiceUnavailable, ErrorKind, Provider
 from desktop_agent.state.plain_text import plain_text, shorten
 
@@ -39,18 +42,22 @@ def _shown(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------------ the events
-def model_unavailable(model: str, replacement: str | None) -> ChoiceUnavailable:
-    """The event for ``model``, no longer served, with ``replacement`` to switch to (None: none was found)."""
-    said = f"The language model {_shown(model)} is no longer offered by Cerebras."
+def model_unavailable(model: str, replacement: str | None, provider_name: str = "") -> ChoiceUnavailable:
+    """The event for ``model``, no longer served by ``provider_name``, with ``replacement`` to switch to (None: none
+    was found)."""
+    provider_name = provider_name or providers.default_for(Provider.LLM).display_name
+    said = f"The language model {_shown(model)} is no longer offered by {provider_name}."
     advice = f"Switch to {_shown(replacement)}." if replacement else "Choose another one in Settings > Models."
     return ChoiceUnavailable(kind=ErrorKind.CONFIG, message=f"{said} {advice}", provider=Provider.LLM,
                              recoverable=False, current=model, replacement=replacement or "",
                              replacement_name=_shown(replacement or ""))
 
 
-def voice_unavailable(voice_id: str, voice_name: str, replacement: Voice | None) -> ChoiceUnavailable:
+def voice_unavailable(voice_id: str, voice_name: str, replacement: Voice | None,
+                      provider_name: str = "") -> ChoiceUnavailable:
     """The event for the voice ``voice_id`` the account no longer has, with ``replacement`` (None: none found)."""
-    said = f"The voice {_shown(voice_name or voice_id)} is no longer in your ElevenLabs account."
+    provider_name = provider_name or providers.default_for(Provider.TTS).display_name
+    said = f"The voice {_shown(voice_name or voice_id)} is no longer in your {provider_name} account."
     advice = f"Switch to {_shown(replacement.name)}." if replacement else "Choose another one in Settings > Voice."
     return ChoiceUnavailable(kind=ErrorKind.CONFIG, message=f"{said} {advice}", provider=Provider.TTS,
                              recoverable=False, current=voice_id,
@@ -59,7 +66,7 @@ def voice_unavailable(voice_id: str, voice_name: str, replacement: Voice | None)
 
 
 # --------------------------------------------------------------------------------------------- start-up checks
-def check_model(available: Iterable[str], model: str) -> ChoiceUnavailable | None:
+def check_model(available: Iterable[str], model: str, spec: ProviderSpec | None = None) -> ChoiceUnavailable | None:
     """The event when ``model`` is not among ``available`` (the IDs ``GET /models`` listed), else None.
 
     An empty list proves nothing (the provider may list nothing to some keys): None.
@@ -67,12 +74,16 @@ def check_model(available: Iterable[str], model: str) -> ChoiceUnavailable | Non
     models = [m for m in available if m]
     if not models or model in models:
         return None
-    return model_unavailable(model, suggest_model(models, model))
+    spec = spec or providers.default_for(Provider.LLM)
+    return model_unavailable(model, suggest_model(models, model, spec), spec.display_name)
 
 
 async def check_voice(config: EngineConfig) -> ChoiceUnavailable | None:
     """The event when the account does not have ``config.voice_id``; None when it has it or could not be asked."""
-    catalog = VoiceCatalog(config.tts.api_key, config.tts.base_url)
+    spec = config.spec(Provider.TTS)
+    if spec.voice_catalog is None:
+        return None
+    catalog = spec.voice_catalog(config.tts.api_key, config.tts.base_url)
     try:
         if await catalog.find(config.voice_id) is not None:
             return None
@@ -80,7 +91,7 @@ async def check_voice(config: EngineConfig) -> ChoiceUnavailable | None:
     except VoiceError as exc:  # not known either way: the session finds out when it speaks
         logger.debug(f"Voice check inconclusive: {exc}")
         return None
-    return voice_unavailable(config.voice_id, config.voice_name, replacement)
+    return voice_unavailable(config.voice_id, config.voice_name, replacement, spec.display_name)
 
 
 # ------------------------------------------------------------------------------------------- a failed request
@@ -115,7 +126,7 @@ def retired_model_in(error: object) -> str | None:
 def missing_voice_in(error: object) -> str | None:
     """The voice of a ``voice_not_found`` behind ``error`` ("" when not named), else None.
 
-    Read from a websocket close (code 1008 and ElevenLabs' sentence), an HTTP error body, or an ``ErrorFrame``'s
+    Read from a websocket close (code 1008 and the provider's sentence), an HTTP error body, or an ``ErrorFrame``'s
     text (the HTTP service quotes the body there).
     """
     for cause in _causes(error):
@@ -149,20 +160,24 @@ async def explain_unavailable(error: object, config: EngineConfig) -> ChoiceUnav
     if model is not None:
         model = model or config.llm_model
         try:
-            available = await ModelCatalog(config.llm.api_key, config.llm.base_url).models(refresh=True)
+            available = await ModelCatalog(config.llm.api_key, config.llm.base_url,
+                                           spec=config.spec(Provider.LLM)).models(refresh=True)
         except ModelListError as exc:
             logger.debug(f"Model list unavailable: {exc}")
             available = []
-        return model_unavailable(model, suggest_model(available, model))
+        return model_unavailable(model, suggest_model(available, model, config.spec(Provider.LLM)),
+                                 config.name_of(Provider.LLM))
     voice = missing_voice_in(error)
     if voice is None:
         return None
     voice_id = voice or config.voice_id
-    try:
-        replacement = choose_voice(await VoiceCatalog(config.tts.api_key, config.tts.base_url).premade_voices(),
-                                   config.stt_language)
-    except VoiceError as exc:
-        logger.debug(f"Voice list unavailable: {exc}")
-        replacement = None
+    spec = config.spec(Provider.TTS)
+    replacement = None
+    if spec.voice_catalog is not None:
+        try:
+            voices = await spec.voice_catalog(config.tts.api_key, config.tts.base_url).premade_voices()
+            replacement = choose_voice(voices, config.stt_language)
+        except VoiceError as exc:
+            logger.debug(f"Voice list unavailable: {exc}")
     name = config.voice_name if voice_id == config.voice_id else ""
-    return voice_unavailable(voice_id, name, replacement)
+    return voice_unavailable(voice_id, name, replacement, spec.display_name)

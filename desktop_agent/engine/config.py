@@ -10,17 +10,20 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from desktop_agent import providers
+from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider, TurnMode
 
-# Cerebras' gpt-oss, live in its 2026 model lists. Providers retire models (llama-3.3-70b, the earlier default, now
-# answers 404), so the app lists the live ones at run time; this is only the starting point.
-DEFAULT_LLM_MODEL = "gpt-oss-120b"
+_DEFAULT_STT = providers.default_for(Provider.STT)
+_DEFAULT_LLM = providers.default_for(Provider.LLM)
+_DEFAULT_TTS = providers.default_for(Provider.TTS)
 
-# "Eric", a current premade conversational ElevenLabs voice. ElevenLabs retires voices too ("Rachel",
-# 21m00Tcm4TlvDq8ikWAM, the earlier default, is gone): the app picks its voice from the account's own list on first
-# run, so this is only used when nothing else was chosen (tests, the benchmark, an account that could not be asked).
-DEFAULT_VOICE_ID = "cjVigY5qzO86Huf0OWal"
-DEFAULT_VOICE_NAME = "Eric"
+# Providers retire models and voices, so the app lists the live ones at run time and picks the voice from the
+# account's own list on first run: these are only the starting points (tests, the benchmark, an account that could
+# not be asked).
+DEFAULT_LLM_MODEL = _DEFAULT_LLM.default_model
+DEFAULT_VOICE_ID = _DEFAULT_TTS.default_voice_id
+DEFAULT_VOICE_NAME = _DEFAULT_TTS.default_voice_name
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful voice assistant in a spoken conversation. Answer in one to three short sentences of plain "
@@ -28,20 +31,11 @@ DEFAULT_SYSTEM_PROMPT = (
     "When the user says goodbye or asks to end the conversation, say a brief goodbye and call end_conversation."
 )
 
-# Sample rates ElevenLabs can stream as raw PCM.
-TTS_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+# Sample rates the default voice provider can stream as raw PCM.
+TTS_SAMPLE_RATES = _DEFAULT_TTS.sample_rates
 
 # The user's turn must keep at least this many past exchanges unless the limit is switched off (0).
 MIN_HISTORY_EXCHANGES = 10
-
-
-def reasoning_effort(model: str) -> str | None:
-    """The ``reasoning_effort`` to ask of ``model``: the lowest it takes, or None for a model without the setting.
-
-    gpt-oss reasons before it answers and streams that reasoning first, so every reasoning token delays the first
-    spoken word; on Cerebras it takes low, medium (the default) or high.
-    """
-    return "low" if model.strip().startswith("gpt-oss") else None
 
 
 @dataclass
@@ -62,12 +56,16 @@ class EngineConfig:
     stt: ProviderEndpoint
     llm: ProviderEndpoint
     tts: ProviderEndpoint
-    stt_model: str = "ink-whisper"
+    #: Which provider plays each role (ids of :mod:`desktop_agent.providers`).
+    stt_provider: str = _DEFAULT_STT.id
+    llm_provider: str = _DEFAULT_LLM.id
+    tts_provider: str = _DEFAULT_TTS.id
+    stt_model: str = _DEFAULT_STT.default_model
     stt_language: str = "en"
     llm_model: str = DEFAULT_LLM_MODEL
     temperature: float = 0.7
     max_tokens: int = 150
-    tts_model: str = "eleven_flash_v2_5"
+    tts_model: str = _DEFAULT_TTS.default_model
     voice_id: str = DEFAULT_VOICE_ID
     voice_name: str = ""
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
@@ -96,22 +94,41 @@ class EngineConfig:
     def endpoint(self, provider: Provider) -> ProviderEndpoint:
         return {Provider.STT: self.stt, Provider.LLM: self.llm, Provider.TTS: self.tts}[provider]
 
+    def spec(self, role: Provider) -> ProviderSpec:
+        """The provider playing ``role`` (raises :class:`~desktop_agent.providers.UnknownProvider` for a bad id)."""
+        return providers.get({Provider.STT: self.stt_provider, Provider.LLM: self.llm_provider,
+                              Provider.TTS: self.tts_provider}[role])
+
+    def name_of(self, role: Provider) -> str:
+        """The name of the provider playing ``role``, as the user knows it."""
+        try:
+            return self.spec(role).display_name
+        except providers.UnknownProvider:
+            return role.role_name
+
     def validate(self) -> list[str]:
         """Return one sentence per problem; an empty list means the configuration can start a session."""
         problems: list[str] = []
-        for provider, endpoint in ((Provider.STT, self.stt), (Provider.LLM, self.llm), (Provider.TTS, self.tts)):
-            name = provider.display_name
-            if not endpoint.api_key.strip():
-                problems.append(f"The {name} API key is missing. Open Settings > Keys and paste it.")
-            problem = _endpoint_problem(provider, endpoint.base_url)
+        for role in Provider:
+            try:
+                spec = self.spec(role)
+            except providers.UnknownProvider as unknown:
+                known = ", ".join(s.id for s in providers.for_role(role))
+                problems.append(f"There is no {role.role_name} provider called {unknown.args[0]!r}; choose one of "
+                                f"{known}.")
+                continue
+            endpoint = self.endpoint(role)
+            if spec.key_required and not endpoint.api_key.strip():
+                problems.append(f"The {spec.display_name} API key is missing. Open Settings > Keys and paste it.")
+            problem = _endpoint_problem(spec, endpoint.base_url)
             if problem:
                 problems.append(problem)
         if not self.stt_model.strip():
-            problems.append("Choose a Cartesia speech-to-text model.")
+            problems.append(f"Choose a {self.name_of(Provider.STT)} speech-to-text model.")
         if not self.llm_model.strip():
-            problems.append("Choose a Cerebras language model.")
+            problems.append(f"Choose a {self.name_of(Provider.LLM)} language model.")
         if not self.tts_model.strip():
-            problems.append("Choose an ElevenLabs voice model.")
+            problems.append(f"Choose a {self.name_of(Provider.TTS)} voice model.")
         if not self.voice_id.strip():
             problems.append("Choose a voice for the assistant.")
         if not 0.0 <= self.temperature <= 2.0:
@@ -131,8 +148,9 @@ class EngineConfig:
             problems.append(
                 f"The pause that ends speech must be between 0.05 and 3 seconds (it is {self.vad_stop_secs})."
             )
-        if self.output_sample_rate not in TTS_SAMPLE_RATES:
-            rates = ", ".join(str(r) for r in TTS_SAMPLE_RATES)
+        rates_offered = _sample_rates(self.tts_provider)
+        if self.output_sample_rate not in rates_offered:
+            rates = ", ".join(str(r) for r in rates_offered)
             problems.append(f"The output sample rate must be one of {rates} Hz (it is {self.output_sample_rate}).")
         if not isinstance(self.mode, TurnMode):
             problems.append(f"Unknown turn mode {self.mode!r}: use push-to-talk or hands-free.")
@@ -148,12 +166,19 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _endpoint_problem(provider: Provider, base_url: str) -> str | None:
+def _sample_rates(provider_id: str) -> tuple[int, ...]:
+    try:
+        return providers.get(provider_id).sample_rates or TTS_SAMPLE_RATES
+    except providers.UnknownProvider:
+        return TTS_SAMPLE_RATES
+
+
+def _endpoint_problem(spec: ProviderSpec, base_url: str) -> str | None:
     """Non-loopback endpoints must use TLS; loopback (the simulator, a local proxy) may be plain."""
     if not base_url:
         return None
-    name = provider.display_name
-    secure, plain = ("https", "http") if provider is Provider.LLM else ("wss", "ws")
+    name = spec.display_name
+    secure, plain = spec.secure_scheme, spec.plain_scheme
     parts = urlsplit(base_url)
     if parts.scheme not in (secure, plain) or not parts.hostname:
         return f"The {name} endpoint {base_url!r} is not a valid {secure}:// address."

@@ -2,12 +2,13 @@
 
 A provider error reaches the engine as an ``ErrorFrame`` whose text may quote the provider's reply, a URL or an
 exception; none of that is shown. The user sees a fixed sentence chosen from the error's category and the provider
-it came from, e.g. "ElevenLabs rejected the API key. Open Settings > Keys."
+it came from, e.g. "<provider> rejected the API key. Open Settings > Keys."
 """
 
 from __future__ import annotations
 
-from openai import APIConnectionError
+from collections.abc import Callable
+
 from pipecat.frames.frames import ErrorFrame
 from pipecat.services.llm_service import LLMService
 from pipecat.services.stt_service import STTService
@@ -15,6 +16,7 @@ from pipecat.services.tts_service import TTSService
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.utils.errors import ErrorCategory
 
+from desktop_agent.providers.chat_completions import is_connection_error
 from desktop_agent.state.events import ErrorKind, ErrorOccurred, Provider
 
 
@@ -28,8 +30,9 @@ def provider_of(processor: object) -> Provider | None:
     return None
 
 
-def error_event(frame: ErrorFrame) -> ErrorOccurred:
-    """The user-facing event for an ``ErrorFrame`` (never includes the frame's own text)."""
+def error_event(frame: ErrorFrame, names: Callable[[Provider], str]) -> ErrorOccurred:
+    """The user-facing event for an ``ErrorFrame`` (never includes the frame's own text); ``names`` gives the name of
+    the provider playing a role."""
     if isinstance(frame.processor, BaseOutputTransport):
         return ErrorOccurred(
             kind=ErrorKind.AUDIO_DEVICE,
@@ -41,7 +44,7 @@ def error_event(frame: ErrorFrame) -> ErrorOccurred:
             kind=ErrorKind.INTERNAL,
             message="Something went wrong in the voice engine. If it keeps happening, start a new conversation.",
         )
-    return provider_error(provider, category_of(frame))
+    return provider_error(provider, category_of(frame), names(provider))
 
 
 def category_of(frame: ErrorFrame) -> ErrorCategory:
@@ -52,8 +55,7 @@ def category_of(frame: ErrorFrame) -> ErrorCategory:
     return category
 
 
-def provider_error(provider: Provider, category: ErrorCategory) -> ErrorOccurred:
-    name = provider.display_name
+def provider_error(provider: Provider, category: ErrorCategory, name: str) -> ErrorOccurred:
     if category in (ErrorCategory.AUTHENTICATION, ErrorCategory.AUTHORIZATION):
         return ErrorOccurred(
             kind=ErrorKind.AUTH,
@@ -109,26 +111,25 @@ _GIVE_UP_REASONS = {
 }
 
 
-def reply_given_up(provider: Provider, category: ErrorCategory) -> ErrorOccurred:
+def reply_given_up(provider: Provider, category: ErrorCategory, name: str) -> ErrorOccurred:
     """The sentence when a turn's request failed even after its retries: what happened, and that Retry is there.
 
     Failures no retry can fix (a refused key, a used-up quota, a refused request) keep their own sentence."""
-    event = provider_error(provider, category)
+    event = provider_error(provider, category, name)
     if not event.recoverable:
         return event
     reason = _GIVE_UP_REASONS.get(category, "did not answer")
     return ErrorOccurred(
         kind=event.kind,
-        message=f"{provider.display_name} {reason}, so this turn got no reply. Press Retry to ask again.",
+        message=f"{name} {reason}, so this turn got no reply. Press Retry to ask again.",
         provider=provider,
         retry=True,
     )
 
 
-def key_refused_on_reconnect(provider: Provider, *, retry: bool = False) -> ErrorOccurred:
+def key_refused_on_reconnect(provider: Provider, name: str, *, retry: bool = False) -> ErrorOccurred:
     """A key that worked earlier in the session is refused: a revoked key, or the provider's trouble. Connections
     keep trying; a turn it cost gets a Retry (``retry``)."""
-    name = provider.display_name
     then = "Press Retry to ask again" if retry else "The assistant keeps trying"
     return ErrorOccurred(
         kind=ErrorKind.AUTH,
@@ -139,26 +140,26 @@ def key_refused_on_reconnect(provider: Provider, *, retry: bool = False) -> Erro
     )
 
 
-def connection_stalled(provider: Provider) -> ErrorOccurred:
+def connection_stalled(provider: Provider, name: str) -> ErrorOccurred:
     return ErrorOccurred(
         kind=ErrorKind.UNREACHABLE,
-        message=f"{provider.display_name} stopped answering. Reconnecting…",
+        message=f"{name} stopped answering. Reconnecting…",
         provider=provider,
     )
 
 
-def connection_dropped(provider: Provider) -> ErrorOccurred:
+def connection_dropped(provider: Provider, name: str) -> ErrorOccurred:
     return ErrorOccurred(
         kind=ErrorKind.UNREACHABLE,
-        message=f"The connection to {provider.display_name} dropped. Reconnecting…",
+        message=f"The connection to {name} dropped. Reconnecting…",
         provider=provider,
     )
 
 
 def _looks_like_connection_loss(frame: ErrorFrame) -> bool:
     exc: BaseException | None = frame.exception
-    while exc is not None:  # SDKs wrap the socket error (openai.APIConnectionError <- httpx.ConnectError <- OSError)
-        if isinstance(exc, (ConnectionError, TimeoutError, OSError, APIConnectionError)):
+    while exc is not None:  # SDKs wrap the socket error (the client's connection error <- httpx.ConnectError <- OSError)
+        if isinstance(exc, (ConnectionError, TimeoutError, OSError)) or is_connection_error(exc):
             return True
         exc = exc.__cause__ or exc.__context__
     text = frame.error.lower()

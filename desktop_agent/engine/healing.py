@@ -9,7 +9,7 @@ reconnect loop off (``reconnect_on_error=False``) and this healer is the one pol
 * it watches each link (a poll every ``poll_secs`` plus a nudge on every connect/disconnect event);
 * a link whose socket is gone, whose service was written off, or that a deadline found stuck is restarted in full
   (``_disconnect()`` then ``_connect()``: Pipecat's own pair, which also replaces a finished receive task; a bare
-  ``set_usable(True)`` would leave Cartesia TTS, for one, reading nothing), with capped exponential backoff and
+  ``set_usable(True)`` would leave a websocket TTS whose receive task ended, for one, reading nothing), with capped exponential backoff and
   jitter, honouring a provider's ``retry-after``, for as long as the session runs;
 * the language model has no connection to keep: a failed request marks it down, and while it is down a cheap probe
   (the provider's model list) is retried on the same schedule, so the first turn after it is back goes through.

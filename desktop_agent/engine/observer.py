@@ -114,9 +114,11 @@ class _Turn:
 class EventObserver(BaseObserver):
     """Emits engine events through ``emit`` (called on the engine loop; it must not block)."""
 
-    def __init__(self, emit: Callable[[Event], None]):
+    def __init__(self, emit: Callable[[Event], None], names: Callable[[Provider], str]):
+        """``names`` gives the name of the provider playing a role, for the sentences the user reads."""
         super().__init__(observe_every_push=True)
         self._emit = emit
+        self._names = names
         self._state = AgentState.STOPPED
         self._turn = _Turn()
         self._assistant_active = False  # from the LLM request until the assistant stops speaking
@@ -194,7 +196,7 @@ class EventObserver(BaseObserver):
             if event.provider in self._expected_reconnects or event.provider is Provider.LLM:
                 return  # a new voice reconnects on purpose; the language model's failures are the reply guard's to tell
             stalled = event.reason == STALLED_REASON
-            self.emit_error(connection_stalled(event.provider) if stalled else connection_dropped(event.provider))
+            self.emit_error((connection_stalled if stalled else connection_dropped)(event.provider, self._names(event.provider)))
         if event.status is ConnectionStatus.CONNECTED:
             self._expected_reconnects.discard(event.provider)
 
@@ -210,7 +212,7 @@ class EventObserver(BaseObserver):
 
     def key_rejected(self, provider: Provider) -> None:
         """The provider refused the key: say so once, and drop the connection noise that follows."""
-        self.emit_error(provider_error(provider, ErrorCategory.AUTHENTICATION))
+        self.emit_error(provider_error(provider, ErrorCategory.AUTHENTICATION, self._names(provider)))
         self._rejected.add(provider)
         self.provider_status(provider, ConnectionStatus.FAILED, "API key rejected")
 
@@ -450,7 +452,7 @@ class EventObserver(BaseObserver):
             return
         if provider_of(frame.processor) in self._unavailable:
             return  # the retired model or missing voice was said; its failed reconnects would only repeat it
-        event = error_event(frame)
+        event = error_event(frame, self._names)
         logger.warning(f"Pipeline error ({event.kind}, {event.provider}): {frame.error}")
         if event.provider is Provider.LLM:
             return  # the reply guard retries the request or gives the turn up, and says so
@@ -461,7 +463,7 @@ class EventObserver(BaseObserver):
         if event.provider is not None and event.kind in _HEALED_KINDS:
             return  # a connection trouble: the healer reconnects, the status bar says why and when it tries next
         if event.kind is ErrorKind.AUTH and event.provider in self._ever_connected:
-            event = key_refused_on_reconnect(event.provider)  # the key worked this session: maybe revoked, maybe not
+            event = key_refused_on_reconnect(event.provider, self._names(event.provider))  # the key worked this session: maybe revoked, maybe not
         self.emit_error(event)
 
 
@@ -476,7 +478,7 @@ class EventObserver(BaseObserver):
             self.emit(event)
         else:
             self._unavailable.discard(provider)
-            self.emit_error(error_event(frame))
+            self.emit_error(error_event(frame, self._names))
 
 
 #: Errors of a speech-to-text or text-to-speech connection that reconnecting cures; the healer tells the user.

@@ -120,7 +120,7 @@ class ReplyGuard(BaseObserver):
         actions: GuardActions,
         *,
         backoff: Backoff | None = None,
-        names: Callable[[Provider], str] = lambda p: p.display_name,
+        names: Callable[[Provider], str] = lambda p: p.role_name,
     ):
         super().__init__()
         self._deadlines = deadlines
@@ -354,9 +354,9 @@ class ReplyGuard(BaseObserver):
             self._healer.was_up(Provider.LLM)
         ):
             # The key worked earlier in this session: a revoked key, or the provider's passing trouble.
-            event = key_refused_on_reconnect(Provider.LLM, retry=True)
+            event = key_refused_on_reconnect(Provider.LLM, self._names(Provider.LLM), retry=True)
         elif sentence is None:
-            event = reply_given_up(Provider.LLM, category)
+            event = reply_given_up(Provider.LLM, category, self._names(Provider.LLM))
         else:
             event = ErrorOccurred(kind=ErrorKind.PROVIDER, message=sentence, provider=Provider.LLM, retry=True)
         if event.retry:

@@ -15,9 +15,9 @@ import asyncio
 import dataclasses
 import gc
 import threading
+from typing import Any
 from collections.abc import Awaitable, Callable
 
-import openai
 from loguru import logger
 from pipecat.frames.frames import (
     ErrorFrame,
@@ -30,14 +30,14 @@ from pipecat.frames.frames import (
     TTSUpdateSettingsFrame,
 )
 from pipecat.pipeline.worker import PipelineWorker
-from pipecat.services.cerebras.llm import CerebrasLLMService
-from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+from pipecat.services.llm_service import LLMService
+from pipecat.services.settings import LLMSettings, TTSSettings
 from pipecat.workers.runner import WorkerRunner
 
 from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
 from desktop_agent.engine import catalogue
-from desktop_agent.engine.config import EngineConfig, reasoning_effort
-from desktop_agent.engine.credentials import elevenlabs_key_rejected
+from desktop_agent.engine.config import EngineConfig
+from desktop_agent.providers.chat_completions import ModelListRefused, cleared_reasoning_effort, served_models
 from desktop_agent.engine.early_microphone import EarlyMicrophone
 from desktop_agent.engine.errors import error_event
 from desktop_agent.engine.healing import ConnectionHealer
@@ -229,7 +229,7 @@ class VoiceSession:
             return "invalid settings"
         if self._stop_requested:
             return STOP_REASON
-        observer = EventObserver(self._emit)
+        observer = EventObserver(self._emit, config.name_of)
         self._observer = observer
         observer.set_state(AgentState.CONNECTING)
         transport = LocalAudioTransport(
@@ -272,6 +272,7 @@ class VoiceSession:
                 reply_incomplete=observer.reply_incomplete,
                 reply_failed=observer.reply_failed,
             ),
+            names=config.name_of,
         )
         observer.on_link_failure = self._on_link_failure
         observer.explain_unavailable = lambda frame: catalogue.explain_unavailable(frame, self.config)
@@ -316,29 +317,29 @@ class VoiceSession:
         return self._end_reason or STOP_REASON
 
     async def _check_tts_key(self, config: EngineConfig, observer: EventObserver) -> None:
-        if await elevenlabs_key_rejected(config.tts):
+        key_rejected = config.spec(Provider.TTS).key_rejected
+        if key_rejected is not None and await key_rejected(config.tts):
             observer.key_rejected(Provider.TTS)
             self._check_ready()
 
-    async def _warm_up_llm(self, llm: CerebrasLLMService, observer: EventObserver) -> None:
+    async def _warm_up_llm(self, llm: LLMService, observer: EventObserver) -> None:
         """Open the LLM's HTTP connection (TCP + TLS, and the SDK's lazy set-up) before the first turn needs it.
 
         The first request otherwise pays for it inside the user's wait (~0.2 s measured here, more over TLS).
         A models listing is free and also tells a rejected key at once.
         """
-        client = getattr(llm, "_client", None)  # Pipecat's AsyncOpenAI client: reused, so its pool stays warm
-        if client is None:
-            return
         try:
-            page = await asyncio.wait_for(client.models.list(), timeout=10.0)
-        except (openai.AuthenticationError, openai.PermissionDeniedError):
-            observer.key_rejected(Provider.LLM)
+            served = await served_models(llm, timeout=10.0)
+        except ModelListRefused as refused:
+            if refused.key_refused:
+                observer.key_rejected(Provider.LLM)
+            else:  # best effort: the first turn then connects itself
+                logger.debug(f"LLM warm-up skipped: {refused}")
             return
-        except (openai.OpenAIError, TimeoutError) as exc:  # best effort: the first turn then connects itself
-            logger.debug(f"LLM warm-up skipped: {type(exc).__name__}")
+        if served is None:
             return
         # The list is at hand: a model the provider has retired is said now, with one to switch to, not after a turn.
-        problem = catalogue.check_model([model.id for model in page.data], self.config.llm_model)
+        problem = catalogue.check_model(served, self.config.llm_model, self.config.spec(Provider.LLM))
         if problem is not None:
             observer.choice_unavailable(problem)
 
@@ -428,7 +429,7 @@ class VoiceSession:
     def _on_link_failure(self, provider: Provider, frame: ErrorFrame) -> None:
         if self._healer is None:
             return
-        event = error_event(frame)
+        event = error_event(frame, self._config.name_of)
         self._healer.note_failure(
             provider,
             LINK_REASONS.get(event.kind, "connection failed"),
@@ -436,22 +437,15 @@ class VoiceSession:
             refused=event.kind is ErrorKind.AUTH,
         )
 
-    async def _probe_llm(self, llm: CerebrasLLMService) -> bool:
+    async def _probe_llm(self, llm: LLMService) -> bool:
         """Is the language model reachable again? Its model list is free and tells it (and a refused key)."""
-        client = getattr(llm, "_client", None)
-        if client is None:
-            return True
         try:
-            await asyncio.wait_for(client.models.list(), timeout=5.0)
-        except (openai.AuthenticationError, openai.PermissionDeniedError):
-            if self._healer is not None:
+            await served_models(llm, timeout=5.0)
+        except ModelListRefused as refused:
+            if self._healer is not None and refused.key_refused:
                 self._healer.note_failure(Provider.LLM, "key refused", refused=True)
-            return False
-        except openai.RateLimitError as exc:
-            if self._healer is not None:
-                self._healer.note_failure(Provider.LLM, "rate limited", retry_after=retry_after_of(exc))
-            return False
-        except (openai.OpenAIError, TimeoutError):
+            elif self._healer is not None and refused.rate_limited:
+                self._healer.note_failure(Provider.LLM, "rate limited", retry_after=refused.retry_after)
             return False
         return True
 
@@ -638,13 +632,13 @@ class VoiceSession:
                 self._config.prompt_name = name
 
         async def apply() -> None:
-            await self._queue(LLMUpdateSettingsFrame(delta=CerebrasLLMService.Settings(system_instruction=text)))
+            await self._queue(LLMUpdateSettingsFrame(delta=self._llm_settings(system_instruction=text)))
             self._emit(SettingsApplied(prompt_name=name or self.config.prompt_name))
 
         self._submit(apply, "change the prompt")
 
     def set_voice(self, voice_id: str, name: str = "") -> None:
-        """The next reply uses this ElevenLabs voice (the TTS connection reopens with it)."""
+        """The next reply uses this voice (the TTS connection reopens with it)."""
         with self._lock:
             self._config.voice_id = voice_id
             self._config.voice_name = name
@@ -652,7 +646,7 @@ class VoiceSession:
         async def apply() -> None:
             if self._observer is not None:
                 self._observer.expect_reconnect(Provider.TTS)
-            await self._queue(TTSUpdateSettingsFrame(delta=ElevenLabsTTSService.Settings(voice=voice_id)))
+            await self._queue(TTSUpdateSettingsFrame(delta=self._tts_settings(voice=voice_id)))
             self._emit(SettingsApplied(voice=name or voice_id))
 
         self._submit(apply, "change the voice")
@@ -676,11 +670,22 @@ class VoiceSession:
         async def apply() -> None:
             delta = dict(changes)
             if model is not None:  # ``extra`` merges key by key: a stale effort must be cleared, not left behind
-                delta["extra"] = {"reasoning_effort": reasoning_effort(model) or openai.NOT_GIVEN}
-            await self._queue(LLMUpdateSettingsFrame(delta=CerebrasLLMService.Settings(**delta)))
+                effort = self.config.spec(Provider.LLM).reasoning_effort(model)
+                delta["extra"] = {"reasoning_effort": effort or cleared_reasoning_effort()}
+            await self._queue(LLMUpdateSettingsFrame(delta=self._llm_settings(**delta)))
             self._emit(SettingsApplied())
 
         self._submit(apply, "change the language model settings")
+
+    def _llm_settings(self, **delta: Any) -> LLMSettings:
+        """A settings change for the running language model service, in its own class's ``Settings`` (the common
+        base when no pipeline runs: nothing will read it)."""
+        voice = self._voice
+        return type(voice.services.llm).Settings(**delta) if voice is not None else LLMSettings(**delta)
+
+    def _tts_settings(self, **delta: Any) -> TTSSettings:
+        voice = self._voice
+        return type(voice.services.tts).Settings(**delta) if voice is not None else TTSSettings(**delta)
 
     def new_conversation(self) -> None:
         """Forget the conversation so far (the session keeps running)."""

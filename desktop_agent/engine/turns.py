@@ -4,8 +4,8 @@ Both modes' strategies sit in the user aggregator at once; each is gated by the 
 switching mode is a flag flip, not a pipeline rebuild (Pipecat has no public setter for strategies).
 
 * Push-to-talk: :class:`TurnInput` turns the transport's ``TalkGateFrame`` into the VAD and proposed-turn frames
-  Pipecat's external strategies resolve. The synthetic ``VADUserStoppedSpeakingFrame`` on release makes Cartesia
-  finalize the transcript at once, and it anchors the latency measurements.
+  Pipecat's external strategies resolve. The synthetic ``VADUserStoppedSpeakingFrame`` on release makes the
+  speech-to-text service finalize the transcript at once, and it anchors the latency measurements.
 * Hands-free: :class:`TurnInput` runs Silero VAD on the microphone; smart-turn (``LocalSmartTurnAnalyzerV3``)
   decides when the turn is over. While the assistant speaks, the user must say ``interruption_min_words`` words to
   interrupt (``MinWordsUserTurnStartStrategy``), so a cough does not cut the reply off.
@@ -125,7 +125,7 @@ class PushToTalkStartStrategy(_ModeGated, ExternalUserTurnStartStrategy):
 class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
     """Release: the turn ends as soon as the final transcript is in.
 
-    The release sends Cartesia "finalize", whose answer is the last final transcript of the turn, so the turn ends
+    The release asks speech to text to finalize; its answer is the last final transcript of the turn, so the turn ends
     on it at once rather than after Pipecat's straggler grace (``timeout``, kept as a fallback). Pipecat's external
     strategy also waits for text indefinitely (until the aggregator's 5 s watchdog); a release with nothing said, or
     a transcript that never comes, ends the turn after a short wait instead, so the assistant is ready again at once.

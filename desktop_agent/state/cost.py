@@ -8,11 +8,12 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class PriceTable:
-    """Prices in USD. Defaults are the list prices the product requirements quote; all editable in settings."""
+    """Prices in USD, one per role. Defaults are the default providers' list prices (each provider's own are in its
+    spec, and choosing it puts them here); all editable in settings."""
 
-    stt_per_audio_hour: float = 0.13  # Cartesia ink-whisper
-    llm_per_million_tokens: float = 0.60  # Cerebras llama-3.3-70b (input and output)
-    tts_per_thousand_characters: float = 0.05  # ElevenLabs Flash v2.5
+    stt_per_audio_hour: float = 0.13
+    llm_per_million_tokens: float = 0.60  # input and output tokens alike
+    tts_per_thousand_characters: float = 0.05
 
 
 class _Usage(Protocol):

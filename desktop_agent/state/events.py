@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 
 
 class Provider(enum.StrEnum):
-    """The three remote services a session talks to."""
+    """The three roles a session's remote services play. Which provider plays each is a setting
+    (:mod:`desktop_agent.providers`); events speak of the role."""
 
-    STT = "stt"  # Cartesia
-    LLM = "llm"  # Cerebras
-    TTS = "tts"  # ElevenLabs
+    STT = "stt"
+    LLM = "llm"
+    TTS = "tts"
 
     @property
-    def display_name(self) -> str:
-        return {"stt": "Cartesia", "llm": "Cerebras", "tts": "ElevenLabs"}[self.value]
+    def role_name(self) -> str:
+        """The role in words ("speech to text"), for sentences that cannot name the provider."""
+        return {"stt": "speech to text", "llm": "language model", "tts": "text to speech"}[self.value]
 
 
 class TurnMode(enum.StrEnum):

@@ -7,6 +7,8 @@ The window knows nothing about the engine. It shows a :class:`Conversation` fed 
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QMessageBox, QSplitter, QToolButton, QVBoxLayout, QWidget
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setObjectName("mainWindow")
         self.resize(1120, 740)
+        self._provider_names: dict[ev.Provider, str] = {}
         self.setMinimumSize(QSize(760, 500))
         self._conversation = Conversation()
         self._bridge: EngineBridge | None = None
@@ -428,12 +431,19 @@ class MainWindow(QMainWindow):
         lines = text.count("\n") + 1
         self.status.flash(f"Copied {lines} message{'s' if lines != 1 else ''} to the clipboard.")
 
+    def set_provider_names(self, names: dict[ev.Provider, str]) -> None:
+        """The providers playing each role (``{Provider: name}``), for the status bar and the About box."""
+        self._provider_names = dict(names)
+        self.status.set_provider_names(names)
+
     def _show_about(self) -> None:
+        names = self._provider_names
+        credits = "; ".join(f"{role.role_name} by {html.escape(name)}" for role, name in names.items())
         QMessageBox.about(
             self,
             f"About {APP_TITLE}",
             f"<b>{APP_TITLE}</b> {__version__}<br>A desktop voice assistant: hold Space and talk, or go hands-free."
-            "<br><br>Speech to text by Cartesia, language model by Cerebras, voice by ElevenLabs; pipeline by Pipecat.",
+            f"<br><br>{credits.capitalize() + '; p' if credits else 'P'}ipeline by Pipecat.",
         )
 
     # ------------------------------------------------------------------ closing

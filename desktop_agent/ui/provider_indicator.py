@@ -8,6 +8,7 @@ import time
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from desktop_agent import providers
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import ProviderState
 from desktop_agent.state.outage import down_sentence, is_down
@@ -30,15 +31,26 @@ _TONES = {
 
 
 class ProviderIndicator(QLabel):
-    def __init__(self, provider: ev.Provider, parent: QWidget | None = None) -> None:
+    def __init__(self, provider: ev.Provider, parent: QWidget | None = None, name: str = "") -> None:
+        """``provider`` is the role; ``name`` the provider playing it (the default one's until the settings say)."""
         super().__init__(parent)
         self.provider = provider
-        self.setAccessibleName(f"{provider.display_name} connection")
+        self.name = name or providers.default_for(provider).display_name
+        self.setAccessibleName(f"{self.name} connection")
         self.setTextFormat(Qt.TextFormat.RichText)  # the coloured dot; the text itself is a constant name
         self._state: ProviderState | None = None
         self._shown: tuple[ev.ConnectionStatus, str] | None = None
         self._now: float | None = None
         self.show_state(ProviderState())
+
+    def set_name(self, name: str) -> None:
+        """Another provider plays this role."""
+        if name == self.name:
+            return
+        self.name = name
+        self.setAccessibleName(f"{name} connection")
+        if self._state is not None:
+            self.show_state(self._state, self._now, force=True)
 
     @property
     def status(self) -> ev.ConnectionStatus:
@@ -57,7 +69,7 @@ class ProviderIndicator(QLabel):
         if is_down(state) and state.status is ev.ConnectionStatus.DISCONNECTED:
             tone = theme.Tone.WARNING  # amber while it is being brought back
         color = theme.tone_color(tone, self.palette()).name()
-        self.setText(f'<span style="color:{color}">●</span> {self.provider.display_name}')
+        self.setText(f'<span style="color:{color}">●</span> {shown_text(self.name)}')
         self.setToolTip(plain_tooltip(sentence))
         self.setAccessibleDescription(sentence)
 
@@ -65,7 +77,7 @@ class ProviderIndicator(QLabel):
         reason = shown_text(state.reason)  # the provider's own words, possibly
         if is_down(state):
             return down_sentence(self.provider, state, now) + (f". Cause: {reason}" if reason else "")
-        sentence = f"{self.provider.display_name} ({ROLES[self.provider]}): {STATUS_WORDS[state.status]}"
+        sentence = f"{shown_text(self.name)} ({ROLES[self.provider]}): {STATUS_WORDS[state.status]}"
         return sentence + (f" — {reason}" if reason else "")
 
     def changeEvent(self, event: QEvent) -> None:

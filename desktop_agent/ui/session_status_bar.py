@@ -63,6 +63,11 @@ class SessionStatusBar(QStatusBar):
         self.show_voice_and_prompt("", "")
         self.show_cost(0.0, "")
 
+    def set_provider_names(self, names: Mapping[ev.Provider, str]) -> None:
+        """The names of the providers playing each role (from the settings)."""
+        for provider, name in names.items():
+            self.providers[provider].set_name(name)
+
     def refresh_providers(self, conversation: Conversation) -> None:
         self._provider_states = conversation.providers
         self._show_providers()

@@ -49,11 +49,11 @@ async def test_failures_become_sentences():
 
 def test_unreadable_or_hostile_lists_are_refused_or_cleaned():
     with pytest.raises(ModelListError, match="cannot read"):
-        llm_models._model_ids("<html>")
+        llm_models._model_ids("<html>", "Cerebras")
     with pytest.raises(ModelListError, match="cannot read"):
-        llm_models._model_ids('{"data": "x"}')
+        llm_models._model_ids('{"data": "x"}', "Cerebras")
     assert llm_models._model_ids('{"data": [{"id": "gpt-oss-120b"}, {"id": "bad\\u001b[2Jid"}, {"id": "' + "x" * 200
-                                 + '"}, {"object": "model"}]}') == ["gpt-oss-120b", "badid"]
+                                 + '"}, {"object": "model"}]}', "Cerebras") == ["gpt-oss-120b", "badid"]
 
 
 def test_the_suggestion_is_the_preferred_live_model():

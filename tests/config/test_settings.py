@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 
+from desktop_agent import providers
 from desktop_agent.config.settings import SCHEMA_VERSION, AppSettings, SettingsStore, env_name
 from desktop_agent.state.cost import PriceTable
 from desktop_agent.state.events import Provider, Stage, TurnMode
@@ -239,7 +240,7 @@ def test_api_key_in_the_file_moves_out_and_the_rest_stays(config_dir, make_env, 
     dotenv = config_dir / ".env"
     assert dotenv.read_text() == "CEREBRAS_API_KEY=csk-moved-9876543\n"
     assert stat.S_IMODE(dotenv.stat().st_mode) == 0o600
-    assert secrets.get(Provider.LLM) == "csk-moved-9876543"
+    assert secrets.get(providers.get("cerebras")) == "csk-moved-9876543"
     assert len(problems) == 1
     assert problems[0].startswith("The settings file held the Cerebras API key (“keys.cerebras_api_key”)")
     assert "csk-moved-9876543" not in problems[0]

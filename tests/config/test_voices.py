@@ -10,12 +10,12 @@ from desktop_agent.config.pcm_player import PcmPlayer
 from desktop_agent.config.voices import (
     PREVIEW_SAMPLE_RATE,
     Voice,
-    VoiceCatalog,
     VoiceError,
     VoiceQuery,
     choose_voice,
     sample_sentence,
 )
+from desktop_agent.providers.elevenlabs_voices import VoiceCatalog
 from desktop_agent.simulator import SIMULATOR_API_KEYS, Fault, Simulator
 from desktop_agent.simulator.voices import PREMADE_VOICES, RETIRED_VOICE_ID
 

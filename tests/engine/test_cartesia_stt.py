@@ -19,7 +19,7 @@ from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.services.cartesia.stt import CartesiaSTTService
 from pipecat.workers.runner import WorkerRunner
 
-from desktop_agent.engine.cartesia_stt import FinalizingCartesiaSTTService
+from desktop_agent.providers.cartesia_finalizing import FinalizingCartesiaSTTService
 from desktop_agent.simulator import SIMULATOR_API_KEYS
 from tests.simulator.pipeline_rig import FRAME_BYTES, Seen, Tap
 

@@ -74,6 +74,6 @@ def test_keys_do_not_show_in_repr():
     ],
 )
 def test_error_sentences_name_the_provider_and_the_remedy(category, kind, text):
-    event = provider_error(Provider.TTS, category)
+    event = provider_error(Provider.TTS, category, "ElevenLabs")
     assert event.kind is kind and event.provider is Provider.TTS
     assert text in event.message

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from desktop_agent import providers
 from desktop_agent.simulator import Fault, Simulator
 from desktop_agent.simulator.responder import reasoning_text, tokens
 from desktop_agent.state.conversation import Conversation, Role
@@ -187,7 +188,7 @@ async def test_fault_cell(cell: Cell, speech, assert_no_key_leak):
 
             # -- what the user was told
             if cell.role is not Provider.LLM and cell.fault not in ("drop", "malformed"):
-                assert f"The connection to {cell.role.display_name} dropped. Reconnecting…" in told
+                assert f"The connection to {providers.default_for(cell.role).display_name} dropped. Reconnecting…" in told
                 down = [e for e in h.of(ProviderStatusChanged, during)
                         if e.provider is cell.role and e.status is not ConnectionStatus.CONNECTED]
                 assert down and all(e.down_since is not None and e.retry_at is not None for e in down), (

@@ -35,7 +35,7 @@ def test_engine_loads_no_qt():
     modules = loaded_after(ENGINE_MODULES)
     assert set(ENGINE_MODULES) <= set(modules)
     # Meaningful only if the engine really loaded: the session pulls in the whole Pipecat pipeline.
-    assert "pipecat.pipeline.worker" in modules and "pipecat.services.elevenlabs.tts" in modules
+    assert "pipecat.pipeline.worker" in modules and "pipecat.services.tts_service" in modules
     assert not qt(modules)
 
 

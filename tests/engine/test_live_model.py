@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from desktop_agent.config.settings import AppSettings
-from desktop_agent.engine.config import EngineConfig, ProviderEndpoint, reasoning_effort
+from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
 from desktop_agent.engine.services import build_llm
+from desktop_agent.providers.chat_completions import gpt_oss_effort as reasoning_effort
 from desktop_agent.simulator.cerebras import MODELS, RETIRED_MODELS
 from desktop_agent.simulator.responder import tokens
 from desktop_agent.state.events import (
@@ -27,7 +28,8 @@ REPLY = "It is sunny in Paris today. Enjoy the warm weather!"
 
 def test_the_default_model_is_live_and_asked_for_the_lowest_reasoning_effort():
     config = EngineConfig(stt=ProviderEndpoint("k"), llm=ProviderEndpoint("k"), tts=ProviderEndpoint("k"))
-    assert config.llm_model == AppSettings().models.llm_model == "gpt-oss-120b"
+    assert config.llm_model == AppSettings().providers.spec(Provider.LLM).model_or_default(
+        AppSettings().models.llm_model) == "gpt-oss-120b"
     assert config.llm_model in MODELS and config.llm_model not in RETIRED_MODELS
     assert reasoning_effort("gpt-oss-120b") == "low" and reasoning_effort("qwen-3.8-27b") is None
     assert build_llm(config)._settings.extra == {"reasoning_effort": "low"}

@@ -16,38 +16,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_agent.config.endpoints import DEFAULT_URLS
 from desktop_agent.config.key_check import KeyCheckResult, check_key
 from desktop_agent.config.secrets import KeySource, Secrets, SecretsError
-from desktop_agent.state.events import Provider
+from desktop_agent.providers import ProviderSpec
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.untrusted_text import plain_label
 
 log = logging.getLogger(__name__)
 
-_HOW_TO_GET = {
-    Provider.STT: "Cartesia (speech to text): play.cartesia.ai > API keys",
-    Provider.LLM: "Cerebras (language model): cloud.cerebras.ai > API keys",
-    Provider.TTS: "ElevenLabs (voice): elevenlabs.io > Developers > API keys",
-}
+def how_to_get(spec: ProviderSpec) -> str:
+    """The row's title: the provider, its role, and where its key comes from."""
+    return f"{spec.display_name} ({spec.role.role_name}): {spec.key_hint}"
 
 
 class KeyRow(QGroupBox):
-    """Emits ``key_changed(provider)`` after a save or removal and ``endpoint_edited(provider, url)``."""
+    """One provider's key and address. Emits ``key_changed(spec)`` after a save or removal and
+    ``endpoint_edited(spec, url)``."""
 
     key_changed = Signal(object)
     endpoint_edited = Signal(object, str)
 
     def __init__(
         self,
-        provider: Provider,
+        provider: ProviderSpec,
         secrets: Secrets,
         endpoint: str,
         endpoint_problem,
         runner: AsyncRunner,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(_HOW_TO_GET[provider], parent)
+        super().__init__(how_to_get(provider), parent)
         self.provider = provider
         self._secrets = secrets
         self._runner = runner
@@ -57,7 +55,8 @@ class KeyRow(QGroupBox):
 
         self.key_field = QLineEdit()
         self.key_field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_field.setPlaceholderText(f"Paste your {name} API key")
+        self.key_field.setPlaceholderText(f"Paste your {name} API key" if provider.key_required
+                                          else f"Only if your {name} asks for one")
         self.key_field.setAccessibleName(f"{name} API key")
         self.show_button = QToolButton()
         self.show_button.setText("Show")
@@ -72,7 +71,7 @@ class KeyRow(QGroupBox):
         self.remove_button.clicked.connect(self.remove)
 
         self.endpoint_field = QLineEdit(endpoint)
-        self.endpoint_field.setPlaceholderText(f"{DEFAULT_URLS[provider]} (the default)")
+        self.endpoint_field.setPlaceholderText(f"{provider.default_url} (the default)")
         self.endpoint_field.setAccessibleName(f"{name} endpoint")
         self.endpoint_field.editingFinished.connect(self._endpoint_finished)
 
@@ -118,7 +117,7 @@ class KeyRow(QGroupBox):
             return "Saved in the system keyring."
         if source is KeySource.SESSION:
             return "Kept for this session only; it will be gone when the app closes."
-        return "No key yet."
+        return "No key yet." if self.provider.key_required else "No key: none is needed on this computer."
 
     def set_session_only(self, session_only: bool) -> None:
         self.session_only = session_only
@@ -168,7 +167,7 @@ class KeyRow(QGroupBox):
         self.test_button.setEnabled(False)
         self.result_label.setText(f"Testing the {self.provider.display_name} key…")
         self._runner.start(
-            f"test:{self.provider.value}",
+            f"test:{self.provider.id}",
             check_key(self.provider, self.key_field.text(), self.endpoint_field.text().strip()),
             self._tested,
             self._test_failed,

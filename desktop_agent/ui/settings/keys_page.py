@@ -1,55 +1,97 @@
-"""Settings > Keys: where keys are kept, and one :class:`KeyRow` per provider."""
+"""Settings > Providers & keys: which provider plays each role, where keys are kept, and each provider's key row.
+
+Per role (speech to text, language model, text to speech) a list of the providers that can play it and the
+chosen one's :class:`KeyRow` (key in the keyring with Test, and its address). Choosing another provider saves the
+choice with that provider's own default model (and, for text to speech, its voice and price): a model or voice of
+one vendor means nothing to another.
+"""
 
 from __future__ import annotations
 
 from functools import partial
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from desktop_agent.config.secrets import Secrets
-from desktop_agent.config.settings import AppSettings, endpoint_problem, set_endpoint
+from desktop_agent import providers
+from desktop_agent.config.secrets import KEY_VARIABLES, Secrets
+from desktop_agent.config.settings import AppSettings, choose_provider, endpoint_problem, set_endpoint
+from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.key_row import KeyRow
 from desktop_agent.ui.untrusted_text import plain_label
 
+ROLE_TITLES = {Provider.STT: "Speech to text", Provider.LLM: "Language model", Provider.TTS: "Text to speech"}
+
 
 class KeysPage(QWidget):
-    """Emits ``keys_changed()`` after a key is saved or removed and ``endpoints_changed()`` after an endpoint edit
-    (both need a new session to take effect)."""
+    """Emits ``keys_changed()`` after a key is saved or removed, ``endpoints_changed()`` after an endpoint edit and
+    ``provider_changed(role)`` after another provider was chosen for a role."""
 
     keys_changed = Signal()
     endpoints_changed = Signal()
+    provider_changed = Signal(object)
 
     def __init__(self, settings: AppSettings, secrets: Secrets, runner: AsyncRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
         self._secrets = secrets
+        self._runner = runner
         self.keyring_label = plain_label(QLabel())  # may carry the keyring's reason
         self.keyring_label.setWordWrap(True)
         self.session_only = QCheckBox("Keep keys I save now for this session only")
         self.session_only.toggled.connect(self._session_only_toggled)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.keyring_label)
-        layout.addWidget(self.session_only)
+        self.choosers: dict[Provider, QComboBox] = {}
+        choices = QFormLayout()
+        for role in Provider:
+            combo = QComboBox()
+            combo.setAccessibleName(f"{ROLE_TITLES[role]} provider")
+            for spec in providers.for_role(role):
+                combo.addItem(spec.display_name, spec.id)
+                combo.setItemData(combo.count() - 1, spec.summary, 3)  # Qt.ToolTipRole
+            combo.setCurrentIndex(max(0, combo.findData(settings.providers.spec(role).id)))
+            combo.currentIndexChanged.connect(partial(self._chosen, role))
+            self.choosers[role] = combo
+            choices.addRow(ROLE_TITLES[role], combo)
+        self._layout = QVBoxLayout(self)
+        self._layout.addLayout(choices)
+        self._layout.addWidget(self.keyring_label)
+        self._layout.addWidget(self.session_only)
         self.rows: dict[Provider, KeyRow] = {}
-        for provider in Provider:
-            row = KeyRow(
-                provider, secrets, settings.providers.url(provider), partial(endpoint_problem, provider), runner
-            )
-            row.key_changed.connect(self._key_changed)
-            row.endpoint_edited.connect(self._endpoint_edited)
-            self.rows[provider] = row
-            layout.addWidget(row)
-        layout.addStretch(1)
+        for role in Provider:
+            self._add_row(role)
+        self._layout.addStretch(1)
         self._show_keyring_state()
+
+    def _add_row(self, role: Provider) -> None:
+        spec = self._settings.providers.spec(role)
+        row = KeyRow(spec, self._secrets, self._settings.providers.url(role),
+                     partial(endpoint_problem, role, name=spec.display_name), self._runner)
+        row.set_session_only(self.session_only.isChecked())
+        row.key_changed.connect(self._key_changed)
+        row.endpoint_edited.connect(partial(self._endpoint_edited, role))
+        old = self.rows.get(role)
+        if old is None:
+            self._layout.addWidget(row)
+        else:
+            self._layout.replaceWidget(old, row)
+            old.deleteLater()
+        self.rows[role] = row
+
+    def _chosen(self, role: Provider, _index: int) -> None:
+        provider_id = self.choosers[role].currentData()
+        if provider_id == self._settings.providers.chosen(role):
+            return
+        choose_provider(self._settings, providers.get(provider_id))
+        self._add_row(role)
+        self.provider_changed.emit(role)
 
     def _show_keyring_state(self) -> None:
         if self._secrets.available:
             self.keyring_label.setText(
-                "Keys are kept in the system keyring, never in the settings file. The environment variables "
-                "CARTESIA_API_KEY, CEREBRAS_API_KEY and ELEVENLABS_API_KEY override them."
+                "Keys are kept in the system keyring, never in the settings file. Environment variables "
+                f"({', '.join(KEY_VARIABLES)}) override them."
             )
             self.session_only.setEnabled(True)
         else:
@@ -61,12 +103,12 @@ class KeysPage(QWidget):
         for row in self.rows.values():
             row.set_session_only(checked)
 
-    def _key_changed(self, _provider: Provider) -> None:
+    def _key_changed(self, _spec: ProviderSpec) -> None:
         self._show_keyring_state()  # a failing keyring is noticed on use
         self.keys_changed.emit()
 
-    def _endpoint_edited(self, provider: Provider, url: str) -> None:
-        if self._settings.providers.url(provider) == url:
+    def _endpoint_edited(self, role: Provider, _spec: ProviderSpec, url: str) -> None:
+        if self._settings.providers.url(role) == url:
             return
-        set_endpoint(self._settings, provider, url)
+        set_endpoint(self._settings, role, url)
         self.endpoints_changed.emit()

@@ -1,8 +1,8 @@
-"""Settings > Models & language: Cerebras model, temperature, reply length, memory; STT language; TTS model.
+"""Settings > Models & language: the language model, temperature, reply length, memory; STT language; TTS model.
 
-The models offered are those Cerebras serves to the key (``GET /v1/models``, cached), fetched when the page is first
-shown; until then, or when they cannot be fetched, the app's known ones. A chosen model Cerebras no longer serves is
-said in one sentence, with a button that switches to an available one.
+The models offered are those the language model provider serves to the key (``GET /v1/models``, cached), fetched
+when the page is first shown; until then, or when they cannot be fetched, the provider's known ones. A chosen model
+the provider no longer serves is said in one sentence, with a button that switches to an available one.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
 
 from desktop_agent.config.languages import LANGUAGES, language_name
 from desktop_agent.config.llm_models import ModelCatalog
-from desktop_agent.config.settings import LLM_MODELS, TTS_MODELS, AppSettings
+from desktop_agent.config.settings import AppSettings
 from desktop_agent.engine.catalogue import check_model
 from desktop_agent.engine.config import ProviderEndpoint
+from desktop_agent.providers import ProviderSpec
+from desktop_agent.state.events import Provider
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.switch_notice import SwitchNotice
 from desktop_agent.ui.untrusted_text import plain_label
@@ -38,7 +40,8 @@ class ModelsPage(QWidget):
         runner: AsyncRunner | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """``endpoint`` (the Cerebras key and address) and ``runner`` let the page ask which models are served."""
+        """``endpoint`` (the language model provider's key and address) and ``runner`` let the page ask which models
+        are served."""
         super().__init__(parent)
         self._settings = settings
         self._endpoint = endpoint
@@ -49,8 +52,6 @@ class ModelsPage(QWidget):
 
         self.llm_model = QComboBox()
         self.llm_model.setEditable(True)
-        self.llm_model.addItems(list(LLM_MODELS))
-        self.llm_model.setCurrentText(models.llm_model)
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
@@ -74,15 +75,13 @@ class ModelsPage(QWidget):
         self.stt_language.setCurrentIndex(self.stt_language.findData(models.stt_language))
         self.tts_model = QComboBox()
         self.tts_model.setEditable(True)
-        self.tts_model.addItems(list(TTS_MODELS))
-        self.tts_model.setCurrentText(models.tts_model)
         self.status_label = plain_label(QLabel())
         self.status_label.setWordWrap(True)
         self.models_label = plain_label(QLabel())  # where the list came from, or why it could not be fetched
         self.models_label.setWordWrap(True)
         self.retired_notice = SwitchNotice()
 
-        llm_box = QGroupBox("Language model (Cerebras)")
+        self.llm_box = llm_box = QGroupBox()
         llm_form = QFormLayout(llm_box)
         llm_form.addRow("Model", self.llm_model)
         llm_form.addRow("", self.models_label)
@@ -93,7 +92,8 @@ class ModelsPage(QWidget):
         speech_box = QGroupBox("Speech")
         speech_form = QFormLayout(speech_box)
         speech_form.addRow("Language you speak", self.stt_language)
-        speech_form.addRow("Voice model (ElevenLabs)", self.tts_model)
+        self.tts_model_label = QLabel()
+        speech_form.addRow(self.tts_model_label, self.tts_model)
         layout = QVBoxLayout(self)
         layout.addWidget(llm_box)
         layout.addWidget(speech_box)
@@ -109,6 +109,33 @@ class ModelsPage(QWidget):
         self.tts_model.lineEdit().editingFinished.connect(self._tts_edited)
         self.tts_model.activated.connect(self._tts_edited)
         self.retired_notice.switch_requested.connect(self._switch)
+        self._show_providers()
+
+    def _spec(self, role: Provider) -> ProviderSpec:
+        return self._settings.providers.spec(role)
+
+    def _show_providers(self) -> None:
+        """Titles, known models and current choices of the providers now playing each role."""
+        llm, tts = self._spec(Provider.LLM), self._spec(Provider.TTS)
+        self.llm_box.setTitle(f"Language model ({llm.display_name})")
+        self.tts_model_label.setText(f"Voice model ({tts.display_name})")
+        for combo, spec, chosen in ((self.llm_model, llm, self._settings.models.llm_model),
+                                    (self.tts_model, tts, self._settings.models.tts_model)):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(list(spec.known_models))
+            combo.setCurrentText(spec.model_or_default(chosen))
+            combo.blockSignals(False)
+
+    def provider_changed(self) -> None:
+        """Another provider plays a role: offer its models (and ask it which it serves when the page shows)."""
+        self._served = []
+        self._asked = False
+        self.models_label.setText("")
+        self.retired_notice.show_problem(None)
+        self._show_providers()
+        if self.isVisible():
+            self.refresh_models()
 
     # ------------------------------------------------------------------------------------------- served models
     def showEvent(self, event: QShowEvent) -> None:
@@ -117,13 +144,14 @@ class ModelsPage(QWidget):
             self.refresh_models()
 
     def refresh_models(self) -> None:
-        """Ask Cerebras which models it serves (a recent answer comes from the cache) and offer those."""
-        if self._endpoint is None or self._runner is None:
+        """Ask the provider which models it serves (a recent answer comes from the cache) and offer those."""
+        spec = self._spec(Provider.LLM)
+        if self._endpoint is None or self._runner is None or not spec.lists_models:
             return
         self._asked = True
         endpoint = self._endpoint()
-        self.models_label.setText("Asking Cerebras which models it serves…")
-        models = ModelCatalog(endpoint.api_key, endpoint.base_url).models()
+        self.models_label.setText(f"Asking {spec.display_name} which models it serves…")
+        models = ModelCatalog(endpoint.api_key, endpoint.base_url, spec=spec).models()
         self._runner.start("models", models, self._show_served, self.models_label.setText)
 
     def offered_models(self) -> list[str]:
@@ -131,20 +159,24 @@ class ModelsPage(QWidget):
 
     def _show_served(self, served: list[str]) -> None:
         self._served = list(served)
+        spec = self._spec(Provider.LLM)
+        name = spec.display_name
         if not served:
-            self.models_label.setText("Cerebras lists no models for this key; the known ones are offered.")
+            self.models_label.setText(f"{name} lists no models for this key; the known ones are offered.")
             return
         self.llm_model.blockSignals(True)
         self.llm_model.clear()
         self.llm_model.addItems(served)
-        self.llm_model.setCurrentText(self._settings.models.llm_model)
+        self.llm_model.setCurrentText(spec.model_or_default(self._settings.models.llm_model))
         self.llm_model.blockSignals(False)
         count = len(served)
-        self.models_label.setText(f"Cerebras serves {count} model{'s' if count != 1 else ''} to this key.")
+        self.models_label.setText(f"{name} serves {count} model{'s' if count != 1 else ''} to this key.")
         self._check_served()
 
     def _check_served(self) -> None:
-        self.retired_notice.show_problem(check_model(self._served, self._settings.models.llm_model))
+        spec = self._spec(Provider.LLM)
+        model = spec.model_or_default(self._settings.models.llm_model)
+        self.retired_notice.show_problem(check_model(self._served, model, spec))
 
     def _switch(self, model: str, _name: str) -> None:
         self.llm_model.setCurrentText(model)
@@ -157,13 +189,14 @@ class ModelsPage(QWidget):
 
     def _llm_edited(self) -> None:
         models = self._settings.models
+        spec = self._spec(Provider.LLM)
         model = self.llm_model.currentText().strip()
         if not model:
-            self.status_label.setText("Choose a Cerebras model.")
-            self.llm_model.setCurrentText(models.llm_model)
+            self.status_label.setText(f"Choose a {spec.display_name} model.")
+            self.llm_model.setCurrentText(spec.model_or_default(models.llm_model))
             return
         values = (model, round(self.temperature.value(), 2), self.max_tokens.value())
-        if values == (models.llm_model, models.temperature, models.max_tokens):
+        if values == (spec.model_or_default(models.llm_model), models.temperature, models.max_tokens):
             return
         models.llm_model, models.temperature, models.max_tokens = values
         self.status_label.setText("")
@@ -191,11 +224,12 @@ class ModelsPage(QWidget):
         self.restart_needed.emit(f"Speech recognition switches to {language_name(code)} in the next session.")
 
     def _tts_edited(self) -> None:
+        spec = self._spec(Provider.TTS)
         model = self.tts_model.currentText().strip()
         if not model:
-            self.tts_model.setCurrentText(self._settings.models.tts_model)
+            self.tts_model.setCurrentText(spec.model_or_default(self._settings.models.tts_model))
             return
-        if model == self._settings.models.tts_model:
+        if model == spec.model_or_default(self._settings.models.tts_model):
             return
         self._settings.models.tts_model = model
         self.restart_needed.emit("The voice model applies from the next session.")

@@ -9,11 +9,13 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QPushButton, 
 
 from desktop_agent.config.settings import PRICE_RULE, AppSettings
 from desktop_agent.state.cost import PriceTable
+from desktop_agent.state.events import Provider
 
-PRICE_LABELS = {
-    "stt_per_audio_hour": ("Cartesia speech to text", " $ per audio hour"),
-    "llm_per_million_tokens": ("Cerebras language model", " $ per million tokens"),
-    "tts_per_thousand_characters": ("ElevenLabs voice", " $ per 1,000 characters"),
+#: Each price field: the role it prices and its unit.
+PRICE_FIELDS = {
+    "stt_per_audio_hour": (Provider.STT, " $ per audio hour"),
+    "llm_per_million_tokens": (Provider.LLM, " $ per million tokens"),
+    "tts_per_thousand_characters": (Provider.TTS, " $ per 1,000 characters"),
 }
 
 
@@ -26,19 +28,21 @@ class PricesPage(QWidget):
         super().__init__(parent)
         self._settings = settings
         self.fields: dict[str, QDoubleSpinBox] = {}
+        self.labels: dict[str, QLabel] = {}
         form = QFormLayout()
         for price in dataclasses.fields(PriceTable):
-            label, suffix = PRICE_LABELS[price.name]
+            _role, suffix = PRICE_FIELDS[price.name]
             field = QDoubleSpinBox()
             field.setRange(PRICE_RULE.minimum, PRICE_RULE.maximum)
             field.setDecimals(4)
             field.setSingleStep(0.01)
             field.setSuffix(suffix)
             field.setValue(getattr(settings.prices, price.name))
-            field.setAccessibleName(f"{label} price")
             field.editingFinished.connect(self._edited)
             self.fields[price.name] = field
-            form.addRow(label, field)
+            self.labels[price.name] = QLabel()
+            form.addRow(self.labels[price.name], field)
+        self._show_names()
         self.defaults_button = QPushButton("Restore list prices")
         self.defaults_button.clicked.connect(self.restore_defaults)
         explanation = QLabel("The cost meter multiplies what each provider reports using by these prices.")
@@ -56,8 +60,23 @@ class PricesPage(QWidget):
         self._settings.prices = prices
         self.prices_changed.emit(prices)
 
-    def restore_defaults(self) -> None:
-        defaults = PriceTable()
+    def _label(self, name: str) -> str:
+        role = PRICE_FIELDS[name][0]
+        return f"{self._settings.providers.spec(role).display_name} {role.role_name}"
+
+    def _show_names(self) -> None:
         for name, field in self.fields.items():
-            field.setValue(getattr(defaults, name))
+            self.labels[name].setText(self._label(name))
+            field.setAccessibleName(f"{self._label(name)} price")
+
+    def refresh(self) -> None:
+        """Show the prices and providers now in the settings (another provider was chosen)."""
+        self._show_names()
+        for name, field in self.fields.items():
+            field.setValue(getattr(self._settings.prices, name))
+
+    def restore_defaults(self) -> None:
+        """The list prices of the providers now playing each role."""
+        for name, field in self.fields.items():
+            field.setValue(self._settings.providers.spec(PRICE_FIELDS[name][0]).prices.per_unit)
         self._edited()

@@ -48,7 +48,7 @@ from desktop_agent.ui.untrusted_text import plain_label, shown_text
 
 
 class SettingsPage(enum.Enum):
-    KEYS = "Keys"
+    KEYS = "Providers & keys"
     VOICE = "Voice"
     PROMPTS = "Prompts"
     MODELS = "Models & language"
@@ -66,7 +66,8 @@ class SettingsDialog(QDialog):
     ``mode_changed(TurnMode)``, ``vad_changed(confidence, stop_secs)``, ``push_to_talk_key_changed(key)``; for the
     window: ``budgets_changed(dict)``, ``prices_changed(PriceTable)``; for storage: ``history_settings_changed(keep,
     days)``, ``delete_history_requested()``; ``keys_changed()`` and ``restart_needed(reason)`` for what needs a new
-    session; ``settings_saved(AppSettings)`` after every save.
+    session; ``provider_changed(role)`` after another provider was chosen for a role (its model, address, price and
+    voice reset to that provider's defaults); ``settings_saved(AppSettings)`` after every save.
     """
 
     voice_changed = Signal(str, str)
@@ -82,6 +83,7 @@ class SettingsDialog(QDialog):
     history_settings_changed = Signal(bool, int)
     delete_history_requested = Signal()
     keys_changed = Signal()
+    provider_changed = Signal(object)
     restart_needed = Signal(str)
     settings_saved = Signal(object)
 
@@ -188,7 +190,15 @@ class SettingsDialog(QDialog):
             lambda: self._save_then(self.restart_needed, "New endpoints apply from the next session.")
         )
         self.keys_page.keys_changed.connect(self.keys_changed)
+        self.keys_page.provider_changed.connect(self._provider_changed)
         self.privacy_page.delete_history_requested.connect(self.delete_history_requested)
+
+    def _provider_changed(self, role: Provider) -> None:
+        """Another provider plays ``role``: the pages that show its models, voices and prices show the new one's."""
+        self.models_page.provider_changed()
+        self.voice_page.provider_changed()
+        self.prices_page.refresh()
+        self._save_then(self.provider_changed, role)
 
     def _save_then(self, signal, *args) -> None:
         self.save()

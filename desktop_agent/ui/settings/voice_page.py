@@ -1,14 +1,16 @@
-"""Settings > Voice: the account's ElevenLabs voices with search and filters, a spoken preview, and apply.
+"""Settings > Voice: the text-to-speech account's voices with search and filters, a spoken preview, and apply.
 
-The list is fetched page by page from ``/v2/voices`` on the qasync loop when the page is first shown; typing in the
+The list is fetched page by page from the provider's voice catalogue (``ProviderSpec.voice_catalog``) on the qasync
+loop when the page is first shown; typing in the
 search box waits for a short pause before asking again. The language filter follows the speech-recognition language
 (:meth:`VoicePage.set_language`). The saved voice is looked up in the account at the same time: one it no longer has
-(ElevenLabs retires voices) is said in one sentence, with a button that switches to a current premade voice.
+(providers retire voices) is said in one sentence, with a button that switches to a current premade voice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -28,11 +30,13 @@ from PySide6.QtWidgets import (
 from desktop_agent.config.languages import LANGUAGES
 from desktop_agent.config.pcm_player import PcmPlayer
 from desktop_agent.config.settings import AppSettings
-from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, Voice, VoiceCatalog, VoicePage as Page, VoiceQuery
+from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, Voice, VoiceError, VoiceQuery
+from desktop_agent.config.voices import VoicePage as Page
 from desktop_agent.config.voices import sample_sentence
-from desktop_agent.engine.config import DEFAULT_VOICE_NAME, ProviderEndpoint
+from desktop_agent.engine.config import ProviderEndpoint
 from desktop_agent.engine.catalogue import voice_unavailable
-from desktop_agent.state.events import ChoiceUnavailable
+from desktop_agent.providers import ProviderSpec
+from desktop_agent.state.events import ChoiceUnavailable, Provider
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.switch_notice import SwitchNotice
 from desktop_agent.ui.untrusted_text import plain_label, plain_tooltip, shown_name
@@ -174,7 +178,8 @@ class VoicePage(QWidget):
         catalog = self._catalog()
         if await catalog.find(voice_id) is not None:
             return None
-        return voice_unavailable(voice_id, name, await catalog.first_run_voice(self._settings.models.stt_language))
+        return voice_unavailable(voice_id, name, await catalog.first_run_voice(self._settings.models.stt_language),
+                                 self._spec().display_name)
 
     def _show_missing(self, problem: ChoiceUnavailable | None) -> None:
         if problem is not None and problem.current != self._settings.voice.voice_id:
@@ -186,6 +191,12 @@ class VoicePage(QWidget):
         """Fetch the first page for the current search and filters (replacing any fetch under way)."""
         self._search_timer.stop()
         self._loaded = True
+        if self._spec().voice_catalog is None:
+            self.voice_list.clear()
+            self.more_button.setVisible(False)
+            self.status_label.setText(f"{self._spec().display_name} voices cannot be listed here; the voice "
+                                      f"{self._spec().default_voice_name} is used.")
+            return
         self.status_label.setText("Loading voices…")
         self._runner.start("voices", self._catalog().search(self.query()), self._show_first_page, self._failed)
 
@@ -197,9 +208,26 @@ class VoicePage(QWidget):
             "voices", self._catalog().search(self.query(), self._next_token), self._show_more, self._failed
         )
 
-    def _catalog(self) -> VoiceCatalog:
+    def _spec(self) -> ProviderSpec:
+        return self._settings.providers.spec(Provider.TTS)
+
+    def _catalog(self) -> Any:
         endpoint = self._endpoint()
-        return VoiceCatalog(endpoint.api_key, endpoint.base_url)
+        make = self._spec().voice_catalog
+        if make is None:  # callers look first: refresh() says so instead of asking
+            raise VoiceError(f"{self._spec().display_name} voices cannot be listed here.")
+        return make(endpoint.api_key, endpoint.base_url)
+
+    def provider_changed(self) -> None:
+        """Another provider speaks: its voices replace the list (fetched again when the page shows)."""
+        self._runner.cancel("voices")
+        self.voice_list.clear()
+        self.missing_notice.show_problem(None)
+        self._next_token = None
+        self._loaded = False
+        self._show_current()
+        if self.isVisible():
+            self.refresh()
 
     def _show_first_page(self, page: Page) -> None:
         self.voice_list.clear()
@@ -284,5 +312,5 @@ class VoicePage(QWidget):
 
     def _show_current(self) -> None:
         voice = self._settings.voice
-        current = voice.voice_name or voice.voice_id or f"{DEFAULT_VOICE_NAME} (until you choose one)"
+        current = voice.voice_name or voice.voice_id or f"{self._spec().default_voice_name} (until you choose one)"
         self.current_label.setText(f"Current voice: {shown_name(current)}")

@@ -83,7 +83,7 @@ def test_test_button_reports_a_good_key(make_dialog, qtbot, sim, provider):
     row.key_field.setText(SIMULATOR_API_KEYS[NAMES[provider]])
     click(qtbot, row.test_button)
     qtbot.waitUntil(lambda: row.result_label.text().startswith("✓"), timeout=10_000)
-    assert row.result_label.text().startswith(f"✓ The {provider.display_name} key works")
+    assert row.result_label.text().startswith(f"✓ The {row.provider.display_name} key works")
     assert row.test_button.isEnabled()
 
 
@@ -94,7 +94,7 @@ def test_test_button_reports_a_wrong_key(make_dialog, qtbot, sim, provider):
     row.key_field.setText("definitely-wrong-key")
     click(qtbot, row.test_button)
     qtbot.waitUntil(lambda: row.result_label.text().startswith("✗"), timeout=10_000)
-    name = provider.display_name
+    name = row.provider.display_name
     assert row.result_label.text() == (
         f"✗ {name} rejected this key. Check that you copied the whole key from your {name} account."
     )
@@ -112,7 +112,7 @@ def test_test_button_reports_an_unreachable_endpoint(make_dialog, qtbot, provide
     click(qtbot, row.test_button)
     qtbot.waitUntil(lambda: row.result_label.text().startswith("✗"), timeout=10_000)
     assert row.result_label.text().startswith(
-        f"✗ Could not reach {provider.display_name} at 127.0.0.1:{port}: the connection was refused."
+        f"✗ Could not reach {row.provider.display_name} at 127.0.0.1:{port}: the connection was refused."
     )
 
 

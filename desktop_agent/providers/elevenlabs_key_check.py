@@ -1,6 +1,6 @@
-"""A start-up check of the ElevenLabs key.
+"""A start-up check of the ElevenLabs key (the ``key_rejected`` hook of its provider spec).
 
-Cartesia and Cerebras refuse a bad key with HTTP 401, which Pipecat classifies as an authentication error. The
+Most providers refuse a bad key with HTTP 401, which Pipecat classifies as an authentication error. The
 ElevenLabs websocket instead accepts the connection and then closes it (code 1008), which Pipecat can only report
 as a dropped connection, over and over, for ten seconds. One small authenticated REST request at start-up (the
 same one the settings' key test makes) tells the user the real reason at once. It runs alongside the start-up,
@@ -10,11 +10,14 @@ so it costs no latency.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import aiohttp
 from loguru import logger
 
-from desktop_agent.engine.config import ProviderEndpoint
+if TYPE_CHECKING:
+    from desktop_agent.engine.config import ProviderEndpoint
+
 
 ELEVENLABS_DEFAULT = "wss://api.elevenlabs.io"
 
