@@ -352,9 +352,18 @@ class DesktopApp:
             getattr(session, method)(*args)
 
     def _provider_changed(self, role: Any) -> None:
+        """Another provider plays ``role``: a language model switches in the running session (it has no connection
+        to make); speech providers from the next session."""
+        from desktop_agent.state.events import Provider
+
         self.apply_settings(self.settings)
-        name = self.settings.providers.spec(role).display_name
-        self._note_next_session(f"{name} is now the {role.role_name} provider; it applies from the next session.")
+        spec = self.settings.providers.spec(role)
+        session = self.controller.session
+        if role is Provider.LLM and session is not None and session.choose_language_model(spec.id):
+            self.window.status.flash(f"{spec.display_name} answers from the next turn.")
+            return
+        self._note_next_session(f"{spec.display_name} is now the {role.role_name} provider; it applies from the "
+                                "next session.")
 
     def _note_next_session(self, sentence: str) -> None:
         if self.controller.session is not None:

@@ -13,6 +13,7 @@ from desktop_agent.config.prompts import FALLBACK_PRESET, PromptLibrary
 from desktop_agent.config.secrets import Secrets
 from desktop_agent.config.settings import AppSettings
 from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
+from desktop_agent import providers
 from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider
 
@@ -48,6 +49,26 @@ def resolve_endpoint(
 
         return ProviderEndpoint(SIMULATOR_API_KEYS.get(spec.emulator, ""), simulator.url(spec.emulator))
     return ProviderEndpoint(secrets.get(spec) or "", settings.providers.url(provider))
+
+
+def language_model_alternatives(settings: AppSettings, secrets: Secrets,
+                                simulator: SimulatorAddresses | None = None) -> dict[str, ProviderEndpoint]:
+    """The language model providers other than the chosen one that a session can switch to: those with a key (or
+    needing none), each at its own default address (the chosen provider's address setting is its alone)."""
+    chosen = settings.providers.spec(Provider.LLM)
+    alternatives: dict[str, ProviderEndpoint] = {}
+    for spec in providers.for_role(Provider.LLM):
+        if spec is chosen:
+            continue
+        if simulator is not None:
+            from desktop_agent.simulator import SIMULATOR_API_KEYS
+
+            endpoint = ProviderEndpoint(SIMULATOR_API_KEYS.get(spec.emulator, ""), simulator.url(spec.emulator))
+        else:
+            endpoint = ProviderEndpoint(secrets.get(spec) or "", "")
+        if endpoint.api_key or not spec.key_required:
+            alternatives[spec.id] = endpoint
+    return alternatives
 
 
 def build_engine_config(
@@ -96,6 +117,8 @@ def build_engine_config(
         tts_first_audio_timeout=settings.deadlines.tts_first_audio_secs,
         llm_retries=settings.deadlines.llm_retries,
     )
+    config.llm_fallback = settings.providers.llm_fallback if settings.providers.llm_fallback != config.llm_provider else ""
+    config.llm_alternatives = language_model_alternatives(settings, secrets, simulator)
     missing = [p for p in Provider if specs[p].key_required and not endpoints[p].api_key]
     problems = [missing_key_message(specs[p]) for p in missing]
     # The engine's own check also reports missing keys, in its words: keep ours, which name the variable too.

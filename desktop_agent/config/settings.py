@@ -106,12 +106,14 @@ def _history_exchanges(value: int) -> str | None:
     return "must be 0 (keep everything) or at least 10" if value != 0 and value < 10 else None
 
 
-def _plays(role: Provider):
-    """A provider id that can play ``role``."""
+def _plays(role: Provider, optional: bool = False):
+    """A provider id that can play ``role`` (or "" for none, when ``optional``)."""
 
     def check(value: str) -> str | None:
         ids = [spec.id for spec in providers.for_role(role)]
-        return None if value in ids else f"is not a {role.role_name} provider ({', '.join(ids)})"
+        if value in ids or (optional and value == ""):
+            return None
+        return f"is not a {role.role_name} provider ({', '.join(ids)})"
 
     return check
 
@@ -124,6 +126,8 @@ class ProviderSettings:
     stt: str = setting(providers.DEFAULTS[Provider.STT], check=_plays(Provider.STT), help="speech-to-text provider")
     llm: str = setting(providers.DEFAULTS[Provider.LLM], check=_plays(Provider.LLM), help="language model provider")
     tts: str = setting(providers.DEFAULTS[Provider.TTS], check=_plays(Provider.TTS), help="text-to-speech provider")
+    llm_fallback: str = setting("", check=_plays(Provider.LLM, optional=True),
+                                help="language model provider that answers when the chosen one fails; empty = none")
     stt_url: str = setting("", check=_endpoint_check("wss", "ws"), help="speech-to-text websocket base, e.g. wss://…")
     llm_url: str = setting("", check=_endpoint_check("https", "http"), help="language model base URL ending in /v1")
     tts_url: str = setting("", check=_endpoint_check("wss", "ws"), help="text-to-speech websocket base, e.g. wss://…")
@@ -263,6 +267,8 @@ def choose_provider(settings: AppSettings, spec: providers.ProviderSpec) -> None
     since a model, address or voice of one vendor means nothing to another."""
     role = spec.role
     setattr(settings.providers, role.value, spec.id)
+    if role is Provider.LLM and settings.providers.llm_fallback == spec.id:
+        settings.providers.llm_fallback = ""  # a provider cannot stand in for itself
     set_endpoint(settings, role, "")
     model_field = {Provider.STT: "stt_model", Provider.LLM: "llm_model", Provider.TTS: "tts_model"}[role]
     setattr(settings.models, model_field, "")

@@ -211,6 +211,13 @@ class TranscriptPrinter:
             return  # the outage line said it, with when the next attempt is
         self.say(f"! {console_wording(e.message)}")
 
+    def _on_switched(self, e: ev.ProviderSwitched) -> None:
+        name, primary = e.name, e.primary_name
+        if e.standing_in:
+            self.say(f"{primary} is not answering; {name} answers until it is back.")
+        else:
+            self.say(f"{primary} is back and answers again.")
+
     def _on_provider(self, e: ev.ProviderStatusChanged) -> None:
         state = self.conversation.providers[e.provider]
         role = ROLE_NAMES[e.provider]
@@ -282,6 +289,7 @@ class TranscriptPrinter:
         ev.ChoiceUnavailable: _on_choice_unavailable,
         ev.AgentStateChanged: _on_agent_state,
         ev.ProviderStatusChanged: _on_provider,
+        ev.ProviderSwitched: _on_switched,
         ev.SettingsApplied: _on_settings,
         ev.ConversationReset: _on_reset,
     }

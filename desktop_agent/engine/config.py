@@ -7,7 +7,7 @@ way. :meth:`EngineConfig.validate` turns bad values into sentences a user can ac
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from desktop_agent import providers
@@ -60,6 +60,15 @@ class EngineConfig:
     stt_provider: str = _DEFAULT_STT.id
     llm_provider: str = _DEFAULT_LLM.id
     tts_provider: str = _DEFAULT_TTS.id
+    #: The language model provider that answers when the chosen one fails past its retries ("" = none); it must be
+    #: one of ``llm_alternatives``.
+    llm_fallback: str = ""
+    #: Other language model providers this session can switch to without a restart, with their keys and addresses
+    #: (each on its own default model).
+    llm_alternatives: dict[str, ProviderEndpoint] = field(default_factory=dict)
+    #: How long a fallback answers at least before the chosen provider is tried again (doubled, up to ten times, each
+    #: time the chosen one fails again right after coming back).
+    llm_fallback_hold_secs: float = 30.0
     stt_model: str = _DEFAULT_STT.default_model
     stt_language: str = "en"
     llm_model: str = DEFAULT_LLM_MODEL
@@ -121,6 +130,16 @@ class EngineConfig:
             if spec.key_required and not endpoint.api_key.strip():
                 problems.append(f"The {spec.display_name} API key is missing. Open Settings > Keys and paste it.")
             problem = _endpoint_problem(spec, endpoint.base_url)
+            if problem:
+                problems.append(problem)
+        if self.llm_fallback and self.llm_fallback not in self.llm_alternatives:
+            problems.append(f"The fallback language model provider {self.llm_fallback!r} cannot be used: its key is "
+                            "missing or it is not a language model provider. Open Settings > Providers & keys.")
+        for provider_id, endpoint in self.llm_alternatives.items():
+            try:
+                problem = _endpoint_problem(providers.get(provider_id), endpoint.base_url)
+            except providers.UnknownProvider:
+                problem = f"There is no language model provider called {provider_id!r}."
             if problem:
                 problems.append(problem)
         if not self.stt_model.strip():

@@ -12,7 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipecat.observers.base_observer import BaseObserver
+from pipecat.pipeline.llm_switcher import LLMSwitcher
 from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.service_switcher import ServiceSwitcherStrategyManual
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import (
@@ -46,6 +48,8 @@ class VoicePipeline:
     keeper: SpeechKeeper
     history: HistoryWindow
     output_sample_rate: int
+    #: The language models behind one switch (the chosen one first), when the session has alternatives.
+    llm_switcher: LLMSwitcher | None = None
 
 
 def build_pipeline(
@@ -74,6 +78,9 @@ def build_pipeline(
     turn_input = TurnInput(switch, vad_confidence=config.vad_confidence, vad_stop_secs=config.vad_stop_secs)
     keeper = SpeechKeeper(stt_up=stt_up, stt_generation=stt_generation)
     history = HistoryWindow(config.max_history_exchanges)
+    llm_switcher = None
+    if services.llm_alternatives:
+        llm_switcher = LLMSwitcher([services.llm, *services.llm_alternatives.values()], ServiceSwitcherStrategyManual)
     pipeline = Pipeline(
         [
             transport.input(),
@@ -83,7 +90,7 @@ def build_pipeline(
             user_aggregator,
             MicrophoneAudioEnd(),
             history,
-            services.llm,
+            llm_switcher or services.llm,
             services.tts,
             transport.output(),
             assistant_aggregator,
@@ -100,6 +107,7 @@ def build_pipeline(
         keeper=keeper,
         history=history,
         output_sample_rate=config.output_sample_rate,
+        llm_switcher=llm_switcher,
     )
 
 

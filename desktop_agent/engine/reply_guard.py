@@ -16,7 +16,9 @@ Watches the frames of each turn (as a Pipecat observer, so it adds nothing to th
   too, the reply is shown and saved as not spoken.
 
 When a turn is given up the user gets one sentence and a "Retry" (:meth:`retry`), which gives the same turn again:
-the user's words to speech-to-text, the request to the language model, or the reply's text to text-to-speech.
+the user's words to speech-to-text, the request to the language model, or the reply's text to text-to-speech. A
+language model turn is first given to the fallback provider, when one is set (``GuardActions.fail_over``): the user
+hears its answer instead of a sentence.
 """
 
 from __future__ import annotations
@@ -88,13 +90,23 @@ class GuardActions:
         emit_error: Callable[[ErrorOccurred], None],
         reply_incomplete: Callable[[], None],
         reply_failed: Callable[[], None],
+        fail_over: Callable[[], Awaitable[bool]] = lambda: _false(),
+        answers_for_chosen: Callable[[object], bool] = lambda service: True,
     ):
+        """``fail_over`` lets the fallback language model answer (False: there is none); ``answers_for_chosen``
+        tells whether a language model service is the chosen provider's (a fallback's answers say nothing of it)."""
+        self.fail_over = fail_over
+        self.answers_for_chosen = answers_for_chosen
         self.interrupt_quietly = interrupt_quietly
         self.run_llm = run_llm
         self.speak = speak
         self.emit_error = emit_error
         self.reply_incomplete = reply_incomplete
         self.reply_failed = reply_failed
+
+
+async def _false() -> bool:
+    return False
 
 
 class _Reply:
@@ -211,7 +223,8 @@ class ReplyGuard(BaseObserver):
             if self._reply is not None:
                 if not self._reply.text:
                     self._cancel(Provider.LLM)
-                    self._healer.note_success(Provider.LLM)
+                    if self._actions.answers_for_chosen(source):
+                        self._healer.note_success(Provider.LLM)
                 self._reply.text += frame.text
         elif isinstance(frame, LLMFullResponseEndFrame) and isinstance(source, LLMService):
             self._cancel(Provider.LLM)
@@ -310,6 +323,8 @@ class ReplyGuard(BaseObserver):
             logger.warning(f"No first token within {self._deadlines.llm_first_token} s: asking the language model again")
             await self._actions.run_llm()
             return
+        if await self._fail_over(reply):
+            return
         self._give_up_llm(
             f"{name} did not answer within {self._deadlines.llm_first_token:g} seconds. Press Retry to ask again."
         )
@@ -340,7 +355,19 @@ class ReplyGuard(BaseObserver):
             logger.warning(f"Language model request failed ({category.value}); trying again in {wait:.1f} s")
             self._run(Provider.LLM, lambda: self._retry_llm_after(wait, reply))
             return
-        self._give_up_llm(None, category)
+        self._run(Provider.LLM, lambda: self._fail_over_or_give_up(reply, category))
+
+    async def _fail_over_or_give_up(self, reply: _Reply, category: ErrorCategory) -> None:
+        if not await self._fail_over(reply):
+            self._give_up_llm(None, category)
+
+    async def _fail_over(self, reply: _Reply) -> bool:
+        """The fallback answers this turn (and the next ones, until the chosen provider is back)."""
+        if self._reply is not reply or not await self._actions.fail_over():
+            return False
+        self._reply = _Reply()  # the fallback gets its own attempts and deadlines
+        await self._actions.run_llm()
+        return True
 
     async def _retry_llm_after(self, wait: float, reply: _Reply) -> None:
         await asyncio.sleep(wait)

@@ -36,7 +36,9 @@ from pipecat.workers.runner import WorkerRunner
 
 from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
 from desktop_agent.engine import catalogue
+from desktop_agent import providers
 from desktop_agent.engine.config import EngineConfig
+from desktop_agent.engine.failover import LanguageModelSwitch
 from desktop_agent.providers.chat_completions import ModelListRefused, cleared_reasoning_effort, served_models
 from desktop_agent.engine.early_microphone import EarlyMicrophone
 from desktop_agent.engine.errors import error_event
@@ -115,6 +117,7 @@ class VoiceSession:
         self._observer: EventObserver | None = None
         self._healer: ConnectionHealer | None = None
         self._guard: ReplyGuard | None = None
+        self._llm_switch: LanguageModelSwitch | None = None
         self._talk_wanted = False  # push-to-talk held, possibly since before the pipeline existed
         self._early_microphone = early_microphone
 
@@ -213,7 +216,7 @@ class VoiceSession:
         finally:
             self._ready = False
             self._transport = self._voice = self._worker = None
-            self._healer = self._guard = None
+            self._healer = self._guard = self._llm_switch = None
             # Let the collector reclaim this session's (cyclic) objects; the next session freezes afresh.
             gc.unfreeze()
             self._set_state(AgentState.STOPPED)
@@ -229,7 +232,7 @@ class VoiceSession:
             return "invalid settings"
         if self._stop_requested:
             return STOP_REASON
-        observer = EventObserver(self._emit, config.name_of)
+        observer = EventObserver(self._emit, lambda role: self._name_of(role))
         self._observer = observer
         observer.set_state(AgentState.CONNECTING)
         transport = LocalAudioTransport(
@@ -250,10 +253,14 @@ class VoiceSession:
             stt_up=lambda: self._healer is not None and self._healer.is_up(Provider.STT),
             stt_generation=lambda: self._healer.generation(Provider.STT) if self._healer is not None else 0,
         )
+        llm_switch = LanguageModelSwitch(config, voice.services, lambda frame: self._queue(frame), self._emit,
+                                         chosen_is_up=lambda: self._healer is not None and self._healer.is_up(Provider.LLM))
+        self._llm_switch = llm_switch
         healer = ConnectionHealer(
             {Provider.STT: voice.services.stt, Provider.TTS: voice.services.tts},
             self._on_link_changed,
-            probes={Provider.LLM: lambda: self._probe_llm(voice.services.llm)},
+            # While a fallback stands in, the probe asks the chosen provider: its answer switches back.
+            probes={Provider.LLM: lambda: self._probe_llm(llm_switch.service(llm_switch.chosen))},
         )
         guard = ReplyGuard(
             Deadlines(
@@ -271,8 +278,10 @@ class VoiceSession:
                 emit_error=observer.emit_error,
                 reply_incomplete=observer.reply_incomplete,
                 reply_failed=observer.reply_failed,
+                fail_over=llm_switch.fail_over,
+                answers_for_chosen=llm_switch.is_chosen,
             ),
-            names=config.name_of,
+            names=lambda role: self._name_of(role),
         )
         observer.on_link_failure = self._on_link_failure
         observer.explain_unavailable = lambda frame: catalogue.explain_unavailable(frame, self.config)
@@ -303,6 +312,7 @@ class VoiceSession:
         key_check.cancel()
         observer.shutting_down = True
         guard.cancel_all()
+        llm_switch.close()
         await healer.stop()
         if not run_task.done():
             await worker.cancel(reason=STOP_REASON)
@@ -424,6 +434,9 @@ class VoiceSession:
         observer.link_changed(event)
         if event.provider is Provider.STT and event.status is ConnectionStatus.CONNECTED and voice is not None:
             asyncio.ensure_future(voice.keeper.stt_ready())
+        switch = self._llm_switch
+        if event.provider is Provider.LLM and event.status is ConnectionStatus.CONNECTED and switch is not None:
+            asyncio.ensure_future(switch.primary_back())
         self._check_ready()
 
     def _on_link_failure(self, provider: Provider, frame: ErrorFrame) -> None:
@@ -437,8 +450,17 @@ class VoiceSession:
             refused=event.kind is ErrorKind.AUTH,
         )
 
-    async def _probe_llm(self, llm: LLMService) -> bool:
+    def _name_of(self, role: Provider) -> str:
+        """The provider answering for ``role`` now: the chosen one, or the language model's fallback standing in."""
+        switch = self._llm_switch
+        if role is Provider.LLM and switch is not None:
+            return providers.get(switch.chosen).display_name
+        return self._config.name_of(role)
+
+    async def _probe_llm(self, llm: LLMService | None) -> bool:
         """Is the language model reachable again? Its model list is free and tells it (and a refused key)."""
+        if llm is None:
+            return True
         try:
             await served_models(llm, timeout=5.0)
         except ModelListRefused as refused:
@@ -632,7 +654,9 @@ class VoiceSession:
                 self._config.prompt_name = name
 
         async def apply() -> None:
-            await self._queue(LLMUpdateSettingsFrame(delta=self._llm_settings(system_instruction=text)))
+            # Every language model of the session: a fallback or a provider chosen later speaks in the same role.
+            await self._queue(LLMUpdateSettingsFrame(delta=LLMSettings(system_instruction=text),
+                                                     reach_inactive_services=True))
             self._emit(SettingsApplied(prompt_name=name or self.config.prompt_name))
 
         self._submit(apply, "change the prompt")
@@ -677,11 +701,37 @@ class VoiceSession:
 
         self._submit(apply, "change the language model settings")
 
+    def choose_language_model(self, provider_id: str) -> bool:
+        """From the next turn on, ``provider_id`` is the language model (on its default model), in this session.
+
+        False when this session cannot: it started without a key for that provider (a new session can)."""
+        with self._lock:
+            if provider_id != self._config.llm_provider and provider_id not in self._config.llm_alternatives:
+                return False
+            if provider_id != self._config.llm_provider:
+                alternatives = dict(self._config.llm_alternatives)
+                alternatives[self._config.llm_provider] = self._config.llm
+                self._config.llm = alternatives.pop(provider_id)
+                self._config.llm_alternatives = alternatives
+                self._config.llm_provider = provider_id
+                self._config.llm_model = providers.get(provider_id).default_model
+                if self._config.llm_fallback == provider_id:
+                    self._config.llm_fallback = ""
+
+        async def apply() -> None:
+            if self._llm_switch is not None:
+                await self._llm_switch.choose(provider_id)
+            self._emit(SettingsApplied())
+
+        self._submit(apply, "change the language model provider")
+        return True
+
     def _llm_settings(self, **delta: Any) -> LLMSettings:
         """A settings change for the running language model service, in its own class's ``Settings`` (the common
         base when no pipeline runs: nothing will read it)."""
-        voice = self._voice
-        return type(voice.services.llm).Settings(**delta) if voice is not None else LLMSettings(**delta)
+        switch = self._llm_switch
+        service = switch.service(switch.active) if switch is not None else None
+        return type(service).Settings(**delta) if service is not None else LLMSettings(**delta)
 
     def _tts_settings(self, **delta: Any) -> TTSSettings:
         voice = self._voice

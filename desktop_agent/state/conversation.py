@@ -77,6 +77,7 @@ class ProviderState:
     down_since: float | None = None  # wall clock, while the connection is down
     retry_at: float | None = None  # wall clock of the next attempt to reconnect
     attempt: int = 0  # attempts to reconnect made so far in this outage
+    standing_in: str = ""  # the fallback provider answering while the chosen one is down ("" = the chosen one)
 
 
 @dataclass(slots=True)
@@ -274,6 +275,10 @@ class Conversation:
         state.status, state.reason, state.down_since, state.retry_at, state.attempt = new
         return Area.PROVIDERS
 
+    def _on_switched(self, e: ev.ProviderSwitched) -> Area:
+        self.providers[e.provider].standing_in = e.name if e.standing_in else ""
+        return Area.PROVIDERS
+
     def _on_error(self, e: ev.ErrorOccurred) -> Area:
         self.errors.append(e)
         del self.errors[:-50]  # keep the recent ones; the log has the rest
@@ -326,6 +331,7 @@ class Conversation:
         ev.StageLatency: _on_latency,
         ev.UsageReported: _on_usage,
         ev.ProviderStatusChanged: _on_provider,
+        ev.ProviderSwitched: _on_switched,
         ev.ErrorOccurred: _on_error,
         ev.ChoiceUnavailable: _on_error,
         ev.AudioLevel: _on_levels,

@@ -211,6 +211,17 @@ class ProviderStatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderSwitched(Event):
+    """Another provider now answers for a role: ``name`` stands in for ``primary_name`` (``standing_in``) after the
+    chosen one failed, or the chosen one answers again (``standing_in`` False, ``name`` == ``primary_name``)."""
+
+    provider: Provider
+    name: str
+    primary_name: str
+    standing_in: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorOccurred(Event):
     """A failure the user should know about. ``message`` is a sentence that says what to do; never a traceback."""
 

@@ -3,6 +3,7 @@ the connection is down, since when and when the next attempt is."""
 
 from __future__ import annotations
 
+import html
 import time
 
 from PySide6.QtCore import QEvent, Qt
@@ -59,7 +60,8 @@ class ProviderIndicator(QLabel):
 
     def show_state(self, state: ProviderState, now: float | None = None, force: bool = False) -> None:
         """Show ``state``; ``now`` (wall clock, default the time now) dates an outage's countdown."""
-        self._state = ProviderState(state.status, state.reason, state.down_since, state.retry_at, state.attempt)
+        self._state = ProviderState(state.status, state.reason, state.down_since, state.retry_at, state.attempt,
+                                    state.standing_in)
         self._now = now
         sentence = self._sentence(state, time.time() if now is None else now)
         if (state.status, sentence) == self._shown and not force:
@@ -69,16 +71,18 @@ class ProviderIndicator(QLabel):
         if is_down(state) and state.status is ev.ConnectionStatus.DISCONNECTED:
             tone = theme.Tone.WARNING  # amber while it is being brought back
         color = theme.tone_color(tone, self.palette()).name()
-        self.setText(f'<span style="color:{color}">●</span> {shown_text(self.name)}')
+        shown = f"{state.standing_in} (for {self.name})" if state.standing_in else self.name
+        self.setText(f'<span style="color:{color}">●</span> {html.escape(shown_text(shown))}')
         self.setToolTip(plain_tooltip(sentence))
         self.setAccessibleDescription(sentence)
 
     def _sentence(self, state: ProviderState, now: float) -> str:
         reason = shown_text(state.reason)  # the provider's own words, possibly
+        standing_in = (f". {state.standing_in} answers until {self.name} is back" if state.standing_in else "")
         if is_down(state):
-            return down_sentence(self.provider, state, now) + (f". Cause: {reason}" if reason else "")
+            return down_sentence(self.provider, state, now) + (f". Cause: {reason}" if reason else "") + standing_in
         sentence = f"{shown_text(self.name)} ({ROLES[self.provider]}): {STATUS_WORDS[state.status]}"
-        return sentence + (f" — {reason}" if reason else "")
+        return sentence + (f" — {reason}" if reason else "") + standing_in
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

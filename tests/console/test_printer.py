@@ -147,3 +147,15 @@ def test_a_model_or_voice_no_longer_offered_is_said_with_the_setting_that_switch
         "(or “voice” in settings.json), then start again.",
     ]
     assert printer.conversation.errors == [model, voice], "kept with the other errors"
+
+
+def test_a_fallback_standing_in_and_the_chosen_provider_coming_back_are_said():
+    printer = TranscriptPrinter(io.StringIO(), live=False)
+    out = replay(printer, [
+        ev.ProviderSwitched(provider=ev.Provider.LLM, name="Groq", primary_name="Cerebras", standing_in=True),
+        ev.ProviderSwitched(provider=ev.Provider.LLM, name="Cerebras", primary_name="Cerebras", standing_in=False),
+    ])
+    assert out.splitlines() == [
+        "Cerebras is not answering; Groq answers until it is back.",
+        "Cerebras is back and answers again.",
+    ]

@@ -88,3 +88,38 @@ def test_history_opens_in_its_own_window(desktop, qtbot):
     desktop.window.history_action.trigger()
     assert desktop.history_window is not None and desktop.history_window.isVisible()
     assert desktop.history_window.isWindow()
+
+
+class SwitchingSession(RecordingSession):
+    """Says whether it can switch language models in place, as the real session does (it can for those it has keys
+    for; the real switch is tested in tests/engine/test_failover.py)."""
+
+    def __init__(self, can_switch: bool) -> None:
+        super().__init__()
+        self.can_switch = can_switch
+
+    def choose_language_model(self, provider_id: str) -> bool:
+        self.calls.append(("choose_language_model", provider_id))
+        return self.can_switch
+
+
+def test_another_provider_chosen_in_settings_reaches_the_session_or_the_next_one(desktop, qtbot):
+    desktop.window.settings_action.trigger()
+    dialog = desktop.settings_dialog
+    page = dialog.keys_page
+    session = SwitchingSession(can_switch=True)
+    desktop.controller._session = session
+    page.choosers[ev.Provider.LLM].setCurrentIndex(page.choosers[ev.Provider.LLM].findData("groq"))
+    assert session.calls == [("choose_language_model", "groq")]
+    assert desktop.window.status.currentMessage() == "Groq answers from the next turn."
+    assert "Groq" in desktop.window.status.providers[ev.Provider.LLM].text()
+
+    session.can_switch = False  # no key for it when the session started
+    page.choosers[ev.Provider.LLM].setCurrentIndex(page.choosers[ev.Provider.LLM].findData("openai"))
+    assert "OpenAI is now the language model provider; it applies from the next session." in \
+        desktop.window.status.currentMessage()
+    page.choosers[ev.Provider.STT].setCurrentIndex(page.choosers[ev.Provider.STT].findData("deepgram"))
+    assert session.calls[-1] == ("choose_language_model", "openai"), "speech providers never switch in place"
+    assert "Deepgram is now the speech to text provider" in desktop.window.status.currentMessage()
+    assert "Deepgram" in desktop.window.status.providers[ev.Provider.STT].text()
+    desktop.controller._session = None

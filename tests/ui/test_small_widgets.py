@@ -165,3 +165,15 @@ def test_status_bar_shows_providers_voice_prompt_and_cost(qtbot):
 @pytest.mark.parametrize(("usd", "text"), [(0.0, "$0.0000"), (0.01234, "$0.0123"), (3.456, "$3.46")])
 def test_cost_format(usd, text):
     assert format_cost(usd) == text
+
+
+def test_provider_indicator_names_the_fallback_standing_in(qtbot):
+    indicator = ProviderIndicator(ev.Provider.LLM, name="Cerebras")
+    qtbot.addWidget(indicator)
+    indicator.show_state(ProviderState(ev.ConnectionStatus.CONNECTED, standing_in="Groq"))
+    assert "Groq (for Cerebras)" in indicator.text()
+    assert indicator.toolTip().endswith("Groq answers until Cerebras is back")
+    indicator.show_state(ProviderState(ev.ConnectionStatus.CONNECTED))
+    assert "Groq" not in indicator.text() and "Cerebras" in indicator.text()
+    indicator.set_name("OpenAI")
+    assert "OpenAI" in indicator.text() and indicator.accessibleName() == "OpenAI connection"

@@ -44,7 +44,10 @@ class KeyRow(QGroupBox):
         endpoint_problem,
         runner: AsyncRunner,
         parent: QWidget | None = None,
+        *,
+        show_endpoint: bool = True,
     ) -> None:
+        """``show_endpoint`` False for a provider used at its own address only (a fallback)."""
         super().__init__(how_to_get(provider), parent)
         self.provider = provider
         self._secrets = secrets
@@ -88,8 +91,11 @@ class KeyRow(QGroupBox):
         grid.addWidget(QLabel("Key"), 0, 0)
         grid.addWidget(self.key_field, 0, 1)
         grid.addLayout(buttons, 0, 2)
-        grid.addWidget(QLabel("Endpoint"), 1, 0)
-        grid.addWidget(self.endpoint_field, 1, 1, 1, 2)
+        if show_endpoint:
+            grid.addWidget(QLabel("Endpoint"), 1, 0)
+            grid.addWidget(self.endpoint_field, 1, 1, 1, 2)
+        else:
+            self.endpoint_field.hide()
         grid.addWidget(self.source_label, 2, 1, 1, 2)
         grid.addWidget(self.result_label, 3, 1, 1, 2)
         grid.setColumnStretch(1, 1)

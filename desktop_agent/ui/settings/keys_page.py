@@ -32,6 +32,7 @@ class KeysPage(QWidget):
     keys_changed = Signal()
     endpoints_changed = Signal()
     provider_changed = Signal(object)
+    fallback_changed = Signal()
 
     def __init__(self, settings: AppSettings, secrets: Secrets, runner: AsyncRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +55,13 @@ class KeysPage(QWidget):
             combo.currentIndexChanged.connect(partial(self._chosen, role))
             self.choosers[role] = combo
             choices.addRow(ROLE_TITLES[role], combo)
+            if role is Provider.LLM:
+                self.fallback_chooser = QComboBox()
+                self.fallback_chooser.setAccessibleName("Language model fallback")
+                self.fallback_chooser.setToolTip("Answers a turn the chosen language model failed, until it is back.")
+                self._fill_fallbacks()
+                self.fallback_chooser.currentIndexChanged.connect(self._fallback_chosen)
+                choices.addRow("When it fails", self.fallback_chooser)
         self._layout = QVBoxLayout(self)
         self._layout.addLayout(choices)
         self._layout.addWidget(self.keyring_label)
@@ -61,6 +69,8 @@ class KeysPage(QWidget):
         self.rows: dict[Provider, KeyRow] = {}
         for role in Provider:
             self._add_row(role)
+        self.fallback_row: KeyRow | None = None
+        self._show_fallback_row()
         self._layout.addStretch(1)
         self._show_keyring_state()
 
@@ -85,7 +95,49 @@ class KeysPage(QWidget):
             return
         choose_provider(self._settings, providers.get(provider_id))
         self._add_row(role)
+        if role is Provider.LLM:
+            self._fill_fallbacks()
+            self._show_fallback_row()
         self.provider_changed.emit(role)
+
+    # ------------------------------------------------------------------------------------------------ fallback
+    def _fill_fallbacks(self) -> None:
+        """"None" and every language model provider but the chosen one."""
+        combo = self.fallback_chooser
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("No fallback", "")
+        for spec in providers.for_role(Provider.LLM):
+            if spec.id != self._settings.providers.llm:
+                combo.addItem(spec.display_name, spec.id)
+        combo.setCurrentIndex(max(0, combo.findData(self._settings.providers.llm_fallback)))
+        combo.blockSignals(False)
+
+    def _fallback_chosen(self, _index: int) -> None:
+        provider_id = self.fallback_chooser.currentData() or ""
+        if provider_id == self._settings.providers.llm_fallback:
+            return
+        self._settings.providers.llm_fallback = provider_id
+        self._show_fallback_row()
+        self.fallback_changed.emit()
+
+    def _show_fallback_row(self) -> None:
+        """The fallback's key (it answers at its own address)."""
+        if self.fallback_row is not None:
+            self._layout.removeWidget(self.fallback_row)
+            self.fallback_row.deleteLater()
+            self.fallback_row = None
+        fallback = self._settings.providers.llm_fallback
+        if not fallback or fallback == self._settings.providers.llm:
+            return
+        spec = providers.get(fallback)
+        row = KeyRow(spec, self._secrets, "", partial(endpoint_problem, Provider.LLM, name=spec.display_name),
+                     self._runner, show_endpoint=False)
+        row.setTitle(f"Fallback: {row.title()}")
+        row.set_session_only(self.session_only.isChecked())
+        row.key_changed.connect(self._key_changed)
+        self._layout.insertWidget(self._layout.indexOf(self.rows[Provider.TTS]) + 1, row)
+        self.fallback_row = row
 
     def _show_keyring_state(self) -> None:
         if self._secrets.available:
@@ -100,7 +152,7 @@ class KeysPage(QWidget):
             self.session_only.setEnabled(False)
 
     def _session_only_toggled(self, checked: bool) -> None:
-        for row in self.rows.values():
+        for row in [*self.rows.values(), *([self.fallback_row] if self.fallback_row is not None else [])]:
             row.set_session_only(checked)
 
     def _key_changed(self, _spec: ProviderSpec) -> None:

@@ -191,6 +191,9 @@ class SettingsDialog(QDialog):
         )
         self.keys_page.keys_changed.connect(self.keys_changed)
         self.keys_page.provider_changed.connect(self._provider_changed)
+        self.keys_page.fallback_changed.connect(
+            lambda: self._save_then(self.restart_needed, "The fallback applies from the next session.")
+        )
         self.privacy_page.delete_history_requested.connect(self.delete_history_requested)
 
     def _provider_changed(self, role: Provider) -> None:
