@@ -1,5 +1,5 @@
-"""Cartesia Sonic TTS emulator: the ``/tts/websocket`` of provider-protocols-2.md §2, and ``/voices`` as Cartesia's
-host serves it beside the socket.
+"""Cartesia Sonic TTS emulator: the ``/tts/websocket`` of provider-protocols-2.md §2, ``POST /tts/bytes``, and
+``/voices`` as Cartesia's host serves it beside the socket.
 
 Handshake. The key comes as ``X-API-Key`` (Pipecat), ``Authorization: Bearer`` (the SDK) or the ``api_key`` /
 ``access_token`` query parameter (browsers); the API version as the ``Cartesia-Version`` header or the
@@ -34,11 +34,21 @@ error event); older versions get the single ``error`` string. The error codes an
 are stand-ins. An idle socket (no client message for :data:`IDLE_TIMEOUT_S`, about five minutes as Pipecat reports) is
 closed with 1000.
 
+``POST /tts/bytes`` (the SDK's ``tts.generate``, Pipecat's ``CartesiaHttpTTSService``): a JSON body with
+``transcript``, ``model_id``, ``voice`` (an ID, or ``{"id"}`` with an optional ``mode: "id"``), ``output_format``
+(``raw`` or ``wav`` with the websocket's encodings and rates; MP3 is refused, the simulator having no MP3 encoder),
+optional ``language`` or ``locale`` (not both) and ``generation_config``. The answer is the audio, streamed as it is
+generated at the profile's pace (``application/octet-stream`` for raw, ``audio/wav`` with a RIFF header for WAV); a
+refused request is answered with its status and Cartesia's error body (``title``, ``message``, ``error_code``,
+``status_code``, ``request_id``). HTTP, ``hang``, ``slow_first_byte`` and ``disconnect_after`` (after that many audio
+chunks) faults apply.
+
 Faults and records go by the name ``cartesia_tts``, apart from the speech-to-text emulator's ``cartesia``; a
 ``ws_close`` fault without a reason borrows Cartesia's. Records: ``tts_connect`` (request summary; ``accepted`` and
 ``request_id`` in ``meta``), ``tts_message`` (each client message, credentials masked), ``tts_reply`` (each reply, a
-chunk's audio replaced by ``audio_bytes``), ``tts_close``, ``voices_request``, ``rejected`` (a refused handshake or
-REST call, or a refused context-opening request with its ``code``) and ``fault``.
+chunk's audio replaced by ``audio_bytes``), ``tts_close``, ``tts_bytes_request`` (a ``/tts/bytes`` body, the request
+summary in ``meta``), ``voices_request``, ``rejected`` (a refused handshake or REST call, or a refused context-opening
+or ``/tts/bytes`` request with its ``code``) and ``fault``.
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ import base64
 import contextlib
 import json
 import re
+import struct
 import uuid
 from dataclasses import dataclass, field
 
@@ -180,13 +191,7 @@ class Settings:
 
 def settings_of(data: dict) -> Settings:
     """The settings of a context-opening request; :class:`RequestError` for what Cartesia would refuse."""
-    model_id = data.get("model_id")
-    if not isinstance(model_id, str) or not model_known(model_id):
-        raise RequestError(400, "Invalid model", f"Model '{model_id}' does not exist or is not available to you.",
-                           "model_not_found")
-    voice_id = _voice_id(data.get("voice"))
-    if voices.find_voice(voice_id) is None:
-        raise RequestError(404, "Voice not found", f"Voice '{voice_id}' was not found.", "voice_not_found")
+    model_id, voice_id = _model_and_voice(data)
     encoding, rate = _output_format(data.get("output_format"))
     speed, volume = _generation(data)
     delay = data.get("max_buffer_delay_ms")
@@ -199,6 +204,58 @@ def settings_of(data: dict) -> Settings:
                     language if isinstance(language, str) else None, delay, speed, volume)
 
 
+def _model_and_voice(data: dict) -> tuple[str, str]:
+    """The request's model (one the account may use) and voice (one it has)."""
+    model_id = data.get("model_id")
+    if not isinstance(model_id, str) or not model_known(model_id):
+        raise RequestError(400, "Invalid model", f"Model '{model_id}' does not exist or is not available to you.",
+                           "model_not_found")
+    voice_id = _voice_id(data.get("voice"))
+    if voices.find_voice(voice_id) is None:
+        raise RequestError(404, "Voice not found", f"Voice '{voice_id}' was not found.", "voice_not_found")
+    return model_id, voice_id
+
+
+@dataclass(frozen=True)
+class BytesRequest:
+    """A ``POST /tts/bytes`` request: the whole transcript at once, answered with one audio file."""
+
+    transcript: str
+    model_id: str
+    voice_id: str
+    container: str
+    encoding: str
+    rate: int
+    speed: float
+    volume: float
+
+
+def bytes_request_of(data: object) -> BytesRequest:
+    """The ``/tts/bytes`` request in ``data`` (the JSON body); :class:`RequestError` for what Cartesia would refuse.
+    MP3, which Cartesia also serves, is refused: the simulator has no MP3 encoder."""
+    if not isinstance(data, dict):
+        raise _invalid("The body must be a JSON object with transcript, model_id, voice and output_format.")
+    transcript = data.get("transcript")
+    if not isinstance(transcript, str):
+        raise _invalid("transcript is required and must be a string.")
+    model_id, voice_id = _model_and_voice(data)
+    if data.get("language") is not None and data.get("locale") is not None:
+        raise _invalid("A request may set language or locale, never both.")
+    encoding, rate = _output_format(data.get("output_format"), ("raw", "wav"))
+    speed, volume = _generation(data)
+    return BytesRequest(transcript, model_id, voice_id, data["output_format"]["container"], encoding, rate, speed,
+                        volume)
+
+
+def wav_header(encoding: str, rate: int, data_bytes: int) -> bytes:
+    """A RIFF/WAVE header for ``data_bytes`` of mono audio in ``encoding`` (PCM, IEEE float, A-law or mu-law)."""
+    tag = {"pcm_s16le": 1, "pcm_f32le": 3, "pcm_alaw": 6, "pcm_mulaw": 7}[encoding]
+    width = bytes_per_sample(encoding)
+    fmt = struct.pack("<HHIIHH", tag, 1, rate, rate * width, width, width * 8)
+    return (b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + data_bytes) + b"WAVE"
+            + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", data_bytes))
+
+
 def _voice_id(voice: object) -> str:
     if isinstance(voice, str) and voice:
         return voice
@@ -209,14 +266,17 @@ def _voice_id(voice: object) -> str:
     raise _invalid("A voice is required: {'mode': 'id', 'id': '<voice id>'}.", "invalid_voice")
 
 
-def _output_format(output_format: object) -> tuple[str, int]:
+def _output_format(output_format: object, containers: tuple[str, ...] = ("raw",)) -> tuple[str, int]:
+    """Encoding and sample rate of an ``output_format`` whose container is one of ``containers`` (the websocket
+    speaks raw audio only; ``/tts/bytes`` also WAV)."""
     if not isinstance(output_format, dict):
         raise _invalid("output_format is required.", "invalid_output_format")
     container, encoding = output_format.get("container"), output_format.get("encoding")
     rate = output_format.get("sample_rate")
-    if container != "raw":
-        raise _invalid(f"Container '{container}' is not supported on the WebSocket; use 'raw'.",
-                       "invalid_output_format")
+    if container not in containers:
+        where = "on the WebSocket" if containers == ("raw",) else "by the simulator"
+        raise _invalid(f"Container '{container}' is not supported {where}; use "
+                       f"{' or '.join(repr(c) for c in containers)}.", "invalid_output_format")
     if encoding not in ENCODINGS:
         raise _invalid(f"Encoding '{encoding}' is not supported; use one of {', '.join(ENCODINGS)}.",
                        "invalid_output_format")
@@ -252,6 +312,7 @@ class CartesiaTTSEmulator:
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/tts/websocket", self.websocket)
+        app.router.add_post("/tts/bytes", self.tts_bytes)
         app.router.add_get("/voices", self.list_voices)
         app.router.add_get("/voices/", self.list_voices)
         app.router.add_get("/voices/{voice_id}", self.get_voice)
@@ -296,6 +357,52 @@ class CartesiaTTSEmulator:
         if voice is None:
             return http_error(PROVIDER, 404)
         return json_response(voices.cartesia_voice(voice, self.base_url, with_preview=True))
+
+    async def tts_bytes(self, request: web.Request) -> web.StreamResponse:
+        """``POST /tts/bytes``: the transcript spoken at once, streamed as it is generated (raw or WAV)."""
+        arrived = asyncio.get_running_loop().time()
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        self.env.records.add(PROVIDER, "tts_bytes_request", body if isinstance(body, dict) else {"invalid": True},
+                             **request_summary(request))
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        early, fault = await start_of_request(self.env, PROVIDER, request, websocket=False)
+        if early is not None:
+            return early
+        try:
+            spoken = bytes_request_of(body)
+        except RequestError as error:
+            self.env.records.add(PROVIDER, "rejected", {"status": error.status, "code": error.code,
+                                                        "path": request.path})
+            answer = cartesia_error(error.status)
+            answer.update(title=error.title, message=error.message, error_code=error.code)
+            return json_response(answer, status=error.status)
+        utterance = synth.synthesize(spoken.transcript, spoken.rate, voices.pitch_for(spoken.voice_id), spoken.speed)
+        pieces = [(piece.span_ms, encode(piece.pcm, spoken.encoding, spoken.volume))
+                  for piece in synth.chunk(utterance, self.env.profile.tts_chunk_ms)]
+        content_type = "audio/wav" if spoken.container == "wav" else "application/octet-stream"
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        await response.prepare(request)
+        if spoken.container == "wav":
+            await response.write(wav_header(spoken.encoding, spoken.rate, sum(len(audio) for _, audio in pieces)))
+        profile = self.env.profile
+        pacer = _Pacer(arrived + profile.tts_first_audio_delay)
+        for sent, (span_ms, audio) in enumerate(pieces):
+            await pacer.wait_turn()
+            if fault is not None and fault.kind == "disconnect_after" and sent >= (fault.n_messages or 0):
+                abort_connection(request)
+                return response
+            try:
+                await response.write(audio)
+            except ConnectionError:
+                return response
+            pacer.played(span_ms, profile.tts_realtime_factor)
+        await response.write_eof()
+        return response
 
     # ------------------------------------------------------------------------------------------------- websocket
     async def websocket(self, request: web.Request) -> web.StreamResponse:
