@@ -24,6 +24,12 @@ def build(config: EngineConfig) -> Any:
     )
 
 
+def voice_catalog(api_key: str, base_url: str) -> Any:
+    from desktop_agent.providers.cartesia_voices import VoiceCatalog
+
+    return VoiceCatalog(api_key, base_url)
+
+
 SPEC = ProviderSpec(
     id="cartesia_tts",
     role=Role.TTS,
@@ -44,4 +50,5 @@ SPEC = ProviderSpec(
     default_voice_name="British Reading Lady",
     sample_rates=(8000, 16000, 22050, 24000, 44100, 48000),
     summary="Cartesia Sonic, streaming with word timestamps",
+    voice_catalog=voice_catalog,
 )

@@ -3,7 +3,9 @@
 The list is fetched page by page from the provider's voice catalogue (``ProviderSpec.voice_catalog``) on the qasync
 loop when the page is first shown; typing in the
 search box waits for a short pause before asking again. The language filter follows the speech-recognition language
-(:meth:`VoicePage.set_language`). The saved voice is looked up in the account at the same time: one it no longer has
+(:meth:`VoicePage.set_language`). Only the filters the provider's catalogue honours are shown (its ``filters``, the
+:class:`VoiceQuery` fields it can filter by; all of them when it does not say): a provider that cannot filter by
+accent gets no accent filter. The saved voice is looked up in the account at the same time: one it no longer has
 (providers retire voices) is said in one sentence, with a button that switches to a current premade voice.
 """
 
@@ -30,11 +32,16 @@ from PySide6.QtWidgets import (
 from desktop_agent.config.languages import LANGUAGES
 from desktop_agent.config.pcm_player import PcmPlayer
 from desktop_agent.config.settings import AppSettings
-from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, Voice, VoiceError, VoiceQuery
+from desktop_agent.config.voices import (
+    PREVIEW_SAMPLE_RATE,
+    Voice,
+    VoiceError,
+    VoiceQuery,
+    sample_sentence,
+)
 from desktop_agent.config.voices import VoicePage as Page
-from desktop_agent.config.voices import sample_sentence
-from desktop_agent.engine.config import ProviderEndpoint
 from desktop_agent.engine.catalogue import voice_unavailable
+from desktop_agent.engine.config import ProviderEndpoint
 from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import ChoiceUnavailable, Provider
 from desktop_agent.ui.settings.async_runner import AsyncRunner
@@ -46,6 +53,9 @@ GENDERS = (("", "Any gender"), ("female", "Female"), ("male", "Male"), ("neutral
 ACCENTS = ("american", "british", "australian", "irish", "indian", "canadian", "african", "german", "french",
            "spanish", "italian")
 VOICE_ROLE = Qt.ItemDataRole.UserRole
+#: The :class:`VoiceQuery` filters a catalogue honours unless it says otherwise (its ``filters`` attribute).
+ALL_FILTERS = frozenset({"search", "language", "gender", "accent", "category"})
+SEARCH_HINTS = {True: "Search voices by name, description, accent…", False: "Search voices by name or description…"}
 
 
 class VoicePage(QWidget):
@@ -71,7 +81,7 @@ class VoicePage(QWidget):
         self.page_size = 30
 
         self.search_field = QLineEdit()
-        self.search_field.setPlaceholderText("Search voices by name, description, accent…")
+        self.search_field.setPlaceholderText(SEARCH_HINTS[True])
         self.search_field.setClearButtonEnabled(True)
         self.language_filter = QComboBox()
         self.language_filter.addItem("Any language", "")
@@ -129,17 +139,44 @@ class VoicePage(QWidget):
         self.apply_button.clicked.connect(self.apply)
         self.missing_notice.switch_requested.connect(self._use_voice)
         self.set_language(settings.models.stt_language, refresh=False)
+        self._show_filters()
         self._show_current()
 
     # ------------------------------------------------------------------------------------------------ queries
     def query(self) -> VoiceQuery:
+        """The search and the filters shown (a filter the provider cannot apply is never sent)."""
+        offered = self.filters()
+
+        def chosen(name: str, combo: QComboBox) -> str:
+            return (combo.currentData() or "") if name in offered else ""
+
         return VoiceQuery(
             search=self.search_field.text().strip(),
-            language=self.language_filter.currentData() or "",
-            gender=self.gender_filter.currentData() or "",
-            accent=self.accent_filter.currentData() or "",
+            language=chosen("language", self.language_filter),
+            gender=chosen("gender", self.gender_filter),
+            accent=chosen("accent", self.accent_filter),
             page_size=self.page_size,
         )
+
+    def filters(self) -> frozenset[str]:
+        """The :class:`VoiceQuery` fields the provider's catalogue can filter by."""
+        make = self._spec().voice_catalog
+        if make is None:
+            return ALL_FILTERS
+        # Which filters a catalogue honours is a property of its kind: an unkeyed one (no request is made) says it.
+        return frozenset(getattr(make("", ""), "filters", ALL_FILTERS))
+
+    def _show_filters(self) -> None:
+        """Show the filters the provider honours; a hidden one goes back to "any" so it cannot narrow the list."""
+        offered = self.filters()
+        for name, combo in (("language", self.language_filter), ("gender", self.gender_filter),
+                            ("accent", self.accent_filter)):
+            combo.setVisible(name in offered)
+            if name not in offered and combo.currentIndex() != 0:
+                combo.blockSignals(True)
+                combo.setCurrentIndex(0)
+                combo.blockSignals(False)
+        self.search_field.setPlaceholderText(SEARCH_HINTS["accent" in offered])
 
     def voices(self) -> list[Voice]:
         return [self.voice_list.item(i).data(VOICE_ROLE) for i in range(self.voice_list.count())]
@@ -225,6 +262,7 @@ class VoicePage(QWidget):
         self.missing_notice.show_problem(None)
         self._next_token = None
         self._loaded = False
+        self._show_filters()
         self._show_current()
         if self.isVisible():
             self.refresh()
