@@ -1,8 +1,9 @@
 """``python -m desktop_agent.bench``: the latency and resource benchmark, app against a plain-Pipecat reference.
 
 Everything runs on the provider simulator (``prd`` latencies; the soak uses ``instant``) and the in-memory audio
-device, each phase in a fresh process. Prints a table of goals beside figures and writes the full results as JSON
-(``bench-results/latest.json`` unless ``--out``). It reports; it never fails because a goal was missed.
+device, each phase in a fresh process. ``--stt``, ``--llm`` and ``--tts`` choose the provider of each role, for the app
+and the reference alike (the app's defaults otherwise). Prints a table of goals beside figures and writes the full
+results as JSON (``bench-results/latest.json`` unless ``--out``). It reports; it never fails because a goal was missed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from desktop_agent.bench import goals, machine, report
+from desktop_agent.bench import goals, machine, provider_choice, report
 from desktop_agent.bench.analysis import compare, latency_figures
 from desktop_agent.bench.sim_host import SimHost
 from desktop_agent.bench.stages import provider_floor
@@ -51,6 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="busy processes each in a session of its own, in the loaded phase (default: one per "
                              "core)")
     parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
+    provider_choice.add_options(parser)
     parser.add_argument("--echo-cancellation", choices=("on", "off"),
                         help="override the app's echo cancellation setting (default: the app's default)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results file (default {DEFAULT_OUT})")
@@ -67,6 +69,7 @@ class Runner:
 
     def __init__(self, args: argparse.Namespace, scratch: Path):
         self.args = args
+        self.providers = provider_choice.from_args(args)
         self.scratch = scratch
         self.env = dict(os.environ)
         for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
@@ -80,7 +83,8 @@ class Runner:
         """Run one phase; ``echo_cancellation`` ("on"/"off") overrides the run's ``--echo-cancellation``."""
         self.count += 1
         out = self.scratch / f"phase-{self.count}.json"
-        hello = json.dumps({"urls": sim.urls, "keys": sim.keys, "profile": sim.profile})
+        hello = json.dumps({"urls": sim.urls, "keys": sim.keys, "profile": sim.profile,
+                            "providers": self.providers.as_dict()})
         command = [sys.executable, "-m", "desktop_agent.bench.phases", name, "--sim", hello, "--out", str(out), *extra]
         echo_cancellation = echo_cancellation or self.args.echo_cancellation
         if echo_cancellation:
@@ -102,10 +106,11 @@ def _say(message: str) -> None:
 
 def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
     args = runner.args
-    section: dict = {"floor_ms": round(provider_floor(sim.profile) * 1000, 1), "profile": sim.profile}
-    from desktop_agent.bench.reference import DESCRIPTION
+    section: dict = {"floor_ms": round(provider_floor(sim.profile) * 1000, 1), "profile": sim.profile,
+                     "providers": runner.providers.describe(), "reference": {}}
+    from desktop_agent.bench.reference import describe
 
-    section["reference"] = DESCRIPTION
+    reference_services = None
     for mode in MODES:
         figures = {}
         for system in ("app", "reference"):
@@ -115,8 +120,11 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
                                  "--turns", str(args.turns), "--warmup", str(args.warmup),
                                  "--idle-secs", str(args.idle_secs))
             figures[system] = latency_figures(phase, sim.records(since), sim.profile)
+            if system == "reference":
+                reference_services = reference_services or phase.get("services")
             sim.clear()
         section[mode] = {**figures, **compare(figures["app"], figures["reference"])}
+    section["reference"] = describe(reference_services)
     results["latency"] = section
     results["cpu"] = {
         "idle_hands_free_pct": section["hands_free"]["app"]["idle_cpu_pct"],
@@ -251,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine.describe(),
         "load_before": machine.load_average(),
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "providers": provider_choice.from_args(args).describe(),
         "errors": [],
     }
     from desktop_agent.bench.speech import SpeechUnavailable, utterance
@@ -262,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _say(f"machine: {results['machine']['cpus']} cpus, {results['machine']['cpu_model']}, "
          f"load {results['load_before']}")
+    _say(f"providers: {report.providers_line(results['providers'])}")
     with tempfile.TemporaryDirectory(prefix="da-bench-") as scratch, SimHost("prd") as sim:
         runner = Runner(args, Path(scratch))
         steps = {"latency": run_latency, "loaded": run_loaded, "window": run_window, "soak": run_soak,

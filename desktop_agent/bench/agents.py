@@ -7,23 +7,53 @@ import asyncio
 import threading
 import time
 
+from desktop_agent.bench.provider_choice import ProviderChoice
 from desktop_agent.engine.audio_backend import AudioBackend
 from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
-from desktop_agent.state.events import AssistantTurnEnded, Event, StageLatency, TurnMode
+from desktop_agent.providers import ProviderSpec
+from desktop_agent.state.events import AssistantTurnEnded, Event, Provider, StageLatency, TurnMode
 
 
 def engine_config(sim: dict, mode: TurnMode, *, echo_cancellation: bool | None = None) -> EngineConfig:
-    """The configuration both systems use: the simulator's endpoints and keys, everything else the app's defaults
-    (echo cancellation included, as users run it, unless ``echo_cancellation`` says otherwise)."""
+    """The configuration both systems use: the providers the run chose (the hello document's ``"providers"``, the
+    app's defaults without it), each on its emulator's address and key with its default model, everything else the
+    app's defaults (echo cancellation included, as users run it, unless ``echo_cancellation`` says otherwise)."""
+    choice = ProviderChoice.from_dict(sim.get("providers"))
+    stt, llm, tts = (choice.spec(role) for role in (Provider.STT, Provider.LLM, Provider.TTS))
     config = EngineConfig(
-        stt=ProviderEndpoint(sim["keys"]["cartesia"], sim["urls"]["cartesia"]),
-        llm=ProviderEndpoint(sim["keys"]["cerebras"], sim["urls"]["cerebras"]),
-        tts=ProviderEndpoint(sim["keys"]["elevenlabs"], sim["urls"]["elevenlabs"]),
+        stt=_endpoint(sim, stt),
+        llm=_endpoint(sim, llm),
+        tts=_endpoint(sim, tts),
+        stt_provider=stt.id,
+        llm_provider=llm.id,
+        tts_provider=tts.id,
+        stt_model=stt.default_model,
+        llm_model=llm.default_model,
+        tts_model=tts.default_model,
+        voice_id=simulator_voice(tts),
         mode=mode,
     )
     if echo_cancellation is not None:
         config.echo_cancellation = echo_cancellation
     return config
+
+
+def _endpoint(sim: dict, spec: ProviderSpec) -> ProviderEndpoint:
+    """The emulator's address and key (none for a server that takes none: the local LLM)."""
+    return ProviderEndpoint(sim["keys"].get(spec.emulator, ""), sim["urls"][spec.emulator])
+
+
+def simulator_voice(spec: ProviderSpec) -> str:
+    """The voice the benchmark speaks with: the provider's default voice when the simulator's accounts have it
+    (ElevenLabs' Eric), else the simulator's first voice.
+
+    Every TTS emulator speaks with the simulator's one voice catalogue, which lacks Cartesia's default voice (a real
+    Cartesia id): asked for it, the Cartesia emulator answers "voice not found", as Cartesia would for a voice the
+    account lacks. The voice changes nothing the benchmark measures (the synthetic voice's pitch only).
+    """
+    from desktop_agent.simulator.voices import VOICES, find_voice
+
+    return spec.default_voice_id if find_voice(spec.default_voice_id) else VOICES[0].voice_id
 
 
 def session_loop(session) -> asyncio.AbstractEventLoop | None:

@@ -61,7 +61,8 @@ def _latency(args: argparse.Namespace, sim: dict) -> dict:
     agent = _make_agent(args.system, sim, mode, device, args.echo_cancellation)
     started = time.monotonic()
     agent.start()
-    result: dict = {"system": args.system, "mode": mode.value, "ready_s": time.monotonic() - started}
+    result: dict = {"system": args.system, "mode": mode.value, "ready_s": time.monotonic() - started,
+                    "services": getattr(agent, "services", {})}  # the reference names its services' classes
     try:
         time.sleep(0.5)
         driver = TurnDriver(agent, device, mode)

@@ -1,12 +1,13 @@
 """The reference: a plain Pipecat voice app wired the way Pipecat's documentation shows, for the app to beat.
 
-Same three services (Cartesia STT, Cerebras LLM, ElevenLabs TTS) with the same models, voice and prompt as the app,
-the same simulator and the same in-memory audio device, and nothing tuned:
+Same three services as the app (the providers the run chose, Cartesia STT, Cerebras LLM and ElevenLabs TTS by default;
+built through the same provider specs, as plain Pipecat: bench/reference_services.py) with the same models, voice and
+prompt, the same simulator and the same in-memory audio device, and nothing tuned:
 
 * hands-free: ``LLMContextAggregatorPair`` with ``LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer())`` and
   the default ``UserTurnStrategies`` (VAD/transcription start, smart-turn v3 stop);
 * push-to-talk: ``ExternalUserTurnStartStrategy`` / ``ExternalUserTurnStopStrategy`` with their default timeout;
-  press and release queue the frames Pipecat's external strategies resolve (VAD started/stopped so Cartesia
+  press and release queue the frames Pipecat's external strategies resolve (VAD started/stopped so the STT
   finalizes, then the proposed turn start/stop) and gate the microphone in the transport;
 * ``PipelineWorker`` defaults (RTVI included), except no idle timeout, so a long benchmark is not cancelled.
 
@@ -25,8 +26,8 @@ from desktop_agent.engine.config import EngineConfig
 from desktop_agent.state.events import TurnMode
 
 DESCRIPTION = {
-    "pipeline": "transport.input, CartesiaSTTService, LLMUserAggregator, CerebrasLLMService, ElevenLabsTTSService, "
-                "transport.output, LLMAssistantAggregator",
+    # Filled in with the services' classes by describe(): they depend on the providers chosen.
+    "pipeline": "transport.input, {stt}, LLMUserAggregator, {llm}, {tts}, transport.output, LLMAssistantAggregator",
     "hands_free": "LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer()), default UserTurnStrategies",
     "push_to_talk": "UserTurnStrategies(start=[ExternalUserTurnStartStrategy()], "
                     "stop=[ExternalUserTurnStopStrategy()]) (default timeout 0.5 s)",
@@ -34,6 +35,17 @@ DESCRIPTION = {
                  "20 ms input blocks, default 40 ms output chunks), not the engine's transport",
     "worker": "PipelineWorker defaults (RTVI on), idle_timeout_secs=None",
 }
+
+
+def describe(services: dict[str, str] | None) -> dict:
+    """:data:`DESCRIPTION` with the classes of the services a reference phase ran (``{"stt": "CartesiaSTTService",
+    ...}``, from the phase's ``"services"``); the pipeline is left unnamed without them."""
+    described = dict(DESCRIPTION)
+    if services:
+        described["pipeline"] = DESCRIPTION["pipeline"].format(**services)
+    else:
+        described.pop("pipeline")
+    return described
 
 
 class ReferenceAgent:
@@ -52,6 +64,8 @@ class ReferenceAgent:
         self._worker = None
         self._runner = None
         self._transport = None
+        #: Class of each service, by role ("stt", "llm", "tts"), once built.
+        self.services: dict[str, str] = {}
 
     # -- life cycle (caller's thread) ---------------------------------------------------------------------------
 
@@ -117,37 +131,17 @@ class ReferenceAgent:
             LLMContextAggregatorPair,
             LLMUserAggregatorParams,
         )
-        from pipecat.services.cartesia.stt import CartesiaSTTService
-        from pipecat.services.cerebras.llm import CerebrasLLMService
-        from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
         from pipecat.turns.user_start import ExternalUserTurnStartStrategy
         from pipecat.turns.user_stop import ExternalUserTurnStopStrategy
         from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
+        from desktop_agent.bench.reference_services import reference_services
         from desktop_agent.bench.reference_transport import ReferenceTransport
 
         config = self._config
         transport = ReferenceTransport(self._backend, output_sample_rate=config.output_sample_rate)
-        stt = CartesiaSTTService(
-            api_key=config.stt.api_key,
-            base_url=config.stt.base_url,
-            settings=CartesiaSTTService.Settings(model=config.stt_model, language=config.stt_language),
-        )
-        llm = CerebrasLLMService(
-            api_key=config.llm.api_key,
-            base_url=config.llm.base_url,
-            settings=CerebrasLLMService.Settings(
-                model=config.llm_model,
-                system_instruction=config.system_prompt,
-                temperature=config.temperature,
-                max_tokens=config.max_tokens,
-            ),
-        )
-        tts = ElevenLabsTTSService(
-            api_key=config.tts.api_key,
-            url=config.tts.base_url,
-            settings=ElevenLabsTTSService.Settings(voice=config.voice_id, model=config.tts_model),
-        )
+        stt, llm, tts = reference_services(config)
+        self.services = {"stt": type(stt).__name__, "llm": type(llm).__name__, "tts": type(tts).__name__}
         if self.mode is TurnMode.PUSH_TO_TALK:
             user_params = LLMUserAggregatorParams(
                 user_turn_strategies=UserTurnStrategies(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from desktop_agent.bench.provider_choice import OPTIONS
 from desktop_agent.bench.stages import STAGES
 
 
@@ -9,11 +10,19 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+def providers_line(described: dict) -> str:
+    """``speech to text Deepgram nova-3 (deepgram), ...`` from a results document's ``"providers"``."""
+    return ", ".join(f"{OPTIONS[option].role_name} {p['name']} {p['model']} ({p['id']})"
+                     for option, p in described.items() if option in OPTIONS)
+
+
 def latency_details(results: dict) -> str:
     latency = results.get("latency")
     if not latency:
         return ""
     lines = [f"voice-to-voice at the audio boundary, ms (providers' floor {latency['floor_ms']:.0f} ms):"]
+    if latency.get("providers"):
+        lines.append(f"providers (app and reference): {providers_line(latency['providers'])}")
     header = f"  {'':28}{'app p50':>9}{'app p95':>9}{'ref p50':>9}{'ref p95':>9}"
     for mode in ("push_to_talk", "hands_free"):
         section = latency.get(mode)

@@ -34,9 +34,12 @@ def _slim(record) -> dict:
     if record.kind == "llm_request":
         data = {}
     elif record.kind == "stt_reply" and isinstance(data, dict):
-        data = {"type": data.get("type"), "is_final": data.get("is_final")}
+        # ``from_finalize`` (Deepgram): whether a final answers ``Finalize`` or closed an utterance on its own.
+        data = {"type": data.get("type"), "is_final": data.get("is_final"), "from_finalize": data.get("from_finalize")}
     elif record.kind == "tts_message" and isinstance(data, dict):
-        data = {"text": data.get("text"), "flush": data.get("flush"), "context_id": data.get("context_id")}
+        # ElevenLabs sends ``text``, Cartesia ``transcript``: both are the text to speak.
+        text = data.get("text") if "text" in data else data.get("transcript")
+        data = {"text": text, "flush": data.get("flush"), "context_id": data.get("context_id")}
     elif record.kind == "tts_reply" and isinstance(data, dict):
         data = {"audio_bytes": data.get("audio_bytes") or 0, "isFinal": data.get("isFinal")}
     elif not isinstance(data, str | int | float | bool | type(None)):
@@ -45,12 +48,12 @@ def _slim(record) -> dict:
 
 
 def serve(profile_name: str) -> int:
-    from desktop_agent.simulator import SIMULATOR_API_KEYS, SimulatorThread
+    from desktop_agent.simulator import PROVIDERS, SIMULATOR_API_KEYS, SimulatorThread
 
     with SimulatorThread(profile=profile_name) as sim:
         hello = {
-            "urls": {"cartesia": sim.cartesia_url, "cerebras": sim.cerebras_url, "elevenlabs": sim.elevenlabs_url,
-                     "cartesia_http": sim.cartesia_http_url, "elevenlabs_http": sim.elevenlabs_http_url},
+            # Every emulator's base URL by its name (what a provider spec's ``emulator`` says).
+            "urls": {name: sim.url(name) for name in PROVIDERS},
             "keys": dict(SIMULATOR_API_KEYS),
             "profile": _profile_dict(sim.profile),
         }

@@ -21,19 +21,20 @@ from desktop_agent.state.events import TurnMode
 
 @dataclass(frozen=True)
 class SimAddresses:
-    """What the app's config builder reads from a simulator: its URLs (the keys are the simulator's public ones)."""
+    """What the app's config builder reads from a simulator: each emulator's base URL by its name, as
+    ``Simulator.url`` gives it (the keys are the simulator's public ones).
 
-    cartesia_url: str
-    cerebras_url: str
-    elevenlabs_url: str
-    cartesia_http_url: str
-    elevenlabs_http_url: str
+    The window phase runs the whole app on its own settings (a fresh scratch folder: the default providers), not on
+    the run's ``--stt/--llm/--tts``."""
+
+    urls: dict[str, str]
+
+    def url(self, provider: str) -> str:
+        return self.urls[provider]
 
     @classmethod
     def from_hello(cls, sim: dict) -> SimAddresses:
-        urls = sim["urls"]
-        return cls(urls["cartesia"], urls["cerebras"], urls["elevenlabs"], urls["cartesia_http"],
-                   urls["elevenlabs_http"])
+        return cls(dict(sim["urls"]))
 
 
 def run(args: argparse.Namespace, sim: dict) -> dict:
