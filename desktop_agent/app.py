@@ -352,18 +352,22 @@ class DesktopApp:
             getattr(session, method)(*args)
 
     def _provider_changed(self, role: Any) -> None:
-        """Another provider plays ``role``: a language model switches in the running session (it has no connection
-        to make); speech providers from the next session."""
+        """Another provider plays ``role`` from the next turn: a language model switches in the running session (it
+        has no connection to make); for a speech provider the session is restarted with the conversation carried on
+        (its connection is opened afresh)."""
         from desktop_agent.state.events import Provider
 
         self.apply_settings(self.settings)
         spec = self.settings.providers.spec(role)
         session = self.controller.session
-        if role is Provider.LLM and session is not None and session.choose_language_model(spec.id):
+        if session is None:
+            return
+        if role is Provider.LLM and session.choose_language_model(spec.id):
             self.window.status.flash(f"{spec.display_name} answers from the next turn.")
             return
-        self._note_next_session(f"{spec.display_name} is now the {role.role_name} provider; it applies from the "
-                                "next session.")
+        self.window.status.flash(f"Connecting to {spec.display_name} for the {role.role_name}; the conversation "
+                                 "goes on.")
+        asyncio.ensure_future(self.controller.restart())
 
     def _note_next_session(self, sentence: str) -> None:
         if self.controller.session is not None:

@@ -16,7 +16,7 @@ import dataclasses
 import gc
 import threading
 from typing import Any
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -89,10 +89,13 @@ class VoiceSession:
         audio_backend: AudioBackend | None = None,
         echo_canceller: EchoCancellerLike | None = None,
         early_microphone: EarlyMicrophone | None = None,
+        history: Sequence[dict] = (),
     ):
         """``audio`` (alias ``audio_backend``) replaces the sound card, e.g. with a ``MemoryAudioBackend``;
         ``echo_canceller`` replaces the built-in WebRTC canceller (tests); ``early_microphone`` carries a push-to-talk
-        turn the user started before the session existed (its words go first, then the session's own microphone)."""
+        turn the user started before the session existed (its words go first, then the session's own microphone);
+        ``history`` carries a conversation on from an earlier session (its language model messages)."""
+        self._history = [dict(message) for message in history]
         self._config = dataclasses.replace(config)
         self._on_event = on_event
         self._audio = audio or audio_backend
@@ -215,6 +218,8 @@ class VoiceSession:
             reason = "error"
         finally:
             self._ready = False
+            if self._voice is not None:
+                self._history = self._messages_of(self._voice)
             self._transport = self._voice = self._worker = None
             self._healer = self._guard = self._llm_switch = None
             # Let the collector reclaim this session's (cyclic) objects; the next session freezes afresh.
@@ -252,6 +257,7 @@ class VoiceSession:
             on_end_conversation=self._on_end_conversation,
             stt_up=lambda: self._healer is not None and self._healer.is_up(Provider.STT),
             stt_generation=lambda: self._healer.generation(Provider.STT) if self._healer is not None else 0,
+            history=self._history,
         )
         llm_switch = LanguageModelSwitch(config, voice.services, lambda frame: self._queue(frame), self._emit,
                                          chosen_is_up=lambda: self._healer is not None and self._healer.is_up(Provider.LLM))
@@ -700,6 +706,17 @@ class VoiceSession:
             self._emit(SettingsApplied())
 
         self._submit(apply, "change the language model settings")
+
+    def context_messages(self) -> list[dict]:
+        """The conversation as the language model sees it (without the system prompt), for a session that carries it
+        on. Read after :meth:`stop` (while it runs, the engine loop owns the context)."""
+        voice = self._voice
+        return self._messages_of(voice) if voice is not None else [dict(m) for m in self._history]
+
+    @staticmethod
+    def _messages_of(voice: VoicePipeline) -> list[dict]:
+        return [dict(message) for message in voice.context.get_messages()  # type: ignore[call-overload]
+                if isinstance(message, dict) and message.get("role") != "system"]
 
     def choose_language_model(self, provider_id: str) -> bool:
         """From the next turn on, ``provider_id`` is the language model (on its default model), in this session.

@@ -56,6 +56,7 @@ class SessionController(QObject):
         self._muted = False
         self._stopping: asyncio.Future | None = None
         self._early_microphone: Any = None  # a push-to-talk turn begun while the engine was still loading
+        self._carried_over: list[dict] = []  # the conversation a restarted session carries on
         self._early_held = False
         #: The microphone the next session uses (the early microphone opens it too).
         self.input_device: Any = None
@@ -119,6 +120,9 @@ class SessionController(QObject):
         early, self._early_microphone = self._early_microphone, None
         if early is not None:
             kwargs["early_microphone"] = early
+        carried, self._carried_over = self._carried_over, []
+        if carried:
+            kwargs["history"] = carried
         try:
             session = self._session_factory(config, self._bridge.deliver, **kwargs)
             session.set_muted(self._muted)
@@ -131,6 +135,16 @@ class SessionController(QObject):
         self._session = session
         self._set_phase(SessionPhase.STARTING)
         return True
+
+    async def restart(self) -> bool:
+        """End the session and start one that carries the conversation on (what the language model was told), e.g.
+        with another speech provider. False when no session runs or the new one could not start."""
+        session = self._session
+        if session is None:
+            return False
+        await self.stop()
+        self._carried_over = list(session.context_messages())
+        return self.start()
 
     async def stop(self) -> None:
         """End the session: stop the pipeline and join the engine thread off the Qt thread. Idempotent."""

@@ -119,3 +119,23 @@ async def test_the_user_switches_language_models_between_turns_in_the_same_sessi
             assert not isinstance(h.of(AssistantTurnEnded)[-1], ErrorOccurred)
         finally:
             await h.stop()
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+@pytest.mark.timeout(90)
+async def test_a_session_started_with_the_conversation_so_far_carries_it_on(speech):
+    """What the window does when another speech provider is chosen: a new session, the conversation kept."""
+    said = [{"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Nice to meet you, Ada."}]
+    async with Simulator(profile="instant") as sim:
+        h = EngineHarness(config_for(sim), history=said)
+        await h.start()
+        try:
+            ended = await h.exchange(speech("Hello there."))
+            assert ended.spoken
+            messages = sim.llm_requests()[-1]["messages"]
+            assert [m["content"] for m in messages if m["role"] != "system"][:2] == [m["content"] for m in said]
+            assert h.session.context_messages()[:2] == said
+        finally:
+            await h.stop()
+        assert h.session.context_messages()[:2] == said and len(h.session.context_messages()) >= 4

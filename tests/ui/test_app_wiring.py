@@ -114,12 +114,21 @@ def test_another_provider_chosen_in_settings_reaches_the_session_or_the_next_one
     assert desktop.window.status.currentMessage() == "Groq answers from the next turn."
     assert "Groq" in desktop.window.status.providers[ev.Provider.LLM].text()
 
-    session.can_switch = False  # no key for it when the session started
+    restarts: list[bool] = []
+
+    async def restart() -> bool:  # the real restart carries the conversation on: tests/ui/test_session_controller.py
+        restarts.append(True)
+        return True
+
+    desktop.controller.restart = restart
+    session.can_switch = False  # no key for it when the session started: a new session with the conversation
     page.choosers[ev.Provider.LLM].setCurrentIndex(page.choosers[ev.Provider.LLM].findData("openai"))
-    assert "OpenAI is now the language model provider; it applies from the next session." in \
-        desktop.window.status.currentMessage()
+    qtbot.waitUntil(lambda: len(restarts) == 1)
+    assert desktop.window.status.currentMessage() == (
+        "Connecting to OpenAI for the language model; the conversation goes on.")
     page.choosers[ev.Provider.STT].setCurrentIndex(page.choosers[ev.Provider.STT].findData("deepgram"))
+    qtbot.waitUntil(lambda: len(restarts) == 2)
     assert session.calls[-1] == ("choose_language_model", "openai"), "speech providers never switch in place"
-    assert "Deepgram is now the speech to text provider" in desktop.window.status.currentMessage()
+    assert "Deepgram" in desktop.window.status.currentMessage()
     assert "Deepgram" in desktop.window.status.providers[ev.Provider.STT].text()
     desktop.controller._session = None

@@ -142,3 +142,22 @@ def test_an_engine_that_cannot_be_imported_is_a_sentence(qtbot, qloop, monkeypat
     assert run_async(qtbot, controller.load_engine()) is False
     assert problems and problems[0][0].startswith("The voice engine could not be loaded (ModuleNotFoundError)")
     assert controller.phase is SessionPhase.LOADING and not controller.start()
+
+
+def test_a_restart_carries_the_conversation_on_into_the_new_session(rig, qtbot):
+    _bridge, controller, phases, _problems = rig
+    assert not run_async(qtbot, controller.restart()), "nothing to restart without a session"
+    assert controller.start()
+    qtbot.waitUntil(lambda: controller.phase is SessionPhase.RUNNING, timeout=2000)
+    first = FakeSession.instances[0]
+    said = [{"role": "user", "content": "Hello."}, {"role": "assistant", "content": "Hi! How can I help?"}]
+    first.context_messages = lambda: said
+    assert run_async(qtbot, controller.restart())
+    qtbot.waitUntil(lambda: controller.phase is SessionPhase.RUNNING, timeout=2000)
+    second = FakeSession.instances[1]
+    assert second is controller.session and second.kwargs == {"history": said}
+    assert phases[-3:] == [SessionPhase.STOPPED, SessionPhase.STARTING, SessionPhase.RUNNING]
+    run_async(qtbot, controller.stop())
+    assert controller.start()
+    assert FakeSession.instances[2].kwargs == {}, "an ordinary start begins afresh"
+    run_async(qtbot, controller.stop())
