@@ -51,6 +51,28 @@ def resolve_endpoint(
     return ProviderEndpoint(secrets.get(spec) or "", settings.providers.url(provider))
 
 
+#: Session fields that are settings as they are: field -> (settings section, setting).
+COPIED: dict[str, tuple[str, str]] = {
+    "stt_language": ("models", "stt_language"),
+    "temperature": ("models", "temperature"),
+    "max_tokens": ("models", "max_tokens"),
+    "mode": ("conversation", "mode"),
+    "interruption_min_words": ("conversation", "interruption_min_words"),
+    "max_history_exchanges": ("conversation", "max_history_exchanges"),
+    "vad_confidence": ("audio", "vad_confidence"),
+    "vad_stop_secs": ("audio", "vad_stop_secs"),
+    "input_device": ("audio", "input_device"),
+    "output_device": ("audio", "output_device"),
+    "output_sample_rate": ("audio", "output_sample_rate"),
+    "echo_cancellation": ("audio", "echo_cancellation"),
+    "noise_suppression": ("audio", "noise_suppression"),
+    "stt_final_timeout": ("deadlines", "stt_final_secs"),
+    "llm_first_token_timeout": ("deadlines", "llm_first_token_secs"),
+    "tts_first_audio_timeout": ("deadlines", "tts_first_audio_secs"),
+    "llm_retries": ("deadlines", "llm_retries"),
+}
+
+
 def language_model_alternatives(settings: AppSettings, secrets: Secrets,
                                 simulator: SimulatorAddresses | None = None) -> dict[str, ProviderEndpoint]:
     """The language model providers other than the chosen one that a session can switch to: those with a key (or
@@ -81,8 +103,9 @@ def build_engine_config(
     endpoints = {p: resolve_endpoint(p, settings, secrets, simulator) for p in Provider}
     specs = {p: settings.providers.spec(p) for p in Provider}
     preset = prompts.resolve(settings.prompt.active) or FALLBACK_PRESET
-    models, audio, conversation = settings.models, settings.audio, settings.conversation
+    models = settings.models
     tts = specs[Provider.TTS]
+    copied = {name: getattr(getattr(settings, section), setting) for name, (section, setting) in COPIED.items()}
     config = EngineConfig(
         stt=endpoints[Provider.STT],
         llm=endpoints[Provider.LLM],
@@ -91,10 +114,7 @@ def build_engine_config(
         llm_provider=specs[Provider.LLM].id,
         tts_provider=tts.id,
         stt_model=specs[Provider.STT].model_or_default(models.stt_model),
-        stt_language=models.stt_language,
         llm_model=specs[Provider.LLM].model_or_default(models.llm_model),
-        temperature=models.temperature,
-        max_tokens=models.max_tokens,
         tts_model=tts.model_or_default(models.tts_model),
         # No voice saved yet (its first-run choice could not ask the account): the provider's built-in one; a
         # start-up check says so if the account does not have it.
@@ -102,27 +122,13 @@ def build_engine_config(
         voice_name=settings.voice.voice_name if settings.voice.voice_id else tts.default_voice_name,
         system_prompt=preset.text,
         prompt_name=preset.name,
-        mode=conversation.mode,
-        interruption_min_words=conversation.interruption_min_words,
-        max_history_exchanges=conversation.max_history_exchanges,
-        vad_confidence=audio.vad_confidence,
-        vad_stop_secs=audio.vad_stop_secs,
-        input_device=audio.input_device,
-        output_device=audio.output_device,
-        output_sample_rate=audio.output_sample_rate,
-        echo_cancellation=audio.echo_cancellation,
-        noise_suppression=audio.noise_suppression,
-        stt_final_timeout=settings.deadlines.stt_final_secs,
-        llm_first_token_timeout=settings.deadlines.llm_first_token_secs,
-        tts_first_audio_timeout=settings.deadlines.tts_first_audio_secs,
-        llm_retries=settings.deadlines.llm_retries,
+        **copied,
     )
     config.llm_fallback = settings.providers.llm_fallback if settings.providers.llm_fallback != config.llm_provider else ""
     config.llm_alternatives = language_model_alternatives(settings, secrets, simulator)
     missing = [p for p in Provider if specs[p].key_required and not endpoints[p].api_key]
-    problems = [missing_key_message(specs[p]) for p in missing]
-    # The engine's own check also reports missing keys, in its words: keep ours, which name the variable too.
-    problems += [p for p in config.validate() if " API key is missing" not in p]
+    # Missing keys in words that name the variable too; the engine's own check says the rest.
+    problems = [missing_key_message(specs[p]) for p in missing] + config.validate(keys=False)
     if problems:
         raise ConfigurationError(problems, missing)
     return config

@@ -36,6 +36,8 @@ class Rule:
     choices: tuple[Any, ...] | None = None
     check: Callable[[Any], str | None] | None = None
     help: str = ""
+    #: The setting's name in a sentence ("Temperature"); the field's name when empty.
+    label: str = ""
 
     def problem(self, value: Any) -> str | None:
         if self.choices is not None and value not in self.choices:
@@ -57,7 +59,7 @@ def _number(value: float) -> str:
 
 
 def setting(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING, **rule: Any) -> Any:
-    """A dataclass field with a :class:`Rule` (keywords: minimum, maximum, choices, check, help)."""
+    """A dataclass field with a :class:`Rule` (keywords: minimum, maximum, choices, check, help, label)."""
     metadata = {"rule": Rule(**rule)}
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)

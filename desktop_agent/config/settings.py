@@ -153,10 +153,10 @@ class ModelSettings:
     environment does not inherit another's model)."""
 
     llm_model: str = setting("", help="language model; empty = the provider's default")
-    temperature: float = setting(0.7, minimum=0.0, maximum=2.0)
-    max_tokens: int = setting(150, minimum=1, maximum=8192)
+    temperature: float = setting(0.7, minimum=0.0, maximum=2.0, label="Temperature")
+    max_tokens: int = setting(150, minimum=1, maximum=8192, label="The maximum reply length (tokens)")
     stt_model: str = setting("", help="speech-to-text model; empty = the provider's default")
-    stt_language: str = setting("en", check=_language_code)
+    stt_language: str = setting("en", check=_language_code, label="The speech language")
     tts_model: str = setting("", help="voice model; empty = the provider's default")
 
 
@@ -179,8 +179,8 @@ class AudioSettings:
     input_device: int | str | None = setting(None, help="sounddevice name or index; empty = system default")
     output_device: int | str | None = setting(None, help="sounddevice name or index; empty = system default")
     output_sample_rate: int = setting(24000, choices=TTS_SAMPLE_RATES)
-    vad_confidence: float = setting(0.7, minimum=0.05, maximum=0.95)
-    vad_stop_secs: float = setting(0.2, minimum=0.05, maximum=3.0)
+    vad_confidence: float = setting(0.7, minimum=0.05, maximum=0.95, label="Voice detection confidence")
+    vad_stop_secs: float = setting(0.2, minimum=0.05, maximum=3.0, label="The pause that ends speech (seconds)")
     push_to_talk_key: str = setting("Space", check=_not_blank)
     echo_cancellation: bool = setting(True)
     noise_suppression: bool = setting(False)
@@ -189,8 +189,9 @@ class AudioSettings:
 @dataclass
 class ConversationSettings:
     mode: TurnMode = setting(TurnMode.PUSH_TO_TALK)
-    interruption_min_words: int = setting(2, minimum=1, maximum=20)
-    max_history_exchanges: int = setting(20, minimum=0, maximum=1000, check=_history_exchanges)
+    interruption_min_words: int = setting(2, minimum=1, maximum=20, label="The words needed to interrupt")
+    max_history_exchanges: int = setting(20, minimum=0, maximum=1000, check=_history_exchanges,
+                                         label="Conversation memory (past exchanges)")
 
 
 @dataclass
@@ -199,10 +200,14 @@ class DeadlineSettings:
     up with a sentence and Retry. Generous against the product's targets (250 / 300 / 200 ms): they catch a hung
     provider, not a slow one."""
 
-    stt_final_secs: float = setting(2.5, minimum=0.5, maximum=30.0, help="final transcript after the end of speech")
-    llm_first_token_secs: float = setting(6.0, minimum=1.0, maximum=60.0, help="language model's first word")
-    tts_first_audio_secs: float = setting(4.0, minimum=0.5, maximum=30.0, help="first audio of the reply")
-    llm_retries: int = setting(3, minimum=0, maximum=10, help="retries of a refused (429, 5xx) request within a turn")
+    stt_final_secs: float = setting(2.5, minimum=0.5, maximum=30.0, help="final transcript after the end of speech",
+                                    label="The final transcript's deadline (seconds)")
+    llm_first_token_secs: float = setting(6.0, minimum=1.0, maximum=60.0, help="language model's first word",
+                                          label="The first word's deadline (seconds)")
+    tts_first_audio_secs: float = setting(4.0, minimum=0.5, maximum=30.0, help="first audio of the reply",
+                                          label="The first audio's deadline (seconds)")
+    llm_retries: int = setting(3, minimum=0, maximum=10, help="retries of a refused (429, 5xx) request within a turn",
+                               label="Retries of a refused request")
 
 
 @dataclass
@@ -275,6 +280,24 @@ def choose_provider(settings: AppSettings, spec: providers.ProviderSpec) -> None
     if role is Provider.TTS:
         settings.voice = VoiceSettings()
     settings.prices = dataclasses.replace(settings.prices, **{_PRICE_FIELDS[role]: spec.prices.per_unit})
+
+
+def rule_for(section: str, name: str) -> schema.Rule:
+    """The rule of one setting (``rule_for("models", "temperature")``): the one place its range and checks live, used
+    by the settings file, the environment overrides, the settings panel and the engine's own check."""
+    types = schema.field_types(AppSettings)
+    return _rule(types[section], next(f for f in dataclasses.fields(types[section]) if f.name == name))
+
+
+def setting_problem(section: str, name: str, value: Any) -> str | None:
+    """One sentence when ``value`` breaks the setting's rule ("Temperature is not between 0 and 2 (it is 3)."),
+    else None."""
+    rule = rule_for(section, name)
+    reason = rule.problem(value)
+    if reason is None:
+        return None
+    label = rule.label or name.replace("_", " ").capitalize()
+    return f"{label} {reason} (it is {_show(value)})."
 
 
 def env_name(section: str, name: str) -> str:

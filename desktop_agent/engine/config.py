@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from desktop_agent import providers
+from desktop_agent.config.settings import DEFAULT_PROMPT_NAME, setting_problem
 from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider, TurnMode
 
@@ -34,8 +35,21 @@ DEFAULT_SYSTEM_PROMPT = (
 # Sample rates the default voice provider can stream as raw PCM.
 TTS_SAMPLE_RATES = _DEFAULT_TTS.sample_rates
 
-# The user's turn must keep at least this many past exchanges unless the limit is switched off (0).
-MIN_HISTORY_EXCHANGES = 10
+#: Session fields checked by the settings' own rules (config/settings.py): field -> (settings section, setting).
+#: A value out of range here was set by code (a test, the benchmark), not the settings, which check on load.
+_CHECKED_BY_SETTINGS = {
+    "temperature": ("models", "temperature"),
+    "max_tokens": ("models", "max_tokens"),
+    "stt_language": ("models", "stt_language"),
+    "interruption_min_words": ("conversation", "interruption_min_words"),
+    "max_history_exchanges": ("conversation", "max_history_exchanges"),
+    "vad_confidence": ("audio", "vad_confidence"),
+    "vad_stop_secs": ("audio", "vad_stop_secs"),
+    "stt_final_timeout": ("deadlines", "stt_final_secs"),
+    "llm_first_token_timeout": ("deadlines", "llm_first_token_secs"),
+    "tts_first_audio_timeout": ("deadlines", "tts_first_audio_secs"),
+    "llm_retries": ("deadlines", "llm_retries"),
+}
 
 
 @dataclass
@@ -78,7 +92,7 @@ class EngineConfig:
     voice_id: str = DEFAULT_VOICE_ID
     voice_name: str = ""
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    prompt_name: str = "Assistant"
+    prompt_name: str = DEFAULT_PROMPT_NAME
     mode: TurnMode = TurnMode.PUSH_TO_TALK
     # Hands-free: words the user must say to interrupt the assistant while it speaks (1 = any speech).
     interruption_min_words: int = 2
@@ -115,8 +129,9 @@ class EngineConfig:
         except providers.UnknownProvider:
             return role.role_name
 
-    def validate(self) -> list[str]:
-        """Return one sentence per problem; an empty list means the configuration can start a session."""
+    def validate(self, *, keys: bool = True) -> list[str]:
+        """Return one sentence per problem; an empty list means the configuration can start a session. ``keys``
+        False leaves missing keys to the caller (the settings bridge says them with the variable to set)."""
         problems: list[str] = []
         for role in Provider:
             try:
@@ -127,7 +142,7 @@ class EngineConfig:
                                 f"{known}.")
                 continue
             endpoint = self.endpoint(role)
-            if spec.key_required and not endpoint.api_key.strip():
+            if keys and spec.key_required and not endpoint.api_key.strip():
                 problems.append(f"The {spec.display_name} API key is missing. Open Settings > Keys and paste it.")
             problem = _endpoint_problem(spec, endpoint.base_url)
             if problem:
@@ -150,23 +165,10 @@ class EngineConfig:
             problems.append(f"Choose a {self.name_of(Provider.TTS)} voice model.")
         if not self.voice_id.strip():
             problems.append("Choose a voice for the assistant.")
-        if not 0.0 <= self.temperature <= 2.0:
-            problems.append(f"Temperature must be between 0 and 2 (it is {self.temperature}).")
-        if not 1 <= self.max_tokens <= 8192:
-            problems.append(f"Maximum reply length must be between 1 and 8192 tokens (it is {self.max_tokens}).")
-        if self.interruption_min_words < 1:
-            problems.append("The words needed to interrupt the assistant must be at least 1.")
-        if self.max_history_exchanges != 0 and self.max_history_exchanges < MIN_HISTORY_EXCHANGES:
-            problems.append(
-                f"Keep at least {MIN_HISTORY_EXCHANGES} past exchanges, or 0 to keep the whole conversation "
-                f"(it is {self.max_history_exchanges})."
-            )
-        if not 0.0 < self.vad_confidence < 1.0:
-            problems.append(f"Voice detection confidence must be between 0 and 1 (it is {self.vad_confidence}).")
-        if not 0.05 <= self.vad_stop_secs <= 3.0:
-            problems.append(
-                f"The pause that ends speech must be between 0.05 and 3 seconds (it is {self.vad_stop_secs})."
-            )
+        for name, (section, setting) in _CHECKED_BY_SETTINGS.items():
+            problem = setting_problem(section, setting, getattr(self, name))
+            if problem:
+                problems.append(problem)
         rates_offered = _sample_rates(self.tts_provider)
         if self.output_sample_rate not in rates_offered:
             rates = ", ".join(str(r) for r in rates_offered)

@@ -66,3 +66,22 @@ def test_the_engine_configuration_follows_the_choice_and_its_keys(config_dir, ma
     assert (config.stt.api_key, config.llm.api_key, config.tts.api_key) == ("dg-12345", "gsk-env-1234567",
                                                                              "sk-car-12345")
     assert config.voice_id == providers.get("cartesia_tts").default_voice_id
+
+
+def test_one_rule_per_setting_checks_the_file_the_environment_and_the_engine(config_dir, make_env):
+    """The settings file, an override variable and the engine's own check use the same rule and the same words."""
+    from desktop_agent.config.settings import rule_for, setting_problem
+    from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
+
+    assert (rule_for("models", "temperature").minimum, rule_for("models", "temperature").maximum) == (0.0, 2.0)
+    env = make_env(DESKTOP_AGENT_MODELS__TEMPERATURE="3")
+    _, problems = SettingsStore(config_dir / "settings.json", env).load()
+    assert any("is not between 0 and 2" in p for p in problems)
+    engine = EngineConfig(stt=ProviderEndpoint("k"), llm=ProviderEndpoint("k"), tts=ProviderEndpoint("k"),
+                          temperature=3.0, vad_confidence=0.99)
+    assert engine.validate() == [setting_problem("models", "temperature", 3.0),
+                                 setting_problem("audio", "vad_confidence", 0.99)]
+    assert setting_problem("audio", "vad_confidence", 0.99) == \
+        "Voice detection confidence is not between 0.05 and 0.95 (it is 0.99)."
+    assert EngineConfig(stt=ProviderEndpoint("k"), llm=ProviderEndpoint("k"), tts=ProviderEndpoint("k")).prompt_name \
+        == AppSettings().prompt.active, "one default prompt name"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_agent.engine.config import MIN_HISTORY_EXCHANGES, EngineConfig, ProviderEndpoint
+from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
 from desktop_agent.engine.errors import provider_error
 from desktop_agent.state.events import ErrorKind, Provider
 from pipecat.utils.errors import ErrorCategory
@@ -21,7 +21,7 @@ def config(**changes) -> EngineConfig:
 def test_defaults_are_valid_and_keep_ten_exchanges():
     c = config()
     assert c.validate() == []
-    assert c.max_history_exchanges >= MIN_HISTORY_EXCHANGES
+    assert c.max_history_exchanges >= 10, "the product keeps more than ten turns of context"
     assert (c.stt_model, c.llm_model, c.tts_model) == ("ink-whisper", "gpt-oss-120b", "eleven_flash_v2_5")
     assert (c.temperature, c.max_tokens, c.interruption_min_words) == (0.7, 150, 2)
 
@@ -52,8 +52,8 @@ def test_bad_values_become_sentences():
     c.tts.api_key = " "
     problems = c.validate()
     assert "The ElevenLabs API key is missing. Open Settings > Keys and paste it." in problems
-    assert any(p.startswith("Temperature must be between 0 and 2") for p in problems)
-    assert any(p.startswith("Keep at least 10 past exchanges") for p in problems)
+    assert "Temperature is not between 0 and 2 (it is 3.0)." in problems
+    assert "Conversation memory (past exchanges) must be 0 (keep everything) or at least 10 (it is 4)." in problems
     assert any("output sample rate" in p for p in problems)
     assert len(problems) == 7
     assert all(p.endswith(".") for p in problems)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
 
 from desktop_agent.config.languages import LANGUAGES, language_name
 from desktop_agent.config.llm_models import ModelCatalog
-from desktop_agent.config.settings import AppSettings
+from desktop_agent.config.settings import AppSettings, rule_for, setting_problem
 from desktop_agent.engine.catalogue import check_model
 from desktop_agent.engine.config import ProviderEndpoint
 from desktop_agent.providers import ProviderSpec
@@ -23,6 +23,13 @@ from desktop_agent.state.events import Provider
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.switch_notice import SwitchNotice
 from desktop_agent.ui.untrusted_text import plain_label
+
+
+def _range(section: str, name: str) -> tuple[float, float]:
+    """A setting's range from its rule (the one place it is written)."""
+    rule = rule_for(section, name)
+    assert rule.minimum is not None and rule.maximum is not None
+    return rule.minimum, rule.maximum
 
 
 class ModelsPage(QWidget):
@@ -53,17 +60,17 @@ class ModelsPage(QWidget):
         self.llm_model = QComboBox()
         self.llm_model.setEditable(True)
         self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setRange(*_range("models", "temperature"))
         self.temperature.setSingleStep(0.1)
         self.temperature.setDecimals(2)
         self.temperature.setValue(models.temperature)
         self.temperature.setToolTip("Lower is more predictable, higher more varied.")
         self.max_tokens = QSpinBox()
-        self.max_tokens.setRange(1, 8192)
+        self.max_tokens.setRange(*(int(limit) for limit in _range("models", "max_tokens")))
         self.max_tokens.setValue(models.max_tokens)
         self.max_tokens.setToolTip("The longest reply, in tokens (about three quarters of a word each).")
         self.history = QSpinBox()
-        self.history.setRange(0, 1000)
+        self.history.setRange(*(int(limit) for limit in _range("conversation", "max_history_exchanges")))
         self.history.setSpecialValueText("The whole conversation")
         self.history.setValue(settings.conversation.max_history_exchanges)
         self.history.setToolTip("Past exchanges sent to the model with each turn (0 keeps everything, else 10 or more).")
@@ -205,8 +212,9 @@ class ModelsPage(QWidget):
 
     def _history_edited(self) -> None:
         value = self.history.value()
-        if 0 < value < 10:
-            self.status_label.setText("Keep at least 10 exchanges, or 0 for the whole conversation.")
+        problem = setting_problem("conversation", "max_history_exchanges", value)
+        if problem:
+            self.status_label.setText(problem)
             self.history.setValue(self._settings.conversation.max_history_exchanges)
             return
         if value == self._settings.conversation.max_history_exchanges:

@@ -80,7 +80,8 @@ def test_too_short_a_memory_is_refused(make_dialog, qtbot):
     page.history.setValue(5)
     with qtbot.assertNotEmitted(dialog.restart_needed):
         finish(page.history)
-    assert page.status_label.text() == "Keep at least 10 exchanges, or 0 for the whole conversation."
+    assert page.status_label.text() == (
+        "Conversation memory (past exchanges) must be 0 (keep everything) or at least 10 (it is 5).")
     assert page.history.value() == 20
 
 
