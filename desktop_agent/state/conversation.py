@@ -11,6 +11,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from desktop_agent.state import events as ev
 from desktop_agent.state.cost import CostMeter, PriceTable
@@ -315,7 +316,8 @@ class Conversation:
         self._pending_latencies = {}
         return Area.TRANSCRIPT | Area.LATENCY | Area.USAGE | Area.ERRORS | Area.SESSION
 
-    _handlers: dict[type, Callable[[Conversation, ev.Event], Area]] = {
+    #: Each handler takes the event type it is filed under, which a Callable type cannot say per entry: Any.
+    _handlers: ClassVar[dict[type[ev.Event], Callable[[Conversation, Any], Area]]] = {
         ev.SessionStarted: _on_session_started,
         ev.SessionEnded: _on_session_ended,
         ev.AgentStateChanged: _on_agent_state,

@@ -21,7 +21,8 @@ FORMAT_VERSION = 1
 CONVERSATION_FORMAT = "desktop-agent.conversation"
 HISTORY_FORMAT = "desktop-agent.history"
 
-_STAGE_LABELS = {
+#: Keyed by Stage; a stored turn may hold a stage this version does not know (a plain string), shown as it is.
+_STAGE_LABELS: dict[Stage | str, str] = {
     Stage.ENDPOINTING: "endpointing",
     Stage.STT_FINAL: "final transcript",
     Stage.LLM_FIRST_TOKEN: "LLM first token",
@@ -84,7 +85,9 @@ def _dump(document: dict[str, object]) -> str:
 
 def to_json(conversation: StoredConversation) -> str:
     """One conversation as a JSON document."""
-    return _dump({"format": CONVERSATION_FORMAT, "format_version": FORMAT_VERSION, **conversation_to_dict(conversation)})
+    return _dump(
+        {"format": CONVERSATION_FORMAT, "format_version": FORMAT_VERSION, **conversation_to_dict(conversation)}
+    )
 
 
 def all_to_json(conversations: Iterable[StoredConversation]) -> str:

@@ -135,10 +135,17 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _seconds(value: object, default: float | None = 0.0) -> float | None:
+def _seconds_or_none(value: object) -> float | None:
+    """A stored number of seconds (or dollars), None when the column holds anything but a finite number."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    return default
+    return None
+
+
+def _seconds(value: object) -> float:
+    """Like :func:`_seconds_or_none`, with 0 for a missing or damaged value."""
+    seconds = _seconds_or_none(value)
+    return 0.0 if seconds is None else seconds
 
 
 def _count(value: object) -> int:
@@ -365,7 +372,9 @@ class HistoryStore:
                 "INSERT INTO conversations (started_at, title, voice, prompt_name) VALUES (?, ?, ?, ?)",
                 (started, _title_from(title), voice, prompt_name),
             )
-            return int(cursor.lastrowid)
+            row_id = cursor.lastrowid
+            assert row_id is not None, "an INSERT sets lastrowid"
+            return row_id
 
     def set_details(self, conversation_id: int, *, voice: str | None = None, prompt_name: str | None = None) -> None:
         """Record the voice or prompt now in use (a change mid-conversation keeps the latest)."""
@@ -475,7 +484,7 @@ class HistoryStore:
             ConversationSummary(
                 id=row[0],
                 started_at=_seconds(row[1]),
-                ended_at=_seconds(row[2], None),
+                ended_at=_seconds_or_none(row[2]),
                 title=_text(row[3]),
                 voice=_text(row[4]),
                 prompt_name=_text(row[5]),
@@ -527,7 +536,7 @@ class HistoryStore:
                     text=_text(text),
                     interrupted=bool(interrupted),
                     started_at=_seconds(started),
-                    ended_at=_seconds(ended, None),
+                    ended_at=_seconds_or_none(ended),
                     spoken=_flag(spoken, default=True),
                     complete=_flag(complete, default=True),
                     latencies=latencies.get(turn_id, {}),
@@ -543,7 +552,7 @@ class HistoryStore:
                 StoredConversation(
                     id=row[0],
                     started_at=_seconds(row[1]),
-                    ended_at=_seconds(row[2], None),
+                    ended_at=_seconds_or_none(row[2]),
                     title=_text(row[3]),
                     voice=_text(row[4]),
                     prompt_name=_text(row[5]),

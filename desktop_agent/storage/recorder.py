@@ -27,7 +27,10 @@ from desktop_agent.storage.history import ConversationHistoryUnavailable, Conver
 
 log = logging.getLogger(__name__)
 
-_STOP = object()
+#: One change for the writer thread: a HistoryStore call (through a recorder method) and its arguments.
+_Write = tuple[Callable[..., None], tuple[object, ...]]
+#: A flush marker: called by the writer thread once everything queued before it is written.
+_Flush = Callable[[], object]
 #: Writes kept while the store refuses them (a conversation's turns, its voice and prompt); beyond, the oldest go.
 MAX_WAITING = 1000
 
@@ -64,9 +67,9 @@ class HistoryRecorder:
         self.on_error = on_error
         self.last_error: str | None = None
         self.committed_turns = 0  # turns written so far (writer thread; read it after flush())
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue: queue.Queue[_Write | _Flush | None] = queue.Queue()  # None stops the writer thread
         # Writer thread only: writes the store refused, oldest first, and the sentences already said about that.
-        self._waiting: collections.deque[tuple[Callable[..., None], tuple[object, ...]]] = collections.deque()
+        self._waiting: collections.deque[_Write] = collections.deque()
         self._said: set[str] = set()
         self._closed = False
         # Qt-thread side: which live conversation the next turns belong to.
@@ -92,7 +95,9 @@ class HistoryRecorder:
             self._live = None  # the transcript was cleared: the next turn starts a new stored conversation
         if Area.TURN_FINISHED in areas and conversation.last_finished:
             if self._live is None:
-                first = min((t.started_at for t in conversation.turns), default=conversation.last_finished[0].started_at)
+                first = min(
+                    (t.started_at for t in conversation.turns), default=conversation.last_finished[0].started_at
+                )
                 self._live = _Live(first, conversation.voice, conversation.prompt_name)
                 self._voice_prompt = (conversation.voice, conversation.prompt_name)
             for turn in conversation.last_finished:
@@ -128,7 +133,7 @@ class HistoryRecorder:
         if self._closed:
             return
         self._closed = True
-        self._queue.put(_STOP)
+        self._queue.put(None)
         self._writer.join(timeout)
         if self._writer.is_alive():
             log.warning("history writer did not finish within %.1f s; the last changes may be missing", timeout)
@@ -153,7 +158,7 @@ class HistoryRecorder:
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if item is _STOP:
+            if item is None:
                 return
             if callable(item):  # a flush marker
                 item()
