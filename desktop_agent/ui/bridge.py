@@ -93,7 +93,7 @@ class EngineBridge(QObject):
         areas = Area.NONE
         finished: list[Turn] = []
         errors: list[ev.ErrorOccurred] = []
-        lifecycle: list[ev.Event] = []
+        lifecycle: list[ev.SessionStarted | ev.SessionEnded] = []
         for event in events:
             try:
                 changed = self.conversation.apply(event)

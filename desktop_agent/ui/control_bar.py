@@ -24,7 +24,9 @@ def _action_button(action: QAction, parent: QWidget) -> QToolButton:
 
 
 class ControlBar(QWidget):
-    def __init__(self, mute: QAction, stop_speaking: QAction, new_conversation: QAction, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, mute: QAction, stop_speaking: QAction, new_conversation: QAction, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setAccessibleName("Talk controls")
         self.mode_switch = ModeSwitch(self)

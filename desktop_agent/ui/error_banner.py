@@ -119,7 +119,7 @@ class ErrorBanner(QFrame):
         action = action_for(error)
         self.show_message(error.message, action, error.kind)
         self._lost_connection = error.provider if about_lost_connection(error) else None
-        if action is BannerAction.SWITCH:
+        if action is BannerAction.SWITCH and isinstance(error, ev.ChoiceUnavailable):  # SWITCH implies it
             self._switch = error
             label = shown_text(f"Switch to {error.replacement_name or error.replacement}")
             self._action_button.setText(label)
@@ -130,7 +130,9 @@ class ErrorBanner(QFrame):
         if self.isVisible() and self._lost_connection is provider:
             self.dismiss()
 
-    def show_message(self, message: str, action: BannerAction = BannerAction.NONE, kind: ev.ErrorKind | None = None) -> None:
+    def show_message(
+        self, message: str, action: BannerAction = BannerAction.NONE, kind: ev.ErrorKind | None = None
+    ) -> None:
         message = shown_text(message)
         if message == self._message and self.isVisible():
             self._repeats += 1

@@ -15,30 +15,34 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QMouseEvent, 
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from desktop_agent.state.events import Stage
-from desktop_agent.ui import theme
 from desktop_agent.state.latency import STAGE_TITLES
+from desktop_agent.ui import theme
 
 STACKED = (Stage.ENDPOINTING, Stage.LLM_FIRST_TOKEN, Stage.TTS_FIRST_AUDIO)
 OTHER = "other"
+#: What one stacked segment of a bar shows: a stage, or OTHER.
+Segment = Stage | str
 BAR_MIN, BAR_MAX, GAP = 5, 26, 4
 LEFT_AXIS = 72
 
 
-def stage_colors(palette: QPalette) -> dict[object, QColor]:
+def stage_colors(palette: QPalette) -> dict[Segment, QColor]:
     """Distinct, palette-aware colours for the stacked segments."""
     dark = theme.is_dark(palette)
-    colors = {
+    colors: dict[Segment, QColor] = {
         Stage.ENDPOINTING: QColor("#8e7cc3" if dark else "#6a55b0"),
         Stage.LLM_FIRST_TOKEN: QColor("#5fa8e8" if dark else "#2f77c0"),
         Stage.TTS_FIRST_AUDIO: QColor("#56c2a6" if dark else "#23907a"),
-        OTHER: theme.blend(palette.color(QPalette.ColorRole.Window), palette.color(QPalette.ColorRole.WindowText), 0.35),
+        OTHER: theme.blend(
+            palette.color(QPalette.ColorRole.Window), palette.color(QPalette.ColorRole.WindowText), 0.35
+        ),
     }
     return colors
 
 
-def segments(latencies: Mapping[Stage, float]) -> list[tuple[object, float]]:
+def segments(latencies: Mapping[Stage, float]) -> list[tuple[Segment, float]]:
     """The stacked parts of one turn's bar, bottom to top."""
-    parts = [(stage, latencies[stage]) for stage in STACKED if latencies.get(stage)]
+    parts: list[tuple[Segment, float]] = [(stage, latencies[stage]) for stage in STACKED if latencies.get(stage)]
     total = latencies.get(Stage.VOICE_TO_VOICE)
     if total is not None:
         rest = total - sum(value for _stage, value in parts)
@@ -110,7 +114,7 @@ class LatencyChart(QWidget):
         else:
             last = dict(self._turns[-1])
             parts = [f"{len(self._turns)} turns shown"]
-            if self._p50 is not None:
+            if self._p50 is not None and self._p95 is not None:  # both or neither: set from the same samples
                 parts.append(f"voice to voice p50 {self._p50 * 1000:.0f} ms, p95 {self._p95 * 1000:.0f} ms")
             if Stage.VOICE_TO_VOICE in last:
                 parts.append(f"last turn {last[Stage.VOICE_TO_VOICE] * 1000:.0f} ms")
@@ -124,7 +128,9 @@ class LatencyChart(QWidget):
     # ------------------------------------------------------------------ geometry
     def _plot_rect(self) -> QRectF:
         metrics = QFontMetrics(self._small_font())
-        return QRectF(LEFT_AXIS, metrics.height() + 4, self.width() - LEFT_AXIS - 6, self.height() - metrics.height() * 2 - 10)
+        return QRectF(
+            LEFT_AXIS, metrics.height() + 4, self.width() - LEFT_AXIS - 6, self.height() - metrics.height() * 2 - 10
+        )
 
     def _bar_width(self, plot: QRectF) -> float:
         return BAR_MAX if not self._turns else max(BAR_MIN, min(BAR_MAX, plot.width() / max(1, len(self._turns)) - GAP))
@@ -170,7 +176,9 @@ class LatencyChart(QWidget):
             if index is None:
                 QToolTip.hideText()
             else:
-                QToolTip.showText(event.globalPosition().toPoint(), self.turn_tooltip(index), self, self.bar_rect(index).toRect())
+                QToolTip.showText(
+                    event.globalPosition().toPoint(), self.turn_tooltip(index), self, self.bar_rect(index).toRect()
+                )
         super().mouseMoveEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:
@@ -247,15 +255,19 @@ class LatencyChart(QWidget):
                 painter.setPen(Qt.PenStyle.NoPen)
 
         label_slots: list[float] = []
-        for label, value, style, tone in (
+        for label, level, style, tone in (
             ("budget", self._budget, Qt.PenStyle.DotLine, theme.Tone.WARNING),
             ("p95", self._p95, Qt.PenStyle.DashLine, theme.Tone.NEUTRAL),
             ("p50", self._p50, Qt.PenStyle.DashLine, theme.Tone.NEUTRAL),
         ):
-            if value is None:
+            if level is None:
                 continue
-            y = y_of(value)
-            color = theme.tone_color(tone, palette) if tone is not theme.Tone.NEUTRAL else palette.color(QPalette.ColorRole.WindowText)
+            y = y_of(level)
+            color = (
+                theme.tone_color(tone, palette)
+                if tone is not theme.Tone.NEUTRAL
+                else palette.color(QPalette.ColorRole.WindowText)
+            )
             painter.setPen(QPen(color, 1, style))
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             label_y = y  # keep labels from overlapping: each at least one line below the one above
@@ -267,11 +279,13 @@ class LatencyChart(QWidget):
             painter.drawText(
                 QRectF(0, label_y - metrics.height() / 2, LEFT_AXIS - 4, metrics.height()),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                f"{label} {value * 1000:.0f}",
+                f"{label} {level * 1000:.0f}",
             )
         painter.end()
 
-    def _paint_legend(self, painter: QPainter, colors: dict, metrics: QFontMetrics, palette: QPalette) -> None:
+    def _paint_legend(
+        self, painter: QPainter, colors: dict[Segment, QColor], metrics: QFontMetrics, palette: QPalette
+    ) -> None:
         x = float(LEFT_AXIS)
         y = self.height() - metrics.height() - 2
         swatch = metrics.height() * 0.6

@@ -29,7 +29,7 @@ SWEEP = 240.0
 def describe_figures(stage: Stage, summary: StageSummary, budget: float | None) -> str:
     """Exact figures as a tooltip / accessible description."""
     lines = [f"{STAGE_TITLES[stage]}: {STAGE_EXPLANATIONS[stage]}."]
-    if summary.last is None:
+    if summary.last is None or summary.p50 is None or summary.p95 is None:  # all None together: no sample yet
         lines.append("No measurement yet.")
     else:
         budget_text = f" (budget {theme.format_ms(budget)})" if budget else ""
@@ -138,17 +138,22 @@ class LatencyGauge(QWidget):
         value_font.setBold(True)
         value_font.setPointSizeF(font.pointSizeF() * 1.1)
         painter.setFont(value_font)
-        painter.setPen(palette.color(QPalette.ColorRole.WindowText) if last is not None else theme.muted_text_color(palette))
+        painter.setPen(
+            palette.color(QPalette.ColorRole.WindowText) if last is not None else theme.muted_text_color(palette)
+        )
         value_rect = QRectF(arc.left(), arc.center().y() - metrics.height() * 0.8, arc.width(), metrics.height() * 1.4)
         painter.drawText(value_rect, Qt.AlignmentFlag.AlignCenter, theme.format_ms(last))
 
         painter.setFont(small)
         painter.setPen(theme.muted_text_color(palette))
-        if self._summary.p50 is not None:
-            footer = f"p50 {self._summary.p50 * 1000:.0f} · p95 {self._summary.p95 * 1000:.0f}"
+        p50, p95 = self._summary.p50, self._summary.p95
+        if p50 is not None and p95 is not None:
+            footer = f"p50 {p50 * 1000:.0f} · p95 {p95 * 1000:.0f}"
             if small_metrics.horizontalAdvance(footer) > self.width():
-                footer = f"{self._summary.p50 * 1000:.0f} / {self._summary.p95 * 1000:.0f}"
+                footer = f"{p50 * 1000:.0f} / {p95 * 1000:.0f}"
         else:
             footer = f"budget {theme.format_ms(self._budget)}" if self._budget else ""
-        painter.drawText(QRectF(0, self.height() - footer_h - 1, self.width(), footer_h), Qt.AlignmentFlag.AlignCenter, footer)
+        painter.drawText(
+            QRectF(0, self.height() - footer_h - 1, self.width(), footer_h), Qt.AlignmentFlag.AlignCenter, footer
+        )
         painter.end()

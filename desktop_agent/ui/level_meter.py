@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop_agent.ui import theme
 
+
 def level_to_fraction(level: float) -> float:
     """The engine's levels are already loudness on a 0..1 scale (-60 dBFS .. full scale): clamp, don't remap."""
     if math.isnan(level):

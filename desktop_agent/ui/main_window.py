@@ -127,33 +127,64 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         if tip:
-            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else tip)
+            action.setToolTip(
+                f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else tip
+            )
             action.setStatusTip(tip)
         action.setCheckable(checkable)
         self.addAction(action)
         return action
 
     def _build_actions(self) -> None:
-        self.session_action = self._action("&Start Session", "session-start", "Ctrl+Return", "Connect to the providers and start listening")
+        self.session_action = self._action(
+            "&Start Session", "session-start", "Ctrl+Return", "Connect to the providers and start listening"
+        )
         self.session_action.triggered.connect(self._on_session_action)
-        self.new_conversation_action = self._action("&New Conversation", "new-conversation", "Ctrl+N", "Clear the transcript and the assistant's memory")
+        self.new_conversation_action = self._action(
+            "&New Conversation", "new-conversation", "Ctrl+N", "Clear the transcript and the assistant's memory"
+        )
         self.new_conversation_action.triggered.connect(self._on_new_conversation)
-        self.quit_action = self._action("&Quit", "quit", QKeySequence.StandardKey.Quit, "End the session and close the app")
+        self.quit_action = self._action(
+            "&Quit", "quit", QKeySequence.StandardKey.Quit, "End the session and close the app"
+        )
         self.quit_action.triggered.connect(self.close)
-        self.hands_free_action = self._action("&Hands-free Mode", "hands-free", MODE_SHORTCUT, "Switch between push-to-talk and hands-free", checkable=True)
+        self.hands_free_action = self._action(
+            "&Hands-free Mode",
+            "hands-free",
+            MODE_SHORTCUT,
+            "Switch between push-to-talk and hands-free",
+            checkable=True,
+        )
         self.hands_free_action.triggered.connect(self._on_hands_free_toggled)
-        self.mute_action = self._action("&Mute", "microphone", "Ctrl+M", "Stop sending your microphone to the assistant", checkable=True, on_icon="microphone-off")
+        self.mute_action = self._action(
+            "&Mute",
+            "microphone",
+            "Ctrl+M",
+            "Stop sending your microphone to the assistant",
+            checkable=True,
+            on_icon="microphone-off",
+        )
         self.mute_action.triggered.connect(self._on_mute_toggled)
-        self.stop_speaking_action = self._action("S&top Speaking", "stop-speaking", "Esc", "Cut the assistant's reply short")
+        self.stop_speaking_action = self._action(
+            "S&top Speaking", "stop-speaking", "Esc", "Cut the assistant's reply short"
+        )
         self.stop_speaking_action.triggered.connect(self._on_stop_speaking)
-        self.retry_action = self._action("&Retry Last Turn", "retry", "Ctrl+R", "Give the last turn that got no reply again")
+        self.retry_action = self._action(
+            "&Retry Last Turn", "retry", "Ctrl+R", "Give the last turn that got no reply again"
+        )
         self.retry_action.triggered.connect(self._on_retry)
         self.retry_action.setEnabled(False)
-        self.copy_all_action = self._action("Copy &Whole Conversation", "copy", "Ctrl+Shift+C", "Copy the transcript as text")
+        self.copy_all_action = self._action(
+            "Copy &Whole Conversation", "copy", "Ctrl+Shift+C", "Copy the transcript as text"
+        )
         self.copy_all_action.triggered.connect(self.transcript_copy_all)
-        self.settings_action = self._action("&Settings…", "settings", "Ctrl+,", "Keys, voice, prompt, audio devices, budgets")
+        self.settings_action = self._action(
+            "&Settings…", "settings", "Ctrl+,", "Keys, voice, prompt, audio devices, budgets"
+        )
         self.settings_action.triggered.connect(self.settings_requested)
-        self.history_action = self._action("&History…", "history", "Ctrl+H", "Past conversations: search, export, delete")
+        self.history_action = self._action(
+            "&History…", "history", "Ctrl+H", "Past conversations: search, export, delete"
+        )
         self.history_action.triggered.connect(self.history_requested)
         self.about_action = self._action("&About Desktop Agent", "about", tip="Version and credits")
         self.about_action.triggered.connect(self._show_about)
@@ -197,7 +228,8 @@ class MainWindow(QMainWindow):
         self._conversation = bridge.conversation
         bridge.transcript_changed.connect(self._on_transcript_changed)
         bridge.latency_changed.connect(self._on_latency_changed)
-        bridge.turns_finished.connect(self._on_latency_changed)  # stage figures measured before a reply attach to it then
+        # Stage figures measured before a reply attach to it when it finishes.
+        bridge.turns_finished.connect(self._on_latency_changed)
         bridge.agent_state_changed.connect(self._on_state_changed)
         bridge.mode_changed.connect(self._on_state_changed)
         bridge.providers_changed.connect(self._on_providers_changed)
@@ -331,7 +363,9 @@ class MainWindow(QMainWindow):
     def set_budgets(self, budgets: dict[ev.Stage, float]) -> None:
         self.latency_panel.set_budgets(budgets)
 
-    def show_problem(self, message: str, action: BannerAction = BannerAction.NONE, kind: ev.ErrorKind | None = None) -> None:
+    def show_problem(
+        self, message: str, action: BannerAction = BannerAction.NONE, kind: ev.ErrorKind | None = None
+    ) -> None:
         self.banner.show_message(message, action, kind)
 
     # ------------------------------------------------------------------ user gestures

@@ -23,8 +23,18 @@ class ModeSwitch(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         for mode, text, icon, description in (
-            (TurnMode.PUSH_TO_TALK, "Push to talk", "push-to-talk", "The assistant listens only while you hold the key or button."),
-            (TurnMode.HANDS_FREE, "Hands-free", "hands-free", "The assistant listens all the time and answers when you pause."),
+            (
+                TurnMode.PUSH_TO_TALK,
+                "Push to talk",
+                "push-to-talk",
+                "The assistant listens only while you hold the key or button.",
+            ),
+            (
+                TurnMode.HANDS_FREE,
+                "Hands-free",
+                "hands-free",
+                "The assistant listens all the time and answers when you pause.",
+            ),
         ):
             button = QToolButton(self)
             button.setText(text)

@@ -36,7 +36,7 @@ def key_from_text(text: str) -> Qt.Key:
     sequence = QKeySequence(text or "Space")
     if sequence.count() != 1:
         return Qt.Key.Key_Space
-    combined = sequence[0]
+    combined = sequence[0]  # type: ignore[index]  # PySide6's stub omits QKeySequence.__getitem__ (operator[])
     if combined.keyboardModifiers() != Qt.KeyboardModifier.NoModifier:
         return Qt.Key.Key_Space
     key = combined.key()
@@ -121,9 +121,9 @@ class PushToTalkKeyFilter(QObject):
                 watched.animateClick()
                 return True
             return False
-        if kind in (QEvent.Type.WindowDeactivate, QEvent.Type.Hide) and watched is self._window:
-            self.cancel()
-        elif kind == QEvent.Type.ApplicationDeactivate:
+        if (
+            kind in (QEvent.Type.WindowDeactivate, QEvent.Type.Hide) and watched is self._window
+        ) or kind == QEvent.Type.ApplicationDeactivate:
             self.cancel()
         return False
 

@@ -66,12 +66,16 @@ class ScriptedExchange:
     async def run(self, exchanges: tuple[tuple[str, str], ...] = EXCHANGES) -> None:
         for user_text, reply_text in exchanges:
             await self.exchange(user_text, reply_text)
-        await wait_until(lambda: self.conversation.agent_state is AgentState.LISTENING, TURN_TIMEOUT_S, "the reply to finish playing")
+        await wait_until(
+            lambda: self.conversation.agent_state is AgentState.LISTENING, TURN_TIMEOUT_S, "the reply to finish playing"
+        )
 
     async def exchange(self, user_text: str, reply_text: str) -> None:
         self.simulator.stt.script([user_text])
         self.simulator.llm.script([reply_text])
-        await wait_until(lambda: self.conversation.agent_state is AgentState.LISTENING, TURN_TIMEOUT_S, "the session to listen")
+        await wait_until(
+            lambda: self.conversation.agent_state is AgentState.LISTENING, TURN_TIMEOUT_S, "the session to listen"
+        )
         before = self.conversation.finished_exchanges()
         talk_button = self.window.controls.talk_button
         talk_button.set_held(True)

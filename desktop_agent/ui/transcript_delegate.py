@@ -10,7 +10,17 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QPen, QTextCharFormat, QTextLayout, QTextOption
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPalette,
+    QPen,
+    QTextCharFormat,
+    QTextLayout,
+    QTextOption,
+)
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from desktop_agent.state.conversation import Role, Turn
@@ -43,7 +53,9 @@ class _Bubble:
     height: int
 
 
-def _layout_text(text: str, interim_start: int, font: QFont, italic_color: QColor, width: float) -> tuple[QTextLayout, float, float]:
+def _layout_text(
+    text: str, interim_start: int, font: QFont, italic_color: QColor, width: float
+) -> tuple[QTextLayout, float, float]:
     layout = QTextLayout(text, font)
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
@@ -86,7 +98,9 @@ class TranscriptDelegate(QStyledItemDelegate):
         self._header_font.setPointSizeF(max(6.0, self._font.pointSizeF() * 0.82))
         self._header_metrics = QFontMetricsF(self._header_font)
         # Every header has the same shape ("Assistant · 12:34:56"): measure the widest once, not per row.
-        self._header_width = max(self._header_metrics.horizontalAdvance(f"{label} · 88:88:88") for label in ROLE_LABELS.values())
+        self._header_width = max(
+            self._header_metrics.horizontalAdvance(f"{label} · 88:88:88") for label in ROLE_LABELS.values()
+        )
         self._bubbles.clear()
 
     def header_font(self) -> QFont:
@@ -115,7 +129,9 @@ class TranscriptDelegate(QStyledItemDelegate):
         text, interim_start = self._body(turn)
         layout = None
         if interim_start >= 0:
-            layout, natural, body_height = _layout_text(text, interim_start, self._font, theme.muted_text_color(), text_width)
+            layout, natural, body_height = _layout_text(
+                text, interim_start, self._font, theme.muted_text_color(), text_width
+            )
         else:
             # One C++ call measures plain text; QTextLayout (10x slower from Python) only when a word is too long
             # for a line and must be broken inside.
@@ -147,7 +163,9 @@ class TranscriptDelegate(QStyledItemDelegate):
         width = option.rect.width() if option.rect.width() > 0 else 600
         return QSize(width, self.row_height(turn, width)) if turn is not None else QSize(width, 0)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         turn: Turn | None = index.data(TranscriptModel.TurnRole)
         if turn is None:
             return

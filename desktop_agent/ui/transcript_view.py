@@ -8,7 +8,16 @@ rows, where a ``QListView`` with variable heights asks every row for its size on
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QContextMenuEvent, QGuiApplication, QKeyEvent, QKeySequence, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QToolButton, QWidget
 
 from desktop_agent.state.conversation import Conversation
@@ -31,7 +40,9 @@ class TranscriptView(QTableView):
         super().__init__(parent)
         self.setObjectName("transcript")
         self.setAccessibleName("Transcript")
-        self.setAccessibleDescription("The conversation so far. Use the arrow keys to select a message and Ctrl+C to copy it.")
+        self.setAccessibleDescription(
+            "The conversation so far. Use the arrow keys to select a message and Ctrl+C to copy it."
+        )
         self._model = TranscriptModel(self)
         self._delegate = TranscriptDelegate(self)
         self.setModel(self._model)
@@ -168,7 +179,9 @@ class TranscriptView(QTableView):
             first_visible = max(0, count - 1)
         else:
             first_visible = max(0, self.rowAt(0))
-        around = range(max(0, first_visible - RELAYOUT_SLICE_ROWS // 2), min(count, first_visible + RELAYOUT_SLICE_ROWS))
+        around = range(
+            max(0, first_visible - RELAYOUT_SLICE_ROWS // 2), min(count, first_visible + RELAYOUT_SLICE_ROWS)
+        )
         self._measure(around, width)
         self._pending_rows = [row for row in range(count - 1, -1, -1) if row not in around]
         if self._pending_rows:

@@ -256,7 +256,9 @@ class HistoryView(QWidget):
 
         def chosen(path: str) -> None:
             target = Path(path)
-            self._spawn(self.export_to(target, export_format(target, dialog.selectedNameFilter()), everything=everything))
+            self._spawn(
+                self.export_to(target, export_format(target, dialog.selectedNameFilter()), everything=everything)
+            )
 
         dialog.fileSelected.connect(chosen)
         dialog.finished.connect(lambda _result: self._forget_dialog(dialog))

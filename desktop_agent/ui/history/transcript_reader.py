@@ -21,7 +21,8 @@ from desktop_agent.storage.export import display_title
 from desktop_agent.storage.records import StoredConversation, StoredTurn
 
 _SPEAKERS = {Role.USER: "You", Role.ASSISTANT: "Assistant"}
-_STAGE_LABELS = {
+#: Keyed by Stage; a stored turn may hold a stage this version does not know (a plain string), shown as it is.
+_STAGE_LABELS: dict[Stage | str, str] = {
     Stage.ENDPOINTING: "endpointing",
     Stage.STT_FINAL: "transcript",
     Stage.LLM_FIRST_TOKEN: "LLM",
@@ -118,7 +119,8 @@ class TranscriptReader(QTextBrowser):
         cursor.insertText((plain_text(turn.text) or "…").replace("\n", _LINE_BREAK), _TEXT)
         if turn.latencies:
             latency = ", ".join(
-                f"{_STAGE_LABELS.get(stage, str(stage))} {seconds * 1000:.0f} ms" for stage, seconds in turn.latencies.items()
+                f"{_STAGE_LABELS.get(stage, str(stage))} {seconds * 1000:.0f} ms"
+                for stage, seconds in turn.latencies.items()
             )
             self._paragraph(cursor)
             cursor.insertText(plain_text(latency, single_line=True), _SMALL)
