@@ -50,3 +50,12 @@ def test_state_loads_neither_qt_nor_pipecat():
     modules = loaded_after(names)
     assert not qt(modules)
     assert not [m for m in modules if m.split(".")[0] == "pipecat"]
+
+
+def test_the_shared_runtime_loads_neither_qt_nor_pipecat():
+    """The console must run without Qt, and the window imports the runtime before its first paint (Pipecat comes
+    later, on a worker thread)."""
+    modules = loaded_after(["desktop_agent.runtime"])
+    assert "desktop_agent.runtime" in modules
+    assert not qt(modules)
+    assert not [m for m in modules if m.split(".")[0] == "pipecat"]
