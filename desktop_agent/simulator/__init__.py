@@ -32,6 +32,6 @@ __all__ = [
     "ScriptControl",
     "Simulator",
     "SimulatorThread",
-    "start_simulator_thread",
     "ToolCall",
+    "start_simulator_thread",
 ]

@@ -260,18 +260,19 @@ class _SttSession:
             try:
                 await asyncio.sleep(max(0.0, due - loop.time()))
                 if utterance.start is not None:
-                    await self.sender.send(self._final(utterance))
+                    await self.sender.send(self._final(utterance, utterance.start))
                 await self.sender.send({"type": "flush_done", "request_id": self.request_id})
             finally:
                 self.finals.task_done()
 
-    def _final(self, utterance: _Utterance) -> dict:
+    def _final(self, utterance: _Utterance, start: float) -> dict:
+        """The final transcript of ``utterance``, whose speech started ``start`` seconds into the audio."""
         scripted = self.script.pop()
         text = scripted if isinstance(scripted, str) else default_transcript(utterance.duration)
         words = text.split()
         step = utterance.duration / max(1, len(words))
-        timed = [{"word": w, "start": round(utterance.start + i * step, 3),
-                  "end": round(utterance.start + (i + 1) * step, 3)} for i, w in enumerate(words)]
+        timed = [{"word": w, "start": round(start + i * step, 3),
+                  "end": round(start + (i + 1) * step, 3)} for i, w in enumerate(words)]
         return {"type": "transcript", "is_final": True, "request_id": self.request_id, "text": text,
                 "duration": round(utterance.duration, 3), "language": self.language, "words": timed}
 

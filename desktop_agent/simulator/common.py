@@ -77,6 +77,7 @@ async def start_of_request(env: Env, provider: str, request: web.Request, websoc
         return None, None
     env.records.add(provider, "fault", {"kind": fault.kind, "path": request.path})
     if fault.kind == "http":
+        assert fault.status is not None, "Fault.http sets the status"
         env.records.add(provider, "rejected", {"status": fault.status, "path": request.path, "injected": True})
         return http_error(provider, fault.status, fault.retry_after, **fields), None
     if fault.kind == "slow_first_byte":
@@ -95,7 +96,7 @@ def abort_connection(request: web.Request) -> None:
         transport.abort()
 
 
-DEFAULT_CLOSE_REASONS = {
+DEFAULT_CLOSE_REASONS: dict[tuple[str, int | None], str] = {
     # A 1008 ElevenLabs really sent (pipecat issue #1426); the others are plausible stand-ins.
     ("elevenlabs", 1008): "We are sorry, something went wrong. You are not charged for this request.",
     ("cartesia", 1008): "Policy violation.",
@@ -147,7 +148,7 @@ class WsSender:
                 return False
             self.sent += 1
             self._env.records.add(self._provider, self._kind, record if record is not None else message)
-            if fault is not None and fault.kind == "disconnect_after" and self.sent >= fault.n_messages:
+            if fault is not None and fault.kind == "disconnect_after" and self.sent >= (fault.n_messages or 0):
                 abort_connection(self._request)
                 return False
             return True

@@ -173,7 +173,7 @@ class ElevenLabsEmulator:
         pacer = _Pacer(arrived + profile.tts_first_audio_delay)
         for sent, piece in enumerate(synth.chunk(utterance, profile.tts_chunk_ms)):
             await pacer.wait_turn()
-            if fault is not None and fault.kind == "disconnect_after" and sent >= fault.n_messages:
+            if fault is not None and fault.kind == "disconnect_after" and sent >= (fault.n_messages or 0):
                 abort_connection(request)
                 return response
             alignment = {

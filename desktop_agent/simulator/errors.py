@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-_CEREBRAS = {
+_CEREBRAS: dict[int, dict[str, str | None]] = {
     400: {"message": "Bad request.", "type": "invalid_request_error", "param": None, "code": "bad_request"},
     401: {"message": "Wrong API Key", "type": "invalid_request_error", "param": "api_key", "code": "wrong_api_key"},
     403: {"detail": "Not authenticated"},
@@ -53,8 +53,9 @@ _CARTESIA = {
 
 def cerebras_error(status: int, **fields: str) -> dict:
     body = dict(_CEREBRAS.get(status) or {"message": f"HTTP {status}", "type": "server_error", "code": "error"})
-    if "message" in body:
-        body["message"] = body["message"].format(model=fields.get("model", "unknown"))
+    message = body.get("message")
+    if message is not None:
+        body["message"] = message.format(model=fields.get("model", "unknown"))
     return body
 
 

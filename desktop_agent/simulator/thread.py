@@ -38,7 +38,7 @@ class SimulatorThread:
             asyncio.set_event_loop(loop)
             try:
                 loop.run_until_complete(self._sim.start())
-            except BaseException as exc:  # handed to the starting thread, which re-raises it
+            except BaseException as exc:  # noqa: BLE001 - handed to the starting thread, which re-raises it
                 ready["error"] = exc
                 started.set()
                 loop.close()
@@ -106,7 +106,7 @@ async def start_simulator_thread(profile: str | LatencyProfile = "prd") -> tuple
     simulator = SimulatorThread(profile=profile)
     try:
         await asyncio.to_thread(simulator.start)
-    except Exception as exc:  # noqa: BLE001 - the caller shows the sentence; the log has the traceback
+    except Exception as exc:  # the caller shows the sentence; the log has the traceback
         logging.getLogger(__name__).exception("The provider simulator did not start")
         return None, f"The built-in provider simulator could not start ({type(exc).__name__})."
     return simulator, ""
