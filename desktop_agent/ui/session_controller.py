@@ -1,10 +1,14 @@
 """Owns the voice session for the window: loads the engine after the first paint, starts and stops sessions, and
-forwards the user's gestures to the session's thread-safe methods.
+forwards the user's gestures and settings changes to the session's thread-safe methods.
 
 The engine (Pipecat, ~1 s of imports) is imported on a worker thread so the window stays live meanwhile. Nothing
 here blocks the Qt thread: ``VoiceSession.stop`` joins the engine thread, so it runs through ``asyncio.to_thread``.
 Shutdown follows architecture.md pitfall 3: the pipeline stops first (the engine thread is joined), then the
 bridge is drained and closed, and only then may Qt quit.
+
+The window reaches the session only through the typed methods here (the session itself is a
+:class:`~desktop_agent.ui.session_port.SessionPort`); a change made between sessions is read from the settings by
+the next one.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import asyncio
 import importlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -22,6 +26,12 @@ from desktop_agent.ui import exception_guard
 from desktop_agent.ui.bridge import EngineBridge
 from desktop_agent.ui.error_banner import BannerAction
 from desktop_agent.ui.session_phase import SessionPhase
+from desktop_agent.ui.session_port import Device, SessionFactory, SessionPort
+
+if TYPE_CHECKING:
+    from desktop_agent.engine.audio_backend import AudioBackend
+    from desktop_agent.engine.config import EngineConfig
+    from desktop_agent.engine.early_microphone import EarlyMicrophone
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +39,7 @@ ENGINE_MODULE = "desktop_agent.engine.session"
 STOP_TIMEOUT_S = 8.0
 
 #: Builds the engine configuration for a new session; raises to refuse (its ``problems`` or message is shown).
-ConfigFactory = Callable[[], Any]
+ConfigFactory = Callable[[], "EngineConfig"]
 
 
 class SessionController(QObject):
@@ -41,8 +51,8 @@ class SessionController(QObject):
         bridge: EngineBridge,
         config_factory: ConfigFactory,
         *,
-        audio_backend: Any = None,
-        session_factory: Callable[..., Any] | None = None,
+        audio_backend: AudioBackend | None = None,
+        session_factory: SessionFactory | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -50,16 +60,16 @@ class SessionController(QObject):
         self._config_factory = config_factory
         self._audio_backend = audio_backend
         self._session_factory = session_factory
-        self._session: Any = None
+        self._session: SessionPort | None = None
         self._phase = SessionPhase.LOADING
         self._mode = ev.TurnMode.PUSH_TO_TALK
         self._muted = False
-        self._stopping: asyncio.Future | None = None
-        self._early_microphone: Any = None  # a push-to-talk turn begun while the engine was still loading
+        self._stopping: asyncio.Future[None] | None = None
+        self._early_microphone: EarlyMicrophone | None = None  # a push-to-talk turn begun while the engine was still loading
         self._carried_over: list[dict] = []  # the conversation a restarted session carries on
         self._early_held = False
         #: The microphone the next session uses (the early microphone opens it too).
-        self.input_device: Any = None
+        self.input_device: Device = None
         bridge.session_started.connect(self._on_session_started)
         bridge.session_ended.connect(self._on_session_ended)
 
@@ -69,9 +79,18 @@ class SessionController(QObject):
         return self._phase
 
     @property
-    def session(self) -> Any:
-        """The running ``VoiceSession`` (None between sessions); settings changes go to it directly."""
+    def session(self) -> SessionPort | None:
+        """The running session (None between sessions). Changes reach it through this controller's methods."""
         return self._session
+
+    @property
+    def audio_backend(self) -> AudioBackend | None:
+        """The sound device the sessions use (None: the sound card); the next session takes a new one."""
+        return self._audio_backend
+
+    @audio_backend.setter
+    def audio_backend(self, backend: AudioBackend | None) -> None:
+        self._audio_backend = backend
 
     @property
     def mode(self) -> ev.TurnMode:
@@ -160,7 +179,7 @@ class SessionController(QObject):
         finally:
             self._stopping = None
 
-    async def _stop(self, session: Any) -> None:
+    async def _stop(self, session: SessionPort) -> None:
         self._set_phase(SessionPhase.STOPPING)
         try:
             await asyncio.to_thread(session.stop, STOP_TIMEOUT_S)
@@ -257,3 +276,35 @@ class SessionController(QObject):
             self._session.new_conversation()
         else:
             self._bridge.deliver(ev.ConversationReset())
+
+    # ------------------------------------------------------------------ settings changes for the running session
+    # Each applies at once to the session that runs (the next session reads the settings anyway).
+    def set_voice(self, voice_id: str, name: str = "") -> None:
+        if self._session is not None:
+            self._session.set_voice(voice_id, name)
+
+    def set_system_prompt(self, text: str, name: str = "") -> None:
+        if self._session is not None:
+            self._session.set_system_prompt(text, name)
+
+    def update_llm(self, model: str | None = None, temperature: float | None = None,
+                   max_tokens: int | None = None) -> None:
+        """What is None stays as it is."""
+        if self._session is not None:
+            self._session.update_llm(model, temperature, max_tokens)
+
+    def set_devices(self, input_device: Device, output_device: Device) -> None:
+        """The microphone and speaker: the running session switches to them, and an early turn opens this input."""
+        self.input_device = input_device
+        if self._session is not None:
+            self._session.set_input_device(input_device)
+            self._session.set_output_device(output_device)
+
+    def set_echo_cancellation(self, enabled: bool, noise_suppression: bool | None = None) -> None:
+        if self._session is not None:
+            self._session.set_echo_cancellation(enabled, noise_suppression)
+
+    def choose_language_model(self, provider_id: str) -> bool:
+        """Answer with another language model provider from the next turn, without a new session. False when no
+        session runs or it has no way to reach that provider (then a restart is needed: :meth:`restart`)."""
+        return self._session is not None and self._session.choose_language_model(provider_id)

@@ -161,3 +161,47 @@ def test_a_restart_carries_the_conversation_on_into_the_new_session(rig, qtbot):
     assert controller.start()
     assert FakeSession.instances[2].kwargs == {}, "an ordinary start begins afresh"
     run_async(qtbot, controller.stop())
+
+
+def test_settings_changes_reach_the_running_session_and_wait_for_the_next_one_otherwise(rig, qtbot):
+    _bridge, controller, _phases, _problems = rig
+    controller.set_voice("voice-2", "Adam")  # no session: the next one reads the settings
+    controller.update_llm("llama-3.3-70b")
+    controller.set_devices("USB mic", None)
+    assert controller.input_device == "USB mic", "an early turn opens the chosen microphone too"
+    assert controller.choose_language_model("groq") is False, "no session to switch: a new one is needed"
+    controller.start()
+    session = FakeSession.instances[0]
+    session.choose_language_model = lambda provider_id: provider_id == "groq"
+    controller.set_voice("voice-3", "Bella")
+    controller.set_system_prompt("Be brief.", "Brief")
+    controller.update_llm(temperature=0.3)
+    controller.set_devices(2, "Speakers")
+    controller.set_echo_cancellation(False, True)
+    assert controller.choose_language_model("groq") and not controller.choose_language_model("openai")
+    assert session.calls[2:] == [
+        ("set_voice", "voice-3", "Bella"), ("set_system_prompt", "Be brief.", "Brief"), ("update_llm", None, 0.3, None),
+        ("set_input_device", 2), ("set_output_device", "Speakers"), ("set_echo_cancellation", False, True),
+    ]
+    run_async(qtbot, controller.stop())
+
+
+def test_the_voice_session_offers_everything_the_window_may_call():
+    """The window reaches the engine through SessionPort only: every method it names exists on VoiceSession with the
+    same parameters (mypy checks the types; this catches a rename in a plain test run)."""
+    import inspect
+
+    from desktop_agent.engine.session import VoiceSession
+    from desktop_agent.ui.session_port import SessionPort
+
+    names = [name for name in vars(SessionPort) if not name.startswith("_")]
+    assert {"press_talk", "update_llm", "set_input_device", "choose_language_model", "ready"} <= set(names)
+    for name in names:
+        port, real = inspect.getattr_static(SessionPort, name), inspect.getattr_static(VoiceSession, name, None)
+        assert real is not None, f"VoiceSession has no {name}"
+        if isinstance(port, property):
+            assert isinstance(real, property), name
+            continue
+        expected = [(p.name, p.kind) for p in inspect.signature(port).parameters.values()]
+        actual = [(p.name, p.kind) for p in inspect.signature(real).parameters.values()]
+        assert actual == expected, name
