@@ -3,8 +3,12 @@
 Start-up order matters for how fast the window appears: Qt and the window first; once the window has painted,
 the simulator (``--simulate``), the settings, the keyring and the engine (Pipecat, ~1 s of imports, on a worker
 thread) load in the background, and then a session starts. The engine runs on its own thread and loop; qasync
-serves only the window's own async work. Closing the window stops the pipeline first, then the bridge, then Qt
-(architecture.md pitfall 3).
+serves only the window's own async work. Closing the window stops the pipeline first, then the bridge, then the
+history and the simulator, then Qt (architecture.md pitfall 3).
+
+What the console does too (settings, keys, simulator, history, engine configuration, first voice, teardown) is
+:class:`~desktop_agent.runtime.Runtime`'s; this module adds the window. Qt, the engine and most of the app are
+imported inside the functions that need them, for start-up time; their types come in under ``TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,29 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
+
+from desktop_agent.runtime import Runtime, SettingsNotSaved, reconfigure_logging
+
+if TYPE_CHECKING:  # the window imports Qt, the engine and the rest lazily: see the module docstring
+    import socket
+    from types import FrameType
+
+    from PySide6.QtCore import QSocketNotifier
+    from PySide6.QtWidgets import QWidget
+
+    from desktop_agent.config.loading import LoadedSettings
+    from desktop_agent.config.prompts import PromptLibrary
+    from desktop_agent.config.secrets import Secrets
+    from desktop_agent.config.settings import AppSettings, SettingsStore
+    from desktop_agent.engine.audio_backend import AudioBackend
+    from desktop_agent.runtime import Simulator
+    from desktop_agent.state.cost import PriceTable
+    from desktop_agent.state.events import ChoiceUnavailable, ErrorKind, Provider
+    from desktop_agent.storage.history import HistoryStore
+    from desktop_agent.storage.recorder import HistoryRecorder
+    from desktop_agent.ui.history.history_view import HistoryView
+    from desktop_agent.ui.settings import SettingsDialog, SettingsPage
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +58,8 @@ def _choose_platform(args: argparse.Namespace) -> None:
 
 
 class DesktopApp:
-    """The composition root: builds the window, bridge, session controller, settings, history and simulator.
+    """The composition root: builds the window, bridge and session controller on the shared
+    :class:`~desktop_agent.runtime.Runtime` (settings, keys, simulator, history and their teardown).
 
     ``simulator``, ``audio_backend`` and ``record_history`` let tests inject their own parts; by default they
     follow the command line (``--simulate``, ``--no-audio``/``--screenshot``).
@@ -42,8 +69,8 @@ class DesktopApp:
         self,
         args: argparse.Namespace,
         *,
-        simulator: Any = None,
-        audio_backend: Any = None,
+        simulator: Simulator | None = None,
+        audio_backend: AudioBackend | None = None,
         record_history: bool | None = None,
         autostart: bool = True,
     ) -> None:
@@ -54,24 +81,27 @@ class DesktopApp:
         from desktop_agent.ui.session_controller import SessionController
 
         self.args = args
-        self.simulator = simulator
-        self._owns_simulator = simulator is None and bool(getattr(args, "simulate", False))
+        screenshot = bool(getattr(args, "screenshot", None))
+        self.runtime = Runtime(
+            simulate=bool(getattr(args, "simulate", False)),
+            profile=getattr(args, "profile", "prd"),
+            simulator=simulator,
+            record_history=not screenshot if record_history is None else record_history,
+        )
         self.audio_backend = audio_backend
-        self._wants_memory_audio = audio_backend is None and bool(getattr(args, "no_audio", False) or getattr(args, "screenshot", None))
-        self.record_history = (not getattr(args, "screenshot", None)) if record_history is None else record_history
+        self._wants_memory_audio = audio_backend is None and bool(getattr(args, "no_audio", False) or screenshot)
         self.autostart = autostart
-        self.settings: Any = None
-        self.settings_store: Any = None
-        self.secrets: Any = None
-        self.prompts: Any = None
-        self.history_store: Any = None
-        self.recorder: Any = None
-        self.history_window: Any = None
-        self.settings_dialog: Any = None
-        self._settings_problems: list[str] = []
+        self.history_window: HistoryView | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self._closing = False
         self._close_allowed = False
+        self._shutdown: asyncio.Future[None] | None = None
         self.finished: asyncio.Future[int] = asyncio.get_event_loop().create_future()
+        #: What Python had imported, and how long after launch, when the window first painted (start-up checks).
+        self.first_paint_modules: set[str] = set()
+        self.first_paint_s = 0.0
+        #: Kept alive as long as the loop runs (``_close_on_signals``).
+        self.signal_hooks: object = None
 
         reporter = exception_guard.install()
         self.window = MainWindow()
@@ -79,7 +109,7 @@ class DesktopApp:
         self.bridge = EngineBridge(Conversation(), parent=self.window)
         self.window.attach(self.bridge)
         self.controller = SessionController(
-            self.bridge, self._build_engine_config, audio_backend=audio_backend, parent=self.window
+            self.bridge, self.runtime.build_engine_config, audio_backend=audio_backend, parent=self.window
         )
         self.controller.phase_changed.connect(self.window.set_phase)
         self.controller.problem.connect(self._on_controller_problem)
@@ -100,19 +130,49 @@ class DesktopApp:
         self.window.switch_requested.connect(self.switch_choice)
         self.window.history_requested.connect(self.open_history)
 
+    # ------------------------------------------------------------------ what the runtime holds
+    @property
+    def settings(self) -> AppSettings | None:
+        return self.runtime.settings
+
+    @property
+    def settings_store(self) -> SettingsStore | None:
+        return self.runtime.loaded.store if self.runtime.loaded is not None else None
+
+    @property
+    def secrets(self) -> Secrets | None:
+        return self.runtime.loaded.secrets if self.runtime.loaded is not None else None
+
+    @property
+    def prompts(self) -> PromptLibrary | None:
+        return self.runtime.loaded.prompts if self.runtime.loaded is not None else None
+
+    @property
+    def simulator(self) -> Simulator | None:
+        return self.runtime.simulator
+
+    @property
+    def history_store(self) -> HistoryStore | None:
+        return self.runtime.history_store
+
+    @property
+    def recorder(self) -> HistoryRecorder | None:
+        return self.runtime.recorder
+
     # ------------------------------------------------------------------ start-up
     async def start(self) -> None:
         """Show the window, wait for its first paint, then load everything else in the background."""
         self.window.show()
         await self._first_paint()
         await self._load_settings()
-        if self._owns_simulator:
-            await self._start_simulator()
+        problem = await self.runtime.start_simulator()  # only with --simulate and no simulator handed in
+        if problem:
+            self.window.show_problem(problem)
         self._add_fault_menu()
         if self._wants_memory_audio:
             memory_audio = await asyncio.to_thread(__import__, "desktop_agent.engine.memory_audio", fromlist=["x"])
             self.audio_backend = memory_audio.MemoryAudioBackend()
-        self.controller._audio_backend = self.audio_backend
+        self.controller.audio_backend = self.audio_backend
         if not await self.controller.load_engine():
             self.controller.discard_early_turn()
             return
@@ -126,12 +186,16 @@ class DesktopApp:
         """Return once the window has painted (or after ``timeout_s`` if it is never exposed, e.g. minimised)."""
         from PySide6.QtCore import QEvent, QObject
 
-        painted = asyncio.get_running_loop().create_future()
+        painted: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def note_paint() -> None:
+            if not painted.done():
+                painted.set_result(True)
 
         class _PaintWatch(QObject):
             def eventFilter(self, watched: QObject, event: QEvent) -> bool:
                 if event.type() == QEvent.Type.Paint and not painted.done():
-                    asyncio.get_running_loop().call_soon(lambda: painted.done() or painted.set_result(True))
+                    asyncio.get_running_loop().call_soon(note_paint)
                 return False
 
         watch = _PaintWatch(self.window)
@@ -148,27 +212,23 @@ class DesktopApp:
         self.first_paint_s = time.perf_counter() - _PROCESS_STARTED
 
     async def _load_settings(self) -> None:
-        from desktop_agent.config.loading import load_settings
-
         try:
-            loaded = await asyncio.to_thread(load_settings)
+            loaded = await self.runtime.load_settings()  # on a worker thread; a failure is logged there
         except Exception as exc:  # noqa: BLE001 - the app still runs on defaults; the sentence says what happened
-            log.exception("Loading the settings failed")
             self.window.show_problem(f"Your settings could not be loaded ({type(exc).__name__}); using the defaults.")
             return
-        self.settings_store, self.settings, self.secrets, self.prompts = loaded.store, loaded.settings, loaded.secrets, loaded.prompts
-        problems = loaded.problems
-        self._settings_problems = problems
-        for problem in problems:
+        for problem in loaded.problems:
             self.window.show_problem(problem)
-        self.apply_settings(self.settings)
+        self.apply_settings()
 
-    def apply_settings(self, settings: Any) -> None:
-        """Show settings that concern the window (budgets, push-to-talk key, prices, turn mode)."""
+    def apply_settings(self) -> None:
+        """Show the settings that concern the window (budgets, push-to-talk key, prices, turn mode)."""
         from desktop_agent.state.events import Provider
         from desktop_agent.ui.push_to_talk_key import key_from_text
 
-        self.settings = settings
+        settings = self.settings
+        if settings is None:
+            return
         self.controller.input_device = settings.audio.input_device
         self.window.set_budgets(settings.budgets)
         self.window.key_filter.set_key(key_from_text(settings.audio.push_to_talk_key))
@@ -178,52 +238,31 @@ class DesktopApp:
         if self.controller.session is None and settings.conversation.mode is not self.controller.mode:
             self.controller.set_mode(settings.conversation.mode)
 
-    async def _start_simulator(self) -> None:
-        from desktop_agent.simulator import start_simulator_thread
-
-        self.simulator, problem = await start_simulator_thread(getattr(self.args, "profile", "prd"))
-        if problem:
-            self.window.show_problem(problem)
-
     def _add_fault_menu(self) -> None:
         """With ``--simulate``, a Faults menu switches the simulator's faults, to watch the app heal."""
-        if not getattr(self.args, "simulate", False) or self.simulator is None:
+        if not self.runtime.simulating:
             return
         from desktop_agent.simulator.fault_presets import FaultControls
         from desktop_agent.ui.fault_menu import FaultMenu
 
-        self.window.add_fault_menu(FaultMenu(FaultControls(self.simulator), self.window))
+        self.window.add_fault_menu(FaultMenu(FaultControls(self.runtime.simulator), self.window))
 
     def _reconfigure_logging(self) -> None:
         """Pipecat's import may have reset loguru; route it to the app's log again (and say so if it cannot be
         written, e.g. in a read-only home folder: everything else still logs to stderr)."""
-        from desktop_agent.config.logging_setup import configure_logging, log_file_sentence
-
-        try:
-            configure_logging(getattr(self.args, "log_level", "INFO"))
-        except OSError as exc:
-            self.window.show_problem(log_file_sentence(exc))
+        problem = reconfigure_logging(getattr(self.args, "log_level", "INFO"))
+        if problem:
+            self.window.show_problem(problem)
 
     def _start_history(self) -> None:
-        if not self.record_history or self.settings is None or not self.settings.privacy.keep_history:
+        """Open the history (when it is kept) and record the live conversation into it."""
+        if self.runtime.recorder is not None:
             return
-        from desktop_agent.storage.history import ConversationHistoryUnavailable, HistoryStore
-        from desktop_agent.storage.recorder import HistoryRecorder
-
-        try:
-            self.history_store = HistoryStore()
-        except ConversationHistoryUnavailable as exc:
-            self.window.show_problem(str(exc))
-            return
-        for problem in self.history_store.problems:
+        for problem in self.runtime.open_history(on_error=self._history_error_from_thread):
             self.window.show_problem(problem)
-        self.recorder = HistoryRecorder(
-            self.history_store,
-            keep_history=self.settings.privacy.keep_history,
-            retention_days=self.settings.privacy.retention_days,
-            on_error=self._history_error_from_thread,
-        )
-        self.bridge.add_observer(self.recorder.on_change)
+        recorder = self.runtime.recorder
+        if recorder is not None:
+            self.bridge.add_observer(recorder.on_change)
 
     def _history_error_from_thread(self, message: str) -> None:
         from desktop_agent.ui import exception_guard
@@ -233,15 +272,6 @@ class DesktopApp:
             reporter.problem.emit(message)  # a queued hop onto the Qt thread
 
     # ------------------------------------------------------------------ session configuration
-    def _build_engine_config(self) -> Any:
-        from desktop_agent.config.engine_config import build_engine_config
-        from desktop_agent.config.settings import AppSettings
-
-        if self.secrets is None or self.prompts is None:
-            raise ValueError("The settings are still loading; try again in a moment.")
-        settings = self.settings or AppSettings()
-        return build_engine_config(settings, self.secrets, self.prompts, simulator=self.simulator)
-
     def _on_controller_problem(self, message: str, action: str) -> None:
         from desktop_agent.state.events import ErrorKind
         from desktop_agent.ui.error_banner import BannerAction
@@ -251,21 +281,22 @@ class DesktopApp:
         self.window.show_problem(message, banner_action, kind)
 
     # ------------------------------------------------------------------ settings and history windows
-    def open_settings_for(self, kind: Any = None) -> None:
+    def open_settings_for(self, kind: ErrorKind | None = None) -> None:
         """The banner's "Open Settings": keys for rejected or missing keys, audio for device problems."""
         from desktop_agent.state.events import ErrorKind
         from desktop_agent.ui.settings import SettingsPage
 
         pages = {ErrorKind.AUTH: SettingsPage.KEYS, ErrorKind.CONFIG: SettingsPage.KEYS, ErrorKind.AUDIO_DEVICE: SettingsPage.AUDIO}
-        self.open_settings(pages.get(kind))
+        self.open_settings(pages.get(kind) if kind is not None else None)
 
-    def open_settings(self, page: Any = None) -> None:
+    def open_settings(self, page: SettingsPage | None = None) -> None:
         """Show the (non-modal) settings dialog, creating and wiring it on first use."""
-        if self.settings is None or self.secrets is None or self.prompts is None:
+        loaded = self.runtime.loaded
+        if loaded is None:
             self.window.status.flash("Settings are still loading; try again in a moment.")
             return
         if self.settings_dialog is None:
-            self.settings_dialog = self._build_settings_dialog()
+            self.settings_dialog = self._build_settings_dialog(loaded)
         if page is not None:
             self.settings_dialog.show_page(page)
         else:
@@ -273,23 +304,23 @@ class DesktopApp:
             self.settings_dialog.raise_()
             self.settings_dialog.activateWindow()
 
-    def _build_settings_dialog(self) -> Any:
+    def _build_settings_dialog(self, loaded: LoadedSettings) -> SettingsDialog:
         from desktop_agent.ui.settings import SettingsDialog
 
         dialog = SettingsDialog(
-            self.settings_store, self.settings, self.secrets, self.prompts,
-            simulator=self.simulator, audio_backend=self.audio_backend, problems=self._settings_problems,
+            loaded.store, loaded.settings, loaded.secrets, loaded.prompts,
+            simulator=self.runtime.simulator, audio_backend=self.audio_backend, problems=loaded.problems,
             parent=self.window,
         )
-        to_session = self._to_session
-        dialog.voice_changed.connect(lambda voice_id, name: to_session("set_voice", voice_id, name))
-        dialog.prompt_changed.connect(lambda text, name: to_session("set_system_prompt", text, name))
-        dialog.llm_changed.connect(lambda model, temperature, tokens: to_session("update_llm", model, temperature, tokens))
-        dialog.devices_changed.connect(self._apply_devices)
-        dialog.echo_changed.connect(lambda echo, noise: to_session("set_echo_cancellation", echo, noise))
-        dialog.mode_changed.connect(self.controller.set_mode)
+        controller = self.controller  # changes that apply to the running session at once
+        dialog.voice_changed.connect(controller.set_voice)
+        dialog.prompt_changed.connect(controller.set_system_prompt)
+        dialog.llm_changed.connect(controller.update_llm)
+        dialog.devices_changed.connect(controller.set_devices)
+        dialog.echo_changed.connect(controller.set_echo_cancellation)
+        dialog.mode_changed.connect(controller.set_mode)
         dialog.vad_changed.connect(lambda *_: self._note_next_session("Voice detection changes apply from the next session."))
-        dialog.push_to_talk_key_changed.connect(lambda _key: self.apply_settings(self.settings))
+        dialog.push_to_talk_key_changed.connect(lambda _key: self.apply_settings())
         dialog.budgets_changed.connect(self.window.set_budgets)
         dialog.prices_changed.connect(self._apply_prices)
         dialog.history_settings_changed.connect(self._apply_privacy)
@@ -302,67 +333,51 @@ class DesktopApp:
     # ------------------------------------------------------------------ voices and models the providers retire
     async def _choose_first_voice(self) -> None:
         """No voice saved yet (a first run): choose one of the account's own and save it (not on the simulator)."""
-        if self.settings is None or self.secrets is None:
-            return
-        from desktop_agent.config.first_voice import choose_first_voice
+        chosen = await self.runtime.choose_first_voice()
+        if chosen is not None and chosen.not_saved is not None:
+            self.window.show_problem(str(chosen.not_saved))
 
-        if await choose_first_voice(self.settings, self.secrets, self.simulator) is not None and self.simulator is None:
-            self._save_settings()
-
-    def switch_choice(self, choice: Any) -> None:
+    def switch_choice(self, choice: ChoiceUnavailable) -> None:
         """The banner's "Switch to …": use the model or voice offered instead of one no longer offered, in the
         running session at once and in every later one."""
         from desktop_agent.state.events import Provider
 
-        if self.settings is None or not choice.replacement:
+        settings = self.settings
+        if settings is None or not choice.replacement:
             return
         name = choice.replacement_name or choice.replacement
         if choice.provider is Provider.LLM:
-            self.settings.models.llm_model = choice.replacement
-            self._to_session("update_llm", choice.replacement)
+            settings.models.llm_model = choice.replacement
+            self.controller.update_llm(choice.replacement)
         else:
-            self.settings.voice.voice_id, self.settings.voice.voice_name = choice.replacement, name
-            self._to_session("set_voice", choice.replacement, name)
+            settings.voice.voice_id, settings.voice.voice_name = choice.replacement, name
+            self.controller.set_voice(choice.replacement, name)
         if self.settings_dialog is not None:  # its pages show what they were opened with
-            self.settings_dialog.models_page.show_llm_model(self.settings.models.llm_model)
+            self.settings_dialog.models_page.show_llm_model(settings.models.llm_model)
             self.settings_dialog.voice_page.show_current()
         if self._save_settings():
             self.window.status.flash(f"Switched to {name}.")
 
     def _save_settings(self) -> bool:
         """Write the settings; a failure is a sentence in the window (the change still applies to this session)."""
-        from desktop_agent.config.local_files import error_words
-
-        if self.settings_store is None:
-            return False
         try:
-            self.settings_store.save(self.settings)
-        except OSError as exc:
-            self.window.show_problem(
-                f"Settings could not be saved to {self.settings_store.path} ({error_words(exc)}); the change applies "
-                "to this session only."
-            )
+            return self.runtime.save_settings()
+        except SettingsNotSaved as exc:
+            self.window.show_problem(str(exc))
             return False
-        return True
 
-    def _to_session(self, method: str, *args: Any) -> None:
-        """Apply a settings change to the running session at once (the next session reads the settings anyway)."""
-        session = self.controller.session
-        if session is not None:
-            getattr(session, method)(*args)
-
-    def _provider_changed(self, role: Any) -> None:
+    def _provider_changed(self, role: Provider) -> None:
         """Another provider plays ``role`` from the next turn: a language model switches in the running session (it
         has no connection to make); for a speech provider the session is restarted with the conversation carried on
         (its connection is opened afresh)."""
         from desktop_agent.state.events import Provider
 
-        self.apply_settings(self.settings)
-        spec = self.settings.providers.spec(role)
-        session = self.controller.session
-        if session is None:
+        self.apply_settings()
+        settings = self.settings
+        if settings is None or self.controller.session is None:
             return
-        if role is Provider.LLM and session.choose_language_model(spec.id):
+        spec = settings.providers.spec(role)
+        if role is Provider.LLM and self.controller.choose_language_model(spec.id):
             self.window.status.flash(f"{spec.display_name} answers from the next turn.")
             return
         self.window.status.flash(f"Connecting to {spec.display_name} for the {role.role_name}; the conversation "
@@ -373,27 +388,25 @@ class DesktopApp:
         if self.controller.session is not None:
             self.window.status.flash(f"{sentence} End and start the session to use them now.")
 
-    def _apply_devices(self, input_device: Any, output_device: Any) -> None:
-        self._to_session("set_input_device", input_device)
-        self._to_session("set_output_device", output_device)
-
-    def _apply_prices(self, prices: Any) -> None:
+    def _apply_prices(self, prices: PriceTable) -> None:
         self.bridge.conversation.cost.prices = prices
         self.window.status.refresh_usage(self.bridge.conversation)
 
     def _apply_privacy(self, keep_history: bool, retention_days: int) -> None:
-        if self.recorder is not None:
-            self.recorder.set_privacy(keep_history, retention_days)
-        elif keep_history and self.record_history:
-            self._start_history()
+        recorder = self.runtime.recorder
+        if recorder is not None:
+            recorder.set_privacy(keep_history, retention_days)
+        elif keep_history:
+            self._start_history()  # the runtime opens it only where history is recorded at all
 
     async def _delete_history(self) -> None:
-        if self.history_store is None:
+        store = self.runtime.history_store
+        if store is None:
             return
         from desktop_agent.storage.history import ConversationHistoryUnavailable
 
         try:
-            count = await asyncio.to_thread(self.history_store.delete_all)
+            count = await asyncio.to_thread(store.delete_all)
         except ConversationHistoryUnavailable as exc:
             self.window.show_problem(str(exc))
             return
@@ -407,8 +420,9 @@ class DesktopApp:
         from desktop_agent.ui.history.history_view import HistoryView
 
         if self.history_window is None:
-            reason = "" if self.history_store is not None else "History is off or could not be opened (see Settings > Privacy)."
-            self.history_window = HistoryView(self.history_store, unavailable_reason=reason)
+            store = self.runtime.history_store
+            reason = "" if store is not None else "History is off or could not be opened (see Settings > Privacy)."
+            self.history_window = HistoryView(store, unavailable_reason=reason)
             self.history_window.setWindowFlag(Qt.WindowType.Window, True)
             self.history_window.resize(900, 600)
         self.history_window.show()
@@ -432,28 +446,36 @@ class DesktopApp:
         self.window.close()
 
     async def shutdown(self, exit_code: int = 0) -> None:
-        """Stop the session (pipeline first), the bridge, history and simulator; then resolve :attr:`finished`."""
+        """Stop the session (pipeline first), the bridge and the other windows, then the runtime (history written and
+        closed, simulator stopped); then resolve :attr:`finished`. The window may close from then on.
+
+        Idempotent: the first call does the work (its ``exit_code`` counts), later ones wait for it."""
+        if self._shutdown is None:
+            self._shutdown = asyncio.ensure_future(self._shut_down(exit_code))
+        await asyncio.shield(self._shutdown)
+
+    async def _shut_down(self, exit_code: int) -> None:
         self._closing = True
-        await self.controller.stop()
-        self.bridge.flush()
-        self.bridge.close()
-        if self.recorder is not None:
-            await asyncio.to_thread(self.recorder.close)
-        if self.history_window is not None:
-            self.history_window.close()
-        if self.settings_dialog is not None:
-            self.settings_dialog.close()
-        if self.simulator is not None and self._owns_simulator:
-            await asyncio.to_thread(self.simulator.stop)
-        if not self.finished.done():
-            self.finished.set_result(exit_code)
+        try:
+            await self.controller.stop()
+            self.bridge.flush()
+            self.bridge.close()
+            if self.history_window is not None:
+                self.history_window.close()
+            if self.settings_dialog is not None:
+                self.settings_dialog.close()
+        finally:
+            await self.runtime.aclose()
+            self._close_allowed = True
+            if not self.finished.done():
+                self.finished.set_result(exit_code)
 
     # ------------------------------------------------------------------ --screenshot
     async def run_screenshot(self, path: Path) -> int:
         from desktop_agent.ui.scripted_exchange import ScriptedExchange
 
         try:
-            exchange = ScriptedExchange(self.window, self.controller, self.audio_backend, self.simulator)
+            exchange = ScriptedExchange(self.window, self.controller, self.audio_backend, self.runtime.simulator)
             await exchange.run()
             await asyncio.sleep(SCREENSHOT_SETTLE_S)
             if not self.window.grab().save(str(path), "PNG"):
@@ -475,7 +497,7 @@ def _screenshot_folder_problem(path: Path) -> str | None:
     return None
 
 
-def _close_on_signals(window: Any) -> Any:
+def _close_on_signals(window: QWidget) -> tuple[socket.socket, socket.socket, QSocketNotifier]:
     """Ctrl+C or SIGTERM closes the window, so the session shuts down cleanly instead of being killed mid-write.
 
     Python runs signal handlers only between bytecodes, and Qt's loop may sit in C++ for long; the wakeup fd
@@ -500,7 +522,7 @@ def _close_on_signals(window: Any) -> Any:
 
     notifier.activated.connect(drain)
 
-    def on_signal(number: int, _frame: Any) -> None:
+    def on_signal(number: int, _frame: FrameType | None) -> None:
         log.info("Signal %d received: closing the window", number)
         QTimer.singleShot(0, window.close)
 
@@ -517,14 +539,16 @@ async def _run(app_args: argparse.Namespace) -> int:
             return 1
     desktop = DesktopApp(app_args)
     desktop.signal_hooks = _close_on_signals(desktop.window)  # the socket pair must live as long as the loop
-    await desktop.start()
-    if app_args.screenshot:
-        code = await desktop.run_screenshot(Path(app_args.screenshot))
-        desktop._close_allowed = True
-        await desktop.shutdown(code)
-        desktop.window.close()
-        return code
-    return await desktop.finished
+    try:
+        await desktop.start()
+        if app_args.screenshot:
+            code = await desktop.run_screenshot(Path(app_args.screenshot))
+            await desktop.shutdown(code)
+            desktop.window.close()
+            return code
+        return await desktop.finished
+    finally:
+        await desktop.shutdown(1)  # every way out, a failed start too; after a clean shutdown it has nothing to do
 
 
 def main(args: argparse.Namespace) -> int:
@@ -550,7 +574,7 @@ def main(args: argparse.Namespace) -> int:
         configure_logging(getattr(args, "log_level", "INFO"))
     except OSError:
         pass  # logging goes to stderr; the window says so once it is up (DesktopApp._reconfigure_logging)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))  # the app creates no other kind
     app.setApplicationName("desktop-agent")
     app.setApplicationDisplayName("Desktop Agent")
     app.setDesktopFileName("desktop-agent")

@@ -36,7 +36,6 @@ def desktop(qtbot, qloop, tmp_path, monkeypatch):
     app = DesktopApp(args, autostart=False, record_history=False)
     run_async(qtbot, app.start(), timeout_ms=60_000)
     yield app
-    app._close_allowed = True
     run_async(qtbot, app.shutdown(), timeout_ms=20_000)
     app.window.close()
     exception_guard.uninstall()
@@ -132,3 +131,77 @@ def test_another_provider_chosen_in_settings_reaches_the_session_or_the_next_one
     assert "Deepgram" in desktop.window.status.currentMessage()
     assert "Deepgram" in desktop.window.status.providers[ev.Provider.STT].text()
     desktop.controller._session = None
+
+
+@pytest.fixture
+def counted_teardown(monkeypatch) -> dict[str, int]:
+    """How often the real HistoryStore.close and SimulatorThread.stop were called."""
+    from desktop_agent.simulator import SimulatorThread
+    from desktop_agent.storage.history import HistoryStore
+
+    counts = {"history closed": 0, "simulator stopped": 0}
+    close, stop = HistoryStore.close, SimulatorThread.stop
+
+    def counting_close(self) -> None:
+        counts["history closed"] += 1
+        close(self)
+
+    def counting_stop(self, timeout: float = 10.0) -> None:
+        counts["simulator stopped"] += 1
+        stop(self, timeout)
+
+    monkeypatch.setattr(HistoryStore, "close", counting_close)
+    monkeypatch.setattr(SimulatorThread, "stop", counting_stop)
+    return counts
+
+
+def test_closing_the_window_closes_the_history_store_once(qtbot, qloop, tmp_path, monkeypatch, counted_teardown):
+    """The window used to leave the history database open at exit; it now shares the console's teardown."""
+    from desktop_agent.app import DesktopApp
+    from desktop_agent.storage.history import ConversationHistoryUnavailable
+
+    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+    args = argparse.Namespace(simulate=False, profile="prd", screenshot=None, log_level="WARNING", no_audio=True)
+    app = DesktopApp(args, autostart=False, record_history=True)
+    try:
+        run_async(qtbot, app.start(), timeout_ms=60_000)
+        store = app.history_store
+        assert store is not None and store.list_conversations() == []
+        app.window.close()  # no session: the window closes at once and shuts the app down
+        qtbot.waitUntil(app.finished.done, timeout=20_000)
+        run_async(qtbot, app.shutdown(), timeout_ms=20_000)  # another exit path: nothing left to do
+        assert counted_teardown["history closed"] == 1
+        with pytest.raises(ConversationHistoryUnavailable):
+            store.list_conversations()
+    finally:
+        run_async(qtbot, app.shutdown(), timeout_ms=20_000)
+        app.window.close()
+        exception_guard.uninstall()
+
+
+def test_a_window_whose_engine_cannot_load_still_stops_its_simulator_once(qtbot, qloop, tmp_path, monkeypatch,
+                                                                         counted_teardown):
+    import desktop_agent.ui.session_controller as controller_module
+    from desktop_agent.app import DesktopApp
+
+    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+    monkeypatch.setattr(controller_module, "ENGINE_MODULE", "desktop_agent.no_such_engine")
+    args = argparse.Namespace(simulate=True, profile="instant", screenshot=None, log_level="WARNING", no_audio=True)
+    app = DesktopApp(args, record_history=True)
+    try:
+        run_async(qtbot, app.start(), timeout_ms=60_000)
+        assert "The voice engine could not be loaded" in app.window.banner.text
+        simulator = app.simulator
+        assert simulator is not None and simulator.loop is not None, "--simulate started the built-in simulator"
+        run_async(qtbot, app.shutdown(), timeout_ms=20_000)
+        run_async(qtbot, app.shutdown(), timeout_ms=20_000)
+        app.window.close()
+        qtbot.waitUntil(lambda: counted_teardown["simulator stopped"] == 1, timeout=5_000)
+        assert simulator.loop is None and app.finished.done()
+        assert counted_teardown == {"history closed": 0, "simulator stopped": 1}, "history opens after the engine"
+    finally:
+        run_async(qtbot, app.shutdown(), timeout_ms=20_000)
+        app.window.close()
+        exception_guard.uninstall()

@@ -69,7 +69,6 @@ def start_app(qtbot, qloop, tmp_path, monkeypatch, sim):
 
     yield start
     for app in apps:
-        app._close_allowed = True
         run_async(qtbot, app.shutdown(), timeout_ms=20_000)
         app.window.close()
     exception_guard.uninstall()
@@ -85,7 +84,7 @@ def test_the_first_run_chooses_a_current_premade_voice_from_the_account_and_save
     assert saved(app)["voice"] == {"voice_id": ERIC, "voice_name": "Eric"}
     query = sim.select("elevenlabs", "voices_request")[-1].data["query"]
     assert query["category"] == "premade"
-    assert app._build_engine_config().voice_id == ERIC
+    assert app.runtime.build_engine_config().voice_id == ERIC
 
 
 def test_a_saved_voice_is_kept_without_asking(start_app, sim):
@@ -96,7 +95,7 @@ def test_a_saved_voice_is_kept_without_asking(start_app, sim):
 def test_a_retired_model_on_the_banner_switches_with_one_click(start_app, qtbot):
     app = start_app({"models": {"llm_model": "llama-3.3-70b"}})
     app.window.settings_action.trigger()  # open, so its page must follow the switch
-    config = app._build_engine_config()
+    config = app.runtime.build_engine_config()
     served = run_async(qtbot, ModelCatalog(config.llm.api_key, config.llm.base_url).models())
     problem = check_model(served, config.llm_model)  # what the session's start-up check finds
     app.bridge.deliver(problem)
@@ -109,16 +108,16 @@ def test_a_retired_model_on_the_banner_switches_with_one_click(start_app, qtbot)
     app.controller._session = session
     qtbot.mouseClick(banner._action_button, Qt.MouseButton.LeftButton)
     app.controller._session = None
-    assert session.calls == [("update_llm", "gpt-oss-120b")]
+    assert session.calls == [("update_llm", "gpt-oss-120b", None, None)]  # temperature and tokens stay as they are
     assert app.settings.models.llm_model == "gpt-oss-120b" and saved(app)["models"]["llm_model"] == "gpt-oss-120b"
     assert not banner.isVisible() and app.window.status.currentMessage() == "Switched to gpt-oss-120b."
     assert app.settings_dialog.models_page.llm_model.currentText() == "gpt-oss-120b"
-    assert app._build_engine_config().llm_model == "gpt-oss-120b", "the next session uses it too"
+    assert app.runtime.build_engine_config().llm_model == "gpt-oss-120b", "the next session uses it too"
 
 
 def test_a_voice_the_account_no_longer_has_on_the_banner_switches_with_one_click(start_app, qtbot):
     app = start_app({"voice": {"voice_id": RETIRED_VOICE_ID, "voice_name": "Rachel"}})
-    problem = run_async(qtbot, check_voice(app._build_engine_config()))
+    problem = run_async(qtbot, check_voice(app.runtime.build_engine_config()))
     app.bridge.deliver(problem)
     banner = app.window.banner
     qtbot.waitUntil(banner.isVisible, timeout=5_000)
