@@ -7,6 +7,9 @@ same history the window shows. No Qt is imported.
 Threads: the engine runs on its own thread and loop as in the window; its events and the typed lines (read by a
 daemon thread, since a blocking ``readline`` cannot be awaited portably) are both handed to this asyncio loop, which
 is the only one that writes to the terminal.
+
+What the window does too (settings, keys, simulator, history, engine configuration, first voice, teardown) is
+:class:`~desktop_agent.runtime.Runtime`'s; this module adds the terminal.
 """
 
 from __future__ import annotations
@@ -17,12 +20,23 @@ import logging
 import signal
 import sys
 import threading
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TextIO
 
 from desktop_agent.console.commands import Command, argument, help_text, parse
 from desktop_agent.console.fault_command import run_fault_command
 from desktop_agent.console.printer import TranscriptPrinter
+from desktop_agent.runtime import Runtime, reconfigure_logging
 from desktop_agent.state import events as ev
+
+if TYPE_CHECKING:  # the engine is imported on a worker thread once the settings are read
+    from desktop_agent.engine.audio_backend import AudioBackend
+    from desktop_agent.engine.config import EngineConfig
+    from desktop_agent.engine.session import VoiceSession
+    from desktop_agent.runtime import Simulator
+    from desktop_agent.simulator.fault_presets import FaultControls
+
+_P = ParamSpec("_P")
 
 log = logging.getLogger(__name__)
 
@@ -42,28 +56,33 @@ class ConsoleApp:
         *,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
-        simulator: Any = None,
-        audio_backend: Any = None,
+        simulator: Simulator | None = None,
+        audio_backend: AudioBackend | None = None,
         record_history: bool = True,
     ) -> None:
         self.args = args
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
-        self.simulator = simulator
-        self._owns_simulator = simulator is None and bool(getattr(args, "simulate", False))
+        self.runtime = Runtime(
+            simulate=bool(getattr(args, "simulate", False)),
+            profile=getattr(args, "profile", "prd"),
+            simulator=simulator,
+            record_history=record_history,
+        )
         self.audio_backend = audio_backend
-        self._record_history = record_history
         self.printer = TranscriptPrinter(self._stdout, live=_is_terminal(self._stdout))
-        self.session: Any = None
-        self._history_store: Any = None
-        self._recorder: Any = None
+        self.session: VoiceSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._done: asyncio.Future[None] | None = None
-        self._session_class: Any = None
+        self._session_class: type[VoiceSession] | None = None
         self._talking = False
         self._ready_seen = False
         self._signals: list[int] = []
-        self._fault_controls: Any = None
+        self._fault_controls: FaultControls | None = None
+
+    @property
+    def simulator(self) -> Simulator | None:
+        return self.runtime.simulator
 
     # ------------------------------------------------------------------ run
     async def run(self) -> int:
@@ -79,14 +98,11 @@ class ConsoleApp:
             await self._shut_down()
         return 0 if self._ready_seen else 1
 
-    async def _prepare(self) -> Any:
+    async def _prepare(self) -> EngineConfig | None:
         """Settings, simulator, engine and session configuration; None (after saying why) if a session cannot start."""
-        from desktop_agent.config.loading import load_settings
-
         try:
-            loaded = await asyncio.to_thread(load_settings)
+            loaded = await self.runtime.load_settings()  # on a worker thread; a failure is logged there
         except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
-            log.exception("Loading the settings failed")
             self.printer.say(f"! Your settings could not be loaded ({type(exc).__name__}); details are in the log.")
             return None
         for problem in loaded.problems:
@@ -95,13 +111,15 @@ class ConsoleApp:
         self.printer = TranscriptPrinter(
             self._stdout, live=_is_terminal(self._stdout), budgets=settings.budgets, prices=settings.prices
         )
-        if self._owns_simulator and not await self._start_simulator():
+        problem = await self.runtime.start_simulator()  # only with --simulate and no simulator handed in
+        if problem:
+            self.printer.say(f"! {problem}")
             return None
         if self.audio_backend is None and getattr(self.args, "no_audio", False):
             from desktop_agent.engine.memory_audio import MemoryAudioBackend
 
             self.audio_backend = MemoryAudioBackend()
-        await self._choose_first_voice(loaded)
+        await self._choose_first_voice()
         self.printer.say("Starting the voice engine ...")
         try:
             session_module = await asyncio.to_thread(__import__, "desktop_agent.engine.session", fromlist=["x"])
@@ -112,10 +130,10 @@ class ConsoleApp:
         log_problem = _reconfigure_logging(self.args)
         if log_problem:
             self.printer.say(f"! {log_problem}")
-        from desktop_agent.config.engine_config import ConfigurationError, build_engine_config
+        from desktop_agent.config.engine_config import ConfigurationError
 
         try:
-            config = build_engine_config(settings, loaded.secrets, loaded.prompts, simulator=self.simulator)
+            config = self.runtime.build_engine_config()
         except ConfigurationError as exc:
             for problem in exc.problems:
                 self.printer.say(f"! {problem}")
@@ -129,58 +147,27 @@ class ConsoleApp:
             log.exception("Building the session configuration failed")
             self.printer.say(f"! The settings cannot start a session ({type(exc).__name__}); details are in the log.")
             return None
-        config.mode = settings.conversation.mode
-        self._start_history(settings)
+        for problem in self.runtime.open_history(on_error=self._from_thread(self._say_problem)):
+            self._say_problem(problem)
         self._session_class = session_module.VoiceSession
         return config
 
-    async def _choose_first_voice(self, loaded: Any) -> None:
+    def _say_problem(self, sentence: str) -> None:
+        self.printer.say(f"! {sentence}")
+
+    async def _choose_first_voice(self) -> None:
         """No voice saved yet (a first run): choose one of the account's own and save it (not on the simulator)."""
-        from desktop_agent.config.first_voice import choose_first_voice
-        from desktop_agent.config.local_files import error_words
+        chosen = await self.runtime.choose_first_voice()
+        if chosen is not None and chosen.not_saved is not None:
+            self.printer.say(f"! The voice {chosen.voice.name} was chosen but could not be saved "
+                             f"({chosen.not_saved.reason}); it is used this time.")
 
-        voice = await choose_first_voice(loaded.settings, loaded.secrets, self.simulator)
-        if voice is None or self.simulator is not None:
-            return
+    async def _converse(self, config: EngineConfig) -> None:
+        assert self._done is not None and self._session_class is not None
         try:
-            loaded.store.save(loaded.settings)
-        except OSError as exc:
-            self.printer.say(f"! The voice {voice.name} was chosen but could not be saved ({error_words(exc)}); it is "
-                             "used this time.")
-
-    async def _start_simulator(self) -> bool:
-        from desktop_agent.simulator import start_simulator_thread
-
-        self.simulator, problem = await start_simulator_thread(getattr(self.args, "profile", "prd"))
-        if problem:
-            self.printer.say(f"! {problem}")
-        return self.simulator is not None
-
-    def _start_history(self, settings: Any) -> None:
-        if not self._record_history or not settings.privacy.keep_history:
-            return
-        from desktop_agent.storage.history import ConversationHistoryUnavailable, HistoryStore
-        from desktop_agent.storage.recorder import HistoryRecorder
-
-        try:
-            self._history_store = HistoryStore()
-        except ConversationHistoryUnavailable as exc:
-            self.printer.say(f"! {exc}")
-            return
-        for problem in self._history_store.problems:
-            self.printer.say(f"! {problem}")
-        self._recorder = HistoryRecorder(
-            self._history_store,
-            keep_history=settings.privacy.keep_history,
-            retention_days=settings.privacy.retention_days,
-            on_error=self._from_thread(lambda message: self.printer.say(f"! {message}")),
-        )
-
-    async def _converse(self, config: Any) -> None:
-        assert self._done is not None
-        try:
-            self.session = self._session_class(config, self._from_thread(self._on_event), audio=self.audio_backend)
-            self.session.start()
+            session = self._session_class(config, self._from_thread(self._on_event), audio=self.audio_backend)
+            self.session = session
+            session.start()
         except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
             log.exception("Starting the session failed")
             self.printer.say(f"! The conversation could not start ({type(exc).__name__}); details are in the log.")
@@ -190,12 +177,12 @@ class ConsoleApp:
         await self._done
 
     # ------------------------------------------------------------------ from other threads
-    def _from_thread(self, handler: Any) -> Any:
+    def _from_thread(self, handler: Callable[_P, object]) -> Callable[_P, None]:
         """``handler`` wrapped to run on this loop, callable from any thread (and harmless once the loop is gone)."""
         loop = self._loop
         assert loop is not None
 
-        def hand_over(*args: Any) -> None:
+        def hand_over(*args: _P.args, **_kwargs: _P.kwargs) -> None:
             try:
                 loop.call_soon_threadsafe(handler, *args)
             except RuntimeError:  # the loop has closed: the console is gone, nothing is left to show
@@ -229,8 +216,8 @@ class ConsoleApp:
         if isinstance(event, ev.AudioLevel):
             return  # twenty a second, and nothing to print
         areas = self.printer.show(event)
-        if self._recorder is not None:
-            self._recorder.on_change(self.printer.conversation, areas)
+        if self.runtime.recorder is not None:
+            self.runtime.recorder.on_change(self.printer.conversation, areas)
         if isinstance(event, ev.SessionStarted):
             self._ready_seen = True
         elif isinstance(event, ev.ModeChanged):
@@ -272,7 +259,7 @@ class ConsoleApp:
         elif command is Command.RETRY:
             self._retry(session)
 
-    def _talk(self, session: Any) -> None:
+    def _talk(self, session: VoiceSession) -> None:
         if session.mode is ev.TurnMode.HANDS_FREE:
             self.printer.say("Hands-free is on: just speak. (p: push-to-talk)")
         elif not self._talking:
@@ -286,7 +273,7 @@ class ConsoleApp:
             self._talking = False
             session.release_talk()
 
-    def _retry(self, session: Any) -> None:
+    def _retry(self, session: VoiceSession) -> None:
         """``r``: give the last turn that got no reply again (the engine said so with its error)."""
         if not self.printer.conversation.retry_offered:
             self.printer.say("There is nothing to retry: no turn is waiting for a reply.")
@@ -296,7 +283,7 @@ class ConsoleApp:
 
     @property
     def _simulating(self) -> bool:
-        return bool(getattr(self.args, "simulate", False)) and self.simulator is not None
+        return self.runtime.simulating
 
     def _faults(self, text: str) -> None:
         """``f``: list the simulator's fault presets, switch one on, or clear them all (``--simulate`` only)."""
@@ -306,7 +293,7 @@ class ConsoleApp:
         if self._fault_controls is None:
             from desktop_agent.simulator.fault_presets import FaultControls
 
-            self._fault_controls = FaultControls(self.simulator)
+            self._fault_controls = FaultControls(self.runtime.simulator)
         self.printer.say(run_fault_command(self._fault_controls, text))
 
     def _finish(self) -> None:
@@ -315,23 +302,22 @@ class ConsoleApp:
 
     # ------------------------------------------------------------------ shutdown
     async def _shut_down(self) -> None:
-        """Stop the session (joining the engine thread off this loop), show what is left, then the rest."""
-        for number in self._signals:
-            self._loop.remove_signal_handler(number)
-        self._signals.clear()
-        if self.session is not None:
-            try:
-                await asyncio.to_thread(self.session.stop, STOP_TIMEOUT_S)
-            except Exception:  # noqa: BLE001 - shutting down must not end in a traceback
-                log.exception("Ending the session failed")
-            if self._ready_seen:
-                self.printer.say(self.printer.summary())
-        if self._recorder is not None:
-            await asyncio.to_thread(self._recorder.close)
-        if self._history_store is not None:
-            self._history_store.close()
-        if self.simulator is not None and self._owns_simulator:
-            await asyncio.to_thread(self.simulator.stop)
+        """Stop the session (joining the engine thread off this loop), show what is left, then the runtime's teardown
+        (history written and closed, simulator stopped)."""
+        try:
+            if self._loop is not None:
+                for number in self._signals:
+                    self._loop.remove_signal_handler(number)
+            self._signals.clear()
+            if self.session is not None:
+                try:
+                    await asyncio.to_thread(self.session.stop, STOP_TIMEOUT_S)
+                except Exception:  # noqa: BLE001 - shutting down must not end in a traceback
+                    log.exception("Ending the session failed")
+                if self._ready_seen:
+                    self.printer.say(self.printer.summary())
+        finally:
+            await self.runtime.aclose()
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -347,13 +333,7 @@ def _reconfigure_logging(args: argparse.Namespace) -> str | None:
     Returns the sentence to show when the log file cannot be written (a read-only home folder): the app then runs
     without a log rather than printing log lines and tracebacks into the conversation.
     """
-    from desktop_agent.config.logging_setup import configure_logging, log_file_sentence
-
-    try:
-        configure_logging(getattr(args, "log_level", "INFO"), to_stderr=False)
-    except OSError as exc:
-        return log_file_sentence(exc)
-    return None
+    return reconfigure_logging(getattr(args, "log_level", "INFO"), to_stderr=False) or None
 
 
 def main(args: argparse.Namespace) -> int:
