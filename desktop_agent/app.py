@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from desktop_agent.runtime import Runtime, SettingsNotSaved, reconfigure_logging
 
@@ -52,9 +54,10 @@ _PROCESS_STARTED = time.perf_counter()  # this module is imported first thing by
 
 def _choose_platform(args: argparse.Namespace) -> None:
     """``--screenshot`` needs no display: render offscreen when none is available (Qt would abort otherwise)."""
-    if getattr(args, "screenshot", None) and not os.environ.get("QT_QPA_PLATFORM"):
-        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    no_display = sys.platform.startswith("linux") and not has_display
+    if getattr(args, "screenshot", None) and not os.environ.get("QT_QPA_PLATFORM") and no_display:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 
 class DesktopApp:
@@ -96,6 +99,7 @@ class DesktopApp:
         self._closing = False
         self._close_allowed = False
         self._shutdown: asyncio.Future[None] | None = None
+        self._background: set[asyncio.Future[Any]] = set()
         self.finished: asyncio.Future[int] = asyncio.get_event_loop().create_future()
         #: What Python had imported, and how long after launch, when the window first painted (start-up checks).
         self.first_paint_modules: set[str] = set()
@@ -124,11 +128,17 @@ class DesktopApp:
         self.window.new_conversation_requested.connect(self.controller.new_conversation)
         self.window.retry_requested.connect(self.controller.retry_last_turn)
         self.window.session_start_requested.connect(self.controller.start)
-        self.window.session_end_requested.connect(lambda: asyncio.ensure_future(self.controller.stop()))
+        self.window.session_end_requested.connect(lambda: self._in_background(self.controller.stop()))
         self.window.settings_requested.connect(self.open_settings)
         self.window.fix_settings_requested.connect(self.open_settings_for)
         self.window.switch_requested.connect(self.switch_choice)
         self.window.history_requested.connect(self.open_history)
+
+    def _in_background(self, coroutine: Coroutine[Any, Any, object]) -> None:
+        """Run ``coroutine`` on the loop, holding its task until it ends (the loop keeps only a weak reference)."""
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # ------------------------------------------------------------------ what the runtime holds
     @property
@@ -286,7 +296,11 @@ class DesktopApp:
         from desktop_agent.state.events import ErrorKind
         from desktop_agent.ui.settings import SettingsPage
 
-        pages = {ErrorKind.AUTH: SettingsPage.KEYS, ErrorKind.CONFIG: SettingsPage.KEYS, ErrorKind.AUDIO_DEVICE: SettingsPage.AUDIO}
+        pages = {
+            ErrorKind.AUTH: SettingsPage.KEYS,
+            ErrorKind.CONFIG: SettingsPage.KEYS,
+            ErrorKind.AUDIO_DEVICE: SettingsPage.AUDIO,
+        }
         self.open_settings(pages.get(kind) if kind is not None else None)
 
     def open_settings(self, page: SettingsPage | None = None) -> None:
@@ -319,12 +333,14 @@ class DesktopApp:
         dialog.devices_changed.connect(controller.set_devices)
         dialog.echo_changed.connect(controller.set_echo_cancellation)
         dialog.mode_changed.connect(controller.set_mode)
-        dialog.vad_changed.connect(lambda *_: self._note_next_session("Voice detection changes apply from the next session."))
+        dialog.vad_changed.connect(
+            lambda *_: self._note_next_session("Voice detection changes apply from the next session.")
+        )
         dialog.push_to_talk_key_changed.connect(lambda _key: self.apply_settings())
         dialog.budgets_changed.connect(self.window.set_budgets)
         dialog.prices_changed.connect(self._apply_prices)
         dialog.history_settings_changed.connect(self._apply_privacy)
-        dialog.delete_history_requested.connect(lambda: asyncio.ensure_future(self._delete_history()))
+        dialog.delete_history_requested.connect(lambda: self._in_background(self._delete_history()))
         dialog.keys_changed.connect(lambda: self._note_next_session("New keys apply from the next session."))
         dialog.restart_needed.connect(self._note_next_session)
         dialog.provider_changed.connect(self._provider_changed)
@@ -382,7 +398,7 @@ class DesktopApp:
             return
         self.window.status.flash(f"Connecting to {spec.display_name} for the {role.role_name}; the conversation "
                                  "goes on.")
-        asyncio.ensure_future(self.controller.restart())
+        self._in_background(self.controller.restart())
 
     def _note_next_session(self, sentence: str) -> None:
         if self.controller.session is not None:
@@ -433,11 +449,11 @@ class DesktopApp:
     def _on_close_requested(self) -> bool:
         if self._close_allowed or self.controller.idle:
             self._close_allowed = True
-            asyncio.ensure_future(self.shutdown())
+            self._in_background(self.shutdown())
             return True
         if not self._closing:
             self._closing = True
-            asyncio.ensure_future(self._stop_then_close())
+            self._in_background(self._stop_then_close())
         return False
 
     async def _stop_then_close(self) -> None:
@@ -480,7 +496,7 @@ class DesktopApp:
             await asyncio.sleep(SCREENSHOT_SETTLE_S)
             if not self.window.grab().save(str(path), "PNG"):
                 raise OSError(f"could not write {path}")
-        except Exception as exc:  # noqa: BLE001 - a failed screenshot is reported as one line and a non-zero exit
+        except Exception as exc:  # a failed screenshot is reported as one line and a non-zero exit
             log.debug("The screenshot run failed", exc_info=True)  # details with --log-level DEBUG
             print(f"desktop-agent: the screenshot could not be made: {exc}", file=sys.stderr)
             return 1
@@ -515,10 +531,8 @@ def _close_on_signals(window: QWidget) -> tuple[socket.socket, socket.socket, QS
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
 
     def drain() -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):
             reader.recv(64)
-        except BlockingIOError:
-            pass
 
     notifier.activated.connect(drain)
 
@@ -563,17 +577,14 @@ def main(args: argparse.Namespace) -> int:
     require_window_libraries()
     if not (getattr(args, "no_audio", False) or getattr(args, "screenshot", None)):
         require_sound_library()
-    from PySide6.QtWidgets import QApplication
-
     import qasync
+    from PySide6.QtWidgets import QApplication
 
     from desktop_agent.config.logging_setup import configure_logging
     from desktop_agent.ui.icons import app_icon
 
-    try:
+    with contextlib.suppress(OSError):  # logging goes to stderr; the window says so once it is up
         configure_logging(getattr(args, "log_level", "INFO"))
-    except OSError:
-        pass  # logging goes to stderr; the window says so once it is up (DesktopApp._reconfigure_logging)
     app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))  # the app creates no other kind
     app.setApplicationName("desktop-agent")
     app.setApplicationDisplayName("Desktop Agent")

@@ -247,5 +247,5 @@ class Runtime:
 async def _step(what: str, blocking: Callable[[], object]) -> None:
     try:
         await asyncio.to_thread(blocking)
-    except Exception:  # noqa: BLE001 - a teardown step must not keep the others from running
+    except Exception:  # a teardown step must not keep the others from running
         log.exception("Teardown: %s failed", what)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -123,7 +124,7 @@ class ConsoleApp:
         self.printer.say("Starting the voice engine ...")
         try:
             session_module = await asyncio.to_thread(__import__, "desktop_agent.engine.session", fromlist=["x"])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("Could not load the voice engine")
             self.printer.say(f"! The voice engine could not be loaded ({type(exc).__name__}). Reinstall the app.")
             return None
@@ -143,7 +144,7 @@ class ConsoleApp:
                     " to try the console without keys: desktop-agent --console --simulate"
                 )
             return None
-        except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
+        except Exception as exc:  # a sentence, never a traceback
             log.exception("Building the session configuration failed")
             self.printer.say(f"! The settings cannot start a session ({type(exc).__name__}); details are in the log.")
             return None
@@ -168,7 +169,7 @@ class ConsoleApp:
             session = self._session_class(config, self._from_thread(self._on_event), audio=self.audio_backend)
             self.session = session
             session.start()
-        except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
+        except Exception as exc:  # a sentence, never a traceback
             log.exception("Starting the session failed")
             self.printer.say(f"! The conversation could not start ({type(exc).__name__}); details are in the log.")
             return
@@ -183,10 +184,8 @@ class ConsoleApp:
         assert loop is not None
 
         def hand_over(*args: _P.args, **_kwargs: _P.kwargs) -> None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the console is gone, nothing to show
                 loop.call_soon_threadsafe(handler, *args)
-            except RuntimeError:  # the loop has closed: the console is gone, nothing is left to show
-                pass
 
         return hand_over
 
@@ -312,7 +311,7 @@ class ConsoleApp:
             if self.session is not None:
                 try:
                     await asyncio.to_thread(self.session.stop, STOP_TIMEOUT_S)
-                except Exception:  # noqa: BLE001 - shutting down must not end in a traceback
+                except Exception:  # shutting down must not end in a traceback
                     log.exception("Ending the session failed")
                 if self._ready_seen:
                     self.printer.say(self.printer.summary())
@@ -343,7 +342,7 @@ def main(args: argparse.Namespace) -> int:
         return asyncio.run(ConsoleApp(args).run())
     except KeyboardInterrupt:  # where signal handlers cannot be installed (Windows)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: a sentence and the log, not a traceback
+    except Exception as exc:  # the last line of defence: a sentence and the log, not a traceback
         log.exception("The console failed")
         print(f"desktop-agent: the console stopped unexpectedly ({type(exc).__name__}); details are in the log.",
               file=sys.stderr)

@@ -65,7 +65,9 @@ class SessionController(QObject):
         self._mode = ev.TurnMode.PUSH_TO_TALK
         self._muted = False
         self._stopping: asyncio.Future[None] | None = None
-        self._early_microphone: EarlyMicrophone | None = None  # a push-to-talk turn begun while the engine was still loading
+        self._ending: set[asyncio.Future[None]] = set()  # stops begun because a session ended by itself
+        #: A push-to-talk turn begun while the engine was still loading.
+        self._early_microphone: EarlyMicrophone | None = None
         self._carried_over: list[dict] = []  # the conversation a restarted session carries on
         self._early_held = False
         #: The microphone the next session uses (the early microphone opens it too).
@@ -108,10 +110,11 @@ class SessionController(QObject):
         if self._session_factory is None:
             try:
                 module = await asyncio.to_thread(importlib.import_module, ENGINE_MODULE)
-            except Exception as exc:  # noqa: BLE001 - a broken install must become a sentence, not a crash
+            except Exception as exc:  # a broken install must become a sentence, not a crash
                 log.exception("Could not load the voice engine")
                 self.problem.emit(
-                    f"The voice engine could not be loaded ({type(exc).__name__}). Reinstall the app; details are in the log.",
+                    f"The voice engine could not be loaded ({type(exc).__name__}). Reinstall the app; details are in "
+                    "the log.",
                     BannerAction.NONE.value,
                 )
                 return False
@@ -127,7 +130,7 @@ class SessionController(QObject):
             return False
         try:
             config = self._config_factory()
-        except Exception as exc:  # noqa: BLE001 - the factory's refusal is a sentence for the user
+        except Exception as exc:  # the factory's refusal is a sentence for the user
             problems = getattr(exc, "problems", None)
             message = " ".join(problems) if problems else str(exc) or "The settings cannot start a session."
             if not problems and not isinstance(exc, ValueError):
@@ -203,7 +206,9 @@ class SessionController(QObject):
     def _on_session_ended(self, reason: str) -> None:
         if self._phase in (SessionPhase.STARTING, SessionPhase.RUNNING) and self._session is not None:
             log.info("The session ended by itself (%s)", reason or "no reason given")
-            asyncio.ensure_future(self.stop())
+            ending = asyncio.ensure_future(self.stop())
+            self._ending.add(ending)  # held until done: the loop keeps only a weak reference to a task
+            ending.add_done_callback(self._ending.discard)
 
     # ------------------------------------------------------------------ gestures
     def press_talk(self) -> None:

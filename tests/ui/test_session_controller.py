@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import ClassVar
 
 import pytest
 
@@ -23,7 +24,7 @@ from tests.conftest import run_async
 class FakeSession:
     """Stands in for VoiceSession: emits SessionStarted from its own thread, takes 0.3 s to stop."""
 
-    instances: list[FakeSession] = []
+    instances: ClassVar[list[FakeSession]] = []
 
     def __init__(self, config, on_event, **kwargs):
         self.config, self.on_event, self.kwargs = config, on_event, kwargs
@@ -75,7 +76,9 @@ def test_a_session_starts_runs_and_stops_without_blocking_the_qt_thread(rig, qtb
         qtbot.wait(10)
     assert session.stop_thread != threading.get_ident()
     assert len(ticks) >= 10  # ~0.3 s of stopping, with the loop alive throughout
-    assert phases == [SessionPhase.STOPPED, SessionPhase.STARTING, SessionPhase.RUNNING, SessionPhase.STOPPING, SessionPhase.STOPPED]
+    assert phases == [
+        SessionPhase.STOPPED, SessionPhase.STARTING, SessionPhase.RUNNING, SessionPhase.STOPPING, SessionPhase.STOPPED
+    ]
     assert bridge.conversation.ended_reason == "stopped"  # drained before the phase says stopped
     assert controller.idle and controller.session is None
 
@@ -108,7 +111,9 @@ def test_without_a_session_mode_and_reset_apply_to_the_display_directly(rig, qtb
 
 def test_settings_that_cannot_start_a_session_become_a_banner_with_open_settings(qtbot, qloop):
     class ConfigurationError(ValueError):
-        problems = ["The Cartesia API key is missing. Open Settings > Keys and paste your Cartesia key."]
+        problems: ClassVar[list[str]] = [
+            "The Cartesia API key is missing. Open Settings > Keys and paste your Cartesia key."
+        ]
 
     def refuse():
         raise ConfigurationError("missing key")

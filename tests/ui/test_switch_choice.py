@@ -61,7 +61,8 @@ def start_app(qtbot, qloop, tmp_path, monkeypatch, sim):
             folder = paths.config_dir()
             folder.mkdir(parents=True, exist_ok=True)
             (folder / paths.SETTINGS_FILE_NAME).write_text(json.dumps(saved_settings))
-        args = argparse.Namespace(simulate=False, profile="instant", screenshot=None, log_level="WARNING", no_audio=True)
+        args = argparse.Namespace(simulate=False, profile="instant", screenshot=None, log_level="WARNING",
+                                  no_audio=True)
         app = DesktopApp(args, autostart=False, record_history=False)
         apps.append(app)
         run_async(qtbot, app.start(), timeout_ms=60_000)
