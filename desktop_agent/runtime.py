@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SETTINGS_STILL_LOADING = "The settings are still loading; try again in a moment."
+SIMULATOR_MISSING = (
+    "The simulator did not start, so no conversation starts: --simulate never uses your keys or the real "
+    "providers. Restart the app with --simulate to try again, or without it to use your keys."
+)
 
 
 class SettingsNotSaved(Exception):
@@ -162,6 +166,9 @@ class Runtime:
         loaded = self.loaded
         if loaded is None:
             raise ValueError(SETTINGS_STILL_LOADING)
+        if self.simulate and self.simulator is None:
+            # --simulate promises no network and no keys: never fall back to the real providers.
+            raise ValueError(SIMULATOR_MISSING)
         from desktop_agent.config.engine_config import build_engine_config
 
         return build_engine_config(loaded.settings, loaded.secrets, loaded.prompts, simulator=self.simulator)

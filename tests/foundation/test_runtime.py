@@ -80,6 +80,8 @@ async def test_after_a_failed_start_the_teardown_still_closes_what_was_opened(is
     assert runtime.open_history() == []
     assert await runtime.start_simulator() == "The built-in provider simulator could not start (OSError)."
     assert runtime.simulator is None and not runtime.simulating
+    with pytest.raises(ValueError, match="--simulate never uses your keys"):
+        runtime.build_engine_config()  # never the real providers instead
     store = runtime.history_store
     await runtime.aclose()
     await runtime.aclose()
