@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="run one scripted simulated exchange, save a PNG of the window to PATH and exit",
     )
-    parser.add_argument("--no-audio", action="store_true", help="use an in-memory audio device instead of the sound card")
+    parser.add_argument(
+        "--no-audio", action="store_true", help="use an in-memory audio device instead of the sound card"
+    )
     parser.add_argument(
         "--log-level",
         default="INFO",

@@ -131,7 +131,7 @@ def run_checks() -> list[CheckResult]:
             results.append(CheckResult(name, True, check()))
         except CheckFailed as exc:
             results.append(CheckResult(name, False, str(exc)))
-        except Exception as exc:  # a check must report, never crash the self-check
+        except Exception as exc:  # noqa: BLE001 - a check must report, never crash the self-check
             results.append(CheckResult(name, False, f"unexpected failure ({type(exc).__name__}: {exc})"))
     return results
 

@@ -2,8 +2,9 @@
 
 * Input: 16 kHz mono, 20 ms blocks from the backend's callback thread, passed through the optional echo canceller
   right there (so its capture timing is the device's, not the engine loop's), handed to the engine loop, metered,
-  and (while the talk gate is open and not muted) pushed downstream as ``InputAudioRawFrame``. Gate changes travel through the same queue as the audio, so a push-to-talk release is
-  signalled (``TalkGateFrame``) only after the audio that preceded it.
+  and (while the talk gate is open and not muted) pushed downstream as ``InputAudioRawFrame``. Gate changes travel
+  through the same queue as the audio, so a push-to-talk release is signalled (``TalkGateFrame``) only after the
+  audio that preceded it.
 * Output: the TTS rate, small chunks, written with the backend's real-time blocking ``write`` on one speaker
   thread. Opening, writing and closing all run on that thread, so a stream is never closed under a running write.
   The engine loop hands a reply's chunks to that thread up to :data:`RESERVE_SECS` ahead of the device, so a busy
@@ -910,7 +911,7 @@ class _Job:
             return
         try:
             result = self.fn(*self.args)
-        except BaseException as exc:  # handed to the awaiting coroutine, which decides
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine, which decides
             self.future.set_exception(exc)
         else:
             self.future.set_result(result)

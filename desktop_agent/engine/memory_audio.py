@@ -113,10 +113,10 @@ class MemoryAudioBackend(AudioBackend):
             self._unplugged.add(name)
             inputs = [s for s in self._inputs if s.device == name]
             outputs = [s for s in self._outputs if s.device == name]
-        for stream in inputs:
-            stream.fail("the device was unplugged")
-        for stream in outputs:
-            stream.fail()
+        for microphone in inputs:
+            microphone.fail("the device was unplugged")
+        for speaker in outputs:
+            speaker.fail()
 
     def plug(self, name: str) -> None:
         with self._lock:
@@ -195,9 +195,9 @@ class MemoryAudioBackend(AudioBackend):
     def _forget(self, stream: object) -> None:
         with self._lock:
             if stream in self._inputs:
-                self._inputs.remove(stream)  # type: ignore[arg-type]
+                self._inputs.remove(stream)
             if stream in self._outputs:
-                self._outputs.remove(stream)  # type: ignore[arg-type]
+                self._outputs.remove(stream)
 
 
 class _MemoryInput:

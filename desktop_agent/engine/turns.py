@@ -38,6 +38,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup
 from pipecat.turns.types import ProcessFrameResult
 from pipecat.turns.user_start import (
+    BaseUserTurnStartStrategy,
     ExternalUserTurnStartStrategy,
     MinWordsUserTurnStartStrategy,
     TranscriptionUserTurnStartStrategy,
@@ -98,6 +99,8 @@ class ModeSwitch:
 
 class _ModeGated:
     """Mixin: only the active mode's strategies see turn signals; set-up and bot frames always pass."""
+
+    # Its super() calls reach the strategy class it is mixed into, which mypy cannot see: they carry ignore[misc].
 
     def __init__(self, *, switch: ModeSwitch, mode: TurnMode, **kwargs):
         super().__init__(**kwargs)
@@ -208,6 +211,7 @@ class HandsFreeStopStrategy(_ModeGated, TurnAnalyzerUserTurnStopStrategy):
 
 def build_turn_strategies(switch: ModeSwitch, *, interruption_min_words: int) -> UserTurnStrategies:
     ptt, hf = TurnMode.PUSH_TO_TALK, TurnMode.HANDS_FREE
+    hands_free_start: list[BaseUserTurnStartStrategy]
     if interruption_min_words > 1:
         hands_free_start = [HandsFreeMinWordsStartStrategy(switch=switch, mode=hf, min_words=interruption_min_words)]
     else:
@@ -242,7 +246,8 @@ class TurnInput(FrameProcessor):
         self._vad.add_event_handler("on_broadcast_frame", self._on_broadcast_frame)
         self._talking = False
 
-    async def setup(self, setup: FrameProcessorSetup):
+    # Pipecat's FrameProcessor.setup takes a FrameProcessorSetup where its base BaseObject's takes a task manager.
+    async def setup(self, setup: FrameProcessorSetup):  # type: ignore[override]
         await super().setup(setup)
         await self._vad.setup(setup)
 
