@@ -22,6 +22,7 @@ During a reply it tells two kinds of trouble apart:
 from __future__ import annotations
 
 import bisect
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -128,7 +129,7 @@ class BenchDevice(MemoryAudioBackend):
         """Underruns between ``start`` and ``end``: moments the speaker had nothing to play during a reply."""
         chunks = [c for c in self.chunks_since(start) if c.starts < end]
         found = []
-        for before, after in zip(chunks, chunks[1:], strict=False):
+        for before, after in itertools.pairwise(chunks):
             hole = after.starts - before.ends
             if hole > GAP_TOLERANCE_SECS and before.ends >= start and after.starts <= end:
                 found.append(Gap(before.ends, hole))

@@ -90,9 +90,10 @@ class TurnDriver:
         turn = TurnTiming(len(self.turns), self.mode.value, text, time.monotonic())
         self.turns.append(turn)
         ptt = self.mode is TurnMode.PUSH_TO_TALK
+        agent = self.agent
         if ptt:
-            assert self.agent is not None, "push-to-talk needs an agent to press and release"
-            self.agent.press()
+            assert agent is not None, "push-to-talk needs an agent to press and release"
+            agent.press()
             time.sleep(self.press_lead)
         # A little lead-in silence, as a real microphone hears before the first word.
         self.device.push_input(np.concatenate([np.zeros(RATE // 10, np.int16), speech]))
@@ -103,9 +104,10 @@ class TurnDriver:
             turn.error = "the microphone never delivered the speech"
             return turn
         if ptt:
+            assert agent is not None  # checked above, before the press
             _sleep_until(turn.speech_end + self.release_lag)
             turn.release = time.monotonic()
-            self.agent.release()  # type: ignore[union-attr]
+            agent.release()
         anchor = turn.anchor
         assert anchor is not None
         deadline = anchor + self.reply_timeout

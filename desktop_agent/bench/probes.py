@@ -67,12 +67,12 @@ class CpuMeter:
 def thread_scheduling(name: str) -> str | None:
     """How the OS schedules this process's thread called ``name`` (or starting with it): "real-time", "nice N"
     or "normal"; None when there is no such thread or the OS does not say (not Linux)."""
-    thread = next((t for t in threading.enumerate() if t.name.startswith(name) and t.native_id), None)
-    if thread is None:
+    native_id = next((t.native_id for t in threading.enumerate() if t.name.startswith(name) and t.native_id), None)
+    if native_id is None:
         return None
     try:
-        policy = os.sched_getscheduler(thread.native_id)
-        nice = os.getpriority(os.PRIO_PROCESS, thread.native_id)
+        policy = os.sched_getscheduler(native_id)
+        nice = os.getpriority(os.PRIO_PROCESS, native_id)
     except (AttributeError, OSError):
         return None
     if policy in (os.SCHED_FIFO, os.SCHED_RR):

@@ -19,11 +19,19 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Coroutine
 from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
 
 from desktop_agent.engine.audio_backend import AudioBackend
 from desktop_agent.engine.config import EngineConfig
 from desktop_agent.state.events import TurnMode
+
+if TYPE_CHECKING:  # Pipecat loads on the engine thread only (see _main), as the app's engine does
+    from pipecat.pipeline.worker import PipelineWorker
+    from pipecat.workers.runner import WorkerRunner
+
+    from desktop_agent.bench.reference_transport import ReferenceTransport
 
 DESCRIPTION = {
     # Filled in with the services' classes by describe(): they depend on the providers chosen.
@@ -61,9 +69,9 @@ class ReferenceAgent:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._failed: BaseException | None = None
-        self._worker = None
-        self._runner = None
-        self._transport = None
+        self._worker: PipelineWorker | None = None
+        self._runner: WorkerRunner | None = None
+        self._transport: ReferenceTransport | None = None
         #: Class of each service, by role ("stt", "llm", "tts"), once built.
         self.services: dict[str, str] = {}
 
@@ -92,7 +100,7 @@ class ReferenceAgent:
     def release(self) -> None:
         self._call(self._release())
 
-    def _call(self, coro) -> None:
+    def _call(self, coro: Coroutine[Any, Any, None]) -> None:
         assert self.loop is not None
         future: Future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         future.result(5.0)
@@ -103,7 +111,7 @@ class ReferenceAgent:
         self.loop = asyncio.new_event_loop()
         try:
             self.loop.run_until_complete(self._main())
-        except BaseException as exc:  # reported to start(); the thread must not die silently
+        except BaseException as exc:  # noqa: BLE001 - reported to start(); the thread must not die silently
             self._failed = exc
             self._ready.set()
         finally:
@@ -112,17 +120,24 @@ class ReferenceAgent:
     async def _main(self) -> None:
         from pipecat.workers.runner import WorkerRunner
 
-        self._worker, self._transport = self._build()
+        worker, self._transport = self._build()
+        self._worker = worker
 
-        @self._worker.event_handler("on_pipeline_started")
-        async def _started(worker, frame):
+        @worker.event_handler("on_pipeline_started")
+        async def _started(worker: PipelineWorker, frame: object) -> None:
             self._ready.set()
 
-        self._runner = WorkerRunner(handle_sigint=False)
-        await self._runner.add_workers(self._worker)
-        await self._runner.run()
+        runner = self._runner = WorkerRunner(handle_sigint=False)
+        await runner.add_workers(worker)
+        await runner.run()
 
-    def _build(self):
+    def _running(self) -> tuple[PipelineWorker, ReferenceTransport]:
+        """The worker and transport; press and release come only after start() saw the pipeline start."""
+        if self._worker is None or self._transport is None:
+            raise RuntimeError("the reference pipeline has not started")
+        return self._worker, self._transport
+
+    def _build(self) -> tuple[PipelineWorker, ReferenceTransport]:
         from pipecat.audio.vad.silero import SileroVADAnalyzer
         from pipecat.pipeline.pipeline import Pipeline
         from pipecat.pipeline.worker import PipelineParams, PipelineWorker
@@ -170,14 +185,16 @@ class ReferenceAgent:
     async def _press(self) -> None:
         from pipecat.frames.frames import ProposedUserStartedSpeakingFrame, VADUserStartedSpeakingFrame
 
-        self._transport.input().mic_open = True
-        await self._worker.queue_frames([VADUserStartedSpeakingFrame(), ProposedUserStartedSpeakingFrame()])
+        worker, transport = self._running()
+        transport.input().mic_open = True
+        await worker.queue_frames([VADUserStartedSpeakingFrame(), ProposedUserStartedSpeakingFrame()])
 
     async def _release(self) -> None:
         from pipecat.frames.frames import ProposedUserStoppedSpeakingFrame, VADUserStoppedSpeakingFrame
 
-        self._transport.input().mic_open = False
-        await self._worker.queue_frames([
+        worker, transport = self._running()
+        transport.input().mic_open = False
+        await worker.queue_frames([
             VADUserStoppedSpeakingFrame(stop_secs=0.001, timestamp=time.time()),
             ProposedUserStoppedSpeakingFrame(),
         ])

@@ -43,7 +43,7 @@ def _plain_cartesia_stt(config: EngineConfig) -> Any:
 def _plain_deepgram_stt(config: EngineConfig) -> Any:
     from pipecat.services.deepgram.stt import DeepgramSTTService
 
-    kwargs = {"base_url": config.stt.base_url} if config.stt.base_url else {}
+    kwargs: dict[str, Any] = {"base_url": config.stt.base_url} if config.stt.base_url else {}
     return DeepgramSTTService(
         api_key=config.stt.api_key,
         settings=DeepgramSTTService.Settings(model=config.stt_model, language=config.stt_language,

@@ -64,7 +64,9 @@ def serve(profile_name: str) -> int:
             if cmd == "records":
                 since = command.get("since", 0.0)
                 kinds = set(command.get("kinds") or TIMING_KINDS)
-                reply = {"records": [_slim(r) for r in sim.records if r.at >= since and r.kind in kinds]}
+                reply: dict[str, object] = {
+                    "records": [_slim(r) for r in sim.records if r.at >= since and r.kind in kinds]
+                }
             elif cmd == "clear":
                 sim.clear_records()
                 reply = {"ok": True}

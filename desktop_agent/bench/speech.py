@@ -40,7 +40,9 @@ def available() -> bool:
 def utterance(text: str, words_per_minute: int = 175) -> np.ndarray:
     """``text`` spoken by espeak-ng as int16 mono samples at 16 kHz, without leading or trailing silence."""
     if not available():
-        raise SpeechUnavailable("The benchmark speaks with espeak-ng and sox: install both (apt install espeak-ng sox).")
+        raise SpeechUnavailable(
+            "The benchmark speaks with espeak-ng and sox: install both (apt install espeak-ng sox)."
+        )
     wav = subprocess.run(
         ["espeak-ng", "-v", "en-us", "-s", str(words_per_minute), "--stdout", text],
         check=True, capture_output=True,

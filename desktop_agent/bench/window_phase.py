@@ -13,6 +13,7 @@ import itertools
 import os
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from desktop_agent.bench.speech import SENTENCES
 from desktop_agent.bench.stats import summarize
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace, sim: dict) -> dict:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(["desktop-agent-bench"])
+    app = cast(QApplication, QApplication.instance() or QApplication(["desktop-agent-bench"]))  # no other kind here
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -79,7 +80,10 @@ async def _main(args: argparse.Namespace, sim: dict) -> dict:
         session = desktop.controller.session
         desktop.controller.set_mode(TurnMode.HANDS_FREE)
         await asyncio.sleep(0.5)
-        engine_probe.attach(session_loop(session))
+        loop = session_loop(session)
+        if loop is None:
+            raise RuntimeError("the app's session runs on no event loop the benchmark can reach")
+        engine_probe.attach(loop)
         qt_probe.start()
         if repainter is not None:
             repainter.start()
