@@ -14,7 +14,8 @@ def write_text_atomic(path: Path, text: str, mode: int | None = None) -> None:
     ``mode`` (e.g. ``0o600``) is applied to the new file before it takes the target's place.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
+    # Closed by the ``with`` below; opened outside it so the cleanup can remove the file by name.
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
         "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
     )
     try:

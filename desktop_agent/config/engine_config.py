@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from desktop_agent import providers
 from desktop_agent.config.prompts import FALLBACK_PRESET, PromptLibrary
 from desktop_agent.config.secrets import Secrets
 from desktop_agent.config.settings import AppSettings
 from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
-from desktop_agent import providers
 from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider
 
@@ -34,8 +34,7 @@ class ConfigurationError(ValueError):
 def missing_key_message(spec: ProviderSpec) -> str:
     name = spec.display_name
     return (
-        f"The {name} API key is missing. Open Settings > Keys and paste your {name} key "
-        f"(or set {spec.key_variable})."
+        f"The {name} API key is missing. Open Settings > Keys and paste your {name} key (or set {spec.key_variable})."
     )
 
 
@@ -73,8 +72,9 @@ COPIED: dict[str, tuple[str, str]] = {
 }
 
 
-def language_model_alternatives(settings: AppSettings, secrets: Secrets,
-                                simulator: SimulatorAddresses | None = None) -> dict[str, ProviderEndpoint]:
+def language_model_alternatives(
+    settings: AppSettings, secrets: Secrets, simulator: SimulatorAddresses | None = None
+) -> dict[str, ProviderEndpoint]:
     """The language model providers other than the chosen one that a session can switch to: those with a key (or
     needing none), each at its own default address (the chosen provider's address setting is its alone)."""
     chosen = settings.providers.spec(Provider.LLM)
@@ -124,7 +124,9 @@ def build_engine_config(
         prompt_name=preset.name,
         **copied,
     )
-    config.llm_fallback = settings.providers.llm_fallback if settings.providers.llm_fallback != config.llm_provider else ""
+    config.llm_fallback = (
+        settings.providers.llm_fallback if settings.providers.llm_fallback != config.llm_provider else ""
+    )
     config.llm_alternatives = language_model_alternatives(settings, secrets, simulator)
     missing = [p for p in Provider if specs[p].key_required and not endpoints[p].api_key]
     # Missing keys in words that name the variable too; the engine's own check says the rest.

@@ -46,8 +46,10 @@ def parse_dotenv(text: str, origin: str = ".env") -> tuple[dict[str, str], list[
         values[name] = parsed
     if len(problems) > MAX_LISTED_LINE_PROBLEMS:
         listed = problems[: MAX_LISTED_LINE_PROBLEMS - 1]
-        problems = [*listed, f"{len(problems) - len(listed)} more lines of {origin} could not be read either, so "
-                             "they are ignored."]
+        problems = [
+            *listed,
+            f"{len(problems) - len(listed)} more lines of {origin} could not be read either, so they are ignored.",
+        ]
     return values, problems
 
 

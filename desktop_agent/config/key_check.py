@@ -6,7 +6,6 @@ at once) is the provider's own :class:`~desktop_agent.providers.KeyCheck`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -35,15 +34,17 @@ class KeyCheckResult:
         return self.status is KeyStatus.OK
 
 
-async def check_key(provider: ProviderSpec, key: str, base_url: str = "",
-                    timeout: float = DEFAULT_TIMEOUT) -> KeyCheckResult:
+async def check_key(
+    provider: ProviderSpec, key: str, base_url: str = "", timeout: float = DEFAULT_TIMEOUT
+) -> KeyCheckResult:
     """Test ``key`` against ``provider`` (at ``base_url``, "" = the real service). Never raises for network trouble."""
     key = key.strip()
     if not key and provider.key_required:
         return KeyCheckResult(provider, KeyStatus.MISSING, f"Enter a {provider.display_name} key first.")
     check = provider.key_check
-    headers = {name: value.replace("{key}", key) for name, value in check.headers.items()
-               if key or "{key}" not in value}
+    headers = {
+        name: value.replace("{key}", key) for name, value in check.headers.items() if key or "{key}" not in value
+    }
     if check.kind == "websocket":
         return await _check_websocket(provider, headers, check.path, check.query, base_url, timeout)
     url = f"{http_base(provider, base_url)}{check.path}"
@@ -52,11 +53,13 @@ async def check_key(provider: ProviderSpec, key: str, base_url: str = "",
 
 async def _check_http(provider: ProviderSpec, url: str, headers: dict[str, str], timeout: float) -> KeyCheckResult:
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-            async with session.get(url, headers=headers) as response:
-                body = await response.read()
-                status = response.status
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            session.get(url, headers=headers) as response,
+        ):
+            body = await response.read()
+            status = response.status
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         return KeyCheckResult(provider, KeyStatus.UNREACHABLE, describe_exception(provider, url, exc))
     if 200 <= status < 300:
         return KeyCheckResult(provider, KeyStatus.OK, _ok_message(provider, body))
@@ -78,8 +81,9 @@ def _ok_message(provider: ProviderSpec, body: bytes) -> str:
     return f"The {name} key works."
 
 
-async def _check_websocket(provider: ProviderSpec, headers: dict[str, str], path: str, query: dict[str, str],
-                           base_url: str, timeout: float) -> KeyCheckResult:
+async def _check_websocket(
+    provider: ProviderSpec, headers: dict[str, str], path: str, query: dict[str, str], base_url: str, timeout: float
+) -> KeyCheckResult:
     url = f"{websocket_base(provider, base_url)}{path}?{urlencode(query)}"
     try:
         async with websockets.connect(url, additional_headers=headers, open_timeout=timeout, close_timeout=2):
@@ -87,8 +91,9 @@ async def _check_websocket(provider: ProviderSpec, headers: dict[str, str], path
     except InvalidStatus as exc:
         kind, message = describe_status(provider, exc.response.status_code)
         return KeyCheckResult(provider, kind, message)
-    except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
+    except (TimeoutError, OSError, WebSocketException) as exc:
         return KeyCheckResult(provider, KeyStatus.UNREACHABLE, describe_exception(provider, url, exc))
     role = provider.role.role_name
-    return KeyCheckResult(provider, KeyStatus.OK, f"The {provider.display_name} key works: the {role} service "
-                                                  "accepted it.")
+    return KeyCheckResult(
+        provider, KeyStatus.OK, f"The {provider.display_name} key works: the {role} service accepted it."
+    )

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 
 import aiohttp
 
+from desktop_agent import providers
 from desktop_agent.config.endpoints import http_base
 from desktop_agent.config.provider_errors import describe_exception, describe_status
-from desktop_agent import providers
 from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider
 from desktop_agent.state.plain_text import plain_text
@@ -47,7 +47,9 @@ class ModelCatalog:
     """A language model provider's models for one key and endpoint (``base_url`` "" = the real service, else a base
     ending in /v1)."""
 
-    def __init__(self, api_key: str, base_url: str = "", timeout: float = 10.0, spec: ProviderSpec | None = None) -> None:
+    def __init__(
+        self, api_key: str, base_url: str = "", timeout: float = 10.0, spec: ProviderSpec | None = None
+    ) -> None:
         self.spec = spec or providers.default_for(Provider.LLM)
         self._key = api_key.strip()
         self.base = http_base(self.spec, base_url)
@@ -76,8 +78,10 @@ class ModelCatalog:
         url = f"{self.base}/models"
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         try:
-            async with (aiohttp.ClientSession(timeout=self._timeout) as session,
-                        session.get(url, headers=headers) as response):
+            async with (
+                aiohttp.ClientSession(timeout=self._timeout) as session,
+                session.get(url, headers=headers) as response,
+            ):
                 if response.status >= 300:
                     raise ModelListError(describe_status(self.spec, response.status)[1])
                 text = await response.text()
@@ -97,6 +101,9 @@ def _model_ids(text: str, name: str) -> list[str]:
     entries = data.get("data") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise unreadable
-    ids = [plain_text(str(entry["id"]), single_line=True).strip()
-           for entry in entries if isinstance(entry, dict) and entry.get("id")]
+    ids = [
+        plain_text(str(entry["id"]), single_line=True).strip()
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("id")
+    ]
     return [model for model in ids if model and len(model) <= MAX_MODEL_ID]

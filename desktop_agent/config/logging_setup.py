@@ -9,12 +9,14 @@ registers every key it reads or stores; :func:`add_redaction` is there for any o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 from loguru import logger
@@ -116,10 +118,9 @@ class _RedactingFile:
             self._broken = True
 
     def stop(self) -> None:
-        try:
+        # What a full disk did not take is lost either way; closing must not fail the caller.
+        with contextlib.suppress(OSError):
             self._file.close()
-        except OSError:
-            pass  # what a full disk did not take is lost either way; closing must not fail the caller
 
 
 class _ToLoguru(logging.Handler):
@@ -130,7 +131,8 @@ class _ToLoguru(logging.Handler):
             level: str | int = logger.level(record.levelname).name
         except ValueError:
             level = record.levelno
-        frame, depth = logging.currentframe(), 2
+        frame: FrameType | None = logging.currentframe()
+        depth = 2
         while frame is not None and frame.f_code.co_filename == logging.__file__:
             frame, depth = frame.f_back, depth + 1
         logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
@@ -148,14 +150,22 @@ def configure_logging(level: str = "INFO", log_dir: Path | None = None, to_stder
     level = level.upper()
     log_file = (paths.log_dir() if log_dir is None else log_dir) / paths.LOG_FILE_NAME
     logger.remove()
-    common = {"level": level, "format": LOG_FORMAT, "colorize": False, "diagnose": False, "backtrace": False}
     file_error: OSError | None = None
     try:
-        logger.add(_RedactingFile(log_file), **common)
+        logger.add(
+            _RedactingFile(log_file), level=level, format=LOG_FORMAT, colorize=False, diagnose=False, backtrace=False
+        )
     except OSError as exc:
         file_error = exc
     if to_stderr:
-        logger.add(_RedactingStream(lambda: sys.stderr), **common)
+        logger.add(
+            _RedactingStream(lambda: sys.stderr),
+            level=level,
+            format=LOG_FORMAT,
+            colorize=False,
+            diagnose=False,
+            backtrace=False,
+        )
     logging.basicConfig(handlers=[_ToLoguru()], level=logging.getLevelName(level), force=True)
     logging.captureWarnings(True)
     if file_error is not None:

@@ -53,7 +53,11 @@ class PcmPlayer:
 
             try:
                 stream = sd.OutputStream(
-                    samplerate=sample_rate, channels=1, dtype="int16", device=device, callback=callback,
+                    samplerate=sample_rate,
+                    channels=1,
+                    dtype="int16",
+                    device=device,
+                    callback=callback,
                     finished_callback=done.set,
                 )
             except (sd.PortAudioError, ValueError) as exc:

@@ -14,6 +14,7 @@ preset that breaks one is left out, with one sentence, and the file as it was is
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -129,7 +130,7 @@ class PromptLibrary:
     def list(self) -> list[Preset]:
         return list(self._presets)
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         return [p.name for p in self._presets]
 
     def get(self, name: str) -> Preset | None:
@@ -302,7 +303,7 @@ class PromptLibrary:
         problem = name_problem(name) or text_problem(preset.text) or description_problem(description)
         return preset, (problem[0].lower() + problem[1:].rstrip(".")) if problem else ""
 
-    def _leave_out(self, left_out: list[str], original: str) -> bool:
+    def _leave_out(self, left_out: builtins.list[str], original: str) -> bool:
         """Say which presets were left out, keep the file as it was beside the library, and save what is left.
         Returns whether the library was saved."""
         named = "; ".join(left_out[:NAMED_LEFT_OUT])
@@ -373,8 +374,7 @@ class PromptLibrary:
             raise PromptError(f"Changes cannot be saved: {self.path} could not be read. Fix or remove that file.")
 
     def _save(self) -> None:
-        data = {"schema_version": SCHEMA_VERSION, "presets": [asdict(p) for p in self._presets],
-                "seeded": self._seeded}
+        data = {"schema_version": SCHEMA_VERSION, "presets": [asdict(p) for p in self._presets], "seeded": self._seeded}
         try:
             write_text_atomic(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         except OSError as exc:

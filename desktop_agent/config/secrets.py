@@ -19,12 +19,12 @@ import keyring.errors
 from keyring.backends import fail
 from loguru import logger
 
+from desktop_agent import providers
 from desktop_agent.config import paths
 from desktop_agent.config.atomic import write_text_atomic
-from desktop_agent.config.local_files import error_words
 from desktop_agent.config.environment import Environment, parse_dotenv
+from desktop_agent.config.local_files import error_words
 from desktop_agent.config.logging_setup import add_redaction
-from desktop_agent import providers
 from desktop_agent.providers import ProviderSpec
 
 KEYRING_SERVICE = "desktop-agent"
@@ -121,7 +121,7 @@ class Secrets:
             return self._cache[provider.keyring_name]
         try:
             value = self._backend.get_password(KEYRING_SERVICE, provider.keyring_name)
-        except Exception as exc:  # backends raise their own types (D-Bus, locked collection, ...): all mean "unusable"
+        except Exception as exc:  # noqa: BLE001 - backends raise their own types (D-Bus, locked, ...): all "unusable"
             self._lose_keyring(exc)
             return None
         if value:
@@ -148,7 +148,7 @@ class Secrets:
             return KeySource.SESSION
         try:
             self._backend.set_password(KEYRING_SERVICE, provider.keyring_name, key)
-        except Exception as exc:  # see _keyring_key
+        except Exception as exc:  # noqa: BLE001 - see _keyring_key
             self._session[provider.keyring_name] = key
             self._lose_keyring(exc)
             raise SecretsError(
@@ -170,7 +170,7 @@ class Secrets:
             self._backend.delete_password(KEYRING_SERVICE, provider.keyring_name)
         except keyring.errors.PasswordDeleteError:
             return  # there was none
-        except Exception as exc:  # see _keyring_key
+        except Exception as exc:  # noqa: BLE001 - see _keyring_key
             self._lose_keyring(exc)
             raise SecretsError(
                 f"The system keyring did not remove the {provider.display_name} key ({type(exc).__name__})."
@@ -189,8 +189,10 @@ class Secrets:
         try:
             self._write_dotenv_key(dotenv, variable, key.strip())
         except OSError as exc:
-            return f"kept for this session only (no keyring is available and {dotenv} could not be written: " \
-                   f"{error_words(exc)})"
+            return (
+                f"kept for this session only (no keyring is available and {dotenv} could not be written: "
+                f"{error_words(exc)})"
+            )
         return f"moved to {dotenv} as {variable} (no system keyring is available; only you can read it)"
 
     @staticmethod
@@ -214,5 +216,5 @@ class Secrets:
 def _priority(backend: object) -> float:
     try:
         return float(getattr(type(backend), "priority", 1))
-    except Exception:  # keyring signals an unusable backend by raising from the priority property
+    except Exception:  # noqa: BLE001 - keyring signals an unusable backend by raising from the priority property
         return 0.0

@@ -76,7 +76,7 @@ def _language_code(value: str) -> str | None:
 
 
 def _endpoint_check(secure: str, plain: str):
-    """"" (the provider's own address) or a URL; plain schemes only on this computer (keys must not travel clear)."""
+    """ "" (the provider's own address) or a URL; plain schemes only on this computer (keys must not travel clear)."""
 
     def check(value: str) -> str | None:
         if not value:
@@ -126,8 +126,11 @@ class ProviderSettings:
     stt: str = setting(providers.DEFAULTS[Provider.STT], check=_plays(Provider.STT), help="speech-to-text provider")
     llm: str = setting(providers.DEFAULTS[Provider.LLM], check=_plays(Provider.LLM), help="language model provider")
     tts: str = setting(providers.DEFAULTS[Provider.TTS], check=_plays(Provider.TTS), help="text-to-speech provider")
-    llm_fallback: str = setting("", check=_plays(Provider.LLM, optional=True),
-                                help="language model provider that answers when the chosen one fails; empty = none")
+    llm_fallback: str = setting(
+        "",
+        check=_plays(Provider.LLM, optional=True),
+        help="language model provider that answers when the chosen one fails; empty = none",
+    )
     stt_url: str = setting("", check=_endpoint_check("wss", "ws"), help="speech-to-text websocket base, e.g. wss://…")
     llm_url: str = setting("", check=_endpoint_check("https", "http"), help="language model base URL ending in /v1")
     tts_url: str = setting("", check=_endpoint_check("wss", "ws"), help="text-to-speech websocket base, e.g. wss://…")
@@ -190,8 +193,9 @@ class AudioSettings:
 class ConversationSettings:
     mode: TurnMode = setting(TurnMode.PUSH_TO_TALK)
     interruption_min_words: int = setting(2, minimum=1, maximum=20, label="The words needed to interrupt")
-    max_history_exchanges: int = setting(20, minimum=0, maximum=1000, check=_history_exchanges,
-                                         label="Conversation memory (past exchanges)")
+    max_history_exchanges: int = setting(
+        20, minimum=0, maximum=1000, check=_history_exchanges, label="Conversation memory (past exchanges)"
+    )
 
 
 @dataclass
@@ -200,14 +204,26 @@ class DeadlineSettings:
     up with a sentence and Retry. Generous against the product's targets (250 / 300 / 200 ms): they catch a hung
     provider, not a slow one."""
 
-    stt_final_secs: float = setting(2.5, minimum=0.5, maximum=30.0, help="final transcript after the end of speech",
-                                    label="The final transcript's deadline (seconds)")
-    llm_first_token_secs: float = setting(6.0, minimum=1.0, maximum=60.0, help="language model's first word",
-                                          label="The first word's deadline (seconds)")
-    tts_first_audio_secs: float = setting(4.0, minimum=0.5, maximum=30.0, help="first audio of the reply",
-                                          label="The first audio's deadline (seconds)")
-    llm_retries: int = setting(3, minimum=0, maximum=10, help="retries of a refused (429, 5xx) request within a turn",
-                               label="Retries of a refused request")
+    stt_final_secs: float = setting(
+        2.5,
+        minimum=0.5,
+        maximum=30.0,
+        help="final transcript after the end of speech",
+        label="The final transcript's deadline (seconds)",
+    )
+    llm_first_token_secs: float = setting(
+        6.0, minimum=1.0, maximum=60.0, help="language model's first word", label="The first word's deadline (seconds)"
+    )
+    tts_first_audio_secs: float = setting(
+        4.0, minimum=0.5, maximum=30.0, help="first audio of the reply", label="The first audio's deadline (seconds)"
+    )
+    llm_retries: int = setting(
+        3,
+        minimum=0,
+        maximum=10,
+        help="retries of a refused (429, 5xx) request within a turn",
+        label="Retries of a refused request",
+    )
 
 
 @dataclass
@@ -248,7 +264,9 @@ _ENDPOINT_FIELDS = {Provider.STT: "stt_url", Provider.LLM: "llm_url", Provider.T
 
 #: Address variables the provider SDKs' users already know (``<VENDOR>_BASE_URL``), as aliases of the ``providers``
 #: address of their role; one applies only while its provider plays the role.
-ENDPOINT_VARIABLES: dict[str, str] = {spec.url_variable: _ENDPOINT_FIELDS[spec.role] for spec in providers.all_providers()}
+ENDPOINT_VARIABLES: dict[str, str] = {
+    spec.url_variable: _ENDPOINT_FIELDS[spec.role] for spec in providers.all_providers()
+}
 
 
 def endpoint_problem(provider: Provider, url: str, name: str = "") -> str | None:
@@ -263,8 +281,11 @@ def set_endpoint(settings: AppSettings, provider: Provider, url: str) -> None:
     setattr(settings.providers, _ENDPOINT_FIELDS[provider], url.strip())
 
 
-_PRICE_FIELDS = {Provider.STT: "stt_per_audio_hour", Provider.LLM: "llm_per_million_tokens",
-                 Provider.TTS: "tts_per_thousand_characters"}
+_PRICE_FIELDS = {
+    Provider.STT: "stt_per_audio_hour",
+    Provider.LLM: "llm_per_million_tokens",
+    Provider.TTS: "tts_per_thousand_characters",
+}
 
 
 def choose_provider(settings: AppSettings, spec: providers.ProviderSpec) -> None:
@@ -312,14 +333,17 @@ def override_variables() -> list[tuple[str, str]]:
     for section in dataclasses.fields(AppSettings):
         tp = types[section.name]
         if schema.is_dict_type(tp):
-            variables += [(env_name(section.name, stage.value), f"latency budget of {stage.value}, seconds")
-                          for stage in Stage]
+            variables += [
+                (env_name(section.name, stage.value), f"latency budget of {stage.value}, seconds") for stage in Stage
+            ]
             continue
         for f in dataclasses.fields(tp):
             help_text = _rule(tp, f).help or f.name.replace("_", " ")
             variables.append((env_name(section.name, f.name), help_text))
-    variables += [(name, f"alias of {env_name('providers', attribute)} while that provider plays the role")
-                  for name, attribute in ENDPOINT_VARIABLES.items()]
+    variables += [
+        (name, f"alias of {env_name('providers', attribute)} while that provider plays the role")
+        for name, attribute in ENDPOINT_VARIABLES.items()
+    ]
     return variables
 
 
@@ -527,8 +551,10 @@ class SettingsStore:
             try:
                 stage = Stage(name)
             except ValueError:
-                problems.append(f"“{section}.{shorten(name, SHOWN_VALUE_LENGTH)}” in the settings file is not a latency "
-                                "stage; it is ignored.")
+                problems.append(
+                    f"“{section}.{shorten(name, SHOWN_VALUE_LENGTH)}” in the settings file is not a latency "
+                    "stage; it is ignored."
+                )
                 continue
             try:
                 seconds = schema.decode_json(float, value)
@@ -596,7 +622,9 @@ class SettingsStore:
                 setattr(settings, section, dataclasses.replace(current, **{name: value}))
         except Invalid as why:
             kept = current.get(Stage(name)) if isinstance(current, dict) else getattr(current, name)
-            problems.append(f"{variable} (from {origin}) is {text!r}, which {why}; it is ignored and {_show(kept)} is used.")
+            problems.append(
+                f"{variable} (from {origin}) is {text!r}, which {why}; it is ignored and {_show(kept)} is used."
+            )
             return
         self.overrides[f"{section}.{name}"] = f"{variable} (from {origin})"
 
@@ -660,8 +688,11 @@ def _at_most(problems: list[str], count: int) -> list[str]:
     if len(problems) <= count:
         return problems
     listed = problems[: count - 1]
-    return [*listed, f"{len(problems) - len(listed)} more values in the settings file could not be used either; "
-                     "their defaults are used."]
+    return [
+        *listed,
+        f"{len(problems) - len(listed)} more values in the settings file could not be used either; "
+        "their defaults are used.",
+    ]
 
 
 def _show_raw(value: Any) -> str:

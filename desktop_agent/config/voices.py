@@ -52,8 +52,9 @@ class Voice:
     @property
     def summary(self) -> str:
         """A short line for lists, e.g. "female · american · en · conversational"."""
-        return " · ".join(part.replace("_", " ") for part in (self.gender, self.accent, self.language, self.use_case)
-                          if part)
+        return " · ".join(
+            part.replace("_", " ") for part in (self.gender, self.accent, self.language, self.use_case) if part
+        )
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,13 @@ def choose_voice(voices: list[Voice], language: str = "en") -> Voice | None:
 
     premade = [v for v in usable if v.category == "premade"]
     conversational = [v for v in premade if v.use_case == "conversational"]
-    for tier in ([v for v in conversational if speaks(v)], conversational, [v for v in premade if speaks(v)],
-                 premade, usable):
+    for tier in (
+        [v for v in conversational if speaks(v)],
+        conversational,
+        [v for v in premade if speaks(v)],
+        premade,
+        usable,
+    ):
         if tier:
             return min(tier, key=lambda v: (v.name.casefold(), v.voice_id))
     return None
-
-

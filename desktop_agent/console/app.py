@@ -160,8 +160,10 @@ class ConsoleApp:
         """No voice saved yet (a first run): choose one of the account's own and save it (not on the simulator)."""
         chosen = await self.runtime.choose_first_voice()
         if chosen is not None and chosen.not_saved is not None:
-            self.printer.say(f"! The voice {chosen.voice.name} was chosen but could not be saved "
-                             f"({chosen.not_saved.reason}); it is used this time.")
+            self.printer.say(
+                f"! The voice {chosen.voice.name} was chosen but could not be saved "
+                f"({chosen.not_saved.reason}); it is used this time."
+            )
 
     async def _converse(self, config: EngineConfig) -> None:
         assert self._done is not None and self._session_class is not None
@@ -344,6 +346,8 @@ def main(args: argparse.Namespace) -> int:
         return 130
     except Exception as exc:  # the last line of defence: a sentence and the log, not a traceback
         log.exception("The console failed")
-        print(f"desktop-agent: the console stopped unexpectedly ({type(exc).__name__}); details are in the log.",
-              file=sys.stderr)
+        print(
+            f"desktop-agent: the console stopped unexpectedly ({type(exc).__name__}); details are in the log.",
+            file=sys.stderr,
+        )
         return 1

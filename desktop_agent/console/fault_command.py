@@ -17,8 +17,10 @@ def run_fault_command(controls: Any, text: str) -> str:
     if not isinstance(request, FaultRequest):
         return request
     if request.number is None:
-        lines = [f"{n:>3}  {preset.label}{'  (on)' if controls.is_on(preset) else ''}"
-                 for n, preset in enumerate(controls.presets, 1)]
+        lines = [
+            f"{n:>3}  {preset.label}{'  (on)' if controls.is_on(preset) else ''}"
+            for n, preset in enumerate(controls.presets, 1)
+        ]
         return "\n".join(["Simulated faults:", *lines, "f N switches fault N on, f 0 clears them all."])
     if request.number == 0:
         controls.clear_all()

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, ClassVar, TextIO
 
 from desktop_agent.config.settings import env_name
 from desktop_agent.state import events as ev
@@ -137,8 +137,11 @@ class TranscriptPrinter:
         return areas
 
     def _on_session_started(self, e: ev.SessionStarted) -> None:
-        details = ", ".join(part for part in (f"voice {e.voice}" if e.voice else "",
-                                              f"prompt {e.prompt_name}" if e.prompt_name else "") if part)
+        details = ", ".join(
+            part
+            for part in (f"voice {e.voice}" if e.voice else "", f"prompt {e.prompt_name}" if e.prompt_name else "")
+            if part
+        )
         self.say(f"Connected{f' ({details})' if details else ''}.")
         self._explain_mode(e.mode)
 
@@ -259,8 +262,10 @@ class TranscriptPrinter:
         if e.provider is ev.Provider.LLM:
             change = f"{env_name('models', 'llm_model')}={e.replacement} (or “models.llm_model” in settings.json)"
         else:
-            change = (f"{env_name('voice', 'voice_id')}={e.replacement} and {env_name('voice', 'voice_name')}="
-                      f"{e.replacement_name} (or “voice” in settings.json)")
+            change = (
+                f"{env_name('voice', 'voice_id')}={e.replacement} and {env_name('voice', 'voice_name')}="
+                f"{e.replacement_name} (or “voice” in settings.json)"
+            )
         self.say(f"  To switch, set {change}, then start again.")
 
     def _on_agent_state(self, e: ev.AgentStateChanged) -> None:
@@ -276,7 +281,7 @@ class TranscriptPrinter:
     def _on_reset(self, _e: ev.ConversationReset) -> None:
         self.say("New conversation: the assistant has forgotten the earlier turns.")
 
-    _handlers = {
+    _handlers: ClassVar[dict[type[ev.Event], Callable[[TranscriptPrinter, Any], None]]] = {
         ev.SessionStarted: _on_session_started,
         ev.SessionEnded: _on_session_ended,
         ev.ModeChanged: _on_mode,

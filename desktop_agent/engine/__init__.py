@@ -28,7 +28,18 @@ _LAZY = {
     "LocalAudioTransport": "desktop_agent.engine.audio",
 }
 
-__all__ = ["EngineConfig", "ProviderEndpoint", *_LAZY]
+__all__ = [
+    "AudioBackend",
+    "AudioDeviceError",
+    "DeviceInfo",
+    "EngineConfig",
+    "LocalAudioTransport",
+    "MemoryAudioBackend",
+    "ProviderEndpoint",
+    "SoundDeviceBackend",
+    "VoiceSession",
+    "build_pipeline",
+]
 
 
 def __getattr__(name: str) -> Any:

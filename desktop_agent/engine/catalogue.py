@@ -23,8 +23,8 @@ from collections.abc import Iterable
 
 from loguru import logger
 
-from desktop_agent.config.llm_models import ModelCatalog, ModelListError, suggest_model
 from desktop_agent import providers
+from desktop_agent.config.llm_models import ModelCatalog, ModelListError, suggest_model
 from desktop_agent.config.voices import Voice, VoiceError, choose_voice
 from desktop_agent.engine.config import EngineConfig
 from desktop_agent.providers import ProviderSpec
@@ -48,21 +48,33 @@ def model_unavailable(model: str, replacement: str | None, provider_name: str = 
     provider_name = provider_name or providers.default_for(Provider.LLM).display_name
     said = f"The language model {_shown(model)} is no longer offered by {provider_name}."
     advice = f"Switch to {_shown(replacement)}." if replacement else "Choose another one in Settings > Models."
-    return ChoiceUnavailable(kind=ErrorKind.CONFIG, message=f"{said} {advice}", provider=Provider.LLM,
-                             recoverable=False, current=model, replacement=replacement or "",
-                             replacement_name=_shown(replacement or ""))
+    return ChoiceUnavailable(
+        kind=ErrorKind.CONFIG,
+        message=f"{said} {advice}",
+        provider=Provider.LLM,
+        recoverable=False,
+        current=model,
+        replacement=replacement or "",
+        replacement_name=_shown(replacement or ""),
+    )
 
 
-def voice_unavailable(voice_id: str, voice_name: str, replacement: Voice | None,
-                      provider_name: str = "") -> ChoiceUnavailable:
+def voice_unavailable(
+    voice_id: str, voice_name: str, replacement: Voice | None, provider_name: str = ""
+) -> ChoiceUnavailable:
     """The event for the voice ``voice_id`` the account no longer has, with ``replacement`` (None: none found)."""
     provider_name = provider_name or providers.default_for(Provider.TTS).display_name
     said = f"The voice {_shown(voice_name or voice_id)} is no longer in your {provider_name} account."
     advice = f"Switch to {_shown(replacement.name)}." if replacement else "Choose another one in Settings > Voice."
-    return ChoiceUnavailable(kind=ErrorKind.CONFIG, message=f"{said} {advice}", provider=Provider.TTS,
-                             recoverable=False, current=voice_id,
-                             replacement=replacement.voice_id if replacement else "",
-                             replacement_name=_shown(replacement.name) if replacement else "")
+    return ChoiceUnavailable(
+        kind=ErrorKind.CONFIG,
+        message=f"{said} {advice}",
+        provider=Provider.TTS,
+        recoverable=False,
+        current=voice_id,
+        replacement=replacement.voice_id if replacement else "",
+        replacement_name=_shown(replacement.name) if replacement else "",
+    )
 
 
 # --------------------------------------------------------------------------------------------- start-up checks
@@ -160,13 +172,15 @@ async def explain_unavailable(error: object, config: EngineConfig) -> ChoiceUnav
     if model is not None:
         model = model or config.llm_model
         try:
-            available = await ModelCatalog(config.llm.api_key, config.llm.base_url,
-                                           spec=config.spec(Provider.LLM)).models(refresh=True)
+            available = await ModelCatalog(
+                config.llm.api_key, config.llm.base_url, spec=config.spec(Provider.LLM)
+            ).models(refresh=True)
         except ModelListError as exc:
             logger.debug(f"Model list unavailable: {exc}")
             available = []
-        return model_unavailable(model, suggest_model(available, model, config.spec(Provider.LLM)),
-                                 config.name_of(Provider.LLM))
+        return model_unavailable(
+            model, suggest_model(available, model, config.spec(Provider.LLM)), config.name_of(Provider.LLM)
+        )
     voice = missing_voice_in(error)
     if voice is None:
         return None

@@ -119,8 +119,9 @@ class EngineConfig:
 
     def spec(self, role: Provider) -> ProviderSpec:
         """The provider playing ``role`` (raises :class:`~desktop_agent.providers.UnknownProvider` for a bad id)."""
-        return providers.get({Provider.STT: self.stt_provider, Provider.LLM: self.llm_provider,
-                              Provider.TTS: self.tts_provider}[role])
+        return providers.get(
+            {Provider.STT: self.stt_provider, Provider.LLM: self.llm_provider, Provider.TTS: self.tts_provider}[role]
+        )
 
     def name_of(self, role: Provider) -> str:
         """The name of the provider playing ``role``, as the user knows it."""
@@ -138,8 +139,9 @@ class EngineConfig:
                 spec = self.spec(role)
             except providers.UnknownProvider as unknown:
                 known = ", ".join(s.id for s in providers.for_role(role))
-                problems.append(f"There is no {role.role_name} provider called {unknown.args[0]!r}; choose one of "
-                                f"{known}.")
+                problems.append(
+                    f"There is no {role.role_name} provider called {unknown.args[0]!r}; choose one of {known}."
+                )
                 continue
             endpoint = self.endpoint(role)
             if keys and spec.key_required and not endpoint.api_key.strip():
@@ -148,8 +150,10 @@ class EngineConfig:
             if problem:
                 problems.append(problem)
         if self.llm_fallback and self.llm_fallback not in self.llm_alternatives:
-            problems.append(f"The fallback language model provider {self.llm_fallback!r} cannot be used: its key is "
-                            "missing or it is not a language model provider. Open Settings > Providers & keys.")
+            problems.append(
+                f"The fallback language model provider {self.llm_fallback!r} cannot be used: its key is "
+                "missing or it is not a language model provider. Open Settings > Providers & keys."
+            )
         for provider_id, endpoint in self.llm_alternatives.items():
             try:
                 problem = _endpoint_problem(providers.get(provider_id), endpoint.base_url)

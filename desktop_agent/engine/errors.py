@@ -83,8 +83,11 @@ def provider_error(provider: Provider, category: ErrorCategory, name: str) -> Er
             provider=provider,
         )
     if category is ErrorCategory.INVALID_REQUEST:
-        what = {Provider.STT: "speech-to-text model and language", Provider.LLM: "language model",
-                Provider.TTS: "voice and voice model"}[provider]
+        what = {
+            Provider.STT: "speech-to-text model and language",
+            Provider.LLM: "language model",
+            Provider.TTS: "voice and voice model",
+        }[provider]
         return ErrorOccurred(
             kind=ErrorKind.CONFIG,
             message=f"{name} did not accept the request. Check the {what} in Settings.",
@@ -158,7 +161,9 @@ def connection_dropped(provider: Provider, name: str) -> ErrorOccurred:
 
 def _looks_like_connection_loss(frame: ErrorFrame) -> bool:
     exc: BaseException | None = frame.exception
-    while exc is not None:  # SDKs wrap the socket error (the client's connection error <- httpx.ConnectError <- OSError)
+    while (
+        exc is not None
+    ):  # SDKs wrap the socket error (the client's connection error <- httpx.ConnectError <- OSError)
         if isinstance(exc, (ConnectionError, TimeoutError, OSError)) or is_connection_error(exc):
             return True
         exc = exc.__cause__ or exc.__context__

@@ -83,8 +83,11 @@ class LanguageModelSwitch:
         self._stood_in_at = now
         await self._switch(self.fallback)
         logger.warning(f"The language model {self.chosen} failed; {self.fallback} stands in")
-        self._emit(ProviderSwitched(provider=Provider.LLM, name=_name(self.fallback), primary_name=_name(self.chosen),
-                                    standing_in=True))
+        self._emit(
+            ProviderSwitched(
+                provider=Provider.LLM, name=_name(self.fallback), primary_name=_name(self.chosen), standing_in=True
+            )
+        )
         return True
 
     async def primary_back(self) -> None:
@@ -96,15 +99,19 @@ class LanguageModelSwitch:
         if wait > 0:
             if self._back_timer is None:
                 self._back_timer = asyncio.get_running_loop().call_later(
-                    wait, lambda: asyncio.ensure_future(self._hold_over()))
+                    wait, lambda: asyncio.ensure_future(self._hold_over())
+                )
             return
         if not self._chosen_is_up():
             return
         self._back_at = time.monotonic()
         await self._switch(self.chosen)
         logger.info(f"The language model {self.chosen} is back; it answers again")
-        self._emit(ProviderSwitched(provider=Provider.LLM, name=_name(self.chosen), primary_name=_name(self.chosen),
-                                    standing_in=False))
+        self._emit(
+            ProviderSwitched(
+                provider=Provider.LLM, name=_name(self.chosen), primary_name=_name(self.chosen), standing_in=False
+            )
+        )
 
     async def _hold_over(self) -> None:
         self._back_timer = None

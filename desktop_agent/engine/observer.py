@@ -70,8 +70,8 @@ from desktop_agent.state.events import (
     AssistantText,
     AssistantTurnEnded,
     AssistantTurnStarted,
-    ChoiceUnavailable,
     AssistantWordSpoken,
+    ChoiceUnavailable,
     ConnectionStatus,
     ErrorKind,
     ErrorOccurred,
@@ -136,6 +136,7 @@ class EventObserver(BaseObserver):
         self.on_link_failure: Callable[[Provider, ErrorFrame], None] | None = None
         #: Turns a refusal of a retired model or a missing voice into its event (see engine/catalogue.py).
         self.explain_unavailable: Callable[[ErrorFrame], Awaitable[ChoiceUnavailable | None]] | None = None
+        self._background: set[asyncio.Future] = set()  # held until done: the loop keeps only weak references
         self._unavailable: set[Provider] = set()  # said once; that provider's connection noise is not repeated
         self._expected_reconnects: set[Provider] = set()
         self._status: dict[Provider, ConnectionStatus] = {}
@@ -196,7 +197,9 @@ class EventObserver(BaseObserver):
             if event.provider in self._expected_reconnects or event.provider is Provider.LLM:
                 return  # a new voice reconnects on purpose; the language model's failures are the reply guard's to tell
             stalled = event.reason == STALLED_REASON
-            self.emit_error((connection_stalled if stalled else connection_dropped)(event.provider, self._names(event.provider)))
+            self.emit_error(
+                (connection_stalled if stalled else connection_dropped)(event.provider, self._names(event.provider))
+            )
         if event.status is ConnectionStatus.CONNECTED:
             self._expected_reconnects.discard(event.provider)
 
@@ -428,12 +431,10 @@ class EventObserver(BaseObserver):
                             completion_tokens=usage.completion_tokens,
                         )
                     )
-            elif isinstance(item, TTSUsageMetricsData):
-                if item.value:
-                    self.emit(UsageReported(provider=Provider.TTS, characters=int(item.value)))
-            elif isinstance(item, STTUsageMetricsData):
-                if item.value.audio_seconds:
-                    self.emit(UsageReported(provider=Provider.STT, audio_seconds=float(item.value.audio_seconds)))
+            elif isinstance(item, TTSUsageMetricsData) and item.value:
+                self.emit(UsageReported(provider=Provider.TTS, characters=int(item.value)))
+            elif isinstance(item, STTUsageMetricsData) and item.value.audio_seconds:
+                self.emit(UsageReported(provider=Provider.STT, audio_seconds=float(item.value.audio_seconds)))
 
     def choice_unavailable(self, event: ChoiceUnavailable) -> None:
         """A model or voice the provider no longer offers: one sentence with a switch, once per provider."""
@@ -448,7 +449,9 @@ class EventObserver(BaseObserver):
         if provider is not None:
             if provider not in self._unavailable and self.explain_unavailable is not None:
                 self._unavailable.add(provider)
-                asyncio.ensure_future(self._explain(frame, provider))
+                task = asyncio.ensure_future(self._explain(frame, provider))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
             return
         if provider_of(frame.processor) in self._unavailable:
             return  # the retired model or missing voice was said; its failed reconnects would only repeat it
@@ -463,9 +466,10 @@ class EventObserver(BaseObserver):
         if event.provider is not None and event.kind in _HEALED_KINDS:
             return  # a connection trouble: the healer reconnects, the status bar says why and when it tries next
         if event.kind is ErrorKind.AUTH and event.provider in self._ever_connected:
-            event = key_refused_on_reconnect(event.provider, self._names(event.provider))  # the key worked this session: maybe revoked, maybe not
+            event = key_refused_on_reconnect(
+                event.provider, self._names(event.provider)
+            )  # the key worked this session: maybe revoked, maybe not
         self.emit_error(event)
-
 
     async def _explain(self, frame: ErrorFrame, provider: Provider) -> None:
         assert self.explain_unavailable is not None

@@ -60,15 +60,18 @@ def build_pipeline(
     on_end_conversation: Callable[[], None] | None = None,
     stt_up: Callable[[], bool] = lambda: True,
     stt_generation: Callable[[], int] = lambda: 0,
-    history: Sequence[dict] = (),
+    earlier_messages: Sequence[dict] = (),
 ) -> VoicePipeline:
     """``stt_up`` and ``stt_generation`` tell the speech keeper whether speech-to-text can take audio now and which
     connection it is on (the session's connection healer); the defaults assume a connection that never drops.
-    ``history`` is the conversation so far (the language model's messages), for a session that carries one on."""
+    ``earlier_messages`` is the conversation so far (the language model's messages), for a session that carries one
+    on."""
     services = services or build_services(config)
     switch = ModeSwitch(config.mode)
-    context = LLMContext(messages=[dict(message) for message in history],  # type: ignore[misc]
-                         tools=[end_conversation_tool(on_end_conversation)])
+    context = LLMContext(
+        messages=[dict(message) for message in earlier_messages],  # type: ignore[misc]
+        tools=[end_conversation_tool(on_end_conversation)],
+    )
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(

@@ -60,8 +60,9 @@ from desktop_agent.engine.speech_keeper import SpeechKeeper
 from desktop_agent.state.events import ErrorKind, ErrorOccurred, Provider
 
 #: Language model errors that another try may get past.
-TRANSIENT = frozenset({ErrorCategory.RATE_LIMIT, ErrorCategory.SERVER, ErrorCategory.CONNECTIVITY,
-                       ErrorCategory.UNKNOWN})
+TRANSIENT = frozenset(
+    {ErrorCategory.RATE_LIMIT, ErrorCategory.SERVER, ErrorCategory.CONNECTIVITY, ErrorCategory.UNKNOWN}
+)
 #: However many retries are allowed, a turn is given up after this long without an answer.
 TURN_BUDGET_SECS = 30.0
 #: How long an interruption may take to pass the language model before a new request is queued anyway.
@@ -320,7 +321,9 @@ class ReplyGuard(BaseObserver):
         self._healer.note_failure(Provider.LLM, STALLED_REASON)
         await self._stop_reply()
         if reply.llm_attempts <= 1 and self._within_budget(reply):
-            logger.warning(f"No first token within {self._deadlines.llm_first_token} s: asking the language model again")
+            logger.warning(
+                f"No first token within {self._deadlines.llm_first_token} s: asking the language model again"
+            )
             await self._actions.run_llm()
             return
         if await self._fail_over(reply):
@@ -342,7 +345,8 @@ class ReplyGuard(BaseObserver):
             self._actions.emit_error(
                 ErrorOccurred(
                     kind=ErrorKind.PROVIDER,
-                    message=f"{name} stopped in the middle of the reply, so it is incomplete. Press Retry to ask again.",
+                    message=f"{name} stopped in the middle of the reply, so it is incomplete. "
+                    "Press Retry to ask again.",
                     provider=Provider.LLM,
                     retry=True,
                 )
@@ -377,8 +381,10 @@ class ReplyGuard(BaseObserver):
     def _give_up_llm(self, sentence: str | None, category: ErrorCategory = ErrorCategory.UNKNOWN) -> None:
         self._reply = None
         self._actions.reply_failed()
-        if sentence is None and category in (ErrorCategory.AUTHENTICATION, ErrorCategory.AUTHORIZATION) and (
-            self._healer.was_up(Provider.LLM)
+        if (
+            sentence is None
+            and category in (ErrorCategory.AUTHENTICATION, ErrorCategory.AUTHORIZATION)
+            and (self._healer.was_up(Provider.LLM))
         ):
             # The key worked earlier in this session: a revoked key, or the provider's passing trouble.
             event = key_refused_on_reconnect(Provider.LLM, self._names(Provider.LLM), retry=True)

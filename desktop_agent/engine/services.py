@@ -50,12 +50,15 @@ def build_tts(config: EngineConfig) -> TTSService:
 def alternative_config(config: EngineConfig, provider_id: str) -> EngineConfig:
     """``config`` with ``provider_id`` as the language model, on its own key, address and default model."""
     spec = providers.get(provider_id)
-    return dataclasses.replace(config, llm_provider=provider_id, llm=config.llm_alternatives[provider_id],
-                               llm_model=spec.default_model)
+    return dataclasses.replace(
+        config, llm_provider=provider_id, llm=config.llm_alternatives[provider_id], llm_model=spec.default_model
+    )
 
 
 def build_services(config: EngineConfig) -> Services:
-    alternatives = {provider_id: build_llm(alternative_config(config, provider_id))
-                    for provider_id in config.llm_alternatives if provider_id != config.llm_provider}
-    return Services(stt=build_stt(config), llm=build_llm(config), tts=build_tts(config),
-                    llm_alternatives=alternatives)
+    alternatives = {
+        provider_id: build_llm(alternative_config(config, provider_id))
+        for provider_id in config.llm_alternatives
+        if provider_id != config.llm_provider
+    }
+    return Services(stt=build_stt(config), llm=build_llm(config), tts=build_tts(config), llm_alternatives=alternatives)

@@ -15,8 +15,8 @@ import asyncio
 import dataclasses
 import gc
 import threading
-from typing import Any
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -34,20 +34,20 @@ from pipecat.services.llm_service import LLMService
 from pipecat.services.settings import LLMSettings, TTSSettings
 from pipecat.workers.runner import WorkerRunner
 
-from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
-from desktop_agent.engine import catalogue
 from desktop_agent import providers
+from desktop_agent.engine import catalogue
+from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
 from desktop_agent.engine.config import EngineConfig
-from desktop_agent.engine.failover import LanguageModelSwitch
-from desktop_agent.providers.chat_completions import ModelListRefused, cleared_reasoning_effort, served_models
 from desktop_agent.engine.early_microphone import EarlyMicrophone
 from desktop_agent.engine.errors import error_event
+from desktop_agent.engine.failover import LanguageModelSwitch
 from desktop_agent.engine.healing import ConnectionHealer
 from desktop_agent.engine.logs import configure_logging, mask_secrets
 from desktop_agent.engine.observer import EventObserver
 from desktop_agent.engine.pipeline import VoicePipeline, build_pipeline, build_worker
 from desktop_agent.engine.reply_guard import Deadlines, GuardActions, ReplyGuard, retry_after_of
 from desktop_agent.engine.tools import END_REASON
+from desktop_agent.providers.chat_completions import ModelListRefused, cleared_reasoning_effort, served_models
 from desktop_agent.state.events import (
     AgentState,
     AgentStateChanged,
@@ -57,9 +57,9 @@ from desktop_agent.state.events import (
     ErrorOccurred,
     Event,
     ModeChanged,
-    ProviderStatusChanged,
     MuteChanged,
     Provider,
+    ProviderStatusChanged,
     SessionEnded,
     SessionStarted,
     SettingsApplied,
@@ -121,6 +121,7 @@ class VoiceSession:
         self._healer: ConnectionHealer | None = None
         self._guard: ReplyGuard | None = None
         self._llm_switch: LanguageModelSwitch | None = None
+        self._background: set[asyncio.Future] = set()  # held until done: the loop keeps only weak references
         self._talk_wanted = False  # push-to-talk held, possibly since before the pipeline existed
         self._early_microphone = early_microphone
 
@@ -257,10 +258,15 @@ class VoiceSession:
             on_end_conversation=self._on_end_conversation,
             stt_up=lambda: self._healer is not None and self._healer.is_up(Provider.STT),
             stt_generation=lambda: self._healer.generation(Provider.STT) if self._healer is not None else 0,
-            history=self._history,
+            earlier_messages=self._history,
         )
-        llm_switch = LanguageModelSwitch(config, voice.services, lambda frame: self._queue(frame), self._emit,
-                                         chosen_is_up=lambda: self._healer is not None and self._healer.is_up(Provider.LLM))
+        llm_switch = LanguageModelSwitch(
+            config,
+            voice.services,
+            lambda frame: self._queue(frame),
+            self._emit,
+            chosen_is_up=lambda: self._healer is not None and self._healer.is_up(Provider.LLM),
+        )
         self._llm_switch = llm_switch
         healer = ConnectionHealer(
             {Provider.STT: voice.services.stt, Provider.TTS: voice.services.tts},
@@ -439,10 +445,10 @@ class VoiceSession:
             return
         observer.link_changed(event)
         if event.provider is Provider.STT and event.status is ConnectionStatus.CONNECTED and voice is not None:
-            asyncio.ensure_future(voice.keeper.stt_ready())
+            self._in_background(voice.keeper.stt_ready())
         switch = self._llm_switch
         if event.provider is Provider.LLM and event.status is ConnectionStatus.CONNECTED and switch is not None:
-            asyncio.ensure_future(switch.primary_back())
+            self._in_background(switch.primary_back())
         self._check_ready()
 
     def _on_link_failure(self, provider: Provider, frame: ErrorFrame) -> None:
@@ -479,7 +485,15 @@ class VoiceSession:
 
     def _remember_unspoken_reply(self, text: str) -> None:
         """A reply the voice could not say still belongs to the conversation the language model sees."""
-        asyncio.ensure_future(self._queue(LLMMessagesAppendFrame([{"role": "assistant", "content": text}], run_llm=False)))
+        self._in_background(
+            self._queue(LLMMessagesAppendFrame([{"role": "assistant", "content": text}], run_llm=False))
+        )
+
+    def _in_background(self, awaitable: Awaitable[Any]) -> None:
+        """Run ``awaitable`` on the engine loop without waiting for it, held until it is done."""
+        task = asyncio.ensure_future(awaitable)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _interrupt_quietly(self) -> None:
         if self._observer is not None:
@@ -554,12 +568,17 @@ class VoiceSession:
                 return  # not running (yet or any more); the recorded config applies at the next start
             try:
                 result = action()
-            except Exception:
+            except Exception:  # noqa: BLE001 - a failed command is said to the user; the session goes on
                 self._command_failed(what)
                 return
             if result is not None:
                 task = asyncio.ensure_future(result)
-                task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or self._command_failed(what))
+
+                def failed(done: asyncio.Future) -> None:
+                    if not done.cancelled() and done.exception() is not None:
+                        self._command_failed(what)
+
+                task.add_done_callback(failed)
 
         try:
             loop.call_soon_threadsafe(spawn)
@@ -661,8 +680,9 @@ class VoiceSession:
 
         async def apply() -> None:
             # Every language model of the session: a fallback or a provider chosen later speaks in the same role.
-            await self._queue(LLMUpdateSettingsFrame(delta=LLMSettings(system_instruction=text),
-                                                     reach_inactive_services=True))
+            await self._queue(
+                LLMUpdateSettingsFrame(delta=LLMSettings(system_instruction=text), reach_inactive_services=True)
+            )
             self._emit(SettingsApplied(prompt_name=name or self.config.prompt_name))
 
         self._submit(apply, "change the prompt")
@@ -684,8 +704,10 @@ class VoiceSession:
     def update_llm(
         self, model: str | None = None, temperature: float | None = None, max_tokens: int | None = None
     ) -> None:
-        changes = {
-            k: v for k, v in (("model", model), ("temperature", temperature), ("max_tokens", max_tokens)) if v is not None
+        changes: dict[str, Any] = {
+            k: v
+            for k, v in (("model", model), ("temperature", temperature), ("max_tokens", max_tokens))
+            if v is not None
         }
         if not changes:
             return
@@ -715,8 +737,11 @@ class VoiceSession:
 
     @staticmethod
     def _messages_of(voice: VoicePipeline) -> list[dict]:
-        return [dict(message) for message in voice.context.get_messages()  # type: ignore[call-overload]
-                if isinstance(message, dict) and message.get("role") != "system"]
+        return [
+            dict(message)
+            for message in voice.context.get_messages()
+            if isinstance(message, dict) and message.get("role") != "system"
+        ]
 
     def choose_language_model(self, provider_id: str) -> bool:
         """From the next turn on, ``provider_id`` is the language model (on its default model), in this session.
@@ -748,11 +773,14 @@ class VoiceSession:
         base when no pipeline runs: nothing will read it)."""
         switch = self._llm_switch
         service = switch.service(switch.active) if switch is not None else None
-        return type(service).Settings(**delta) if service is not None else LLMSettings(**delta)
+        settings_class: type[LLMSettings] = getattr(type(service), "Settings", LLMSettings)
+        return settings_class(**delta)
 
     def _tts_settings(self, **delta: Any) -> TTSSettings:
         voice = self._voice
-        return type(voice.services.tts).Settings(**delta) if voice is not None else TTSSettings(**delta)
+        service = voice.services.tts if voice is not None else None
+        settings_class: type[TTSSettings] = getattr(type(service), "Settings", TTSSettings)
+        return settings_class(**delta)
 
     def new_conversation(self) -> None:
         """Forget the conversation so far (the session keeps running)."""
@@ -800,6 +828,7 @@ class VoiceSession:
                 canceller.set_enabled(enabled)
                 if noise_suppression is not None:
                     canceller.set_noise_suppression(noise_suppression)
-                self._transport.output().idle_fill_changed()
+                if self._transport is not None:
+                    self._transport.output().idle_fill_changed()
 
         self._submit(apply, "change echo cancellation")

@@ -1,4 +1,5 @@
-"""What the app knows about one provider: :class:`ProviderSpec`, and :class:`ServiceOptions`, what its service is built from.
+"""What the app knows about one provider (:class:`ProviderSpec`): its role, name, key, address, models, voices,
+prices, key test, emulator, and how its Pipecat service is built.
 
 Everything vendor-specific lives in the provider's own module beside this one (its role, name, key variable and
 keyring entry, endpoint, models or voices, prices, how to build its Pipecat service and test a key, its emulator).
@@ -87,8 +88,9 @@ class ProviderSpec:
     lists_models: bool = False
     #: Short description for Settings ("Deepgram Nova-3, streaming").
     summary: str = ""
-    #: The account's voice list (TTS): ``voice_catalog(api_key, base_url)`` -> a
-    #: :class:`~desktop_agent.providers.elevenlabs_voices.VoiceCatalog`-like object; None when the app cannot list its voices.
+    #: The account's voice list (TTS): ``voice_catalog(api_key, base_url)`` -> a catalogue with ``search``, ``find``,
+    #: ``premade_voices``, ``first_run_voice``, ``preview`` and optionally ``filters`` (the search filters it can
+    #: apply; all when absent); None when the app cannot list the provider's voices.
     voice_catalog: Callable[[str, str], Any] | None = None
     #: Other words that name the vendor in a settings file's key names ("xi" for ElevenLabs' ``xi-api-key``).
     aliases: tuple[str, ...] = ()

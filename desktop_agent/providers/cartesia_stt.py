@@ -16,7 +16,7 @@ CARTESIA_VERSION = "2026-03-01"
 def build(config: EngineConfig) -> Any:
     from desktop_agent.providers.cartesia_finalizing import FinalizingCartesiaSTTService
 
-    kwargs = {"base_url": config.stt.base_url} if config.stt.base_url else {}
+    kwargs: dict[str, Any] = {"base_url": config.stt.base_url} if config.stt.base_url else {}
     return FinalizingCartesiaSTTService(
         api_key=config.stt.api_key,
         settings=FinalizingCartesiaSTTService.Settings(model=config.stt_model, language=config.stt_language),
@@ -39,9 +39,12 @@ SPEC = ProviderSpec(
     prices=Prices(0.13, "ink-whisper, per audio hour"),
     build=build,
     # Opening the STT websocket with the headers Pipecat sends, then closing it at once.
-    key_check=KeyCheck("websocket", "/stt/websocket", headers={"Cartesia-Version": CARTESIA_VERSION,
-                                                                "X-API-Key": "{key}"},
-                       query={"model": "ink-whisper", "encoding": "pcm_s16le", "sample_rate": "16000"}),
+    key_check=KeyCheck(
+        "websocket",
+        "/stt/websocket",
+        headers={"Cartesia-Version": CARTESIA_VERSION, "X-API-Key": "{key}"},
+        query={"model": "ink-whisper", "encoding": "pcm_s16le", "sample_rate": "16000"},
+    ),
     emulator="cartesia",
     summary="Cartesia ink-whisper, streaming",
 )

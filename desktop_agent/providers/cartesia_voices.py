@@ -87,8 +87,11 @@ def _locales(data: dict[str, Any]) -> list[str]:
     locales = data.get("locales")
     if not isinstance(locales, list):
         return []
-    tags = [(not item.get("is_native"), str(item["locale"])) for item in locales
-            if isinstance(item, dict) and isinstance(item.get("locale"), str)]
+    tags = [
+        (not item.get("is_native"), str(item["locale"]))
+        for item in locales
+        if isinstance(item, dict) and isinstance(item.get("locale"), str)
+    ]
     return [tag for _, tag in sorted(tags, key=lambda pair: pair[0])]
 
 
@@ -157,7 +160,7 @@ class VoiceCatalog:
                     continue
                 found.append(item)
                 if len(found) == wanted:
-                    rest = items[index + 1:]
+                    rest = items[index + 1 :]
                     more = more or any(matches(other) for other in rest)
                     return self._found(found, more, item["id"])
             if not items or not more:
@@ -167,8 +170,9 @@ class VoiceCatalog:
 
     @staticmethod
     def _found(items: list[dict[str, Any]], more: bool, cursor: str | None) -> VoicePage:
-        return VoicePage(voices=[voice_from_api(item) for item in items], has_more=more,
-                         next_page_token=cursor if more else None)
+        return VoicePage(
+            voices=[voice_from_api(item) for item in items], has_more=more, next_page_token=cursor if more else None
+        )
 
     async def _page(self, params: dict[str, str], limit: int) -> tuple[list[dict[str, Any]], bool]:
         """One ``GET /voices``: its voices (each with an ``id``) and whether more follow. Cartesia's ``has_more`` is
@@ -177,8 +181,7 @@ class VoiceCatalog:
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise VoiceError(_CANNOT_READ_LIST)
-        voices = [item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
-                  and item["id"]]
+        voices = [item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]]
         has_more = data.get("has_more")
         more = has_more if isinstance(has_more, bool) else len(items) >= limit
         return voices, more and bool(voices)
@@ -211,14 +214,16 @@ class VoiceCatalog:
         """The voice to save when none is saved yet (see :func:`choose_voice`)."""
         return choose_voice(await self.premade_voices(), language)
 
-    async def preview(self, voice_id: str, text: str, model_id: str = "", sample_rate: int = PREVIEW_SAMPLE_RATE,
-                      language: str = "") -> bytes:
+    async def preview(
+        self, voice_id: str, text: str, model_id: str = "", sample_rate: int = PREVIEW_SAMPLE_RATE, language: str = ""
+    ) -> bytes:
         """``text`` spoken by ``voice_id``: 16-bit mono PCM at ``sample_rate``. ``model_id`` "" is the provider's
         default model; ``language`` "" is the sample sentence's own language when ``text`` is one of them."""
         spec = _spec()
         if sample_rate not in spec.sample_rates:
-            raise VoiceError(f"Cartesia cannot speak at {sample_rate} Hz; use one of "
-                             f"{', '.join(map(str, spec.sample_rates))} Hz.")
+            raise VoiceError(
+                f"Cartesia cannot speak at {sample_rate} Hz; use one of {', '.join(map(str, spec.sample_rates))} Hz."
+            )
         body: dict[str, Any] = {
             "model_id": spec.model_or_default(model_id),
             "transcript": text,
@@ -249,8 +254,10 @@ class VoiceCatalog:
         url = f"{self.base}{path}"
         headers = {"X-API-Key": self._key, "Cartesia-Version": CARTESIA_VERSION}
         try:
-            async with (aiohttp.ClientSession(timeout=self._timeout) as session,
-                        session.request(method, url, params=params, json=json_body, headers=headers) as response):
+            async with (
+                aiohttp.ClientSession(timeout=self._timeout) as session,
+                session.request(method, url, params=params, json=json_body, headers=headers) as response,
+            ):
                 if response.status >= 300:
                     error = await response.text()
                     if missing_ok and _says_missing(response.status, error):
@@ -275,8 +282,10 @@ def _refusal(status: int, body: str, path: str, json_body: dict | None) -> str:
     if path == "/tts/bytes" and _says_missing(status, body):
         return "Cartesia does not know this voice any more; choose another one."
     if path == "/tts/bytes" and "model_not_found" in body and json_body:
-        return (f"Cartesia does not offer the voice model {json_body.get('model_id')} to this account; choose "
-                "another one in Settings > Models.")
+        return (
+            f"Cartesia does not offer the voice model {json_body.get('model_id')} to this account; choose "
+            "another one in Settings > Models."
+        )
     return describe_status(_spec(), status)[1]
 
 

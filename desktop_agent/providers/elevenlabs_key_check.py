@@ -9,7 +9,6 @@ so it costs no latency.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -25,9 +24,9 @@ ELEVENLABS_DEFAULT = "wss://api.elevenlabs.io"
 def elevenlabs_rest_base(endpoint: ProviderEndpoint) -> str:
     base = (endpoint.base_url or ELEVENLABS_DEFAULT).rstrip("/")
     if base.startswith("wss://"):
-        return "https://" + base[len("wss://"):]
+        return "https://" + base[len("wss://") :]
     if base.startswith("ws://"):
-        return "http://" + base[len("ws://"):]
+        return "http://" + base[len("ws://") :]
     return base
 
 
@@ -35,9 +34,11 @@ async def elevenlabs_key_rejected(endpoint: ProviderEndpoint, timeout: float = 5
     """True only when ElevenLabs answers 401/403; network trouble or anything else counts as "not known"."""
     url = f"{elevenlabs_rest_base(endpoint)}/v2/voices?page_size=1"
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-            async with session.get(url, headers={"xi-api-key": endpoint.api_key}) as response:
-                return response.status in (401, 403)
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            session.get(url, headers={"xi-api-key": endpoint.api_key}) as response,
+        ):
+            return response.status in (401, 403)
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         logger.debug(f"ElevenLabs key check inconclusive: {type(exc).__name__}")
         return False

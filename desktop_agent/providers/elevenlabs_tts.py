@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def build(config: EngineConfig) -> Any:
     from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 
-    kwargs = {"url": config.tts.base_url} if config.tts.base_url else {}
+    kwargs: dict[str, Any] = {"url": config.tts.base_url} if config.tts.base_url else {}
     return ElevenLabsTTSService(
         api_key=config.tts.api_key,
         settings=ElevenLabsTTSService.Settings(voice=config.voice_id, model=config.tts_model),

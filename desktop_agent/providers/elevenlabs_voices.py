@@ -8,7 +8,6 @@ sounds exactly like the voice in a session (same model), and no MP3 decoder is n
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -38,7 +37,8 @@ def _spec() -> Any:
 
 
 def voice_from_api(data: dict[str, Any]) -> Voice:
-    labels = data.get("labels") if isinstance(data.get("labels"), dict) else {}
+    raw_labels = data.get("labels")
+    labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
     language = str(labels.get("language") or "")
     verified = data.get("verified_languages")
     if not language and isinstance(verified, list) and verified and isinstance(verified[0], dict):
@@ -124,8 +124,9 @@ class VoiceCatalog:
         """``text`` spoken by ``voice_id``: 16-bit mono PCM at ``sample_rate``."""
         path = f"/v1/text-to-speech/{voice_id}/stream/with-timestamps"
         body = {"text": text, "model_id": model_id}
-        raw = await self._request("POST", path, params={"output_format": f"pcm_{sample_rate}"}, json_body=body,
-                                  want_lines=True)
+        raw = await self._request(
+            "POST", path, params={"output_format": f"pcm_{sample_rate}"}, json_body=body, want_lines=True
+        )
         audio = bytearray()
         for line in raw:
             try:
@@ -152,22 +153,27 @@ class VoiceCatalog:
             raise VoiceError("The ElevenLabs API key is missing. Open Settings > Keys and paste it.")
         url = f"{self.base}{path}"
         try:
-            async with aiohttp.ClientSession(timeout=self._timeout) as session:
-                async with session.request(
+            async with (
+                aiohttp.ClientSession(timeout=self._timeout) as session,
+                session.request(
                     method, url, params=params, json=json_body, headers={"xi-api-key": self._key}
-                ) as response:
-                    if missing_ok and response.status in (400, 404) and _says_missing(response.status,
-                                                                                       await response.text()):
-                        return None
-                    if response.status >= 300:
-                        _, message = describe_status(_spec(), response.status)
-                        if response.status == 404 and "/text-to-speech/" in path:
-                            message = "ElevenLabs does not know this voice any more; choose another one."
-                        raise VoiceError(message)
-                    if want_lines:
-                        return [line for line in (await response.text()).splitlines() if line.strip()]
-                    text = await response.text()
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+                ) as response,
+            ):
+                if (
+                    missing_ok
+                    and response.status in (400, 404)
+                    and _says_missing(response.status, await response.text())
+                ):
+                    return None
+                if response.status >= 300:
+                    _, message = describe_status(_spec(), response.status)
+                    if response.status == 404 and "/text-to-speech/" in path:
+                        message = "ElevenLabs does not know this voice any more; choose another one."
+                    raise VoiceError(message)
+                if want_lines:
+                    return [line for line in (await response.text()).splitlines() if line.strip()]
+                text = await response.text()
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise VoiceError(describe_exception(_spec(), url, exc)) from None
         try:
             data = json.loads(text)

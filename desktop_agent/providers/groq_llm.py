@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from desktop_agent.providers.chat_completions import build_chat_llm, gpt_oss_effort
 from desktop_agent.providers.base import KeyCheck, Prices, ProviderSpec, Role
+from desktop_agent.providers.chat_completions import build_chat_llm, gpt_oss_effort
 
 if TYPE_CHECKING:
     from desktop_agent.engine.config import EngineConfig

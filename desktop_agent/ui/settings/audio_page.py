@@ -37,8 +37,10 @@ from desktop_agent.ui.settings.input_level_probe import InputLevelProbe
 from desktop_agent.ui.untrusted_text import plain_label
 
 TEST_TONE_RATE = 24000
-MODES = ((TurnMode.PUSH_TO_TALK, "Push-to-talk: hold a key while you speak"),
-         (TurnMode.HANDS_FREE, "Hands-free: the assistant listens for speech"))
+MODES = (
+    (TurnMode.PUSH_TO_TALK, "Push-to-talk: hold a key while you speak"),
+    (TurnMode.HANDS_FREE, "Hands-free: the assistant listens for speech"),
+)
 
 
 def tone_pcm(seconds: float = 0.8, frequency: float = 523.25) -> bytes:
@@ -182,9 +184,12 @@ class AudioPage(QWidget):
 
     def _show_devices(self, devices: list[DeviceInfo]) -> None:
         self.device_status.setText("")
-        self._fill(self.input_device, [d.name for d in devices if d.input_channels > 0], self._settings.audio.input_device)
-        self._fill(self.output_device, [d.name for d in devices if d.output_channels > 0],
-                   self._settings.audio.output_device)
+        self._fill(
+            self.input_device, [d.name for d in devices if d.input_channels > 0], self._settings.audio.input_device
+        )
+        self._fill(
+            self.output_device, [d.name for d in devices if d.output_channels > 0], self._settings.audio.output_device
+        )
         if not any(d.input_channels for d in devices):
             self.device_status.setText("No microphone was found. Connect one and reopen Settings.")
 
@@ -220,8 +225,9 @@ class AudioPage(QWidget):
         self.mic_test_button.setText("Stop test" if on else "Test microphone")
         if on:
             self.device_status.setText("Speak: the bar shows what the microphone hears.")
-            self._runner.start("mic-test", self.probe.start(self._settings.audio.input_device),
-                               lambda _r: None, self._mic_test_failed)
+            self._runner.start(
+                "mic-test", self.probe.start(self._settings.audio.input_device), lambda _r: None, self._mic_test_failed
+            )
         else:
             self.device_status.setText("")
             self._runner.start("mic-test", self.probe.stop(), lambda _r: None, self._mic_test_failed)
@@ -262,7 +268,7 @@ class AudioPage(QWidget):
         if sequence.isEmpty():
             self.ptt_key.setKeySequence(QKeySequence(self._settings.audio.push_to_talk_key))
             return
-        combination = sequence[0]
+        combination = sequence[0]  # type: ignore[index]  # QKeySequence supports [] (PySide6's stubs miss it)
         if combination.keyboardModifiers() != Qt.KeyboardModifier.NoModifier:
             self.turn_status.setText("Choose a single key without Ctrl, Alt, Shift or Meta.")
             self.ptt_key.setKeySequence(QKeySequence(self._settings.audio.push_to_talk_key))

@@ -30,6 +30,7 @@ class BudgetsPage(QWidget):
         form = QFormLayout()
         for stage in Stage:
             field = QDoubleSpinBox()
+            assert BUDGET_RULE.minimum is not None and BUDGET_RULE.maximum is not None
             field.setRange(BUDGET_RULE.minimum * 1000, BUDGET_RULE.maximum * 1000)
             field.setDecimals(0)
             field.setSingleStep(10)

@@ -29,6 +29,7 @@ class InputLevelProbe(QObject):
         super().__init__(parent)
         self._backend = backend
         self._stream: InputStream | None = None
+        self._stopping: asyncio.Future | None = None  # a stop after a failure, held until it is done
         self._peak = 0.0
         self._failure: str | None = None
         self._timer = QTimer(self)
@@ -74,7 +75,7 @@ class InputLevelProbe(QObject):
         if self._failure is not None:
             failure, self._failure = self._failure, None
             self.failed.emit(f"The microphone test stopped: {failure}. Check the device and try again.")
-            asyncio.ensure_future(self.stop())
+            self._stopping = asyncio.ensure_future(self.stop())  # held: the loop keeps only a weak reference
             return
         peak, self._peak = self._peak, 0.0
         self.level_changed.emit(peak)

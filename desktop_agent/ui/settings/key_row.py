@@ -24,6 +24,7 @@ from desktop_agent.ui.untrusted_text import plain_label
 
 log = logging.getLogger(__name__)
 
+
 def how_to_get(spec: ProviderSpec) -> str:
     """The row's title: the provider, its role, and where its key comes from."""
     return f"{spec.display_name} ({spec.role.role_name}): {spec.key_hint}"
@@ -58,8 +59,9 @@ class KeyRow(QGroupBox):
 
         self.key_field = QLineEdit()
         self.key_field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_field.setPlaceholderText(f"Paste your {name} API key" if provider.key_required
-                                          else f"Only if your {name} asks for one")
+        self.key_field.setPlaceholderText(
+            f"Paste your {name} API key" if provider.key_required else f"Only if your {name} asks for one"
+        )
         self.key_field.setAccessibleName(f"{name} API key")
         self.show_button = QToolButton()
         self.show_button.setText("Show")

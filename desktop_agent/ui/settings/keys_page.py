@@ -34,7 +34,9 @@ class KeysPage(QWidget):
     provider_changed = Signal(object)
     fallback_changed = Signal()
 
-    def __init__(self, settings: AppSettings, secrets: Secrets, runner: AsyncRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: AppSettings, secrets: Secrets, runner: AsyncRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._settings = settings
         self._secrets = secrets
@@ -76,8 +78,13 @@ class KeysPage(QWidget):
 
     def _add_row(self, role: Provider) -> None:
         spec = self._settings.providers.spec(role)
-        row = KeyRow(spec, self._secrets, self._settings.providers.url(role),
-                     partial(endpoint_problem, role, name=spec.display_name), self._runner)
+        row = KeyRow(
+            spec,
+            self._secrets,
+            self._settings.providers.url(role),
+            partial(endpoint_problem, role, name=spec.display_name),
+            self._runner,
+        )
         row.set_session_only(self.session_only.isChecked())
         row.key_changed.connect(self._key_changed)
         row.endpoint_edited.connect(partial(self._endpoint_edited, role))
@@ -102,7 +109,7 @@ class KeysPage(QWidget):
 
     # ------------------------------------------------------------------------------------------------ fallback
     def _fill_fallbacks(self) -> None:
-        """"None" and every language model provider but the chosen one."""
+        """ "None" and every language model provider but the chosen one."""
         combo = self.fallback_chooser
         combo.blockSignals(True)
         combo.clear()
@@ -131,8 +138,14 @@ class KeysPage(QWidget):
         if not fallback or fallback == self._settings.providers.llm:
             return
         spec = providers.get(fallback)
-        row = KeyRow(spec, self._secrets, "", partial(endpoint_problem, Provider.LLM, name=spec.display_name),
-                     self._runner, show_endpoint=False)
+        row = KeyRow(
+            spec,
+            self._secrets,
+            "",
+            partial(endpoint_problem, Provider.LLM, name=spec.display_name),
+            self._runner,
+            show_endpoint=False,
+        )
         row.setTitle(f"Fallback: {row.title()}")
         row.set_session_only(self.session_only.isChecked())
         row.key_changed.connect(self._key_changed)

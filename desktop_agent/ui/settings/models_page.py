@@ -73,7 +73,9 @@ class ModelsPage(QWidget):
         self.history.setRange(*(int(limit) for limit in _range("conversation", "max_history_exchanges")))
         self.history.setSpecialValueText("The whole conversation")
         self.history.setValue(settings.conversation.max_history_exchanges)
-        self.history.setToolTip("Past exchanges sent to the model with each turn (0 keeps everything, else 10 or more).")
+        self.history.setToolTip(
+            "Past exchanges sent to the model with each turn (0 keeps everything, else 10 or more)."
+        )
         self.stt_language = QComboBox()
         for code, name in LANGUAGES:
             self.stt_language.addItem(name, code)
@@ -107,13 +109,15 @@ class ModelsPage(QWidget):
         layout.addWidget(self.status_label)
         layout.addStretch(1)
 
-        self.llm_model.lineEdit().editingFinished.connect(self._llm_edited)
+        llm_line, tts_line = self.llm_model.lineEdit(), self.tts_model.lineEdit()
+        assert llm_line is not None and tts_line is not None  # editable combo boxes have one
+        llm_line.editingFinished.connect(self._llm_edited)
         self.llm_model.activated.connect(self._llm_edited)
         self.temperature.editingFinished.connect(self._llm_edited)
         self.max_tokens.editingFinished.connect(self._llm_edited)
         self.history.editingFinished.connect(self._history_edited)
         self.stt_language.currentIndexChanged.connect(self._language_edited)
-        self.tts_model.lineEdit().editingFinished.connect(self._tts_edited)
+        tts_line.editingFinished.connect(self._tts_edited)
         self.tts_model.activated.connect(self._tts_edited)
         self.retired_notice.switch_requested.connect(self._switch)
         self._show_providers()
@@ -126,8 +130,10 @@ class ModelsPage(QWidget):
         llm, tts = self._spec(Provider.LLM), self._spec(Provider.TTS)
         self.llm_box.setTitle(f"Language model ({llm.display_name})")
         self.tts_model_label.setText(f"Voice model ({tts.display_name})")
-        for combo, spec, chosen in ((self.llm_model, llm, self._settings.models.llm_model),
-                                    (self.tts_model, tts, self._settings.models.tts_model)):
+        for combo, spec, chosen in (
+            (self.llm_model, llm, self._settings.models.llm_model),
+            (self.tts_model, tts, self._settings.models.tts_model),
+        ):
             combo.blockSignals(True)
             combo.clear()
             combo.addItems(list(spec.known_models))

@@ -33,6 +33,7 @@ class PricesPage(QWidget):
         for price in dataclasses.fields(PriceTable):
             _role, suffix = PRICE_FIELDS[price.name]
             field = QDoubleSpinBox()
+            assert PRICE_RULE.minimum is not None and PRICE_RULE.maximum is not None
             field.setRange(PRICE_RULE.minimum, PRICE_RULE.maximum)
             field.setDecimals(4)
             field.setSingleStep(0.01)

@@ -129,8 +129,15 @@ class PromptsPage(QWidget):
     def _show_selected(self) -> None:
         name = self.selected_name()
         preset = self._prompts.get(name) if name else None
-        for widget in (self.name_field, self.description_field, self.text_field, self.save_button,
-                       self.apply_button, self.duplicate_button, self.delete_button):
+        for widget in (
+            self.name_field,
+            self.description_field,
+            self.text_field,
+            self.save_button,
+            self.apply_button,
+            self.duplicate_button,
+            self.delete_button,
+        ):
             widget.setEnabled(preset is not None)
         if preset is None:
             return
@@ -149,12 +156,12 @@ class PromptsPage(QWidget):
         return True, result
 
     # ------------------------------------------------------------------------------------------------ actions
-    def create(self) -> None:
+    def create(self) -> None:  # type: ignore[override]  # a button's action, not QWidget.create (never called so)
         name, counter = "New preset", 2
         while self._prompts.get(name):
             name, counter = f"New preset {counter}", counter + 1
         ok, preset = self._attempt(lambda: self._prompts.create(name, NEW_PRESET_TEXT))
-        if ok:
+        if ok and preset is not None:
             self.reload(select=preset.name)
             self.name_field.setFocus()
             self.name_field.selectAll()
@@ -164,7 +171,7 @@ class PromptsPage(QWidget):
         if name is None:
             return
         ok, preset = self._attempt(lambda: self._prompts.duplicate(name))
-        if ok:
+        if ok and preset is not None:
             self.reload(select=preset.name)
 
     def save(self) -> None:
@@ -175,15 +182,16 @@ class PromptsPage(QWidget):
         new_name = self.name_field.text()
         was_active = self._is_active(old)
         ok, renamed = self._attempt(lambda: self._prompts.rename(old, new_name))
-        if not ok:
+        if not ok or renamed is None:
             return
         if was_active:
             self._settings.prompt.active = renamed.name
         ok, updated = self._attempt(
-            lambda: self._prompts.update(renamed.name, text=self.text_field.toPlainText(),
-                                         description=self.description_field.text())
+            lambda: self._prompts.update(
+                renamed.name, text=self.text_field.toPlainText(), description=self.description_field.text()
+            )
         )
-        if not ok:
+        if not ok or updated is None:
             message = self.status_label.text()
             self.reload(select=renamed.name)
             self.status_label.setText(message)
@@ -197,8 +205,13 @@ class PromptsPage(QWidget):
         name = self.selected_name()
         if name is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete preset", f"Delete the preset “{shown_name(name)}”?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete preset",
+            f"Delete the preset “{shown_name(name)}”?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
         plain_message_box(box)
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.finished.connect(lambda result: self._delete_answered(name, result))

@@ -108,6 +108,7 @@ class SettingsDialog(QDialog):
             self, expected=(VoiceError, ModelListError, PlaybackError, AudioDeviceError, SecretsError)
         )
         self.player = PcmPlayer()
+        self._stopping_tests: asyncio.Future | None = None  # the microphone test stopping as the panel closes
 
         self.keys_page = KeysPage(settings, secrets, self.runner)
         self.voice_page = VoicePage(
@@ -226,9 +227,7 @@ class SettingsDialog(QDialog):
         lines = list(problems)
         if self.store.overrides:
             overridden = "; ".join(f"{path} by {origin}" for path, origin in sorted(self.store.overrides.items()))
-            lines.append(
-                f"Set outside the app, so changes made here last only until it restarts: {overridden}."
-            )
+            lines.append(f"Set outside the app, so changes made here last only until it restarts: {overridden}.")
         self.notice_label.setText(shown_text("\n".join(lines)))
         self.notice_label.setVisible(bool(lines))
 
@@ -248,5 +247,5 @@ class SettingsDialog(QDialog):
         self.player.stop()
         self.runner.cancel_all()
         if self.audio_page.probe.running:
-            asyncio.ensure_future(self.audio_page.stop_tests())
+            self._stopping_tests = asyncio.ensure_future(self.audio_page.stop_tests())  # held until it is done
         super().hideEvent(event)

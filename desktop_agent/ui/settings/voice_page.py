@@ -50,8 +50,19 @@ from desktop_agent.ui.untrusted_text import plain_label, plain_tooltip, shown_na
 
 SEARCH_PAUSE_MS = 350
 GENDERS = (("", "Any gender"), ("female", "Female"), ("male", "Male"), ("neutral", "Neutral"))
-ACCENTS = ("american", "british", "australian", "irish", "indian", "canadian", "african", "german", "french",
-           "spanish", "italian")
+ACCENTS = (
+    "american",
+    "british",
+    "australian",
+    "irish",
+    "indian",
+    "canadian",
+    "african",
+    "german",
+    "french",
+    "spanish",
+    "italian",
+)
 VOICE_ROLE = Qt.ItemDataRole.UserRole
 #: The :class:`VoiceQuery` filters a catalogue honours unless it says otherwise (its ``filters`` attribute).
 ALL_FILTERS = frozenset({"search", "language", "gender", "accent", "category"})
@@ -169,8 +180,11 @@ class VoicePage(QWidget):
     def _show_filters(self) -> None:
         """Show the filters the provider honours; a hidden one goes back to "any" so it cannot narrow the list."""
         offered = self.filters()
-        for name, combo in (("language", self.language_filter), ("gender", self.gender_filter),
-                            ("accent", self.accent_filter)):
+        for name, combo in (
+            ("language", self.language_filter),
+            ("gender", self.gender_filter),
+            ("accent", self.accent_filter),
+        ):
             combo.setVisible(name in offered)
             if name not in offered and combo.currentIndex() != 0:
                 combo.blockSignals(True)
@@ -208,15 +222,20 @@ class VoicePage(QWidget):
         if not voice.voice_id:
             self.missing_notice.show_problem(None)
             return
-        self._runner.start("voice-check", self._missing_voice(voice.voice_id, voice.voice_name),
-                           self._show_missing, lambda _message: None)  # unknown: the list says why
+        self._runner.start(
+            "voice-check",
+            self._missing_voice(voice.voice_id, voice.voice_name),
+            self._show_missing,
+            lambda _message: None,
+        )  # unknown: the list says why
 
     async def _missing_voice(self, voice_id: str, name: str) -> ChoiceUnavailable | None:
         catalog = self._catalog()
         if await catalog.find(voice_id) is not None:
             return None
-        return voice_unavailable(voice_id, name, await catalog.first_run_voice(self._settings.models.stt_language),
-                                 self._spec().display_name)
+        return voice_unavailable(
+            voice_id, name, await catalog.first_run_voice(self._settings.models.stt_language), self._spec().display_name
+        )
 
     def _show_missing(self, problem: ChoiceUnavailable | None) -> None:
         if problem is not None and problem.current != self._settings.voice.voice_id:
@@ -231,8 +250,10 @@ class VoicePage(QWidget):
         if self._spec().voice_catalog is None:
             self.voice_list.clear()
             self.more_button.setVisible(False)
-            self.status_label.setText(f"{self._spec().display_name} voices cannot be listed here; the voice "
-                                      f"{self._spec().default_voice_name} is used.")
+            self.status_label.setText(
+                f"{self._spec().display_name} voices cannot be listed here; the voice "
+                f"{self._spec().default_voice_name} is used."
+            )
             return
         self.status_label.setText("Loading voices…")
         self._runner.start("voices", self._catalog().search(self.query()), self._show_first_page, self._failed)
