@@ -9,8 +9,14 @@ reconnect loop off (``reconnect_on_error=False``) and this healer is the one pol
 * it watches each link (a poll every ``poll_secs`` plus a nudge on every connect/disconnect event);
 * a link whose socket is gone, whose service was written off, or that a deadline found stuck is restarted in full
   (``_disconnect()`` then ``_connect()``: Pipecat's own pair, which also replaces a finished receive task; a bare
-  ``set_usable(True)`` would leave a websocket TTS whose receive task ended, for one, reading nothing), with capped exponential backoff and
-  jitter, honouring a provider's ``retry-after``, for as long as the session runs;
+  ``set_usable(True)`` would leave a websocket TTS whose receive task ended, for one, reading nothing), with capped
+  exponential backoff and jitter, honouring a provider's ``retry-after``, for as long as the session runs;
+* where a service keeps its connection depends on what it is (:func:`connection_view`): Pipecat's websocket services
+  hold the socket themselves (``_websocket``, read by ``_receive_task``); services built on a provider's client
+  library hold the library's connection object (``_connection``, with its socket inside), run by a connection task
+  (``_connection_task``); a service with no lasting connection counts as always up. Such a client-library service
+  must make one attempt per ``_connect()`` (its provider module builds it so), as ``reconnect_on_error=False`` does
+  for the websocket ones, so that the healer stays the one reconnect policy;
 * the language model has no connection to keep: a failed request marks it down, and while it is down a cheap probe
   (the provider's model list) is retried on the same schedule, so the first turn after it is back goes through.
 
@@ -50,8 +56,9 @@ class Backoff:
     #: The longest ``retry-after`` honoured; a provider asking for more is asked again after this long.
     retry_after_cap: float = 60.0
 
-    def wait(self, attempt: int, *, retry_after: float | None = None, refused: bool = False,
-             rng: random.Random | None = None) -> float:
+    def wait(
+        self, attempt: int, *, retry_after: float | None = None, refused: bool = False, rng: random.Random | None = None
+    ) -> float:
         cap = self.refused_cap if refused else self.cap
         base = min(cap, self.first * self.factor ** max(0, attempt - 1))
         wait = base * (1.0 - self.jitter * (rng or random).random())
@@ -60,10 +67,123 @@ class Backoff:
         return wait
 
 
+class ConnectionView:
+    """Where a service keeps its connection, and whether that connection is open and read. The base class is for a
+    service with no lasting connection (one that connects per request): nothing to watch, always up."""
+
+    #: What the log calls the kind.
+    kind = "no lasting connection"
+    #: Stands for the connection of a service that has none (it never changes, so it never counts as a new one).
+    ALWAYS = object()
+
+    def open_socket(self, service: object) -> object | None:
+        """The live connection (a new object per connection: a change means a new one), or None when it is gone."""
+        return self.ALWAYS
+
+    def adopt(self, service: object) -> None:
+        """Prepare ``service`` for being healed (once, when the healer starts watching it)."""
+
+
+class WebsocketView(ConnectionView):
+    """Pipecat's websocket services: the socket is ``_websocket``, read by ``_receive_task``. A socket nobody reads
+    any more (its receive loop ended on a bad message) is as good as closed.
+
+    Such a service also reconnects by itself when it has something to send on a closed socket (a text-to-speech
+    service's ``run_tts`` does). Done at the same time as the healer's restart, that made two handshakes at once:
+    the receive task read the first socket while ``_websocket`` (where requests go) became the second, so every
+    later reply was sent and answered on a socket nobody read, with both sockets open and nothing to notice
+    (measured: a drop while a reply's first sentences were still being sent left every following reply silent).
+    :meth:`adopt` makes the service's handshakes one at a time: a second caller gets the socket the first is opening.
+    """
+
+    kind = "websocket"
+
+    def adopt(self, service: object) -> None:
+        connect = getattr(service, "_websocket_connect", None)
+        if connect is not None and not isinstance(connect, _OneHandshake):
+            service._websocket_connect = _OneHandshake(connect)  # type: ignore[attr-defined]
+
+    def open_socket(self, service: object) -> object | None:
+        websocket = getattr(service, "_websocket", None)
+        if not _is_open(websocket):
+            return None
+        receiver = getattr(service, "_receive_task", None)
+        if hasattr(service, "_receive_task") and (receiver is None or receiver.done()):
+            return None
+        return websocket
+
+
+class ClientConnectionView(ConnectionView):
+    """Services built on a provider's client library: its connection object is ``_connection`` (None when there is
+    none), run by ``_connection_task``; the socket inside it, if it shows one (``_websocket``), must be open."""
+
+    kind = "client connection"
+
+    def open_socket(self, service: object) -> object | None:
+        connection = getattr(service, "_connection", None)
+        task = getattr(service, "_connection_task", None)
+        if connection is None or task is None or task.done():
+            return None
+        if hasattr(connection, "_websocket") and not _is_open(connection._websocket):
+            return None
+        return connection
+
+
+def connection_view(service: object) -> ConnectionView:
+    """How to watch ``service``'s connection, chosen by what the service holds (not by who provides it)."""
+    if hasattr(service, "_websocket"):
+        return WebsocketView()
+    if hasattr(service, "_connection_task"):
+        return ClientConnectionView()
+    return ConnectionView()
+
+
+class _OneHandshake:
+    """Wraps a service's ``_websocket_connect``: while a handshake is under way, a call with the same arguments waits
+    for it and gets the same socket instead of opening another. The handshake is abandoned only when every caller
+    waiting for it was cancelled."""
+
+    def __init__(self, connect: Callable[..., Awaitable[object]]) -> None:
+        self._connect = connect
+        self._pending: asyncio.Future | None = None
+        self._arguments: tuple | None = None
+        self._waiting: dict[asyncio.Future, int] = {}  # callers waiting for each handshake under way
+
+    async def __call__(self, *args, **kwargs) -> object:
+        arguments = (args, kwargs)
+        if self._pending is None or self._pending.done() or self._arguments != arguments:
+            self._pending = asyncio.ensure_future(self._connect(*args, **kwargs))
+            self._pending.add_done_callback(_retrieve)
+            self._arguments = arguments
+        pending = self._pending
+        self._waiting[pending] = self._waiting.get(pending, 0) + 1
+        try:
+            return await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            if self._waiting[pending] == 1:
+                pending.cancel()
+            raise
+        finally:
+            self._waiting[pending] -= 1
+            if not self._waiting[pending]:
+                del self._waiting[pending]
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    """Marks a shared handshake's failure as seen (each caller gets it raised; none may be left to wait for it)."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _is_open(websocket: object | None) -> bool:
+    return websocket is not None and getattr(websocket, "state", None) is State.OPEN
+
+
 @dataclass
 class _Link:
     provider: Provider
     service: object
+    view: ConnectionView = field(default_factory=ConnectionView)
     probe: Callable[[], Awaitable[bool]] | None = None  # for links without a socket (the language model)
     up: bool = False
     ever_up: bool = False
@@ -92,7 +212,10 @@ class ConnectionHealer:
         poll_secs: float = 0.2,
         restart_timeout: float = RESTART_TIMEOUT_SECS,
     ):
-        self._links: dict[Provider, _Link] = {p: _Link(p, s) for p, s in sockets.items()}
+        self._links: dict[Provider, _Link] = {p: _Link(p, s, connection_view(s)) for p, s in sockets.items()}
+        for link in self._links.values():
+            link.view.adopt(link.service)
+            logger.debug(f"Watching the {link.provider} link as a {link.view.kind}")
         for provider, probe in (probes or {}).items():
             self._links[provider] = _Link(provider, None, probe=probe, up=True)
         self._report = report
@@ -145,8 +268,9 @@ class ConnectionHealer:
         link.next_attempt = 0.0
         self.nudge()
 
-    def note_failure(self, provider: Provider, reason: str, *, retry_after: float | None = None,
-                     refused: bool = False) -> None:
+    def note_failure(
+        self, provider: Provider, reason: str, *, retry_after: float | None = None, refused: bool = False
+    ) -> None:
         """A request or connect attempt failed (with the provider's ``retry-after``, if it gave one)."""
         link = self._links.get(provider)
         if link is None:
@@ -202,7 +326,7 @@ class ConnectionHealer:
             if not link.up and time.monotonic() >= link.next_attempt:
                 await self._attempt(link, self._probe)
             return
-        socket = _open_socket(link.service)
+        socket = link.view.open_socket(link.service)
         healthy = socket is not None and getattr(link.service, "is_usable", True) and not link.restart_requested
         if healthy:
             if socket is not link.socket:
@@ -228,7 +352,7 @@ class ConnectionHealer:
             ok = False
         if ok:
             if link.probe is None:
-                link.socket = _open_socket(link.service)
+                link.socket = link.view.open_socket(link.service)
                 link.generation += 1
             self._mark_up(link)
             return
@@ -240,10 +364,14 @@ class ConnectionHealer:
     async def _restart(self, link: _Link) -> bool:
         """Pipecat's own disconnect + connect: a new socket and a new receive task; then usable again."""
         service = link.service
+        if type(link.view) is ConnectionView:  # nothing to reconnect: only the verdict to take back
+            if not service.is_usable:  # type: ignore[attr-defined]
+                await service.set_usable(True)  # type: ignore[attr-defined]
+            return True
         with contextlib.suppress(Exception):
             await service._disconnect()  # type: ignore[attr-defined]
         await service._connect()  # type: ignore[attr-defined]
-        if _open_socket(service) is None:
+        if link.view.open_socket(service) is None:
             with contextlib.suppress(Exception):
                 await service._disconnect()  # type: ignore[attr-defined]
             return False
@@ -300,16 +428,3 @@ class ConnectionHealer:
                 attempt=link.attempt,
             )
         )
-
-
-def _open_socket(service: object) -> object | None:
-    """The service's websocket if it is open and read (Pipecat's ``WebsocketService._websocket`` and the
-    ``_receive_task`` reading it), else None. A socket nobody reads any more (its receive loop ended on a bad
-    message) is as good as closed."""
-    websocket = getattr(service, "_websocket", None)
-    if websocket is None or websocket.state is not State.OPEN:
-        return None
-    receiver = getattr(service, "_receive_task", None)
-    if hasattr(service, "_receive_task") and (receiver is None or receiver.done()):
-        return None
-    return websocket

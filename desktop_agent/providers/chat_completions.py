@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     from desktop_agent.engine.config import EngineConfig
 
 
-def build_chat_llm(service_class: Any, config: EngineConfig, *, reasoning_effort: str | None = None,
-                   default_base_url: str = "") -> Any:
+def build_chat_llm(
+    service_class: Any, config: EngineConfig, *, reasoning_effort: str | None = None, default_base_url: str = ""
+) -> Any:
     """``service_class`` configured from ``config``: key, address, model, prompt, temperature and reply length.
 
     ``reasoning_effort`` goes into the request as ``"reasoning_effort"`` (``extra`` keys are create() arguments):
@@ -40,8 +41,9 @@ class ModelListRefused(Exception):
     """The provider refused to list models: ``key_refused`` (401/403), or rate limited (``retry_after`` seconds, if
     the provider said), or anything else that makes the provider unavailable for now."""
 
-    def __init__(self, *, key_refused: bool = False, rate_limited: bool = False,
-                 retry_after: float | None = None, why: str = "") -> None:
+    def __init__(
+        self, *, key_refused: bool = False, rate_limited: bool = False, retry_after: float | None = None, why: str = ""
+    ) -> None:
         super().__init__(why)
         self.key_refused = key_refused
         self.rate_limited = rate_limited
@@ -68,7 +70,20 @@ async def served_models(llm: Any, timeout: float) -> list[str] | None:
         raise ModelListRefused(rate_limited=True, retry_after=retry_after_of(exc), why="rate limited") from None
     except (openai.OpenAIError, TimeoutError) as exc:
         raise ModelListRefused(why=type(exc).__name__) from None
-    return [model.id for model in page.data]
+    return with_untagged_names([model.id for model in page.data])
+
+
+def with_untagged_names(models: list[str]) -> list[str]:
+    """``models`` plus, after each ``name:latest``, the bare ``name``: Ollama (and the servers that copy it) lists a
+    pulled model with its tag but serves a name without one as ``:latest``, so ``llama3.2`` (the local provider's
+    default) is served whenever ``llama3.2:latest`` is listed."""
+    names: list[str] = []
+    for model in models:
+        names.append(model)
+        base, tagged, tag = model.rpartition(":")
+        if tagged and tag == "latest" and base and base not in models and base not in names:
+            names.append(base)
+    return names
 
 
 def cleared_reasoning_effort() -> Any:

@@ -11,14 +11,19 @@ if TYPE_CHECKING:
 
 
 def build(config: EngineConfig) -> Any:
-    from pipecat.services.deepgram.stt import DeepgramSTTService
+    # Pipecat's service with its own reconnect loop off: desktop_agent.engine.healing is the one reconnect policy.
+    from desktop_agent.providers.deepgram_service import SingleAttemptDeepgramSTTService as Service
 
-    kwargs = {"base_url": config.stt.base_url} if config.stt.base_url else {}
-    return DeepgramSTTService(
+    return Service(
         api_key=config.stt.api_key,
-        settings=DeepgramSTTService.Settings(model=config.stt_model, language=config.stt_language,
-                                             interim_results=True, punctuate=True, smart_format=True),
-        **kwargs,
+        base_url=config.stt.base_url,  # "" keeps Deepgram's own address
+        settings=Service.Settings(
+            model=config.stt_model,
+            language=config.stt_language,
+            interim_results=True,
+            punctuate=True,
+            smart_format=True,
+        ),
     )
 
 
@@ -35,8 +40,12 @@ SPEC = ProviderSpec(
     known_models=("nova-3", "nova-3-general", "nova-2"),
     prices=Prices(0.46, "Nova-3 streaming, per audio hour"),
     build=build,
-    key_check=KeyCheck("websocket", "/v1/listen", headers={"Authorization": "Token {key}"},
-                       query={"model": "nova-3", "encoding": "linear16", "sample_rate": "16000"}),
+    key_check=KeyCheck(
+        "websocket",
+        "/v1/listen",
+        headers={"Authorization": "Token {key}"},
+        query={"model": "nova-3", "encoding": "linear16", "sample_rate": "16000"},
+    ),
     emulator="deepgram",
     summary="Deepgram Nova-3, streaming",
 )
