@@ -16,10 +16,12 @@ import pytest
 import websockets
 import websockets.sync.client
 
+from desktop_agent import providers
 from desktop_agent.simulator import PROVIDERS, SIMULATOR_API_KEYS, Fault, SimulatorThread
 from desktop_agent.simulator.cerebras import MODELS
-from desktop_agent.simulator.fault_presets import FaultControls, Role, fault_presets
+from desktop_agent.simulator.fault_presets import DEFAULT_EMULATORS, FaultControls, Role, emulators_of, fault_presets
 from desktop_agent.simulator.faults import FaultBook
+from desktop_agent.state.events import Provider
 
 SHORT = 1.0  # seconds a time-limited preset lasts in these tests
 VENDORS = re.compile(r"cartesia|cerebras|elevenlabs|openai|pipecat", re.IGNORECASE)
@@ -80,12 +82,23 @@ def test_one_shot_presets_are_actions_and_the_rest_switch_on_and_off():
     assert one_shot == {"stt.drop", "tts.drop", "llm.cut"}
 
 
-def test_every_preset_can_be_armed_on_its_emulators():
+def test_every_preset_can_be_armed_on_every_emulator_that_may_play_its_role():
     book = FaultBook()
-    for p in fault_presets():
-        for provider in p.providers:
-            for fault in p.faults:
-                book.arm(provider, fault)  # raises for a fault an emulator cannot take
+    for spec in providers.all_providers():
+        chosen = {spec.role: spec.emulator}
+        for p in fault_presets():
+            for provider in emulators_of(p.role, chosen):
+                for fault in p.faults:
+                    book.arm(provider, fault)  # raises for a fault an emulator cannot take
+
+
+def test_the_default_emulators_are_the_default_providers():
+    for role in (Role.STT, Role.LLM, Role.TTS):
+        assert DEFAULT_EMULATORS[role] == providers.default_for(Provider[role.name]).emulator
+        assert preset(FaultControls(None), f"{role.name.lower()}.hang").providers == (DEFAULT_EMULATORS[role],)
+    assert emulators_of(Role.ALL, {Provider.STT: "deepgram"}) == PROVIDERS
+    with pytest.raises(ValueError):
+        FaultControls(None, emulators={Provider.LLM: "nonesuch"}).emulators_of(preset(FaultControls(None), "llm.hang"))
 
 
 # ------------------------------------------------------------------------------------------------ time limits
@@ -216,3 +229,70 @@ def test_presets_apply_from_another_thread_than_the_simulators():
             with pytest.raises(TimeoutError):
                 hung.recv(timeout=0.5)  # accepted, never answered
         assert controls.is_on(preset(controls, "stt.hang"))
+
+
+# ------------------------------------------------------------------------------------------------ who plays a role
+def _deepgram_url(sim) -> str:
+    return f"{sim.deepgram_url}/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000"
+
+
+DEEPGRAM_KEY = {"Authorization": f"Token {SIMULATOR_API_KEYS['deepgram']}"}
+
+
+@pytest.mark.asyncio
+async def test_presets_reach_the_emulators_the_app_says_play_each_role(sim):
+    """The app's role -> emulator mapping (keyed by its own role enum): a speech-to-text preset cuts and refuses the
+    emulator playing speech-to-text, a language model preset refuses the one playing the language model, and the
+    default providers' emulators are left alone."""
+    chosen = {Provider.STT: "deepgram", Provider.LLM: "groq", Provider.TTS: "cartesia_tts"}
+    controls = FaultControls(sim, outage_seconds=SHORT, emulators=chosen)
+    refuse = preset(controls, "stt.refuse")
+    assert controls.emulators_of(refuse) == ("deepgram",)
+    async with websockets.connect(_deepgram_url(sim), additional_headers=DEEPGRAM_KEY) as deepgram, \
+            websockets.connect(_stt_url(sim), additional_headers=STT_KEY) as cartesia:
+        controls.apply(refuse)
+        assert controls.is_on(refuse)
+        await _dropped(deepgram)
+        await cartesia.send("finalize")  # the default speech-to-text emulator still answers on its socket
+        assert json.loads(await asyncio.wait_for(cartesia.recv(), 5))["type"] == "flush_done"
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(_deepgram_url(sim), additional_headers=DEEPGRAM_KEY)
+    assert refused.value.response.status_code == 503
+    assert sim.faults("cartesia") == []
+
+    limit = preset(controls, "llm.rate_limit")
+    controls.apply(limit)
+    groq = openai.AsyncOpenAI(base_url=sim.groq_url, api_key=SIMULATOR_API_KEYS["groq"], max_retries=0)
+    cerebras = openai.AsyncOpenAI(base_url=sim.cerebras_url, api_key=SIMULATOR_API_KEYS["cerebras"], max_retries=0)
+    try:
+        with pytest.raises(openai.RateLimitError):
+            await groq.chat.completions.create(model="llama-3.3-70b-versatile", messages=HELLO)
+        reply = await cerebras.chat.completions.create(model=MODEL, messages=HELLO)
+        assert reply.choices[0].message.content
+        controls.switch_off(limit)
+        assert not controls.is_on(limit)
+        reply = await groq.chat.completions.create(model="llama-3.3-70b-versatile", messages=HELLO)
+        assert reply.choices[0].message.content
+    finally:
+        await groq.close()
+        await cerebras.close()
+    assert [r.kind for r in sim.applied_faults("groq")] == ["fault_armed", "fault", "fault_cleared"]
+    assert not [r for r in sim.applied_faults("cerebras") if r.kind == "fault_armed"]
+
+
+@pytest.mark.asyncio
+async def test_a_preset_follows_the_role_when_the_app_switches_providers(sim):
+    """The mapping is asked afresh at each call: after a switch, the new provider's emulator gets the preset, and
+    switching it off clears it where it was switched on as well."""
+    playing = {Provider.LLM: "openai"}
+    controls = FaultControls(sim, emulators=lambda: playing)
+    hang = preset(controls, "llm.hang")
+    controls.apply(hang)
+    assert sim.faults("openai") == [Fault.hang()] and controls.is_on(hang)
+    playing[Provider.LLM] = "local_llm"
+    assert not controls.is_on(hang), "the emulator now playing the role has no fault"
+    controls.apply(hang)
+    assert sim.faults("local_llm") == [Fault.hang()] and sim.faults("openai") == []
+    playing[Provider.LLM] = "groq"
+    controls.switch_off(hang)
+    assert sim.faults("local_llm") == [] and sim.faults("groq") == []
