@@ -255,7 +255,8 @@ class DesktopApp:
         from desktop_agent.simulator.fault_presets import FaultControls
         from desktop_agent.ui.fault_menu import FaultMenu
 
-        self.window.add_fault_menu(FaultMenu(FaultControls(self.runtime.simulator), self.window))
+        controls = FaultControls(self.runtime.simulator, emulators=self.runtime.emulators_playing)
+        self.window.add_fault_menu(FaultMenu(controls, self.window))
 
     def _reconfigure_logging(self) -> None:
         """Pipecat's import may have reset loguru; route it to the app's log again (and say so if it cannot be
@@ -322,8 +323,13 @@ class DesktopApp:
         from desktop_agent.ui.settings import SettingsDialog
 
         dialog = SettingsDialog(
-            loaded.store, loaded.settings, loaded.secrets, loaded.prompts,
-            simulator=self.runtime.simulator, audio_backend=self.audio_backend, problems=loaded.problems,
+            loaded.store,
+            loaded.settings,
+            loaded.secrets,
+            loaded.prompts,
+            simulator=self.runtime.simulator,
+            audio_backend=self.audio_backend,
+            problems=loaded.problems,
             parent=self.window,
         )
         controller = self.controller  # changes that apply to the running session at once
@@ -396,8 +402,9 @@ class DesktopApp:
         if role is Provider.LLM and self.controller.choose_language_model(spec.id):
             self.window.status.flash(f"{spec.display_name} answers from the next turn.")
             return
-        self.window.status.flash(f"Connecting to {spec.display_name} for the {role.role_name}; the conversation "
-                                 "goes on.")
+        self.window.status.flash(
+            f"Connecting to {spec.display_name} for the {role.role_name}; the conversation goes on."
+        )
         self._in_background(self.controller.restart())
 
     def _note_next_session(self, sentence: str) -> None:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from desktop_agent.config.engine_config import SimulatorAddresses
@@ -178,6 +178,14 @@ class Runtime:
     def simulating(self) -> bool:
         """``--simulate`` with a simulator to talk to: its faults can be switched (the Faults menu, ``f``)."""
         return self.simulate and self.simulator is not None
+
+    def emulators_playing(self) -> dict[Any, str]:
+        """The simulator's emulator playing each role under the current settings (the fault presets act on these)."""
+        from desktop_agent.config.settings import AppSettings
+        from desktop_agent.state.events import Provider
+
+        settings = self.settings if self.settings is not None else AppSettings()
+        return {role: settings.providers.spec(role).emulator for role in Provider}
 
     async def start_simulator(self) -> str:
         """With ``--simulate`` and no simulator handed in, start the built-in one on its own thread (it is stopped by

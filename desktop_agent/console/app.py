@@ -294,7 +294,7 @@ class ConsoleApp:
         if self._fault_controls is None:
             from desktop_agent.simulator.fault_presets import FaultControls
 
-            self._fault_controls = FaultControls(self.runtime.simulator)
+            self._fault_controls = FaultControls(self.runtime.simulator, emulators=self.runtime.emulators_playing)
         self.printer.say(run_fault_command(self._fault_controls, text))
 
     def _finish(self) -> None:

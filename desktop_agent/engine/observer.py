@@ -130,6 +130,10 @@ class EventObserver(BaseObserver):
         self._quiet_turn_stop_until = 0.0
         self._reply_text = ""  # what the language model wrote for the current reply
         self._reply_heard = False  # some of it came out of the speaker
+        # The voice's connection dropped during this reply: what was on its way on it is never heard, though the
+        # speaker still releases its text, so only the words released before the drop count as spoken.
+        self._voice_lost = False
+        self._words_before_drop: list[str] = []
         self._reply_end_seen = asyncio.Event()
         self._reply_incomplete = False
         self.on_unspoken_reply: Callable[[str], None] | None = None
@@ -194,6 +198,12 @@ class EventObserver(BaseObserver):
         if self.shutting_down:
             return
         if previous is ConnectionStatus.CONNECTED and event.status is not ConnectionStatus.CONNECTED:
+            if (
+                event.provider is Provider.TTS
+                and self._assistant_turn_open
+                and event.provider not in (self._expected_reconnects)
+            ):
+                self._voice_lost = True
             if event.provider in self._expected_reconnects or event.provider is Provider.LLM:
                 return  # a new voice reconnects on purpose; the language model's failures are the reply guard's to tell
             stalled = event.reason == STALLED_REASON
@@ -260,12 +270,15 @@ class EventObserver(BaseObserver):
         if not self._bot_speaking and self._state is AgentState.THINKING:
             self._assistant_active = False
             self.set_state(AgentState.LISTENING)  # a reply that was never heard leaves nothing to wait for
+        if self._voice_lost and not message.interrupted:
+            spoken = " ".join(self._words_before_drop) if self._reply_heard else ""
+        self._voice_lost = False
         if message.interrupted or not written or _said_all(spoken, written):
             self.emit(AssistantTurnEnded(text=spoken, interrupted=bool(message.interrupted), complete=complete))
             return
         # The voice could not say (all of) it: the reply is still shown and saved, whole, marked as not spoken.
         self.emit(AssistantTurnEnded(text=written, interrupted=False, spoken=False, complete=complete))
-        if not spoken and self.on_unspoken_reply is not None:
+        if not content and self.on_unspoken_reply is not None:  # else the aggregator put it in the context already
             self.on_unspoken_reply(written)
 
     # -- frames ---------------------------------------------------------------------------------------------
@@ -339,6 +352,8 @@ class EventObserver(BaseObserver):
             self._response_had_text = False
             self._reply_text = ""
             self._reply_heard = False
+            self._voice_lost = False
+            self._words_before_drop = []
             self._reply_end_seen.clear()
             if self._turn.llm_start is None:
                 self._turn.llm_start = now
@@ -411,6 +426,8 @@ class EventObserver(BaseObserver):
     def _on_spoken_word(self, frame: TTSTextFrame) -> None:
         word = frame.text.strip()
         if word:
+            if not self._voice_lost:
+                self._words_before_drop.append(word)
             self.emit(AssistantWordSpoken(word=word))
 
     def _report(self, stage: Stage, seconds: float) -> None:

@@ -396,9 +396,6 @@ async def test_text_to_speech_dropped_as_a_reply_starts_leaves_every_later_reply
 @pytest.mark.e2e
 @pytest.mark.asyncio
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/observer.py takes the reply as spoken when the speaker released its text, and after a text-to-speech "
-    "drop the sentences whose audio never came are released all the same (see the report of this change)"))
 @pytest.mark.parametrize("tts", [spec.id for spec in providers.for_role(Provider.TTS)])
 async def test_a_reply_cut_by_a_text_to_speech_drop_is_not_reported_as_spoken(tts, sim, harness_factory, speech):
     """The connection drops a few words into a long reply: what was on its way on the old connection is never

@@ -183,3 +183,17 @@ async def test_saving_the_settings_writes_them_or_says_why_not(isolated_user_dir
         "session only."
     )
     await runtime.aclose()
+
+
+@pytest.mark.asyncio
+async def test_the_fault_presets_reach_the_emulators_playing_each_role(isolated_user_dirs, monkeypatch):
+    from desktop_agent.state.events import Provider
+
+    monkeypatch.setenv("DESKTOP_AGENT_PROVIDERS__LLM", "groq")
+    monkeypatch.setenv("DESKTOP_AGENT_PROVIDERS__STT", "deepgram")
+    runtime = Runtime(simulate=False)
+    assert runtime.emulators_playing() == {Provider.STT: "cartesia", Provider.LLM: "cerebras",
+                                           Provider.TTS: "elevenlabs"}, "before the settings: the defaults"
+    await runtime.load_settings()
+    assert runtime.emulators_playing() == {Provider.STT: "deepgram", Provider.LLM: "groq", Provider.TTS: "elevenlabs"}
+    await runtime.aclose()
