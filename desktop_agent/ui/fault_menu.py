@@ -25,7 +25,8 @@ class FaultControlsLike(Protocol):
     """What the menu needs: the scenarios (each with ``role.value``, ``title``, ``label``, ``description`` and
     ``lasting``) and a way to switch them."""
 
-    presets: Sequence[Any]
+    @property
+    def presets(self) -> Sequence[Any]: ...
 
     def apply(self, preset: Any) -> None: ...
 
