@@ -188,7 +188,8 @@ class SpeechKeeper(FrameProcessor):
             logger.info(f"Speech-to-text reconnected mid-turn: giving it {self.tape_secs:.1f} s of the turn again")
             held = list(self._tape) + [f for f in held if not isinstance(f, InputAudioRawFrame)]
         elif held:
-            logger.info(f"Speech-to-text is up: handing over {sum(isinstance(f, InputAudioRawFrame) for f in held) * BLOCK_SECS:.1f} s of held audio")
+            seconds = sum(isinstance(f, InputAudioRawFrame) for f in held) * BLOCK_SECS
+            logger.info(f"Speech-to-text is up: handing over {seconds:.1f} s of held audio")
         self._sent_on = self._stt_generation()
         for frame in held:
             await self.push_frame(frame)
