@@ -209,3 +209,53 @@ async def test_a_session_that_cannot_start_is_a_sentence_and_exit_code_1(isolate
     assert code == 1
     assert "! The conversation could not start (RuntimeError); details are in the log." in out.getvalue().splitlines()
     assert "engine exploded" not in out.getvalue() and "Traceback" not in out.getvalue()
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("stt", "llm", "tts"),
+    [("deepgram", "groq", "cartesia_tts"), ("cartesia", "local", "elevenlabs"), ("deepgram", "openai", "elevenlabs")],
+)
+async def test_the_console_talks_on_the_providers_the_settings_choose(
+    isolated_user_dirs, speech, monkeypatch, stt, llm, tts
+):
+    """`--simulate` with any combination: the environment chooses the providers, and each role's turn reaches the
+    emulator of the provider playing it (and no other)."""
+    for role, provider_id in (("STT", stt), ("LLM", llm), ("TTS", tts)):
+        monkeypatch.setenv(f"DESKTOP_AGENT_PROVIDERS__{role}", provider_id)
+    from desktop_agent import providers
+
+    playing = [providers.get(provider_id).emulator for provider_id in (stt, llm, tts)]
+    async with Simulator(profile="instant") as sim:
+        sim.stt.script([QUESTION])
+        sim.llm.script([REPLY])
+        backend = MemoryAudioBackend()
+        read_fd, write_fd = os.pipe()
+        out = io.StringIO()
+        args = argparse.Namespace(simulate=True, profile="instant", no_audio=False, log_level="INFO")
+        app = ConsoleApp(args, stdin=os.fdopen(read_fd, "r"), stdout=out, simulator=sim, audio_backend=backend)
+        run = asyncio.ensure_future(app.run())
+        try:
+            await until(lambda: "Push-to-talk: press Enter" in out.getvalue(), 30, "the session", out.getvalue)
+            os.write(write_fd, b"\n")
+            await until(lambda: "Listening ..." in out.getvalue(), 5, "the press", out.getvalue)
+            backend.push_input(speech(QUESTION))
+            await asyncio.to_thread(backend.wait_input_drained)
+            await asyncio.sleep(0.06)
+            os.write(write_fd, b"\n")
+            await until(lambda: LATENCY_LINE.search(out.getvalue()), 30, "the reply's latency line", out.getvalue)
+            os.write(write_fd, b"q\n")
+            code = await asyncio.wait_for(run, 20)
+        finally:
+            os.close(write_fd)
+            if not run.done():
+                run.cancel()
+        used = {record.provider for record in sim.records if record.kind not in ("faults_cleared",)}
+
+    printed = out.getvalue()
+    assert code == 0, printed
+    assert f"You: {QUESTION}" in printed.splitlines() and f"Assistant: {REPLY}" in printed.splitlines()
+    assert set(playing) <= used, f"every chosen provider was used: {used}"
+    others = {"cartesia", "deepgram", "cerebras", "groq", "openai", "local_llm", "elevenlabs", "cartesia_tts"}
+    assert not (used & others) - set(playing), f"no other provider was asked: {used}"
