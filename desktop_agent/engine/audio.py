@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -331,7 +331,7 @@ class LocalAudioInput(BaseInputTransport):
     def queue_control(self, item: bytes | _Gate | _Talk) -> None:
         self._queue.put_nowait(item)
 
-    async def start(self, frame: StartFrame):
+    async def start(self, frame: StartFrame) -> None:
         await super().start(frame)
         self._loop = asyncio.get_running_loop()
         self._transport.bind_loop(self._loop)
@@ -340,15 +340,15 @@ class LocalAudioInput(BaseInputTransport):
             self._pump_task = self.create_task(self._pump(), "LocalAudioInput::pump")
         await self._open(self._device, fall_back=True)
 
-    async def stop(self, frame: EndFrame):
+    async def stop(self, frame: EndFrame) -> None:
         await super().stop(frame)
         await self._shutdown()
 
-    async def cancel(self, frame: CancelFrame):
+    async def cancel(self, frame: CancelFrame) -> None:
         await super().cancel(frame)
         await self._shutdown()
 
-    async def cleanup(self):
+    async def cleanup(self) -> None:
         await super().cleanup()
         await self._shutdown()
 
@@ -517,25 +517,25 @@ class LocalAudioOutput(BaseOutputTransport):
     def is_open(self) -> bool:
         return self._stream is not None
 
-    async def start(self, frame: StartFrame):
+    async def start(self, frame: StartFrame) -> None:
         await super().start(frame)
         self._loop = asyncio.get_running_loop()
         await self._open(self._device, fall_back=True)
         await self.set_transport_ready(frame)
 
-    async def stop(self, frame: EndFrame):
+    async def stop(self, frame: EndFrame) -> None:
         await super().stop(frame)
         await self._shutdown()
 
-    async def cancel(self, frame: CancelFrame):
+    async def cancel(self, frame: CancelFrame) -> None:
         await super().cancel(frame)
         await self._shutdown()
 
-    async def cleanup(self):
+    async def cleanup(self) -> None:
         await super().cleanup()
         await self._shutdown()
 
-    async def process_frame(self, frame: Frame, direction: FrameDirection):
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if not isinstance(frame, InterruptionFrame):
             await super().process_frame(frame, direction)
             return
@@ -674,7 +674,7 @@ class LocalAudioOutput(BaseOutputTransport):
             self._call_loop(self._recover_soon, reason)
         self._call_loop(self._room.set)
 
-    def _call_loop(self, callback: Callable, *args) -> None:
+    def _call_loop(self, callback: Callable[..., object], *args: object) -> None:
         loop = self._loop
         if loop is None:
             return
@@ -717,7 +717,7 @@ class LocalAudioOutput(BaseOutputTransport):
             self._thread_started = True
             self._thread.start()
 
-    async def _run(self, fn: Callable, *args):
+    async def _run(self, fn: Callable[..., Any], *args: object) -> Any:
         """Run ``fn`` on the speaker thread, after what is queued there; returns its result."""
         self._start_thread()
         job = _Job(fn, args)

@@ -151,11 +151,18 @@ class SoundDeviceBackend(AudioBackend):
             for i, d in enumerate(found)
         ]
 
-    def open_input(self, device, sample_rate, block_frames, on_block, on_failure) -> InputStream:
+    def open_input(
+        self,
+        device: Device,
+        sample_rate: int,
+        block_frames: int,
+        on_block: Callable[[bytes], None],
+        on_failure: Callable[[str], None],
+    ) -> InputStream:
         sd = self._sd()
         index = resolve_device(self.devices(), device, output=False)
 
-        def callback(indata, frames, time_info, status) -> None:  # PortAudio thread
+        def callback(indata: Any, frames: int, time_info: Any, status: Any) -> None:  # PortAudio thread
             on_block(bytes(indata))
 
         closing = threading.Event()
@@ -183,7 +190,7 @@ class SoundDeviceBackend(AudioBackend):
             ) from exc
         return _SDInput(stream, closing, sd.PortAudioError)
 
-    def open_output(self, device, sample_rate) -> OutputStream:
+    def open_output(self, device: Device, sample_rate: int) -> OutputStream:
         sd = self._sd()
         index = resolve_device(self.devices(), device, output=True)
         try:

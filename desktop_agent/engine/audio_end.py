@@ -8,6 +8,8 @@ there. Measured while listening idle in hands-free mode, this is a few percent o
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipecat.frames.frames import Frame, InputAudioRawFrame
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
@@ -15,11 +17,11 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 class MicrophoneAudioEnd(FrameProcessor):
     """Consumes input audio frames; every other frame passes in both directions."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(name="MicrophoneAudioEnd", **kwargs)
         self.dropped = 0
 
-    async def process_frame(self, frame: Frame, direction: FrameDirection):
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, InputAudioRawFrame) and direction is FrameDirection.DOWNSTREAM:
             self.dropped += 1

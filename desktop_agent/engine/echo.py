@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -300,7 +301,7 @@ class EchoCanceller:
         self._reference_ns = 0
         self._max_block_ns = 0
 
-    def _frames_from_reference(self, pcm: bytes, sample_rate: int, channels: int):
+    def _frames_from_reference(self, pcm: bytes, sample_rate: int, channels: int) -> Iterator[tuple[bytearray, int]]:
         """Yield (exact 10 ms frame, rate) pairs from a reference chunk; keep the remainder for the next call."""
         if sample_rate <= 0 or channels <= 0:
             self._note_bad_reference(f"rate {sample_rate} Hz, {channels} channel(s)")
@@ -336,7 +337,7 @@ class EchoCanceller:
             yield bytearray(self._ref_buf[offset : offset + frame_bytes]), self._ref_rate
         del self._ref_buf[:whole]
 
-    def _flush_reference(self):
+    def _flush_reference(self) -> Iterator[tuple[bytearray, int]]:
         """On a rate change, pad what is left of the old rate to one whole frame so timing is kept."""
         if self._resampler is not None:
             self._ref_buf += self._resampler.resample_chunk(np.zeros(0, np.int16), last=True).tobytes()

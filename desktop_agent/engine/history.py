@@ -6,6 +6,8 @@ An exchange starts at a user message; cutting only there keeps tool calls togeth
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipecat.frames.frames import Frame, LLMContextFrame
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
@@ -30,11 +32,11 @@ def trim_history(context: LLMContext, max_exchanges: int) -> int:
 class HistoryWindow(FrameProcessor):
     """Between the user aggregator and the LLM: trims the shared context before each request."""
 
-    def __init__(self, max_exchanges: int, **kwargs):
+    def __init__(self, max_exchanges: int, **kwargs: Any) -> None:
         super().__init__(name="HistoryWindow", **kwargs)
         self.max_exchanges = max_exchanges
 
-    async def process_frame(self, frame: Frame, direction: FrameDirection):
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, LLMContextFrame) and direction is FrameDirection.DOWNSTREAM and not frame.speculation:
             trim_history(frame.context, self.max_exchanges)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from loguru import logger
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -23,7 +27,7 @@ def mask_secrets(*secrets: str) -> None:
         _secrets.update(s for s in secrets if s and len(s) >= _MIN_SECRET_LEN)
 
 
-def _patch(record) -> None:
+def _patch(record: Record) -> None:
     with _lock:
         secrets = tuple(_secrets)
     message = record["message"]

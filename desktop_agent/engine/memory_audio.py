@@ -154,7 +154,14 @@ class MemoryAudioBackend(AudioBackend):
                 self._mic_time = captured_until
         return chunk
 
-    def open_input(self, device, sample_rate, block_frames, on_block, on_failure) -> InputStream:
+    def open_input(
+        self,
+        device: Device,
+        sample_rate: int,
+        block_frames: int,
+        on_block: Callable[[bytes], None],
+        on_failure: Callable[[str], None],
+    ) -> InputStream:
         name = self._name(device, output=False)
         if sample_rate != 16000:
             raise AudioDeviceError(f"The microphone “{name}” only records at 16000 Hz.")
@@ -166,7 +173,7 @@ class MemoryAudioBackend(AudioBackend):
 
     # -- speaker ---------------------------------------------------------------------------------------------
 
-    def open_output(self, device, sample_rate) -> OutputStream:
+    def open_output(self, device: Device, sample_rate: int) -> OutputStream:
         name = self._name(device, output=True)
         stream = _MemoryOutput(self, name, sample_rate, self._output_buffer_secs)
         with self._lock:

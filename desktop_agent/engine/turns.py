@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.vad_analyzer import VADParams
@@ -102,7 +103,7 @@ class _ModeGated:
 
     # Its super() calls reach the strategy class it is mixed into, which mypy cannot see: they carry ignore[misc].
 
-    def __init__(self, *, switch: ModeSwitch, mode: TurnMode, **kwargs):
+    def __init__(self, *, switch: ModeSwitch, mode: TurnMode, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._switch = switch
         self._mode = mode
@@ -112,11 +113,11 @@ class _ModeGated:
             return ProcessFrameResult.CONTINUE
         return await super().process_frame(frame)  # type: ignore[misc]
 
-    async def handle_user_turn_started(self):
+    async def handle_user_turn_started(self) -> None:
         self._switch.turn_started()
         await super().handle_user_turn_started()  # type: ignore[misc]
 
-    async def handle_user_turn_stopped(self):
+    async def handle_user_turn_stopped(self) -> None:
         self._switch.turn_stopped()
         await super().handle_user_turn_stopped()  # type: ignore[misc]
 
@@ -139,8 +140,8 @@ class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
         *,
         silent_release_secs: float = PTT_SILENT_RELEASE_SECS,
         missing_final_secs: float = PTT_MISSING_FINAL_SECS,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._silent_release_secs = silent_release_secs
         self._missing_final_secs = missing_final_secs
@@ -163,17 +164,17 @@ class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
                 await self._disarm_fallback()
         return result
 
-    async def handle_user_turn_started(self):
+    async def handle_user_turn_started(self) -> None:
         await self._disarm_fallback()
         self._heard = self._released = False
         await super().handle_user_turn_started()
 
-    async def handle_user_turn_stopped(self):
+    async def handle_user_turn_stopped(self) -> None:
         await self._disarm_fallback()
         self._heard = self._released = False
         await super().handle_user_turn_stopped()
 
-    async def cleanup(self):
+    async def cleanup(self) -> None:
         await self._disarm_fallback()
         await super().cleanup()
 
@@ -234,7 +235,9 @@ class TurnInput(FrameProcessor):
     Its VAD frames travel downstream through the STT service (which finalizes on the stop) to the user aggregator.
     """
 
-    def __init__(self, switch: ModeSwitch, *, vad_confidence: float = 0.7, vad_stop_secs: float = 0.2, **kwargs):
+    def __init__(
+        self, switch: ModeSwitch, *, vad_confidence: float = 0.7, vad_stop_secs: float = 0.2, **kwargs: Any
+    ) -> None:
         super().__init__(name="TurnInput", **kwargs)
         self._switch = switch
         self._analyzer = SileroVAD(params=VADParams(confidence=vad_confidence, stop_secs=vad_stop_secs))
@@ -247,15 +250,15 @@ class TurnInput(FrameProcessor):
         self._talking = False
 
     # Pipecat's FrameProcessor.setup takes a FrameProcessorSetup where its base BaseObject's takes a task manager.
-    async def setup(self, setup: FrameProcessorSetup):  # type: ignore[override]
+    async def setup(self, setup: FrameProcessorSetup) -> None:  # type: ignore[override]
         await super().setup(setup)
         await self._vad.setup(setup)
 
-    async def cleanup(self):
+    async def cleanup(self) -> None:
         await super().cleanup()
         await self._vad.cleanup()
 
-    async def process_frame(self, frame: Frame, direction: FrameDirection):
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, TalkGateFrame):
             # A release always ends a press in progress, even if the mode changed while the button was held.
@@ -284,18 +287,18 @@ class TurnInput(FrameProcessor):
             await self.push_frame(VADUserStoppedSpeakingFrame(stop_secs=PTT_RELEASE_STOP_SECS, timestamp=time.time()))
             await self.push_frame(ProposedUserStoppedSpeakingFrame())
 
-    async def _on_speech_started(self, controller: VADController):
+    async def _on_speech_started(self, controller: VADController) -> None:
         await self.broadcast_frame(VADUserStartedSpeakingFrame, start_secs=self._analyzer.params.start_secs)
 
-    async def _on_speech_stopped(self, controller: VADController):
+    async def _on_speech_stopped(self, controller: VADController) -> None:
         await self.broadcast_frame(VADUserStoppedSpeakingFrame, stop_secs=self._analyzer.params.stop_secs)
 
-    async def _on_speech_activity(self, controller: VADController):
+    async def _on_speech_activity(self, controller: VADController) -> None:
         await self.broadcast_frame(UserSpeakingFrame)
 
-    async def _on_push_frame(self, controller: VADController, frame: Frame, direction: FrameDirection):
+    async def _on_push_frame(self, controller: VADController, frame: Frame, direction: FrameDirection) -> None:
         await self.push_frame(frame, direction)
 
-    async def _on_broadcast_frame(self, controller: VADController, frame_cls: type[Frame], **kwargs):
+    async def _on_broadcast_frame(self, controller: VADController, frame_cls: type[Frame], **kwargs: Any) -> None:
         await self.broadcast_frame(frame_cls, **kwargs)
 
