@@ -27,6 +27,7 @@ from desktop_agent.simulator.common import (
     request_summary,
     start_of_request,
 )
+from desktop_agent.simulator.faults import Fault
 from desktop_agent.simulator.keys import SIMULATOR_API_KEYS, bearer_token
 from desktop_agent.simulator.responder import ReplyScript
 
@@ -163,7 +164,7 @@ async def _drop(request: web.Request) -> web.StreamResponse:
 
 class _SttSession:
     def __init__(self, owner: CartesiaEmulator, request: web.Request, ws: web.WebSocketResponse, sender: WsSender,
-                 fault, request_id: str) -> None:
+                 fault: Fault | None, request_id: str) -> None:
         self.owner, self.env, self.script = owner, owner.env, owner.script
         self.request, self.ws, self.sender, self.fault = request, ws, sender, fault
         self.request_id = request_id
@@ -183,7 +184,7 @@ class _SttSession:
             async for msg in self.ws:
                 self.messages_in += 1
                 if self.messages_in == 1 and self.fault is not None and self.fault.kind == "ws_close":
-                    await self.sender.close(self.fault.code, fault_close_reason(PROVIDER, self.fault))
+                    await self.sender.close(self.fault.code or 1011, fault_close_reason(PROVIDER, self.fault))
                     break
                 if msg.type == WSMsgType.BINARY:
                     await self._on_audio(msg.data)

@@ -60,7 +60,9 @@ import json
 import re
 import struct
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from aiohttp import WSMsgType, web
@@ -676,7 +678,7 @@ class _Session:
             message["context_id"] = context_id
         await self.sender.send(message)
 
-    def _task(self, coro) -> asyncio.Task:
+    def _task(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task:
         task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

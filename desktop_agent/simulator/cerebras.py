@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from aiohttp import web
 
@@ -65,7 +66,7 @@ class CerebrasEmulator(OpenAIChatEmulator):
                               "type": "invalid_request_error", "param": "messages", "code": "bad_request"},
                              status=400)
 
-    def _chunk(self, turn: Turn, delta: dict, finish_reason=None, **extra) -> dict:
+    def _chunk(self, turn: Turn, delta: dict, finish_reason: str | None = None, **extra: Any) -> dict:
         return {"id": turn.completion_id, "object": "chat.completion.chunk", "created": turn.created,
                 "model": turn.served_as, "system_fingerprint": self.fingerprint,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra}

@@ -58,7 +58,7 @@ import json
 import math
 import struct
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -67,6 +67,7 @@ from aiohttp import WSMsgType, web
 
 from desktop_agent.simulator.cartesia import SECONDS_PER_INTERIM_WORD, SLICE_S, default_transcript, to_int16
 from desktop_agent.simulator.common import Env, WsSender, request_summary, start_of_request
+from desktop_agent.simulator.faults import Fault
 from desktop_agent.simulator.keys import MASK, SIMULATOR_API_KEYS
 from desktop_agent.simulator.responder import ReplyScript
 
@@ -205,7 +206,7 @@ class ListenOptions:
         return {"name": self.model_name, "version": MODEL_VERSION, "arch": self.arch}
 
 
-def parse_options(query) -> tuple[ListenOptions | None, str | None]:
+def parse_options(query: Mapping[str, str]) -> tuple[ListenOptions | None, str | None]:
     """``(options, None)``, or ``(None, why)`` for a query Deepgram would refuse with 400."""
     model = query.get("model", DEFAULT_MODEL)
     language = query.get("language", "en")
@@ -294,7 +295,7 @@ class _Segment:
 
 
 class _ListenSession:
-    def __init__(self, env: Env, script: ReplyScript, ws: web.WebSocketResponse, sender: WsSender, fault,
+    def __init__(self, env: Env, script: ReplyScript, ws: web.WebSocketResponse, sender: WsSender, fault: Fault | None,
                  request_id: str, options: ListenOptions) -> None:
         self.env, self.script, self.ws, self.sender, self.fault = env, script, ws, sender, fault
         self.request_id, self.options = request_id, options
@@ -323,9 +324,9 @@ class _ListenSession:
                 self.last_activity = asyncio.get_running_loop().time()
                 self.messages_in += 1
                 if self.messages_in == 1 and self.fault is not None and self.fault.kind == "ws_close":
-                    reason = self.fault.reason if self.fault.reason is not None else \
-                        CLOSE_REASONS.get(self.fault.code, "")
-                    await self.sender.close(self.fault.code, reason)
+                    code = self.fault.code or 1011  # Fault.ws_close always gives one
+                    reason = self.fault.reason if self.fault.reason is not None else CLOSE_REASONS.get(code, "")
+                    await self.sender.close(code, reason)
                     break
                 if self.closing:
                     continue  # after CloseStream nothing more is read

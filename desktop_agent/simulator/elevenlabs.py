@@ -23,7 +23,9 @@ import asyncio
 import base64
 import contextlib
 import json
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -40,6 +42,7 @@ from desktop_agent.simulator.common import (
     start_of_request,
 )
 from desktop_agent.simulator.errors import elevenlabs_error
+from desktop_agent.simulator.faults import Fault
 from desktop_agent.simulator.keys import SIMULATOR_API_KEYS, bearer_token, redact
 
 PROVIDER = "elevenlabs"
@@ -113,7 +116,7 @@ class ElevenLabsEmulator:
         return http_error(PROVIDER, 401)
 
     # ------------------------------------------------------------------------------------------------ voice lists
-    async def _voice_list(self, request: web.Request, make) -> web.StreamResponse:
+    async def _voice_list(self, request: web.Request, make: Callable[[], object]) -> web.StreamResponse:
         self.env.records.add(PROVIDER, "voices_request", request_summary(request))
         rejected = self._reject_key(request)
         if rejected is not None:
@@ -252,7 +255,7 @@ class _Context:
 
 
 class _TtsSession:
-    def __init__(self, env: Env, request: web.Request, ws: web.WebSocketResponse, sender: WsSender, fault,
+    def __init__(self, env: Env, request: web.Request, ws: web.WebSocketResponse, sender: WsSender, fault: Fault | None,
                  voice_id: str, key: str | None) -> None:
         self.env, self.request, self.ws, self.sender, self.fault = env, request, ws, sender, fault
         self.voice_id = voice_id
@@ -291,7 +294,7 @@ class _TtsSession:
                 if first and self.fault is not None and self.fault.kind == "ws_close":
                     data = _parse(msg.data)
                     self.env.records.add(PROVIDER, "tts_message", redact(data) if isinstance(data, dict) else data)
-                    await self.sender.close(self.fault.code, fault_close_reason(PROVIDER, self.fault))
+                    await self.sender.close(self.fault.code or 1011, fault_close_reason(PROVIDER, self.fault))
                     break
                 if not await self._on_message(msg.data, first):
                     break
@@ -433,7 +436,7 @@ class _TtsSession:
                 return
             await asyncio.sleep(min(0.5, self.inactivity_timeout - idle))
 
-    def _task(self, coro) -> asyncio.Task:
+    def _task(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task:
         task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -445,7 +448,8 @@ class _TtsSession:
         self.contexts.clear()
 
 
-def _parse(raw: str):
+def _parse(raw: str) -> Any:
+    """A JSON message decoded, or the raw text when it is not JSON."""
     with contextlib.suppress(ValueError):
         return json.loads(raw)
     return raw

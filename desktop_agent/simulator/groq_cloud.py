@@ -28,10 +28,11 @@ import string
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from aiohttp import web
 
-from desktop_agent.simulator.common import json_response
+from desktop_agent.simulator.common import Env, json_response
 from desktop_agent.simulator.errors import openai_style_error
 from desktop_agent.simulator.openai_chat import (
     ChatModel,
@@ -40,6 +41,7 @@ from desktop_agent.simulator.openai_chat import (
     Turn,
     reasoning_tokens,
 )
+from desktop_agent.simulator.responder import ReplyScript
 
 PROVIDER = "groq"
 ROOT = "/openai/v1"
@@ -76,7 +78,7 @@ class GroqEmulator(OpenAIChatEmulator):
     whole_tool_calls = True
     fingerprint = "fp_sim6r0q"
 
-    def __init__(self, env, script) -> None:
+    def __init__(self, env: Env, script: ReplyScript) -> None:
         super().__init__(env, script)
         self._today: collections.deque[float] = collections.deque()
 
@@ -127,7 +129,7 @@ class GroqEmulator(OpenAIChatEmulator):
         }
 
     # ---------------------------------------------------------------------------------------------- replies
-    def _chunk(self, turn: Turn, delta: dict | None, finish_reason=None, **extra) -> dict:
+    def _chunk(self, turn: Turn, delta: dict | None, finish_reason: str | None = None, **extra: Any) -> dict:
         return {"id": turn.completion_id, "object": "chat.completion.chunk", "created": turn.created,
                 "model": turn.served_as, "system_fingerprint": self.fingerprint,
                 "choices": [] if delta is None else [

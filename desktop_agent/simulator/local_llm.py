@@ -18,6 +18,7 @@ import hashlib
 import json
 import random
 from collections.abc import Iterator
+from typing import Any
 
 from aiohttp import web
 
@@ -76,7 +77,7 @@ class LocalLLMEmulator(OpenAIChatEmulator):
         return f"chatcmpl-{random.randint(0, 999)}"
 
     # ---------------------------------------------------------------------------------------------- replies
-    def _chunk(self, turn: Turn, delta: dict | None, finish_reason=None, **extra) -> dict:
+    def _chunk(self, turn: Turn, delta: dict | None, finish_reason: str | None = None, **extra: Any) -> dict:
         return {"id": turn.completion_id, "object": "chat.completion.chunk", "created": turn.created,
                 "model": turn.served_as, "system_fingerprint": self.fingerprint,
                 "choices": [] if delta is None else [

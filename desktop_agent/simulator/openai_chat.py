@@ -23,7 +23,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -37,6 +37,7 @@ from desktop_agent.simulator.common import (
     request_summary,
     start_of_request,
 )
+from desktop_agent.simulator.faults import Fault
 from desktop_agent.simulator.keys import SIMULATOR_API_KEYS, bearer_token
 from desktop_agent.simulator.responder import (
     Reply,
@@ -225,7 +226,7 @@ class OpenAIChatEmulator:
                                      for call_id, call in turn.calls]
         return message
 
-    def answer_events(self, turn: Turn, wrap) -> Iterator[tuple[bool, Event]]:
+    def answer_events(self, turn: Turn, wrap: Callable[[dict], dict]) -> Iterator[tuple[bool, Event]]:
         """The reply's pieces as paced events: reasoning streamed or hidden per the model, answer tokens one each,
         tool calls by fragment or whole. ``wrap(delta)`` makes a chunk of a delta."""
         whole_call: list[dict] = []
@@ -306,7 +307,7 @@ class OpenAIChatEmulator:
             return await self._stream(request, turn, fault)
         return await self._complete(request, turn, fault)
 
-    async def _stream(self, request: web.Request, turn: Turn, fault) -> web.StreamResponse:
+    async def _stream(self, request: web.Request, turn: Turn, fault: Fault | None) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                                **self.headers(200, turn.asked_for)})
         await response.prepare(request)
@@ -319,7 +320,7 @@ class OpenAIChatEmulator:
 
         async def emit(payload: str) -> bool:
             nonlocal events_sent
-            if fault is not None and fault.kind == "disconnect_after" and events_sent >= fault.n_messages:
+            if fault is not None and fault.kind == "disconnect_after" and events_sent >= (fault.n_messages or 0):
                 abort_connection(request)
                 return False
             if fault is not None and fault.kind == "malformed" and events_sent == 0:
@@ -345,7 +346,7 @@ class OpenAIChatEmulator:
         self.env.records.add(self.provider, "llm_reply", reply_record(turn))
         return response
 
-    async def _complete(self, request: web.Request, turn: Turn, fault) -> web.StreamResponse:
+    async def _complete(self, request: web.Request, turn: Turn, fault: Fault | None) -> web.StreamResponse:
         profile = self.env.profile
         duration = profile.llm_first_token_delay
         if profile.llm_tokens_per_second != float("inf"):
@@ -365,7 +366,7 @@ class Truncated(str):
     """A reply cut at the request's token limit; it finishes with ``length`` instead of ``stop``."""
 
 
-def truncate(thinking: str, reply, limit) -> tuple[str, Any]:
+def truncate(thinking: str, reply: Reply, limit: object) -> tuple[str, Reply]:
     """Cut reasoning and then a text reply at the request's token limit; reasoning tokens count towards it."""
     if not isinstance(limit, int) or limit <= 0:
         return thinking, reply
@@ -380,11 +381,11 @@ def truncate(thinking: str, reply, limit) -> tuple[str, Any]:
     return thinking, reply
 
 
-def _calls(reply) -> tuple[ToolCall, ...]:
+def _calls(reply: ToolCall | tuple[ToolCall, ...]) -> tuple[ToolCall, ...]:
     return (reply,) if isinstance(reply, ToolCall) else tuple(reply)
 
 
-def reply_pieces(reply, thinking: str, calls: list[tuple[str, ToolCall]]) -> tuple[list[dict], str]:
+def reply_pieces(reply: Reply, thinking: str, calls: list[tuple[str, ToolCall]]) -> tuple[list[dict], str]:
     """The reply's streamed ``delta`` pieces (one token, or one tool-call piece, each), after its reasoning tokens,
     and its finish reason."""
     pieces: list[dict] = [{"reasoning": token} for token in tokens(thinking)]

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 
 from aiohttp import web
 
-from desktop_agent.simulator.common import json_response
+from desktop_agent.simulator.common import Env, json_response
 from desktop_agent.simulator.errors import openai_style_error
 from desktop_agent.simulator.openai_chat import (
     ChatModel,
@@ -37,6 +37,7 @@ from desktop_agent.simulator.openai_chat import (
     Turn,
     reasoning_tokens,
 )
+from desktop_agent.simulator.responder import ReplyScript
 
 PROVIDER = "openai"
 #: The chat models served, each with the dated snapshot its replies name, and whether it reasons (hidden).
@@ -73,7 +74,7 @@ class OpenAIEmulator(OpenAIChatEmulator):
     reasoning_efforts = ("minimal", "low", "medium", "high")
     fingerprint = "fp_sim0penai"
 
-    def __init__(self, env, script) -> None:
+    def __init__(self, env: Env, script: ReplyScript) -> None:
         super().__init__(env, script)
         self._recent: collections.deque[float] = collections.deque()
 
@@ -146,7 +147,9 @@ class OpenAIEmulator(OpenAIChatEmulator):
         }
 
     # ---------------------------------------------------------------------------------------------- replies
-    def _chunk(self, turn: Turn, delta: dict | None, finish_reason=None, usage=None) -> dict:
+    def _chunk(
+        self, turn: Turn, delta: dict | None, finish_reason: str | None = None, usage: dict | None = None
+    ) -> dict:
         chunk: dict = {"id": turn.completion_id, "object": "chat.completion.chunk", "created": turn.created,
                        "model": turn.served_as, "service_tier": _service_tier(turn.body),
                        "system_fingerprint": self.fingerprint}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass
@@ -37,7 +38,7 @@ class LatencyProfile:
     #: Root-mean-square level (int16 units) above which a 20 ms slice of received audio counts as speech.
     stt_speech_rms: float = 300.0
 
-    def copy(self, **changes) -> LatencyProfile:
+    def copy(self, **changes: Any) -> LatencyProfile:
         """A copy with some knobs changed (profiles in ``PROFILES`` are shared; never mutate those)."""
         return replace(self, **changes)
 

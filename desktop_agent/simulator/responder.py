@@ -28,6 +28,8 @@ class ToolCall:
 
 
 Reply = str | ToolCall | tuple[ToolCall, ...]
+#: What a test or the console may script: a reply, or several tool calls as a list (kept as a tuple).
+ScriptItem = Reply | list[ToolCall]
 
 
 class ReplyScript:
@@ -35,14 +37,14 @@ class ReplyScript:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: deque = deque()
+        self._items: deque[Reply] = deque()
 
-    def script(self, items: Iterable) -> None:
+    def script(self, items: Iterable[ScriptItem]) -> None:
         """Replace what is pending with ``items``, used in order, one per utterance or request."""
         with self._lock:
             self._items = deque(_normalise(item) for item in items)
 
-    def add(self, *items) -> None:
+    def add(self, *items: ScriptItem) -> None:
         with self._lock:
             self._items.extend(_normalise(item) for item in items)
 
@@ -50,21 +52,21 @@ class ReplyScript:
         with self._lock:
             self._items.clear()
 
-    def peek(self):
+    def peek(self) -> Reply | None:
         with self._lock:
             return self._items[0] if self._items else None
 
-    def pop(self):
+    def pop(self) -> Reply | None:
         with self._lock:
             return self._items.popleft() if self._items else None
 
     @property
-    def pending(self) -> list:
+    def pending(self) -> list[Reply]:
         with self._lock:
             return list(self._items)
 
 
-def _normalise(item):
+def _normalise(item: ScriptItem) -> Reply:
     if isinstance(item, list):  # several tool calls in one reply
         return tuple(item)
     return item

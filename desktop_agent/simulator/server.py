@@ -23,7 +23,7 @@ from desktop_agent.simulator.local_llm import LocalLLMEmulator
 from desktop_agent.simulator.openai_platform import OpenAIEmulator
 from desktop_agent.simulator.profiles import LatencyProfile, resolve_profile
 from desktop_agent.simulator.records import Record, RecordLog
-from desktop_agent.simulator.responder import ReplyScript
+from desktop_agent.simulator.responder import ReplyScript, ScriptItem
 
 _SHUTDOWN_TIMEOUT = 1.0
 _FAULT_RECORD_KINDS = frozenset({"fault_armed", "fault_cleared", "faults_cleared", "fault", "connections_dropped"})
@@ -40,10 +40,10 @@ class ScriptControl:
     def __init__(self) -> None:
         self.queue = ReplyScript()
 
-    def script(self, items: Iterable) -> None:
+    def script(self, items: Iterable[ScriptItem]) -> None:
         self.queue.script(items)
 
-    def add(self, *items) -> None:
+    def add(self, *items: ScriptItem) -> None:
         self.queue.add(*items)
 
     def clear(self) -> None:
@@ -140,7 +140,7 @@ class Simulator:
     async def __aenter__(self) -> Simulator:
         return await self.start()
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
     # ----------------------------------------------------------------------------------------------------- URLs

@@ -72,7 +72,7 @@ class SimulatorThread:
     def __enter__(self) -> SimulatorThread:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     @property
