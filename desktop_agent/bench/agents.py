@@ -56,7 +56,7 @@ def simulator_voice(spec: ProviderSpec) -> str:
     return spec.default_voice_id if find_voice(spec.default_voice_id) else VOICES[0].voice_id
 
 
-def session_loop(session) -> asyncio.AbstractEventLoop | None:
+def session_loop(session: object) -> asyncio.AbstractEventLoop | None:
     """The event loop a running ``VoiceSession`` runs on, for the loop-lateness probe.
 
     ``VoiceSession`` has no public accessor for it yet (requested from the engine); until it has, the session's

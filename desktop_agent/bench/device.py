@@ -24,11 +24,14 @@ from __future__ import annotations
 import bisect
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from desktop_agent.bench.speech import SPEECH_THRESHOLD, first_loud_index, last_loud_index
+from desktop_agent.engine.audio_backend import Device, InputStream
 from desktop_agent.engine.memory_audio import MemoryAudioBackend, PlayedChunk
 
 #: A gap shorter than this between two played chunks is rounding, not an underrun.
@@ -69,7 +72,7 @@ class BenchDevice(MemoryAudioBackend):
     first asked about, and found by bisection after that.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._loud_blocks: list[LoudBlock] = []
         # One entry per chunk of ``played`` looked at so far: when it ends, and when its first speech-level sample
@@ -77,7 +80,14 @@ class BenchDevice(MemoryAudioBackend):
         self._ends: list[float] = []
         self._loud_at: list[float | None] = []
 
-    def open_input(self, device, sample_rate, block_frames, on_block, on_failure):
+    def open_input(
+        self,
+        device: Device,
+        sample_rate: int,
+        block_frames: int,
+        on_block: Callable[[bytes], None],
+        on_failure: Callable[[str], None],
+    ) -> InputStream:
         def stamped(pcm: bytes) -> None:  # device thread
             index = last_loud_index(pcm)
             if index is not None:

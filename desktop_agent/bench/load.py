@@ -14,12 +14,23 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event
+
+
+class _Counter(Protocol):
+    """A shared integer (``Value("q")``): each worker's spins, read by the parent."""
+
+    value: int
+
 
 #: Loop iterations between two looks at the stop event, the deadline and the parent (a few milliseconds of work).
 _SPIN = 20_000
 
 
-def _busy(stop, deadline: float, parent: int, spins, own_session: bool) -> None:  # worker process
+def _busy(stop: Event, deadline: float, parent: int, spins: _Counter, own_session: bool) -> None:  # worker process
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the parent stops the workers
     if own_session:
         os.setsid()
@@ -68,7 +79,7 @@ class CpuLoad:
         self._context = multiprocessing.get_context("spawn")
         self._stop = self._context.Event()
         self._workers: list = []
-        self._spins: list = []
+        self._spins: list[_Counter] = []
         self._started = 0.0
         self._cpu_before = 0.0
         self.report: LoadReport | None = None
@@ -131,7 +142,7 @@ class CpuLoad:
     def __enter__(self) -> CpuLoad:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 

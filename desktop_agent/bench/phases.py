@@ -14,10 +14,16 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_agent.bench.probes import CpuMeter, rss_mb, thread_scheduling
 from desktop_agent.bench.speech import SENTENCES
 from desktop_agent.state.events import TurnMode
+
+if TYPE_CHECKING:  # the systems under test load Pipecat: imported when a phase runs
+    from desktop_agent.bench.agents import AppAgent
+    from desktop_agent.bench.device import BenchDevice
+    from desktop_agent.bench.reference import ReferenceAgent
 
 SOAK_SENTENCE = "Hello there."
 
@@ -26,7 +32,9 @@ def _texts(count: int, offset: int = 0) -> list[str]:
     return list(itertools.islice(itertools.cycle(SENTENCES), offset, offset + count))
 
 
-def _make_agent(system: str, sim: dict, mode: TurnMode, device, echo_cancellation: bool | None):
+def _make_agent(
+    system: str, sim: dict, mode: TurnMode, device: BenchDevice, echo_cancellation: bool | None
+) -> AppAgent | ReferenceAgent:
     from desktop_agent.bench.agents import AppAgent, engine_config
 
     config = engine_config(sim, mode, echo_cancellation=echo_cancellation)

@@ -28,7 +28,7 @@ class ReferenceInput(BaseInputTransport):
         self._loop: asyncio.AbstractEventLoop | None = None
         self.mic_open = True
 
-    async def start(self, frame: StartFrame):
+    async def start(self, frame: StartFrame) -> None:
         await super().start(frame)
         self._loop = asyncio.get_running_loop()
         if self._stream is None:
@@ -47,15 +47,15 @@ class ReferenceInput(BaseInputTransport):
     def _on_failure(self, reason: str) -> None:  # device thread; the in-memory device never fails here
         self.mic_open = False
 
-    async def stop(self, frame: EndFrame):
+    async def stop(self, frame: EndFrame) -> None:
         await super().stop(frame)
         self._close()
 
-    async def cancel(self, frame: CancelFrame):
+    async def cancel(self, frame: CancelFrame) -> None:
         await super().cancel(frame)
         self._close()
 
-    async def cleanup(self):
+    async def cleanup(self) -> None:
         await super().cleanup()
         self._close()
 
@@ -72,7 +72,7 @@ class ReferenceOutput(BaseOutputTransport):
         self._stream: OutputStream | None = None
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reference-speaker")
 
-    async def start(self, frame: StartFrame):
+    async def start(self, frame: StartFrame) -> None:
         await super().start(frame)
         if self._stream is None:
             self._stream = self._backend.open_output(None, self.sample_rate)
@@ -85,15 +85,15 @@ class ReferenceOutput(BaseOutputTransport):
         await asyncio.get_running_loop().run_in_executor(self._executor, self._stream.write, frame.audio)
         return True
 
-    async def stop(self, frame: EndFrame):
+    async def stop(self, frame: EndFrame) -> None:
         await super().stop(frame)
         self._close()
 
-    async def cancel(self, frame: CancelFrame):
+    async def cancel(self, frame: CancelFrame) -> None:
         await super().cancel(frame)
         self._close()
 
-    async def cleanup(self):
+    async def cleanup(self) -> None:
         await super().cleanup()
         self._close()
 

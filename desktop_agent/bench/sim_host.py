@@ -18,17 +18,21 @@ import math
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop_agent.simulator import LatencyProfile, Record
 
 #: Record kinds the benchmark reads (audio frame records are many and not needed).
 TIMING_KINDS = ("stt_message", "stt_reply", "llm_request", "llm_reply", "tts_message", "tts_reply", "stt_connect",
                 "tts_connect")
 
 
-def _profile_dict(profile) -> dict:
+def _profile_dict(profile: LatencyProfile) -> dict:
     return {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in dataclasses.asdict(profile).items()}
 
 
-def _slim(record) -> dict:
+def _slim(record: Record) -> dict:
     """A record with only what timing needs: request bodies and audio sizes are dropped."""
     data = record.data
     if record.kind == "llm_request":
@@ -143,7 +147,7 @@ class SimHost:
     def __enter__(self) -> SimHost:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 

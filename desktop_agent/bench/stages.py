@@ -28,6 +28,8 @@ an utterance on their own (``from_finalize: false``: an endpoint, or an empty fi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from desktop_agent.bench.driver import TurnTiming
 
@@ -67,14 +69,18 @@ def is_turn_final(reply: object) -> bool:
     return isinstance(reply, dict) and bool(reply.get("is_final")) and reply.get("from_finalize") is not False
 
 
-def _first(records: list[dict], kind: str, start: float, end: float, accept=lambda data: True) -> float | None:
+def _first(
+    records: list[dict], kind: str, start: float, end: float, accept: Callable[[Any], bool] = lambda data: True
+) -> float | None:
     for record in records:
         if record["kind"] == kind and start <= record["at"] <= end and accept(record["data"]):
             return record["at"]
     return None
 
 
-def _last(records: list[dict], kind: str, start: float, end: float, accept=lambda data: True) -> float | None:
+def _last(
+    records: list[dict], kind: str, start: float, end: float, accept: Callable[[Any], bool] = lambda data: True
+) -> float | None:
     found = None
     for record in records:
         if record["kind"] == kind and start <= record["at"] <= end and accept(record["data"]):
