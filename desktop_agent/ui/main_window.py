@@ -8,6 +8,7 @@ The window knows nothing about the engine. It shows a :class:`Conversation` fed 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -61,7 +62,7 @@ class MainWindow(QMainWindow):
         self._phase = SessionPhase.LOADING
         #: Push-to-talk is taken while the session is still loading or starting (the app starts it by itself).
         self.talk_while_starting = False
-        self._close_handler = None
+        self._close_handler: Callable[[], bool] | None = None
         self._retry_unused = False  # an offered retry the user has not taken yet
         self.fault_menu: FaultMenu | None = None
 
@@ -481,7 +482,7 @@ class MainWindow(QMainWindow):
         )
 
     # ------------------------------------------------------------------ closing
-    def set_close_handler(self, handler) -> None:
+    def set_close_handler(self, handler: Callable[[], bool]) -> None:
         """``handler()`` -> True to close now, or False after starting a clean shutdown that closes the window later."""
         self._close_handler = handler
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from desktop_agent.state.conversation import Role
+from desktop_agent.state.conversation import Conversation, Role
 from desktop_agent.state.events import AgentState, Stage
 
 EXCHANGES = (
@@ -53,7 +53,7 @@ class ScriptedExchange:
         self.simulator = simulator
 
     @property
-    def conversation(self):
+    def conversation(self) -> Conversation:
         return self.window.conversation
 
     def _last_reply_measured(self, before: int) -> bool:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import bisect
 import time
+from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from desktop_agent.state.conversation import Role, Turn
 from desktop_agent.state.plain_text import plain_text
@@ -43,7 +44,7 @@ def turn_as_text(turn: Turn) -> str:
 class TranscriptModel(QAbstractListModel):
     TurnRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._turns: list[Turn] = []
         self._ids: list[int] = []
@@ -54,7 +55,7 @@ class TranscriptModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._turns)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._turns):
             return None
         turn = self._turns[index.row()]

@@ -7,6 +7,8 @@ rows, where a ``QListView`` with variable heights asks every row for its size on
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QEvent, QItemSelectionModel, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
@@ -190,7 +192,7 @@ class TranscriptView(QTableView):
         if self._follow:
             self.scroll_to_latest()
 
-    def _measure(self, rows, width: int) -> None:
+    def _measure(self, rows: Iterable[int], width: int) -> None:
         header = self.verticalHeader()
         count = self._model.rowCount()
         for row in rows:
