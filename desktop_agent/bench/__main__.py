@@ -38,23 +38,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--startup-runs", type=int, default=3, help="whole-process start-ups of each kind (default 3)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured turns before each latency run (default 1)")
     parser.add_argument("--idle-secs", type=float, default=10.0, help="idle listening measured for CPU (default 10)")
-    parser.add_argument("--repaint-hz", type=float, default=30.0,
-                        help="forced whole-window repaints per second in the window phase (default 30; 0 = off)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a short run for smoke tests: 2 turns and no warm-up, 10 soak turns, 2 window turns, "
-                             "1 start-up, 2 s idle")
-    parser.add_argument("--loaded-turns", type=int, default=20,
-                        help="measured turns per mode and system on the loaded machine (default 20)")
-    parser.add_argument("--cpu-load", type=int, default=os.cpu_count() or 1,
-                        help="busy processes beside the system under test, in its session, in the loaded phase "
-                             "(default: one per core)")
-    parser.add_argument("--cpu-load-elsewhere", type=int, default=os.cpu_count() or 1,
-                        help="busy processes each in a session of its own, in the loaded phase (default: one per "
-                             "core)")
+    parser.add_argument(
+        "--repaint-hz",
+        type=float,
+        default=30.0,
+        help="forced whole-window repaints per second in the window phase (default 30; 0 = off)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short run for smoke tests: 2 turns and no warm-up, 10 soak turns, 2 window turns, 1 start-up, 2 s idle",
+    )
+    parser.add_argument(
+        "--loaded-turns",
+        type=int,
+        default=20,
+        help="measured turns per mode and system on the loaded machine (default 20)",
+    )
+    parser.add_argument(
+        "--cpu-load",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="busy processes beside the system under test, in its session, in the loaded phase (default: one per core)",
+    )
+    parser.add_argument(
+        "--cpu-load-elsewhere",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="busy processes each in a session of its own, in the loaded phase (default: one per core)",
+    )
     parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
     provider_choice.add_options(parser)
-    parser.add_argument("--echo-cancellation", choices=("on", "off"),
-                        help="override the app's echo cancellation setting (default: the app's default)")
+    parser.add_argument(
+        "--echo-cancellation",
+        choices=("on", "off"),
+        help="override the app's echo cancellation setting (default: the app's default)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results file (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     if args.quick:
@@ -83,8 +102,9 @@ class Runner:
         """Run one phase; ``echo_cancellation`` ("on"/"off") overrides the run's ``--echo-cancellation``."""
         self.count += 1
         out = self.scratch / f"phase-{self.count}.json"
-        hello = json.dumps({"urls": sim.urls, "keys": sim.keys, "profile": sim.profile,
-                            "providers": self.providers.as_dict()})
+        hello = json.dumps(
+            {"urls": sim.urls, "keys": sim.keys, "profile": sim.profile, "providers": self.providers.as_dict()}
+        )
         command = [sys.executable, "-m", "desktop_agent.bench.phases", name, "--sim", hello, "--out", str(out), *extra]
         echo_cancellation = echo_cancellation or self.args.echo_cancellation
         if echo_cancellation:
@@ -106,8 +126,12 @@ def _say(message: str) -> None:
 
 def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
     args = runner.args
-    section: dict = {"floor_ms": round(provider_floor(sim.profile) * 1000, 1), "profile": sim.profile,
-                     "providers": runner.providers.describe(), "reference": {}}
+    section: dict = {
+        "floor_ms": round(provider_floor(sim.profile) * 1000, 1),
+        "profile": sim.profile,
+        "providers": runner.providers.describe(),
+        "reference": {},
+    }
     from desktop_agent.bench.reference import describe
 
     reference_services = None
@@ -116,9 +140,21 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
         for system in ("app", "reference"):
             _say(f"latency: {system}, {mode}, {args.turns} turns")
             since = time.monotonic()
-            phase = runner.phase("latency", sim, 120 + args.turns * 40, "--system", system, "--mode", mode,
-                                 "--turns", str(args.turns), "--warmup", str(args.warmup),
-                                 "--idle-secs", str(args.idle_secs))
+            phase = runner.phase(
+                "latency",
+                sim,
+                120 + args.turns * 40,
+                "--system",
+                system,
+                "--mode",
+                mode,
+                "--turns",
+                str(args.turns),
+                "--warmup",
+                str(args.warmup),
+                "--idle-secs",
+                str(args.idle_secs),
+            )
             figures[system] = latency_figures(phase, sim.records(since), sim.profile)
             if system == "reference":
                 reference_services = reference_services or phase.get("services")
@@ -134,7 +170,7 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
         "reference_idle_hands_free_pct": section["hands_free"]["reference"]["idle_cpu_pct"],
         "reference_turn_hands_free_pct": section["hands_free"]["reference"]["turn_cpu_pct"],
         "note": "% of one core for the whole engine process (the simulator runs in another process); turns "
-                "include playing the replies",
+        "include playing the replies",
     }
 
 
@@ -150,34 +186,66 @@ def run_loaded(runner: Runner, sim: SimHost, results: dict) -> None:
     """
     args = runner.args
     total = args.cpu_load + args.cpu_load_elsewhere
-    section: dict = {"cpu_load_processes": args.cpu_load, "cpu_load_elsewhere_processes": args.cpu_load_elsewhere,
-                     "echo_cancellation": "on"}
+    section: dict = {
+        "cpu_load_processes": args.cpu_load,
+        "cpu_load_elsewhere_processes": args.cpu_load_elsewhere,
+        "echo_cancellation": "on",
+    }
     for mode in ("hands_free", "push_to_talk"):
         figures = {}
         for system in ("app", "reference"):
-            _say(f"loaded: {system}, {mode}, {args.loaded_turns} turns beside {args.cpu_load} + "
-                 f"{args.cpu_load_elsewhere} busy processes")
+            _say(
+                f"loaded: {system}, {mode}, {args.loaded_turns} turns beside {args.cpu_load} + "
+                f"{args.cpu_load_elsewhere} busy processes"
+            )
             since = time.monotonic()
-            phase = runner.phase("latency", sim, 120 + args.loaded_turns * 40, "--system", system, "--mode", mode,
-                                 "--turns", str(args.loaded_turns), "--warmup", str(args.warmup),
-                                 "--idle-secs", "0", "--cpu-load", str(total),
-                                 "--cpu-load-own-session", str(args.cpu_load_elsewhere), echo_cancellation="on")
-            figures[system] = {**latency_figures(phase, sim.records(since), sim.profile),
-                               "cpu_load": phase.get("cpu_load"),
-                               "speaker_scheduling": phase.get("speaker_scheduling")}
+            phase = runner.phase(
+                "latency",
+                sim,
+                120 + args.loaded_turns * 40,
+                "--system",
+                system,
+                "--mode",
+                mode,
+                "--turns",
+                str(args.loaded_turns),
+                "--warmup",
+                str(args.warmup),
+                "--idle-secs",
+                "0",
+                "--cpu-load",
+                str(total),
+                "--cpu-load-own-session",
+                str(args.cpu_load_elsewhere),
+                echo_cancellation="on",
+            )
+            figures[system] = {
+                **latency_figures(phase, sim.records(since), sim.profile),
+                "cpu_load": phase.get("cpu_load"),
+                "speaker_scheduling": phase.get("speaker_scheduling"),
+            }
             sim.clear()
         section[mode] = {**figures, **compare(figures["app"], figures["reference"])}
     for system in ("app", "reference"):
-        section[system] = {key: round(sum(section[mode][system][key] for mode in ("hands_free", "push_to_talk")), 1)
-                           for key in ("underruns", "underrun_ms", "audible_gaps", "audible_gap_ms")}
+        section[system] = {
+            key: round(sum(section[mode][system][key] for mode in ("hands_free", "push_to_talk")), 1)
+            for key in ("underruns", "underrun_ms", "audible_gaps", "audible_gap_ms")
+        }
     results["loaded"] = section
 
 
 def run_window(runner: Runner, sim: SimHost, results: dict) -> None:
     args = runner.args
     _say(f"window: {args.window_turns} hands-free turns, window repainting {args.repaint_hz:g}/s")
-    phase = runner.phase("window", sim, 180 + args.window_turns * 40, "--turns", str(args.window_turns),
-                         "--repaint-hz", str(args.repaint_hz))
+    phase = runner.phase(
+        "window",
+        sim,
+        180 + args.window_turns * 40,
+        "--turns",
+        str(args.window_turns),
+        "--repaint-hz",
+        str(args.repaint_hz),
+    )
     sim.clear()
     phase.pop("turns", None)
     results["responsiveness"] = phase
@@ -211,9 +279,19 @@ def run_startup(runner: Runner, sim: SimHost, results: dict) -> None:
         engine_ready.append(phase["marks"]["ready"] - started)
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "desktop_agent.bench.startup_window", "--simulate", "--no-audio",
-             "--log-level", "WARNING"],
-            env=runner.env, capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "desktop_agent.bench.startup_window",
+                "--simulate",
+                "--no-audio",
+                "--log-level",
+                "WARNING",
+            ],
+            env=runner.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         marks = json.loads(lines[-1]) if lines else {}
@@ -230,8 +308,8 @@ def run_startup(runner: Runner, sim: SimHost, results: dict) -> None:
         "window_session_ready_s": summarize(window_ready, digits=3),
         "problems": sorted(set(problems)),
         "how": "process start (parent, just before spawning) -> engine session ready (engine alone, memory device); "
-               "-> first paint of the main window and -> window shows the session listening, for "
-               "`desktop-agent --simulate --no-audio` observed from outside (bench/startup_window.py)",
+        "-> first paint of the main window and -> window shows the session listening, for "
+        "`desktop-agent --simulate --no-audio` observed from outside (bench/startup_window.py)",
     }
 
 
@@ -269,13 +347,19 @@ def main(argv: list[str] | None = None) -> int:
     except SpeechUnavailable as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    _say(f"machine: {results['machine']['cpus']} cpus, {results['machine']['cpu_model']}, "
-         f"load {results['load_before']}")
+    _say(
+        f"machine: {results['machine']['cpus']} cpus, {results['machine']['cpu_model']}, load {results['load_before']}"
+    )
     _say(f"providers: {report.providers_line(results['providers'])}")
     with tempfile.TemporaryDirectory(prefix="da-bench-") as scratch, SimHost("prd") as sim:
         runner = Runner(args, Path(scratch))
-        steps = {"latency": run_latency, "loaded": run_loaded, "window": run_window, "soak": run_soak,
-                 "startup": run_startup}
+        steps = {
+            "latency": run_latency,
+            "loaded": run_loaded,
+            "window": run_window,
+            "soak": run_soak,
+            "startup": run_startup,
+        }
         for part in parts:
             try:
                 steps[part](runner, sim, results)
@@ -296,8 +380,10 @@ def main(argv: list[str] | None = None) -> int:
         if text:
             print(text)
             print()
-    print(f"machine: {results['machine']['cpus']} cpus, {results['machine']['cpu_model']}; "
-          f"load before {results['load_before']}, after {results['load_after']}")
+    print(
+        f"machine: {results['machine']['cpus']} cpus, {results['machine']['cpu_model']}; "
+        f"load before {results['load_before']}, after {results['load_after']}"
+    )
     print(f"full results: {args.out}")
     return 0
 

@@ -28,8 +28,9 @@ def latency_figures(phase: dict, records: list[dict], profile: dict) -> dict:
             continue
         for name, seconds in split.items():
             per_stage[name].append(seconds)
-        app_share.append(sum(seconds for (name, who), seconds in zip(STAGES, split.values(), strict=True)
-                             if who == "app"))
+        app_share.append(
+            sum(seconds for (name, who), seconds in zip(STAGES, split.values(), strict=True) if who == "app")
+        )
     engine: dict[str, list[float]] = defaultdict(list)
     for event in phase.get("engine_stages", []):
         engine[event["stage"]].append(event["seconds"])
@@ -41,8 +42,7 @@ def latency_figures(phase: dict, records: list[dict], profile: dict) -> dict:
         "errors": sorted({t.error for t in turns if t.error}),
         "v2v_ms": summarize(v2v, scale=1000),
         "overhead_ms": summarize([seconds - floor for seconds in v2v], scale=1000),
-        "from_speech_end_ms": summarize([t.from_speech_end for t in done if t.from_speech_end is not None],
-                                        scale=1000),
+        "from_speech_end_ms": summarize([t.from_speech_end for t in done if t.from_speech_end is not None], scale=1000),
         "stages_ms": {name: summarize(per_stage[name], scale=1000) for name, _ in STAGES},
         "stage_owner": dict(STAGES),
         "app_share_ms": summarize(app_share, scale=1000),

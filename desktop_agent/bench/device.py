@@ -111,7 +111,7 @@ class BenchDevice(MemoryAudioBackend):
     def _catch_up(self) -> int:
         """Look at the chunks played since the last call; returns how many have been looked at."""
         with self._lock:
-            new = self.played[len(self._ends):]
+            new = self.played[len(self._ends) :]
         for chunk in new:
             index = first_loud_index(chunk.pcm, SPEECH_THRESHOLD)
             self._loud_at.append(None if index is None else chunk.starts + index / chunk.sample_rate)
@@ -163,8 +163,8 @@ class BenchDevice(MemoryAudioBackend):
             seconds = (stop - first) / rate
             if seconds < SILENT_RUN_SECS or at < start or at + seconds > end:
                 continue
-            before = np.abs(timeline[max(0, first - edge):first].astype(np.int32))
-            after = np.abs(timeline[stop:stop + edge].astype(np.int32))
+            before = np.abs(timeline[max(0, first - edge) : first].astype(np.int32))
+            after = np.abs(timeline[stop : stop + edge].astype(np.int32))
             if before.max(initial=0) >= CUT_LEVEL or after.max(initial=0) >= CUT_LEVEL:
                 found.append(Gap(at, seconds))
         return found

@@ -69,8 +69,17 @@ class TurnDriver:
     ``quiet_secs`` of silence after the last audible output ends a reply.
     """
 
-    def __init__(self, agent: Agent | None, device: BenchDevice, mode: TurnMode, *, release_lag: float = 0.1,
-                 press_lead: float = 0.15, quiet_secs: float = 0.8, reply_timeout: float = 15.0):
+    def __init__(
+        self,
+        agent: Agent | None,
+        device: BenchDevice,
+        mode: TurnMode,
+        *,
+        release_lag: float = 0.1,
+        press_lead: float = 0.15,
+        quiet_secs: float = 0.8,
+        reply_timeout: float = 15.0,
+    ):
         self.agent = agent
         self.device = device
         self.mode = mode

@@ -29,23 +29,44 @@ def _hands_free_target(results: dict) -> float | None:
 
 
 GOALS: tuple[Goal, ...] = (
-    Goal("push-to-talk overhead p50 (voice-to-voice minus providers)",
-         ("latency", "push_to_talk", "app", "overhead_ms", "p50"), "<=", 60.0, "ms"),
-    Goal("hands-free voice-to-voice p50 (floor + 350 ms)",
-         ("latency", "hands_free", "app", "v2v_ms", "p50"), "<=", _hands_free_target, "ms"),
+    Goal(
+        "push-to-talk overhead p50 (voice-to-voice minus providers)",
+        ("latency", "push_to_talk", "app", "overhead_ms", "p50"),
+        "<=",
+        60.0,
+        "ms",
+    ),
+    Goal(
+        "hands-free voice-to-voice p50 (floor + 350 ms)",
+        ("latency", "hands_free", "app", "v2v_ms", "p50"),
+        "<=",
+        _hands_free_target,
+        "ms",
+    ),
     Goal("app / reference, push-to-talk (p50)", ("latency", "push_to_talk", "ratio_p50"), "<=", 0.85, ""),
     Goal("app / reference, hands-free (p50)", ("latency", "hands_free", "ratio_p50"), "<=", 0.85, ""),
     Goal("window visible after process start", ("startup", "window_visible_s", "p50"), "<=", 1.0, "s"),
-    Goal("engine loop stall p99 (window repainting)",
-         ("responsiveness", "engine_loop_lateness_ms", "p99"), "<=", 15.0, "ms"),
+    Goal(
+        "engine loop stall p99 (window repainting)",
+        ("responsiveness", "engine_loop_lateness_ms", "p99"),
+        "<=",
+        15.0,
+        "ms",
+    ),
     Goal("Qt thread stall p99 (window repainting)", ("responsiveness", "qt_lateness_ms", "p99"), "<=", 15.0, "ms"),
     Goal("CPU while listening idle, hands-free", ("cpu", "idle_hands_free_pct"), "<=", 5.0, "% core"),
     Goal("RSS growth over the soak turns", ("memory", "growth_mb"), "<=", 20.0, "MB"),
     Goal("output underruns during replies", ("underruns", "total"), "==", 0, ""),
-    Goal("output underruns during replies, CPU loaded (echo cancellation on)", ("loaded", "app", "underruns"), "==",
-         0, ""),
-    Goal("audible gaps during replies, CPU loaded (echo cancellation on)", ("loaded", "app", "audible_gaps"), "==",
-         0, ""),
+    Goal(
+        "output underruns during replies, CPU loaded (echo cancellation on)",
+        ("loaded", "app", "underruns"),
+        "==",
+        0,
+        "",
+    ),
+    Goal(
+        "audible gaps during replies, CPU loaded (echo cancellation on)", ("loaded", "app", "audible_gaps"), "==", 0, ""
+    ),
 )
 
 _OPS = {"<=": operator.le, "==": operator.eq}
@@ -68,8 +89,17 @@ def evaluate(results: dict) -> list[dict]:
         figure = lookup(results, goal.figure)
         target = goal.target_value(results)
         met = None if figure is None or target is None else bool(_OPS[goal.op](figure, target))
-        rows.append({"goal": goal.label, "figure": figure, "op": goal.op, "target": target, "unit": goal.unit,
-                     "met": met, "path": ".".join(goal.figure)})
+        rows.append(
+            {
+                "goal": goal.label,
+                "figure": figure,
+                "op": goal.op,
+                "target": target,
+                "unit": goal.unit,
+                "met": met,
+                "path": ".".join(goal.figure),
+            }
+        )
     return rows
 
 
@@ -86,11 +116,21 @@ def _fmt(value: Any, unit: str) -> str:
 def table(rows: list[dict]) -> str:
     """A plain-text table: goal, figure, target, verdict."""
     header = ("goal", "figure", "target", "")
-    lines = [(r["goal"], _fmt(r["figure"], r["unit"]), f"{r['op']} {_fmt(r['target'], r['unit'])}",
-              {True: "met", False: "MISSED", None: "-"}[r["met"]]) for r in rows]
+    lines = [
+        (
+            r["goal"],
+            _fmt(r["figure"], r["unit"]),
+            f"{r['op']} {_fmt(r['target'], r['unit'])}",
+            {True: "met", False: "MISSED", None: "-"}[r["met"]],
+        )
+        for r in rows
+    ]
     widths = [max(len(str(line[i])) for line in (header, *lines)) for i in range(4)]
-    out = ["  ".join(str(cell).ljust(width) for cell, width in zip(header, widths, strict=True)).rstrip(),
-           "  ".join("-" * width for width in widths)]
-    out += ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-            for line in lines]
+    out = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(header, widths, strict=True)).rstrip(),
+        "  ".join("-" * width for width in widths),
+    ]
+    out += [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines
+    ]
     return "\n".join(out)

@@ -52,8 +52,11 @@ class LoadReport:
     worker_cpu_pct: float
 
     def as_dict(self) -> dict:
-        return {"processes": self.processes, "seconds": round(self.seconds, 1),
-                "worker_cpu_pct": round(self.worker_cpu_pct, 1)}
+        return {
+            "processes": self.processes,
+            "seconds": round(self.seconds, 1),
+            "worker_cpu_pct": round(self.worker_cpu_pct, 1),
+        }
 
 
 class CpuLoad:
@@ -106,9 +109,12 @@ class CpuLoad:
             for index in range(self.processes):
                 spins = self._context.Value("q", 0, lock=False)
                 detached = index >= self.processes - self.own_session
-                worker = self._context.Process(target=_busy,
-                                               args=(self._stop, deadline, os.getpid(), spins, detached),
-                                               name=f"cpu-load-{index}", daemon=True)
+                worker = self._context.Process(
+                    target=_busy,
+                    args=(self._stop, deadline, os.getpid(), spins, detached),
+                    name=f"cpu-load-{index}",
+                    daemon=True,
+                )
                 worker.start()
                 self._workers.append(worker)
                 self._spins.append(spins)

@@ -69,8 +69,12 @@ def _latency(args: argparse.Namespace, sim: dict) -> dict:
     agent = _make_agent(args.system, sim, mode, device, args.echo_cancellation)
     started = time.monotonic()
     agent.start()
-    result: dict = {"system": args.system, "mode": mode.value, "ready_s": time.monotonic() - started,
-                    "services": getattr(agent, "services", {})}  # the reference names its services' classes
+    result: dict = {
+        "system": args.system,
+        "mode": mode.value,
+        "ready_s": time.monotonic() - started,
+        "services": getattr(agent, "services", {}),
+    }  # the reference names its services' classes
     try:
         time.sleep(0.5)
         driver = TurnDriver(agent, device, mode)
@@ -89,7 +93,8 @@ def _latency(args: argparse.Namespace, sim: dict) -> dict:
         result["turns"] = [t.as_dict() for t in driver.turns]
         result["engine_stages"] = [
             {"stage": e.stage.value, "seconds": e.seconds, "at": e.at}
-            for e in getattr(agent, "stage_events", []) if e.at >= measured_from
+            for e in getattr(agent, "stage_events", [])
+            if e.at >= measured_from
         ]
         result["rss_mb"] = rss_mb()
         result["speaker_scheduling"] = thread_scheduling("speaker" if args.system == "app" else "reference-speaker")
@@ -172,8 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repaint-hz", type=float, default=30.0)
     parser.add_argument("--echo-cancellation", choices=("on", "off"), default=None)
     parser.add_argument("--cpu-load", type=int, default=0, help="busy processes running beside the latency phase")
-    parser.add_argument("--cpu-load-own-session", type=int, default=0,
-                        help="how many of those run in a session of their own")
+    parser.add_argument(
+        "--cpu-load-own-session", type=int, default=0, help="how many of those run in a session of their own"
+    )
     args = parser.parse_args(argv)
     args.echo_cancellation = None if args.echo_cancellation is None else args.echo_cancellation == "on"
     from desktop_agent.logging_quiet import quiet_pipecat_import

@@ -48,8 +48,12 @@ class ProviderChoice:
         described = {}
         for option, role in OPTIONS.items():
             spec = self.spec(role)
-            described[option] = {"id": spec.id, "name": spec.display_name, "model": spec.default_model,
-                                 "emulator": spec.emulator}
+            described[option] = {
+                "id": spec.id,
+                "name": spec.display_name,
+                "model": spec.default_model,
+                "emulator": spec.emulator,
+            }
         return described
 
 
@@ -85,8 +89,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """``--stt``, ``--llm`` and ``--tts`` on ``parser``, each listing its choices and default in ``--help``."""
     for option, role in OPTIONS.items():
         choices = ", ".join(spec.id for spec in providers.for_role(role))
-        parser.add_argument(f"--{option}", type=provider_id(role), default=_default(role), metavar="ID",
-                            help=f"{role.role_name} provider of both systems: {choices} (default {_default(role)})")
+        parser.add_argument(
+            f"--{option}",
+            type=provider_id(role),
+            default=_default(role),
+            metavar="ID",
+            help=f"{role.role_name} provider of both systems: {choices} (default {_default(role)})",
+        )
 
 
 def from_args(args: argparse.Namespace) -> ProviderChoice:

@@ -38,9 +38,9 @@ DESCRIPTION = {
     "pipeline": "transport.input, {stt}, LLMUserAggregator, {llm}, {tts}, transport.output, LLMAssistantAggregator",
     "hands_free": "LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer()), default UserTurnStrategies",
     "push_to_talk": "UserTurnStrategies(start=[ExternalUserTurnStartStrategy()], "
-                    "stop=[ExternalUserTurnStopStrategy()]) (default timeout 0.5 s)",
+    "stop=[ExternalUserTurnStopStrategy()]) (default timeout 0.5 s)",
     "transport": "minimal Pipecat transport over the same in-memory device (bench/reference_transport.py: "
-                 "20 ms input blocks, default 40 ms output chunks), not the engine's transport",
+    "20 ms input blocks, default 40 ms output chunks), not the engine's transport",
     "worker": "PipelineWorker defaults (RTVI on), idle_timeout_secs=None",
 }
 
@@ -167,9 +167,17 @@ class ReferenceAgent:
         else:
             user_params = LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer())
         user_aggregator, assistant_aggregator = LLMContextAggregatorPair(LLMContext(), user_params=user_params)
-        pipeline = Pipeline([
-            transport.input(), stt, user_aggregator, llm, tts, transport.output(), assistant_aggregator,
-        ])
+        pipeline = Pipeline(
+            [
+                transport.input(),
+                stt,
+                user_aggregator,
+                llm,
+                tts,
+                transport.output(),
+                assistant_aggregator,
+            ]
+        )
         worker = PipelineWorker(
             pipeline,
             params=PipelineParams(
@@ -194,10 +202,12 @@ class ReferenceAgent:
 
         worker, transport = self._running()
         transport.input().mic_open = False
-        await worker.queue_frames([
-            VADUserStoppedSpeakingFrame(stop_secs=0.001, timestamp=time.time()),
-            ProposedUserStoppedSpeakingFrame(),
-        ])
+        await worker.queue_frames(
+            [
+                VADUserStoppedSpeakingFrame(stop_secs=0.001, timestamp=time.time()),
+                ProposedUserStoppedSpeakingFrame(),
+            ]
+        )
 
     async def _cancel(self) -> None:
         if self._worker is not None:

@@ -46,16 +46,23 @@ def _plain_deepgram_stt(config: EngineConfig) -> Any:
     kwargs: dict[str, Any] = {"base_url": config.stt.base_url} if config.stt.base_url else {}
     return DeepgramSTTService(
         api_key=config.stt.api_key,
-        settings=DeepgramSTTService.Settings(model=config.stt_model, language=config.stt_language,
-                                             interim_results=True, punctuate=True, smart_format=True),
+        settings=DeepgramSTTService.Settings(
+            model=config.stt_model,
+            language=config.stt_language,
+            interim_results=True,
+            punctuate=True,
+            smart_format=True,
+        ),
         **kwargs,
     )
 
 
 #: Provider id -> the plain-Pipecat builder the reference uses instead of the spec's (see the module docstring). Each
 #: must give the service the settings the spec's builder gives (tests/bench/test_bench_providers.py compares them).
-PLAIN_BUILDERS: dict[str, Callable[[EngineConfig], Any]] = {"cartesia": _plain_cartesia_stt,
-                                                            "deepgram": _plain_deepgram_stt}
+PLAIN_BUILDERS: dict[str, Callable[[EngineConfig], Any]] = {
+    "cartesia": _plain_cartesia_stt,
+    "deepgram": _plain_deepgram_stt,
+}
 
 
 class NotPlainPipecat(TypeError):
@@ -69,8 +76,10 @@ def build_for_reference(config: EngineConfig, role: Provider) -> Any:
     if role is Provider.LLM:
         _without_reasoning_effort(service)
     if not type(service).__module__.startswith("pipecat."):
-        raise NotPlainPipecat(f"the {spec.display_name} builder returns {type(service).__name__}, not one of "
-                              "Pipecat's services; give the reference a plain builder in bench/reference_services.py")
+        raise NotPlainPipecat(
+            f"the {spec.display_name} builder returns {type(service).__name__}, not one of "
+            "Pipecat's services; give the reference a plain builder in bench/reference_services.py"
+        )
     return service
 
 

@@ -12,8 +12,11 @@ def _ms(value: float | None) -> str:
 
 def providers_line(described: dict) -> str:
     """``speech to text Deepgram nova-3 (deepgram), ...`` from a results document's ``"providers"``."""
-    return ", ".join(f"{OPTIONS[option].role_name} {p['name']} {p['model']} ({p['id']})"
-                     for option, p in described.items() if option in OPTIONS)
+    return ", ".join(
+        f"{OPTIONS[option].role_name} {p['name']} {p['model']} ({p['id']})"
+        for option, p in described.items()
+        if option in OPTIONS
+    )
 
 
 def latency_details(results: dict) -> str:
@@ -29,8 +32,11 @@ def latency_details(results: dict) -> str:
         if not section:
             continue
         app, ref = section["app"], section["reference"]
-        lines += [f"{mode.replace('_', '-')} (app/reference p50 {section['ratio_p50']}, "
-                  f"p95 {section['ratio_p95']}; {app['v2v_ms']['n']} turns each)", header]
+        lines += [
+            f"{mode.replace('_', '-')} (app/reference p50 {section['ratio_p50']}, "
+            f"p95 {section['ratio_p95']}; {app['v2v_ms']['n']} turns each)",
+            header,
+        ]
 
         def row(label: str, a: dict, r: dict) -> str:
             return f"  {label:28}{_ms(a['p50']):>9}{_ms(a['p95']):>9}{_ms(r['p50']):>9}{_ms(r['p95']):>9}"
@@ -49,11 +55,12 @@ def loaded_details(results: dict) -> str:
     loaded = results.get("loaded")
     if not loaded:
         return ""
-    lines = [f"loaded machine ({loaded['cpu_load_processes']} busy processes in the session of each run, "
-             f"{loaded.get('cpu_load_elsewhere_processes', 0)} in sessions of their own; the app with echo "
-             f"cancellation on): underruns and audible gaps during replies, voice-to-voice ms",
-             f"  {'':28}{'underruns':>16}{'audible gaps':>16}{'v2v p50':>9}{'v2v p95':>9}{'load got':>10}"
-             f"  speaker thread"]
+    lines = [
+        f"loaded machine ({loaded['cpu_load_processes']} busy processes in the session of each run, "
+        f"{loaded.get('cpu_load_elsewhere_processes', 0)} in sessions of their own; the app with echo "
+        f"cancellation on): underruns and audible gaps during replies, voice-to-voice ms",
+        f"  {'':28}{'underruns':>16}{'audible gaps':>16}{'v2v p50':>9}{'v2v p95':>9}{'load got':>10}  speaker thread",
+    ]
     for mode in ("hands_free", "push_to_talk"):
         section = loaded.get(mode)
         if not section:
@@ -67,9 +74,12 @@ def loaded_details(results: dict) -> str:
                 f"{_count(figures['underruns'], figures['underrun_ms']):>16}"
                 f"{_count(figures['audible_gaps'], figures['audible_gap_ms']):>16}"
                 f"{_ms(figures['v2v_ms']['p50']):>9}{_ms(figures['v2v_ms']['p95']):>9}{got:>10}"
-                f"  {figures.get('speaker_scheduling') or '-'}")
-    lines.append("  (load got: the CPU each busy process had, % of a core; underruns: the device ran dry; audible "
-                 "gaps: the reply's sound was cut)")
+                f"  {figures.get('speaker_scheduling') or '-'}"
+            )
+    lines.append(
+        "  (load got: the CPU each busy process had, % of a core; underruns: the device ran dry; audible "
+        "gaps: the reply's sound was cut)"
+    )
     return "\n".join(lines)
 
 
@@ -85,22 +95,29 @@ def other_details(results: dict) -> str:
             f"window phase ({window.get('repaint_hz')}/s forced repaints, each "
             f"{_fmt(window.get('repaint_ms', {}).get('p50'))} ms p50): engine loop lateness p50/p99/max "
             f"{_lat(window['engine_loop_lateness_ms'])} ms, Qt thread {_lat(window['qt_lateness_ms'])} ms, "
-            f"{window['dropouts']} dropouts ({window['dropout_ms']} ms)")
+            f"{window['dropouts']} dropouts ({window['dropout_ms']} ms)"
+        )
     cpu = results.get("cpu")
     if cpu:
-        lines.append(f"CPU % of a core: idle hands-free {cpu['idle_hands_free_pct']} (reference "
-                     f"{cpu['reference_idle_hands_free_pct']}), idle push-to-talk {cpu['idle_push_to_talk_pct']}, "
-                     f"during hands-free turns {cpu['turn_hands_free_pct']} (reference "
-                     f"{cpu['reference_turn_hands_free_pct']})")
+        lines.append(
+            f"CPU % of a core: idle hands-free {cpu['idle_hands_free_pct']} (reference "
+            f"{cpu['reference_idle_hands_free_pct']}), idle push-to-talk {cpu['idle_push_to_talk_pct']}, "
+            f"during hands-free turns {cpu['turn_hands_free_pct']} (reference "
+            f"{cpu['reference_turn_hands_free_pct']})"
+        )
     memory = results.get("memory")
     if memory:
-        lines.append(f"RSS: {memory['rss_ready_mb']} MB ready, {memory['rss_after_first_turn_mb']} MB after one turn, "
-                     f"{memory['rss_after_mb']} MB after {memory['turns']} turns ({memory['failed_turns']} failed)")
+        lines.append(
+            f"RSS: {memory['rss_ready_mb']} MB ready, {memory['rss_after_first_turn_mb']} MB after one turn, "
+            f"{memory['rss_after_mb']} MB after {memory['turns']} turns ({memory['failed_turns']} failed)"
+        )
     startup = results.get("startup")
     if startup:
-        lines.append(f"start-up p50: engine alone ready {_fmt(startup['engine_ready_s']['p50'])} s; window visible "
-                     f"{_fmt(startup['window_visible_s']['p50'])} s, window session ready "
-                     f"{_fmt(startup['window_session_ready_s']['p50'])} s")
+        lines.append(
+            f"start-up p50: engine alone ready {_fmt(startup['engine_ready_s']['p50'])} s; window visible "
+            f"{_fmt(startup['window_visible_s']['p50'])} s, window session ready "
+            f"{_fmt(startup['window_session_ready_s']['p50'])} s"
+        )
     return "\n".join(lines)
 
 

@@ -24,8 +24,16 @@ if TYPE_CHECKING:
     from desktop_agent.simulator import LatencyProfile, Record
 
 #: Record kinds the benchmark reads (audio frame records are many and not needed).
-TIMING_KINDS = ("stt_message", "stt_reply", "llm_request", "llm_reply", "tts_message", "tts_reply", "stt_connect",
-                "tts_connect")
+TIMING_KINDS = (
+    "stt_message",
+    "stt_reply",
+    "llm_request",
+    "llm_reply",
+    "tts_message",
+    "tts_reply",
+    "stt_connect",
+    "tts_connect",
+)
 
 
 def _profile_dict(profile: LatencyProfile) -> dict:
@@ -95,7 +103,10 @@ class SimHost:
     def __init__(self, profile: str = "prd", python: str = sys.executable, start_timeout: float = 30.0):
         self._proc = subprocess.Popen(
             [python, "-m", "desktop_agent.bench.sim_host", "--profile", profile],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
         deadline = time.monotonic() + start_timeout
         hello = self._read(deadline)

@@ -45,11 +45,14 @@ def utterance(text: str, words_per_minute: int = 175) -> np.ndarray:
         )
     wav = subprocess.run(
         ["espeak-ng", "-v", "en-us", "-s", str(words_per_minute), "--stdout", text],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     ).stdout
     raw = subprocess.run(
         ["sox", "-t", "wav", "-", "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", "-"],
-        input=wav, check=True, capture_output=True,
+        input=wav,
+        check=True,
+        capture_output=True,
     ).stdout
     samples = np.frombuffer(raw, dtype=np.int16)
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) >= SPEECH_THRESHOLD)

@@ -102,8 +102,13 @@ def split_turn(turn: TurnTiming, records: list[dict], profile: dict) -> dict[str
     if finalize is None or llm_request is None:
         return None
     first_token = llm_request + profile["llm_first_token_delay"]
-    tts_text = _first(records, "tts_message", llm_request, first_audio,
-                      lambda d: bool(d and isinstance(d.get("text"), str) and d["text"].strip()))
+    tts_text = _first(
+        records,
+        "tts_message",
+        llm_request,
+        first_audio,
+        lambda d: bool(d and isinstance(d.get("text"), str) and d["text"].strip()),
+    )
     if tts_text is None:
         return None
     tts_audio = _first(records, "tts_reply", tts_text, first_audio, lambda d: bool(d and d.get("audio_bytes")))

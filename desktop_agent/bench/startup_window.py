@@ -50,8 +50,11 @@ def main(argv: list[str]) -> int:
 
         for widget in app.topLevelWidgets():
             conversation = getattr(widget, "conversation", None)
-            if isinstance(widget, QMainWindow) and conversation is not None \
-                    and getattr(conversation, "agent_state", None) is AgentState.LISTENING:
+            if (
+                isinstance(widget, QMainWindow)
+                and conversation is not None
+                and getattr(conversation, "agent_state", None) is AgentState.LISTENING
+            ):
                 marks["session_ready"] = time.monotonic()
                 timer.stop()
                 QTimer.singleShot(0, report_and_close)

@@ -60,10 +60,8 @@ async def _main(args: argparse.Namespace, sim: dict) -> dict:
     from desktop_agent.bench.qt_probe import QtLagProbe, Repainter
 
     device = BenchDevice()
-    app_args = argparse.Namespace(simulate=False, profile="prd", screenshot=None, log_level="WARNING",
-                                  no_audio=False)
-    desktop = DesktopApp(app_args, simulator=SimAddresses.from_hello(sim), audio_backend=device,
-                         record_history=True)
+    app_args = argparse.Namespace(simulate=False, profile="prd", screenshot=None, log_level="WARNING", no_audio=False)
+    desktop = DesktopApp(app_args, simulator=SimAddresses.from_hello(sim), audio_backend=device, record_history=True)
     await desktop.start()
     engine_probe = LoopLagProbe()
     qt_probe = QtLagProbe()

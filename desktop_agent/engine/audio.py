@@ -438,9 +438,7 @@ class LocalAudioInput(BaseInputTransport):
         logger.warning(f"Microphone {name} failed: {reason}")
         await self._close_stream()
         if device is not None:
-            self._transport.device_error(
-                f"The microphone {name} stopped working. Switched to the default microphone."
-            )
+            self._transport.device_error(f"The microphone {name} stopped working. Switched to the default microphone.")
             if await self._open(None, fall_back=False):
                 return
         else:
@@ -483,9 +481,7 @@ class LocalAudioInput(BaseInputTransport):
             pcm = item
             self._transport.meter.microphone(0.0 if self.muted else pcm_level(pcm))
             if self._gate_open and not self.muted:
-                await self.push_frame(
-                    InputAudioRawFrame(audio=pcm, sample_rate=INPUT_SAMPLE_RATE, num_channels=1)
-                )
+                await self.push_frame(InputAudioRawFrame(audio=pcm, sample_rate=INPUT_SAMPLE_RATE, num_channels=1))
 
 
 class LocalAudioOutput(BaseOutputTransport):

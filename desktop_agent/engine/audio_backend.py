@@ -185,8 +185,7 @@ class SoundDeviceBackend(AudioBackend):
                 )
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioDeviceError(
-                f"{self.subject(device, output=False)} could not be opened at {sample_rate} Hz. "
-                f"{CHOOSE_ANOTHER_DEVICE}"
+                f"{self.subject(device, output=False)} could not be opened at {sample_rate} Hz. {CHOOSE_ANOTHER_DEVICE}"
             ) from exc
         return _SDInput(stream, closing, sd.PortAudioError)
 

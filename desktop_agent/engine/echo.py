@@ -315,9 +315,7 @@ class EchoCanceller:
                 self._resampler = None
             else:
                 self._ref_rate = next((t for t in _RESAMPLE_TARGETS if t >= sample_rate), _MAX_NATIVE_RATE)
-                self._resampler = soxr.ResampleStream(
-                    sample_rate, self._ref_rate, 1, dtype="int16", quality="QQ"
-                )
+                self._resampler = soxr.ResampleStream(sample_rate, self._ref_rate, 1, dtype="int16", quality="QQ")
 
         # A chunk may end in the middle of a sample (or of a multichannel sample): keep those bytes for the next.
         if self._ref_partial:

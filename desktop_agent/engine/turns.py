@@ -301,4 +301,3 @@ class TurnInput(FrameProcessor):
 
     async def _on_broadcast_frame(self, controller: VADController, frame_cls: type[Frame], **kwargs: Any) -> None:
         await self.broadcast_frame(frame_cls, **kwargs)
-

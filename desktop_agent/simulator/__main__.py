@@ -18,13 +18,19 @@ from desktop_agent.simulator.server import Simulator
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m desktop_agent.simulator",
-                                     description="Loopback emulators of the speech and language-model providers.")
+    parser = argparse.ArgumentParser(
+        prog="python -m desktop_agent.simulator",
+        description="Loopback emulators of the speech and language-model providers.",
+    )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="prd", help="latency profile (default prd)")
-    parser.add_argument("--port", type=int, default=0,
-                        help="first port: the emulators on N, N+1, ... in the order listed (Cartesia on N, Cerebras "
-                             "on N+1, ElevenLabs on N+2, Cartesia TTS on N+3, Deepgram on N+4, OpenAI on N+5, Groq "
-                             "on N+6, local LLM on N+7; default: free ports)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="first port: the emulators on N, N+1, ... in the order listed (Cartesia on N, Cerebras "
+        "on N+1, ElevenLabs on N+2, Cartesia TTS on N+3, Deepgram on N+4, OpenAI on N+5, Groq "
+        "on N+6, local LLM on N+7; default: free ports)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     return parser.parse_args(argv)
 
@@ -41,20 +47,32 @@ async def serve(args: argparse.Namespace) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     try:
-        print(f"cartesia    {sim.cartesia_url}  key={SIMULATOR_API_KEYS['cartesia']}  "
-              f"(voices: {sim.cartesia_http_url}/voices)", flush=True)
+        print(
+            f"cartesia    {sim.cartesia_url}  key={SIMULATOR_API_KEYS['cartesia']}  "
+            f"(voices: {sim.cartesia_http_url}/voices)",
+            flush=True,
+        )
         print(f"cerebras    {sim.cerebras_url}  key={SIMULATOR_API_KEYS['cerebras']}", flush=True)
-        print(f"elevenlabs  {sim.elevenlabs_url}  key={SIMULATOR_API_KEYS['elevenlabs']}  "
-              f"(REST: {sim.elevenlabs_http_url})", flush=True)
-        print(f"cartesia_tts  {sim.cartesia_tts_url}  key={SIMULATOR_API_KEYS['cartesia_tts']}  "
-              f"(Pipecat url: {sim.cartesia_tts_url}/tts/websocket; SDK base_url: {sim.cartesia_tts_http_url})",
-              flush=True)
+        print(
+            f"elevenlabs  {sim.elevenlabs_url}  key={SIMULATOR_API_KEYS['elevenlabs']}  "
+            f"(REST: {sim.elevenlabs_http_url})",
+            flush=True,
+        )
+        print(
+            f"cartesia_tts  {sim.cartesia_tts_url}  key={SIMULATOR_API_KEYS['cartesia_tts']}  "
+            f"(Pipecat url: {sim.cartesia_tts_url}/tts/websocket; SDK base_url: {sim.cartesia_tts_http_url})",
+            flush=True,
+        )
         print(f"deepgram    {sim.deepgram_url}  key={SIMULATOR_API_KEYS['deepgram']}  (STT: /v1/listen)", flush=True)
         print(f"openai      {sim.openai_url}  key={SIMULATOR_API_KEYS['openai']}", flush=True)
-        print(f"groq        {sim.groq_url}  key={SIMULATOR_API_KEYS['groq']}  (groq SDK base_url: {sim.groq_http_url})",
-              flush=True)
-        print(f"local_llm   {sim.local_llm_url}  key=(any or none)  (Ollama style; /api/tags on the same port)",
-              flush=True)
+        print(
+            f"groq        {sim.groq_url}  key={SIMULATOR_API_KEYS['groq']}  (groq SDK base_url: {sim.groq_http_url})",
+            flush=True,
+        )
+        print(
+            f"local_llm   {sim.local_llm_url}  key=(any or none)  (Ollama style; /api/tags on the same port)",
+            flush=True,
+        )
         print(f"Profile {args.profile}. Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     finally:

@@ -42,8 +42,12 @@ def default_transcript(duration_s: float) -> str:
 
 
 def _key_of(request: web.Request) -> str | None:
-    return (request.headers.get("X-API-Key") or bearer_token(request.headers.get("Authorization"))
-            or request.query.get("access_token") or request.query.get("api_key"))
+    return (
+        request.headers.get("X-API-Key")
+        or bearer_token(request.headers.get("Authorization"))
+        or request.query.get("access_token")
+        or request.query.get("api_key")
+    )
 
 
 def _reject_key(env: Env, request: web.Request) -> web.Response | None:
@@ -147,8 +151,9 @@ class CartesiaEmulator:
         await ws.prepare(request)
         self.env.websockets.add(ws)
         self.env.records.add(PROVIDER, "stt_connect", summary, accepted=True, request_id=request_id)
-        session = _SttSession(self, request, ws, WsSender(self.env, PROVIDER, "stt_reply", request, ws, fault),
-                              fault, request_id)
+        session = _SttSession(
+            self, request, ws, WsSender(self.env, PROVIDER, "stt_reply", request, ws, fault), fault, request_id
+        )
         try:
             await session.run()
         finally:
@@ -163,8 +168,15 @@ async def _drop(request: web.Request) -> web.StreamResponse:
 
 
 class _SttSession:
-    def __init__(self, owner: CartesiaEmulator, request: web.Request, ws: web.WebSocketResponse, sender: WsSender,
-                 fault: Fault | None, request_id: str) -> None:
+    def __init__(
+        self,
+        owner: CartesiaEmulator,
+        request: web.Request,
+        ws: web.WebSocketResponse,
+        sender: WsSender,
+        fault: Fault | None,
+        request_id: str,
+    ) -> None:
         self.owner, self.env, self.script = owner, owner.env, owner.script
         self.request, self.ws, self.sender, self.fault = request, ws, sender, fault
         self.request_id = request_id
@@ -202,7 +214,7 @@ class _SttSession:
         threshold = self.env.profile.stt_speech_rms
         speech = False
         for i in range(0, len(samples), per_slice):
-            piece = samples[i:i + per_slice]
+            piece = samples[i : i + per_slice]
             begin = self.audio_clock + i / self.rate
             if piece.size and math.sqrt(float(np.mean(piece.astype(np.float64) ** 2))) >= threshold:
                 speech = True
@@ -227,8 +239,15 @@ class _SttSession:
             return
         self.last_interim_at = now
         self.last_interim_text = text
-        await self.sender.send({"type": "transcript", "is_final": False, "request_id": self.request_id,
-                                "text": text, "language": self.language})
+        await self.sender.send(
+            {
+                "type": "transcript",
+                "is_final": False,
+                "request_id": self.request_id,
+                "text": text,
+                "language": self.language,
+            }
+        )
 
     def _expected_text(self, duration: float) -> str:
         scripted = self.script.peek()
@@ -248,10 +267,16 @@ class _SttSession:
             await self.sender.send({"type": "done", "request_id": self.request_id})
             await self.sender.close(1000)
             return False
-        await self.sender.send({"type": "error", "title": "Invalid message",
-                                "message": f"Unknown message {text[:40]!r}; expected finalize, done or close.",
-                                "error_code": "invalid_message", "status_code": 400,
-                                "request_id": self.request_id})
+        await self.sender.send(
+            {
+                "type": "error",
+                "title": "Invalid message",
+                "message": f"Unknown message {text[:40]!r}; expected finalize, done or close.",
+                "error_code": "invalid_message",
+                "status_code": 400,
+                "request_id": self.request_id,
+            }
+        )
         return True
 
     async def _finalize_worker(self) -> None:
@@ -272,10 +297,19 @@ class _SttSession:
         text = scripted if isinstance(scripted, str) else default_transcript(utterance.duration)
         words = text.split()
         step = utterance.duration / max(1, len(words))
-        timed = [{"word": w, "start": round(start + i * step, 3),
-                  "end": round(start + (i + 1) * step, 3)} for i, w in enumerate(words)]
-        return {"type": "transcript", "is_final": True, "request_id": self.request_id, "text": text,
-                "duration": round(utterance.duration, 3), "language": self.language, "words": timed}
+        timed = [
+            {"word": w, "start": round(start + i * step, 3), "end": round(start + (i + 1) * step, 3)}
+            for i, w in enumerate(words)
+        ]
+        return {
+            "type": "transcript",
+            "is_final": True,
+            "request_id": self.request_id,
+            "text": text,
+            "duration": round(utterance.duration, 3),
+            "language": self.language,
+            "words": timed,
+        }
 
 
 def _positive_int(value: str | None, default: int) -> int:

@@ -89,8 +89,19 @@ VENDOR = "cartesia"  # whose close reasons a ws_close fault borrows
 OUTPUT_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 ENCODINGS = ("pcm_s16le", "pcm_f32le", "pcm_mulaw", "pcm_alaw")
 #: Model families the emulated account may use; a dated snapshot of one (``sonic-3-2025-10-27``) is accepted too.
-MODELS = frozenset({"sonic", "sonic-english", "sonic-multilingual", "sonic-turbo", "sonic-2", "sonic-3", "sonic-3.5",
-                    "sonic-3.6", "sonic-latest"})
+MODELS = frozenset(
+    {
+        "sonic",
+        "sonic-english",
+        "sonic-multilingual",
+        "sonic-turbo",
+        "sonic-2",
+        "sonic-3",
+        "sonic-3.5",
+        "sonic-3.6",
+        "sonic-latest",
+    }
+)
 STRUCTURED_ERRORS_SINCE = "2026-03-01"
 DEFAULT_BUFFER_DELAY_MS = 3000
 MAX_BUFFER_DELAY_MS = 5000
@@ -108,8 +119,12 @@ _DONE = object()
 
 
 def _key_of(request: web.Request) -> str | None:
-    return (request.query.get("api_key") or request.query.get("access_token") or request.headers.get("X-API-Key")
-            or bearer_token(request.headers.get("Authorization")))
+    return (
+        request.query.get("api_key")
+        or request.query.get("access_token")
+        or request.headers.get("X-API-Key")
+        or bearer_token(request.headers.get("Authorization"))
+    )
 
 
 def _version_of(request: web.Request) -> str | None:
@@ -156,8 +171,9 @@ def _alaw(samples: np.ndarray) -> np.ndarray:
     """G.711 A-law: a sign bit (set for positive), a 3-bit segment and a 4-bit step, even bits inverted."""
     s = samples.astype(np.int32)
     magnitude = np.minimum(np.abs(s), 32767)
-    segment = np.where(magnitude < 256, 0,
-                       np.clip(np.floor(np.log2(np.maximum(magnitude, 1))).astype(np.int32) - 7, 1, 7))
+    segment = np.where(
+        magnitude < 256, 0, np.clip(np.floor(np.log2(np.maximum(magnitude, 1))).astype(np.int32) - 7, 1, 7)
+    )
     step = np.where(segment == 0, magnitude >> 4, magnitude >> (segment + 3)) & 0x0F
     code = ((s >= 0).astype(np.int32) << 7) | (segment << 4) | step
     return (code ^ 0x55).astype(np.uint8)
@@ -202,16 +218,26 @@ def settings_of(data: dict) -> Settings:
     if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= MAX_BUFFER_DELAY_MS:
         raise _invalid(f"max_buffer_delay_ms must be an integer from 0 to {MAX_BUFFER_DELAY_MS}.")
     language = data.get("language")
-    return Settings(model_id, voice_id, encoding, rate, data.get("add_timestamps") is True,
-                    language if isinstance(language, str) else None, delay, speed, volume)
+    return Settings(
+        model_id,
+        voice_id,
+        encoding,
+        rate,
+        data.get("add_timestamps") is True,
+        language if isinstance(language, str) else None,
+        delay,
+        speed,
+        volume,
+    )
 
 
 def _model_and_voice(data: dict) -> tuple[str, str]:
     """The request's model (one the account may use) and voice (one it has)."""
     model_id = data.get("model_id")
     if not isinstance(model_id, str) or not model_known(model_id):
-        raise RequestError(400, "Invalid model", f"Model '{model_id}' does not exist or is not available to you.",
-                           "model_not_found")
+        raise RequestError(
+            400, "Invalid model", f"Model '{model_id}' does not exist or is not available to you.", "model_not_found"
+        )
     voice_id = _voice_id(data.get("voice"))
     if voices.find_voice(voice_id) is None:
         raise RequestError(404, "Voice not found", f"Voice '{voice_id}' was not found.", "voice_not_found")
@@ -245,8 +271,9 @@ def bytes_request_of(data: object) -> BytesRequest:
         raise _invalid("A request may set language or locale, never both.")
     encoding, rate = _output_format(data.get("output_format"), ("raw", "wav"))
     speed, volume = _generation(data)
-    return BytesRequest(transcript, model_id, voice_id, data["output_format"]["container"], encoding, rate, speed,
-                        volume)
+    return BytesRequest(
+        transcript, model_id, voice_id, data["output_format"]["container"], encoding, rate, speed, volume
+    )
 
 
 def wav_header(encoding: str, rate: int, data_bytes: int) -> bytes:
@@ -254,8 +281,16 @@ def wav_header(encoding: str, rate: int, data_bytes: int) -> bytes:
     tag = {"pcm_s16le": 1, "pcm_f32le": 3, "pcm_alaw": 6, "pcm_mulaw": 7}[encoding]
     width = bytes_per_sample(encoding)
     fmt = struct.pack("<HHIIHH", tag, 1, rate, rate * width, width, width * 8)
-    return (b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + data_bytes) + b"WAVE"
-            + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", data_bytes))
+    return (
+        b"RIFF"
+        + struct.pack("<I", 4 + 8 + len(fmt) + 8 + data_bytes)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )
 
 
 def _voice_id(voice: object) -> str:
@@ -277,14 +312,19 @@ def _output_format(output_format: object, containers: tuple[str, ...] = ("raw",)
     rate = output_format.get("sample_rate")
     if container not in containers:
         where = "on the WebSocket" if containers == ("raw",) else "by the simulator"
-        raise _invalid(f"Container '{container}' is not supported {where}; use "
-                       f"{' or '.join(repr(c) for c in containers)}.", "invalid_output_format")
+        raise _invalid(
+            f"Container '{container}' is not supported {where}; use {' or '.join(repr(c) for c in containers)}.",
+            "invalid_output_format",
+        )
     if encoding not in ENCODINGS:
-        raise _invalid(f"Encoding '{encoding}' is not supported; use one of {', '.join(ENCODINGS)}.",
-                       "invalid_output_format")
+        raise _invalid(
+            f"Encoding '{encoding}' is not supported; use one of {', '.join(ENCODINGS)}.", "invalid_output_format"
+        )
     if isinstance(rate, bool) or rate not in OUTPUT_RATES:
-        raise _invalid(f"Sample rate {rate} is not supported; use one of {', '.join(map(str, OUTPUT_RATES))}.",
-                       "invalid_output_format")
+        raise _invalid(
+            f"Sample rate {rate} is not supported; use one of {', '.join(map(str, OUTPUT_RATES))}.",
+            "invalid_output_format",
+        )
     return encoding, int(rate)
 
 
@@ -328,8 +368,10 @@ class CartesiaTTSEmulator:
         if version is None or not _VERSION.match(version):
             self.env.records.add(PROVIDER, "rejected", {"status": 400, "path": request.path})
             body = cartesia_error(400)
-            body["message"] = ("A Cartesia-Version header (or cartesia_version query parameter) with a date such as "
-                               f"{STRUCTURED_ERRORS_SINCE} is required.")
+            body["message"] = (
+                "A Cartesia-Version header (or cartesia_version query parameter) with a date such as "
+                f"{STRUCTURED_ERRORS_SINCE} is required."
+            )
             return json_response(body, status=400)
         return None
 
@@ -367,8 +409,12 @@ class CartesiaTTSEmulator:
             body = await request.json()
         except ValueError:
             body = None
-        self.env.records.add(PROVIDER, "tts_bytes_request", body if isinstance(body, dict) else {"invalid": True},
-                             **request_summary(request))
+        self.env.records.add(
+            PROVIDER,
+            "tts_bytes_request",
+            body if isinstance(body, dict) else {"invalid": True},
+            **request_summary(request),
+        )
         refused = self._refusal(request)
         if refused is not None:
             return refused
@@ -378,14 +424,17 @@ class CartesiaTTSEmulator:
         try:
             spoken = bytes_request_of(body)
         except RequestError as error:
-            self.env.records.add(PROVIDER, "rejected", {"status": error.status, "code": error.code,
-                                                        "path": request.path})
+            self.env.records.add(
+                PROVIDER, "rejected", {"status": error.status, "code": error.code, "path": request.path}
+            )
             answer = cartesia_error(error.status)
             answer.update(title=error.title, message=error.message, error_code=error.code)
             return json_response(answer, status=error.status)
         utterance = synth.synthesize(spoken.transcript, spoken.rate, voices.pitch_for(spoken.voice_id), spoken.speed)
-        pieces = [(piece.span_ms, encode(piece.pcm, spoken.encoding, spoken.volume))
-                  for piece in synth.chunk(utterance, self.env.profile.tts_chunk_ms)]
+        pieces = [
+            (piece.span_ms, encode(piece.pcm, spoken.encoding, spoken.volume))
+            for piece in synth.chunk(utterance, self.env.profile.tts_chunk_ms)
+        ]
         content_type = "audio/wav" if spoken.container == "wav" else "application/octet-stream"
         response = web.StreamResponse(headers={"Content-Type": content_type})
         await response.prepare(request)
@@ -466,8 +515,9 @@ class _Context:
 class _Session:
     """One socket: its contexts, each spoken by its own task, and the idle watchdog."""
 
-    def __init__(self, env: Env, ws: web.WebSocketResponse, sender: WsSender, fault: Fault | None,
-                 request_id: str, version: str) -> None:
+    def __init__(
+        self, env: Env, ws: web.WebSocketResponse, sender: WsSender, fault: Fault | None, request_id: str, version: str
+    ) -> None:
         self.env, self.ws, self.sender, self.fault = env, ws, sender, fault
         self.request_id = request_id
         self.structured_errors = version >= STRUCTURED_ERRORS_SINCE
@@ -487,8 +537,9 @@ class _Session:
                     continue
                 self.last_message_at = asyncio.get_running_loop().time()
                 data = _parse(msg.data) if msg.type == WSMsgType.TEXT else msg.data
-                self.env.records.add(PROVIDER, "tts_message",
-                                     redact(data) if isinstance(data, dict) else {"invalid": repr(data)[:200]})
+                self.env.records.add(
+                    PROVIDER, "tts_message", redact(data) if isinstance(data, dict) else {"invalid": repr(data)[:200]}
+                )
                 if first and self.fault is not None and self.fault.kind == "ws_close":
                     await self.sender.close(self.fault.code or 1011, fault_close_reason(VENDOR, self.fault))
                     break
@@ -528,15 +579,17 @@ class _Session:
             return
         context = self.contexts.get(context_id)
         if context is not None and context.input_closed:
-            await self._send_error(_invalid(f"Context '{context_id}' has already received its last input "
-                                            "(continue: false)."), context_id)
+            await self._send_error(
+                _invalid(f"Context '{context_id}' has already received its last input (continue: false)."), context_id
+            )
             return
         if context is None:
             try:
                 context = _Context(context_id, settings_of(data))
             except RequestError as error:
-                self.env.records.add(PROVIDER, "rejected", {"status": error.status, "code": error.code,
-                                                            "context_id": context_id})
+                self.env.records.add(
+                    PROVIDER, "rejected", {"status": error.status, "code": error.code, "context_id": context_id}
+                )
                 await self._send_error(error, context_id)
                 return
             context.worker = self._task(self._speak(context))
@@ -571,8 +624,9 @@ class _Session:
     def _release(self, context: _Context, upto: int, flush_id: int | None) -> None:
         text, context.pending = context.pending[:upto], context.pending[upto:]
         if text or flush_id is not None:
-            context.queue.put_nowait(_Segment(text, context.pending_since or asyncio.get_running_loop().time(),
-                                              flush_id))
+            context.queue.put_nowait(
+                _Segment(text, context.pending_since or asyncio.get_running_loop().time(), flush_id)
+            )
         context.pending_since = asyncio.get_running_loop().time() if context.pending else None
         if not context.pending and context.timer is not None:
             context.timer.cancel()
@@ -608,13 +662,21 @@ class _Session:
             if item is _DONE:
                 if self.contexts.get(context.context_id) is context:
                     del self.contexts[context.context_id]
-                await self.sender.send({"type": "done", "done": True, "status_code": 206,
-                                        "context_id": context.context_id})
+                await self.sender.send(
+                    {"type": "done", "done": True, "status_code": 206, "context_id": context.context_id}
+                )
                 return
             if isinstance(item, _FlushDone):
-                if not await self.sender.send({"type": "flush_done", "done": False, "flush_done": True,
-                                               "flush_id": item.flush_id, "status_code": 206,
-                                               "context_id": context.context_id}):
+                if not await self.sender.send(
+                    {
+                        "type": "flush_done",
+                        "done": False,
+                        "flush_done": True,
+                        "flush_id": item.flush_id,
+                        "status_code": 206,
+                        "context_id": context.context_id,
+                    }
+                ):
                     return
                 continue
             if not await self._speak_segment(context, item, pacer, pitch):
@@ -631,9 +693,14 @@ class _Session:
         for piece in synth.chunk(utterance, profile.tts_chunk_ms):
             await pacer.wait_turn()
             audio = encode(piece.pcm, settings.encoding, settings.volume)
-            message = {"type": "chunk", "data": base64.b64encode(audio).decode(), "done": False,
-                       "status_code": 206, "step_time": round((loop.time() - last_sent) * 1000, 3),
-                       "context_id": context.context_id}
+            message = {
+                "type": "chunk",
+                "data": base64.b64encode(audio).decode(),
+                "done": False,
+                "status_code": 206,
+                "step_time": round((loop.time() - last_sent) * 1000, 3),
+                "context_id": context.context_id,
+            }
             if segment.flush_id is not None:
                 message["flush_id"] = segment.flush_id
             if not await self.sender.send(message, {**message, "data": None, "audio_bytes": len(audio)}):
@@ -641,16 +708,20 @@ class _Session:
             last_sent = loop.time()
             end_char = first_char + len(piece.chars)
             starting = [(i, w) for i, w in words if first_char <= i < end_char]
-            if settings.add_timestamps and starting and not await self._send_timestamps(
-                    context, utterance, starting, segment.flush_id):
+            if (
+                settings.add_timestamps
+                and starting
+                and not await self._send_timestamps(context, utterance, starting, segment.flush_id)
+            ):
                 return False
             first_char = end_char
             pacer.played(piece.span_ms, profile.tts_realtime_factor)
         context.clock_ms += sum(utterance.durations_ms)
         return True
 
-    async def _send_timestamps(self, context: _Context, utterance: synth.Utterance, words: list[tuple[int, str]],
-                               flush_id: int | None) -> bool:
+    async def _send_timestamps(
+        self, context: _Context, utterance: synth.Utterance, words: list[tuple[int, str]], flush_id: int | None
+    ) -> bool:
         offset = context.clock_ms
         starts = [(offset + utterance.starts_ms[i]) / 1000 for i, _ in words]
         ends = []
@@ -658,8 +729,13 @@ class _Session:
             # A word ends with its last letter or digit: the pause its punctuation leaves is not speech.
             last = i + max((k for k, char in enumerate(word) if char.isalnum()), default=len(word) - 1)
             ends.append((offset + utterance.starts_ms[last] + utterance.durations_ms[last]) / 1000)
-        message = {"type": "timestamps", "done": False, "status_code": 206, "context_id": context.context_id,
-                   "word_timestamps": {"words": [w for _, w in words], "start": starts, "end": ends}}
+        message = {
+            "type": "timestamps",
+            "done": False,
+            "status_code": 206,
+            "context_id": context.context_id,
+            "word_timestamps": {"words": [w for _, w in words], "start": starts, "end": ends},
+        }
         if flush_id is not None:
             message["flush_id"] = flush_id
         return await self.sender.send(message)

@@ -37,8 +37,14 @@ PROVIDER = "cerebras"
 #: The models Cerebras serves, as its public model lists of May and October 2026 name them.
 MODELS = ("gpt-oss-120b", "qwen-3.8-27b")
 #: IDs Cerebras has retired (this app's earlier choices among them); like any unknown ID they answer 404.
-RETIRED_MODELS = ("llama-3.3-70b", "llama3.1-8b", "qwen-3-32b", "qwen-3-235b-a22b-instruct-2507", "zai-glm-4.6",
-                  "zai-glm-4.7")
+RETIRED_MODELS = (
+    "llama-3.3-70b",
+    "llama3.1-8b",
+    "qwen-3-32b",
+    "qwen-3-235b-a22b-instruct-2507",
+    "zai-glm-4.6",
+    "zai-glm-4.7",
+)
 REASONING_EFFORTS = ("low", "medium", "high")
 DEFAULT_REASONING_EFFORT = "medium"
 
@@ -50,8 +56,9 @@ def reasons(model: str) -> bool:
 
 class CerebrasEmulator(OpenAIChatEmulator):
     provider = PROVIDER
-    catalogue = tuple(ChatModel(name, owned_by="Cerebras", reasoning="streamed" if reasons(name) else "")
-                      for name in MODELS)
+    catalogue = tuple(
+        ChatModel(name, owned_by="Cerebras", reasoning="streamed" if reasons(name) else "") for name in MODELS
+    )
     retired = RETIRED_MODELS
     reasoning_efforts = REASONING_EFFORTS
     default_effort = DEFAULT_REASONING_EFFORT
@@ -62,14 +69,26 @@ class CerebrasEmulator(OpenAIChatEmulator):
         return (403 if token is None else 401), {}
 
     def bad_body(self, request: web.Request) -> web.Response:
-        return json_response({"message": "Request body must be a JSON object with a 'messages' list.",
-                              "type": "invalid_request_error", "param": "messages", "code": "bad_request"},
-                             status=400)
+        return json_response(
+            {
+                "message": "Request body must be a JSON object with a 'messages' list.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "bad_request",
+            },
+            status=400,
+        )
 
     def _chunk(self, turn: Turn, delta: dict, finish_reason: str | None = None, **extra: Any) -> dict:
-        return {"id": turn.completion_id, "object": "chat.completion.chunk", "created": turn.created,
-                "model": turn.served_as, "system_fingerprint": self.fingerprint,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra}
+        return {
+            "id": turn.completion_id,
+            "object": "chat.completion.chunk",
+            "created": turn.created,
+            "model": turn.served_as,
+            "system_fingerprint": self.fingerprint,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+            **extra,
+        }
 
     def stream_events(self, turn: Turn) -> Iterator[tuple[bool, Event]]:
         # The role rides on the first piece's chunk; every piece is sent as it is, reasoning included.
@@ -77,8 +96,10 @@ class CerebrasEmulator(OpenAIChatEmulator):
             yield True, self._chunk(turn, {"role": "assistant", **piece} if i == 0 else piece)
         elapsed = turn.elapsed()
         turn.usage = self.usage(turn, elapsed)
-        yield False, self._chunk(turn, {}, turn.finish, usage=turn.usage,
-                                 time_info=_time_info(elapsed, len(turn.pieces)))
+        yield (
+            False,
+            self._chunk(turn, {}, turn.finish, usage=turn.usage, time_info=_time_info(elapsed, len(turn.pieces))),
+        )
         yield False, "[DONE]"
 
     def usage(self, turn: Turn, elapsed: float) -> dict:
@@ -92,10 +113,14 @@ class CerebrasEmulator(OpenAIChatEmulator):
         if turn.thinking:
             message["reasoning"] = turn.thinking
         return {
-            "id": turn.completion_id, "object": "chat.completion", "created": turn.created,
-            "model": turn.served_as, "system_fingerprint": self.fingerprint,
+            "id": turn.completion_id,
+            "object": "chat.completion",
+            "created": turn.created,
+            "model": turn.served_as,
+            "system_fingerprint": self.fingerprint,
             "choices": [{"index": 0, "message": message, "finish_reason": turn.finish}],
-            "usage": turn.usage, "time_info": _time_info(elapsed, len(turn.pieces)),
+            "usage": turn.usage,
+            "time_info": _time_info(elapsed, len(turn.pieces)),
         }
 
     def model_entry(self, model: ChatModel) -> dict:
@@ -103,6 +128,11 @@ class CerebrasEmulator(OpenAIChatEmulator):
 
 
 def _time_info(elapsed: float, completion_tokens: int) -> dict:
-    return {"queue_time": 0.0001, "prompt_time": 0.002, "completion_time": round(max(0.0, elapsed), 6),
-            "total_time": round(max(0.0, elapsed) + 0.0021, 6), "created": time.time(),
-            "completion_tokens": completion_tokens}
+    return {
+        "queue_time": 0.0001,
+        "prompt_time": 0.002,
+        "completion_time": round(max(0.0, elapsed), 6),
+        "total_time": round(max(0.0, elapsed) + 0.0021, 6),
+        "created": time.time(),
+        "completion_tokens": completion_tokens,
+    }

@@ -43,8 +43,12 @@ class Env:
 
 def request_summary(request: web.Request) -> dict:
     """Method, path, query and headers (names lower-cased) with credentials masked."""
-    return {"method": request.method, "path": request.path, "query": redact(dict(request.query)),
-            "headers": redact({name.lower(): value for name, value in request.headers.items()})}
+    return {
+        "method": request.method,
+        "path": request.path,
+        "query": redact(dict(request.query)),
+        "headers": redact({name.lower(): value for name, value in request.headers.items()}),
+    }
 
 
 def query_lists(request: web.Request) -> dict[str, list[str]]:
@@ -64,8 +68,9 @@ def _retry_after_text(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
 
 
-async def start_of_request(env: Env, provider: str, request: web.Request, websocket: bool,
-                           **fields: str) -> tuple[web.StreamResponse | None, Fault | None]:
+async def start_of_request(
+    env: Env, provider: str, request: web.Request, websocket: bool, **fields: str
+) -> tuple[web.StreamResponse | None, Fault | None]:
     """Apply the armed fault that acts before any answer.
 
     Returns ``(response, None)`` when the request must be answered with that response right away (an injected
@@ -118,8 +123,9 @@ class WsSender:
     """Sends a connection's replies one at a time, recording each and applying ``malformed``/``disconnect_after``/
     ``hang`` faults. Returns False once the connection is gone, so callers can stop producing."""
 
-    def __init__(self, env: Env, provider: str, kind: str, request: web.Request, ws: web.WebSocketResponse,
-                 fault: Fault | None) -> None:
+    def __init__(
+        self, env: Env, provider: str, kind: str, request: web.Request, ws: web.WebSocketResponse, fault: Fault | None
+    ) -> None:
         self._env, self._provider, self._kind = env, provider, kind
         self._request, self._ws, self._fault = request, ws, fault
         self._lock = asyncio.Lock()
@@ -129,8 +135,7 @@ class WsSender:
 
     @property
     def open(self) -> bool:
-        return not self._ws.closed and self._request.transport is not None \
-            and not self._request.transport.is_closing()
+        return not self._ws.closed and self._request.transport is not None and not self._request.transport.is_closing()
 
     async def send(self, message: dict, record: dict | None = None) -> bool:
         async with self._lock:

@@ -84,10 +84,12 @@ SILENT_INTERIM_S = 1.0
 SILENT_FINAL_S = 3.0
 MODEL_VERSION = "2025-04-17.21547"
 
-NET0001_REASON = ("Deepgram did not receive audio data or a text message within the timeout window. "
-                  "See https://dpgr.am/net0001")
-DATA0000_REASON = ("The payload cannot be decoded as audio. It is either not audio data or is a codec unsupported "
-                   "by Deepgram.")
+NET0001_REASON = (
+    "Deepgram did not receive audio data or a text message within the timeout window. See https://dpgr.am/net0001"
+)
+DATA0000_REASON = (
+    "The payload cannot be decoded as audio. It is either not audio data or is a codec unsupported by Deepgram."
+)
 #: What a ``ws_close`` fault without a reason of its own closes with.
 CLOSE_REASONS = {1008: DATA0000_REASON, 1011: NET0001_REASON}
 
@@ -157,8 +159,7 @@ def _summary(request: web.Request) -> dict:
     summary = request_summary(request)
     protocols = _subprotocols(request)
     if protocols:
-        summary["headers"]["sec-websocket-protocol"] = ", ".join(
-            p if p.lower() == "token" else MASK for p in protocols)
+        summary["headers"]["sec-websocket-protocol"] = ", ".join(p if p.lower() == "token" else MASK for p in protocols)
     return summary
 
 
@@ -226,12 +227,15 @@ def parse_options(query: Mapping[str, str]) -> tuple[ListenOptions | None, str |
     utterance_end = query.get("utterance_end_ms")
     utterance_end_s = _positive_int(utterance_end, 0) / 1000 if utterance_end and interim_results else None
     return ListenOptions(
-        model=model, language=language, encoding=encoding,
+        model=model,
+        language=language,
+        encoding=encoding,
         sample_rate=_positive_int(query.get("sample_rate"), 16000),
         channels=_positive_int(query.get("channels"), 1),
         interim_results=interim_results,
         punctuate=_flag(query.get("punctuate")) or _flag(query.get("smart_format")),
-        endpoint_s=endpoint_s, utterance_end_s=utterance_end_s or None,
+        endpoint_s=endpoint_s,
+        utterance_end_s=utterance_end_s or None,
         vad_events=_flag(query.get("vad_events")),
     ), None
 
@@ -295,8 +299,16 @@ class _Segment:
 
 
 class _ListenSession:
-    def __init__(self, env: Env, script: ReplyScript, ws: web.WebSocketResponse, sender: WsSender, fault: Fault | None,
-                 request_id: str, options: ListenOptions) -> None:
+    def __init__(
+        self,
+        env: Env,
+        script: ReplyScript,
+        ws: web.WebSocketResponse,
+        sender: WsSender,
+        fault: Fault | None,
+        request_id: str,
+        options: ListenOptions,
+    ) -> None:
         self.env, self.script, self.ws, self.sender, self.fault = env, script, ws, sender, fault
         self.request_id, self.options = request_id, options
         self.created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -366,9 +378,14 @@ class _ListenSession:
     def _configure(self, message: dict) -> None:
         keyterms = message.get("keyterms")
         if keyterms is not None and self.options.arch != "nova-3":
-            self._queue({"type": "ConfigureFailure", "request_id": self.request_id,
-                         "code": "CONFIGURE_KEYTERMS_NOT_SUPPORTED",
-                         "description": "Keyterms can only be updated on Nova-3 models."})
+            self._queue(
+                {
+                    "type": "ConfigureFailure",
+                    "request_id": self.request_id,
+                    "code": "CONFIGURE_KEYTERMS_NOT_SUPPORTED",
+                    "description": "Keyterms can only be updated on Nova-3 models.",
+                }
+            )
             return
         reply: dict = {"type": "ConfigureSuccess", "request_id": self.request_id}
         if isinstance(keyterms, list):
@@ -399,7 +416,7 @@ class _ListenSession:
         threshold = self.env.profile.stt_speech_rms
         speech = False
         for i in range(0, len(samples), per_slice):
-            piece = samples[i:i + per_slice]
+            piece = samples[i : i + per_slice]
             begin = self.audio_clock + i / rate
             voiced = bool(piece.size) and math.sqrt(float(np.mean(piece.astype(np.float64) ** 2))) >= threshold
             speech = speech or voiced
@@ -437,12 +454,16 @@ class _ListenSession:
         if self._at_endpoint(segment, end):
             self._close_segment(speech_final=True, from_finalize=False, delay=0.0, at=end)
         elif options.interim_results and end >= segment.next_interim:
-            segment.next_interim = end + (self.env.profile.stt_interim_interval if segment.has_speech
-                                          else SILENT_INTERIM_S)
+            segment.next_interim = end + (
+                self.env.profile.stt_interim_interval if segment.has_speech else SILENT_INTERIM_S
+            )
             shown = copy.copy(segment)  # as it is now; its text is read from the script as it is sent
             self._queue(lambda: self._results(shown, end, self._interim_text(shown), is_final=False))
-        if options.utterance_end_s is not None and self.last_word_end is not None \
-                and self.pause >= options.utterance_end_s:
+        if (
+            options.utterance_end_s is not None
+            and self.last_word_end is not None
+            and self.pause >= options.utterance_end_s
+        ):
             self._queue({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": round(self.last_word_end, 3)})
             self.last_word_end = None
 
@@ -461,9 +482,9 @@ class _ListenSession:
             return None
         offset, fmt = 12, None
         while offset + 8 <= len(data):
-            name, size = data[offset:offset + 4], struct.unpack("<I", data[offset + 4:offset + 8])[0]
+            name, size = data[offset : offset + 4], struct.unpack("<I", data[offset + 4 : offset + 8])[0]
             if name == b"fmt " and offset + 24 <= len(data):
-                fmt = struct.unpack("<HHIIHH", data[offset + 8:offset + 24])
+                fmt = struct.unpack("<HHIIHH", data[offset + 8 : offset + 24])
             if name == b"data":
                 if fmt is None or fmt[0] != 1 or fmt[5] != 16:
                     return None
@@ -495,23 +516,48 @@ class _ListenSession:
         leaves its scripted words for the next one."""
         end = self.audio_clock if at is None else at
         segment, self.segment = self.segment, _Segment(end)
-        self._queue(lambda: self._results(segment, end, self._final_text(segment), is_final=True,
-                                          speech_final=speech_final, from_finalize=from_finalize), delay)
+        self._queue(
+            lambda: self._results(
+                segment,
+                end,
+                self._final_text(segment),
+                is_final=True,
+                speech_final=speech_final,
+                from_finalize=from_finalize,
+            ),
+            delay,
+        )
 
-    def _results(self, segment: _Segment, end: float, text: str, is_final: bool, speech_final: bool = False,
-                 from_finalize: bool = False) -> dict:
+    def _results(
+        self,
+        segment: _Segment,
+        end: float,
+        text: str,
+        is_final: bool,
+        speech_final: bool = False,
+        from_finalize: bool = False,
+    ) -> dict:
         words = self._words(text, segment)
         transcript = text if self.options.punctuate else " ".join(w["word"] for w in words)
         confidence = 0.0 if not words else (0.99 if is_final else 0.9)
         alternative: dict = {"transcript": transcript, "confidence": confidence, "words": words}
         if self.options.language == "multi" and words:
             alternative["languages"] = ["en"]
-        return {"type": "Results", "channel_index": [0, 1], "duration": round(end - segment.start, 3),
-                "start": round(segment.start, 3), "is_final": is_final, "speech_final": speech_final,
-                "channel": {"alternatives": [alternative]},
-                "metadata": {"request_id": self.request_id, "model_info": self.options.model_info,
-                             "model_uuid": self.options.model_uuid},
-                "from_finalize": from_finalize}
+        return {
+            "type": "Results",
+            "channel_index": [0, 1],
+            "duration": round(end - segment.start, 3),
+            "start": round(segment.start, 3),
+            "is_final": is_final,
+            "speech_final": speech_final,
+            "channel": {"alternatives": [alternative]},
+            "metadata": {
+                "request_id": self.request_id,
+                "model_info": self.options.model_info,
+                "model_uuid": self.options.model_uuid,
+            },
+            "from_finalize": from_finalize,
+        }
 
     def _words(self, text: str, segment: _Segment) -> list[dict]:
         tokens = text.split()
@@ -520,9 +566,12 @@ class _ListenSession:
         step = segment.speech_duration / len(tokens)
         words = []
         for i, token in enumerate(tokens):
-            word = {"word": token.strip(_PUNCTUATION).lower() or token.lower(),
-                    "start": round(segment.speech_start + i * step, 3),
-                    "end": round(segment.speech_start + (i + 1) * step, 3), "confidence": 0.99}
+            word = {
+                "word": token.strip(_PUNCTUATION).lower() or token.lower(),
+                "start": round(segment.speech_start + i * step, 3),
+                "end": round(segment.speech_start + (i + 1) * step, 3),
+                "confidence": 0.99,
+            }
             if self.options.punctuate:
                 word["punctuated_word"] = token
             if self.options.language == "multi":
@@ -531,9 +580,15 @@ class _ListenSession:
         return words
 
     def _metadata(self) -> dict:
-        metadata = {"type": "Metadata", "transaction_key": "deprecated", "request_id": self.request_id,
-                    "sha256": "incomplete", "created": self.created, "duration": round(self.audio_clock, 3),
-                    "channels": self.channels}
+        metadata = {
+            "type": "Metadata",
+            "transaction_key": "deprecated",
+            "request_id": self.request_id,
+            "sha256": "incomplete",
+            "created": self.created,
+            "duration": round(self.audio_clock, 3),
+            "channels": self.channels,
+        }
         if self.audio_clock > 0:
             metadata["models"] = [self.options.model_uuid]
             metadata["model_info"] = {self.options.model_uuid: self.options.model_info}

@@ -51,23 +51,33 @@ CHUNK_LENGTH_SCHEDULE = (120, 160, 250, 290)
 MAX_CONTEXTS = 5
 DEFAULT_INACTIVITY_TIMEOUT = 20.0
 INVALID_KEY_REASON = "Invalid API key"
-TOO_MANY_CONTEXTS = (f"Maximum simultaneous contexts per WebSocket connection exceeded ({MAX_CONTEXTS}). "
-                     "Please close unused contexts before opening new ones.")
-VOICE_SETTINGS_CHANGED = ("voice_settings field must be provided in the first message and then either be not "
-                          "provided or not change.")
+TOO_MANY_CONTEXTS = (
+    f"Maximum simultaneous contexts per WebSocket connection exceeded ({MAX_CONTEXTS}). "
+    "Please close unused contexts before opening new ones."
+)
+VOICE_SETTINGS_CHANGED = (
+    "voice_settings field must be provided in the first message and then either be not provided or not change."
+)
 _FINAL = object()
 
 
 def inactivity_message(seconds: float) -> str:
-    return (f"Have not received a new text input within the timeout of {seconds:g} seconds. Streaming input "
-            "terminated. Please make sure to either feed the input in the timely manner, or to send the end of "
-            'input text (empty string "") when done.')
+    return (
+        f"Have not received a new text input within the timeout of {seconds:g} seconds. Streaming input "
+        "terminated. Please make sure to either feed the input in the timely manner, or to send the end of "
+        'input text (empty string "") when done.'
+    )
 
 
 def _key_of(request: web.Request) -> str | None:
     auth = request.headers.get("Authorization")
-    return (request.headers.get("xi-api-key") or bearer_token(auth) or auth
-            or request.query.get("xi_api_key") or request.query.get("authorization"))
+    return (
+        request.headers.get("xi-api-key")
+        or bearer_token(auth)
+        or auth
+        or request.query.get("xi_api_key")
+        or request.query.get("authorization")
+    )
 
 
 def voice_not_found(voice_id: str) -> str:
@@ -111,8 +121,15 @@ class ElevenLabsEmulator:
             return None
         self.env.records.add(PROVIDER, "rejected", {"status": 401, "path": request.path})
         if key is None:
-            return json_response({"detail": {"status": "needs_authorization", "message": (
-                "Neither authorization header nor xi-api-key received, please provide one.")}}, status=401)
+            return json_response(
+                {
+                    "detail": {
+                        "status": "needs_authorization",
+                        "message": ("Neither authorization header nor xi-api-key received, please provide one."),
+                    }
+                },
+                status=401,
+            )
         return http_error(PROVIDER, 401)
 
     # ------------------------------------------------------------------------------------------------ voice lists
@@ -166,10 +183,16 @@ class ElevenLabsEmulator:
             return http_error(PROVIDER, 404, voice=voice_id)
         rate = output_rate(request.query.get("output_format", "pcm_24000"))
         if not isinstance(body, dict) or not isinstance(body.get("text"), str) or rate is None:
-            return json_response({"detail": {"status": "invalid_request", "message": (
-                "Expected a JSON body with 'text' and a pcm_<rate> output_format.")}}, status=422)
-        utterance = synth.synthesize(body["text"], rate, voices.pitch_for(voice_id),
-                                     _speed(body.get("voice_settings")))
+            return json_response(
+                {
+                    "detail": {
+                        "status": "invalid_request",
+                        "message": ("Expected a JSON body with 'text' and a pcm_<rate> output_format."),
+                    }
+                },
+                status=422,
+            )
+        utterance = synth.synthesize(body["text"], rate, voices.pitch_for(voice_id), _speed(body.get("voice_settings")))
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(request)
         profile = self.env.profile
@@ -182,11 +205,17 @@ class ElevenLabsEmulator:
             alignment = {
                 "characters": list(piece.chars),
                 "character_start_times_seconds": [(piece.offset_ms + s) / 1000 for s in piece.starts_ms],
-                "character_end_times_seconds": [(piece.offset_ms + s + d) / 1000
-                                                for s, d in zip(piece.starts_ms, piece.durations_ms, strict=True)],
+                "character_end_times_seconds": [
+                    (piece.offset_ms + s + d) / 1000 for s, d in zip(piece.starts_ms, piece.durations_ms, strict=True)
+                ],
             }
-            line = json.dumps({"audio_base64": base64.b64encode(piece.pcm).decode(), "alignment": alignment,
-                               "normalized_alignment": alignment})
+            line = json.dumps(
+                {
+                    "audio_base64": base64.b64encode(piece.pcm).decode(),
+                    "alignment": alignment,
+                    "normalized_alignment": alignment,
+                }
+            )
             if fault is not None and fault.kind == "malformed" and sent == 0:
                 line = '{"audio_base64": "unterminated'
             try:
@@ -255,8 +284,16 @@ class _Context:
 
 
 class _TtsSession:
-    def __init__(self, env: Env, request: web.Request, ws: web.WebSocketResponse, sender: WsSender, fault: Fault | None,
-                 voice_id: str, key: str | None) -> None:
+    def __init__(
+        self,
+        env: Env,
+        request: web.Request,
+        ws: web.WebSocketResponse,
+        sender: WsSender,
+        fault: Fault | None,
+        voice_id: str,
+        key: str | None,
+    ) -> None:
         self.env, self.request, self.ws, self.sender, self.fault = env, request, ws, sender, fault
         self.voice_id = voice_id
         self.key = key
@@ -355,8 +392,9 @@ class _TtsSession:
             context = _Context(context_id, data.get("voice_settings"))
             context.worker = self._task(self._speak(context))
             self.contexts[context_id] = context
-        elif (self.env.strict_elevenlabs and "voice_settings" in data
-              and data["voice_settings"] != context.voice_settings):
+        elif (
+            self.env.strict_elevenlabs and "voice_settings" in data and data["voice_settings"] != context.voice_settings
+        ):
             return await self._policy_close(VOICE_SETTINGS_CHANGED)
         text = data.get("text")
         if isinstance(text, str) and text.strip():
@@ -414,11 +452,18 @@ class _TtsSession:
             pacer.not_before(arrived + profile.tts_first_audio_delay)
             for piece in synth.chunk(utterance, profile.tts_chunk_ms):
                 await pacer.wait_turn()
-                alignment = {"chars": list(piece.chars), "charStartTimesMs": list(piece.starts_ms),
-                             "charDurationsMs": list(piece.durations_ms)}
-                message = {"audio": base64.b64encode(piece.pcm).decode(), "isFinal": None,
-                           "contextId": context.context_id, "alignment": alignment,
-                           "normalizedAlignment": alignment}
+                alignment = {
+                    "chars": list(piece.chars),
+                    "charStartTimesMs": list(piece.starts_ms),
+                    "charDurationsMs": list(piece.durations_ms),
+                }
+                message = {
+                    "audio": base64.b64encode(piece.pcm).decode(),
+                    "isFinal": None,
+                    "contextId": context.context_id,
+                    "alignment": alignment,
+                    "normalizedAlignment": alignment,
+                }
                 record = {**message, "audio": None, "audio_bytes": len(piece.pcm)}
                 if not await self.sender.send(message, record):
                     return
@@ -453,4 +498,3 @@ def _parse(raw: str) -> Any:
     with contextlib.suppress(ValueError):
         return json.loads(raw)
     return raw
-

@@ -16,16 +16,32 @@ _CEREBRAS: dict[int, dict[str, str | None]] = {
     400: {"message": "Bad request.", "type": "invalid_request_error", "param": None, "code": "bad_request"},
     401: {"message": "Wrong API Key", "type": "invalid_request_error", "param": "api_key", "code": "wrong_api_key"},
     403: {"detail": "Not authenticated"},
-    404: {"message": "Model {model} does not exist or you do not have access to it.", "type": "not_found_error",
-          "param": "model", "code": "model_not_found"},
+    404: {
+        "message": "Model {model} does not exist or you do not have access to it.",
+        "type": "not_found_error",
+        "param": "model",
+        "code": "model_not_found",
+    },
     409: {"message": "Conflict.", "type": "invalid_request_error", "param": None, "code": "conflict"},
-    422: {"message": "Unprocessable request.", "type": "invalid_request_error", "param": None,
-          "code": "unprocessable_entity"},
-    429: {"message": "Requests per minute limit exceeded", "type": "too_many_requests_error", "param": "quota",
-          "code": "request_quota_exceeded"},
+    422: {
+        "message": "Unprocessable request.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "unprocessable_entity",
+    },
+    429: {
+        "message": "Requests per minute limit exceeded",
+        "type": "too_many_requests_error",
+        "param": "quota",
+        "code": "request_quota_exceeded",
+    },
     500: {"message": "Internal server error", "type": "server_error", "param": None, "code": "internal_error"},
-    503: {"message": "Service temporarily unavailable", "type": "server_error", "param": None,
-          "code": "service_unavailable"},
+    503: {
+        "message": "Service temporarily unavailable",
+        "type": "server_error",
+        "param": None,
+        "code": "service_unavailable",
+    },
 }
 
 _ELEVENLABS = {
@@ -66,49 +82,86 @@ def elevenlabs_error(status: int, **fields: str) -> dict:
 
 def cartesia_error(status: int, request_id: str | None = None) -> dict:
     title, message, code = _CARTESIA.get(status, ("Error", f"HTTP {status}", "error"))
-    return {"title": title, "message": message, "error_code": code, "status_code": status,
-            "request_id": request_id or str(uuid.uuid4())}
+    return {
+        "title": title,
+        "message": message,
+        "error_code": code,
+        "status_code": status,
+        "request_id": request_id or str(uuid.uuid4()),
+    }
 
 
 _OPENAI_KEYS_PAGE = "https://platform.openai.com/account/api-keys"
 #: OpenAI: status -> (message, type, param, code).
 _OPENAI = {
     400: ("Invalid request.", "invalid_request_error", None, None),
-    401: (f"Incorrect API key provided: {{key}}. You can find your API key at {_OPENAI_KEYS_PAGE}.",
-          "invalid_request_error", None, "invalid_api_key"),
-    403: ("Country, region, or territory not supported", "request_forbidden", None,
-          "unsupported_country_region_territory"),
-    404: ("The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", None,
-          "model_not_found"),
-    429: (("Rate limit reached for {model} in organization org-simulator on requests per min (RPM): Limit 5000, Used "
-           "5000, Requested 1. Please try again in 12ms. Visit https://platform.openai.com/account/rate-limits to "
-           "learn more."), "requests", None, "rate_limit_exceeded"),
+    401: (
+        f"Incorrect API key provided: {{key}}. You can find your API key at {_OPENAI_KEYS_PAGE}.",
+        "invalid_request_error",
+        None,
+        "invalid_api_key",
+    ),
+    403: (
+        "Country, region, or territory not supported",
+        "request_forbidden",
+        None,
+        "unsupported_country_region_territory",
+    ),
+    404: (
+        "The model `{model}` does not exist or you do not have access to it.",
+        "invalid_request_error",
+        None,
+        "model_not_found",
+    ),
+    429: (
+        (
+            "Rate limit reached for {model} in organization org-simulator on requests per min (RPM): Limit 5000, Used "
+            "5000, Requested 1. Please try again in 12ms. Visit https://platform.openai.com/account/rate-limits to "
+            "learn more."
+        ),
+        "requests",
+        None,
+        "rate_limit_exceeded",
+    ),
     500: ("The server had an error while processing your request. Sorry about that!", "server_error", None, None),
     503: ("The server is overloaded or not ready yet.", "server_error", None, None),
 }
-_OPENAI_NO_KEY = ("You didn't provide an API key. You need to provide your API key in an Authorization header using "
-                  "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) "
-                  "if you're accessing the API from your browser and are prompted for a username. You can obtain an "
-                  f"API key from {_OPENAI_KEYS_PAGE}.")
-_OPENAI_RETIRED = ("The model `{model}` has been deprecated, learn more here: "
-                   "https://platform.openai.com/docs/deprecations")
+_OPENAI_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using "
+    "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) "
+    "if you're accessing the API from your browser and are prompted for a username. You can obtain an "
+    f"API key from {_OPENAI_KEYS_PAGE}."
+)
+_OPENAI_RETIRED = (
+    "The model `{model}` has been deprecated, learn more here: https://platform.openai.com/docs/deprecations"
+)
 
 #: Groq: status -> (message, type, code); Groq's error objects have no ``param``.
 _GROQ = {
     400: ("Invalid request.", "invalid_request_error", "bad_request"),
     401: ("Invalid API Key", "invalid_request_error", "invalid_api_key"),
     403: ("Forbidden", "permissions_error", "forbidden"),
-    404: ("The model `{model}` does not exist or you do not have access to it.", "invalid_request_error",
-          "model_not_found"),
-    429: (("Rate limit reached for model `{model}` in organization `org_simulator` service tier `on_demand` on "
-           "requests per minute (RPM): Limit 30, Used 30, Requested 1. Please try again in 2s. Need more tokens? "
-           "Upgrade to Dev Tier today at https://console.groq.com/settings/billing"), "requests",
-          "rate_limit_exceeded"),
+    404: (
+        "The model `{model}` does not exist or you do not have access to it.",
+        "invalid_request_error",
+        "model_not_found",
+    ),
+    429: (
+        (
+            "Rate limit reached for model `{model}` in organization `org_simulator` service tier `on_demand` on "
+            "requests per minute (RPM): Limit 30, Used 30, Requested 1. Please try again in 2s. Need more tokens? "
+            "Upgrade to Dev Tier today at https://console.groq.com/settings/billing"
+        ),
+        "requests",
+        "rate_limit_exceeded",
+    ),
     500: ("Internal Server Error", "internal_server_error", "internal_server_error"),
     503: ("Service Unavailable", "internal_server_error", "service_unavailable"),
 }
-_GROQ_RETIRED = ("The model `{model}` has been decommissioned and is no longer supported. Please refer to "
-                 "https://console.groq.com/docs/deprecations for a recommendation on which model to use instead.")
+_GROQ_RETIRED = (
+    "The model `{model}` has been decommissioned and is no longer supported. Please refer to "
+    "https://console.groq.com/docs/deprecations for a recommendation on which model to use instead."
+)
 
 #: A local server (Ollama's OpenAI-compatible layer): status -> message; the type follows from the status.
 _LOCAL = {
@@ -122,8 +175,9 @@ _LOCAL = {
 }
 
 
-def openai_style_error(message: str, type_: str, param: str | None = None, code: str | None = None, *,
-                       with_param: bool = True) -> dict:
+def openai_style_error(
+    message: str, type_: str, param: str | None = None, code: str | None = None, *, with_param: bool = True
+) -> dict:
     """The ``{"error": {...}}`` envelope OpenAI-compatible servers answer with."""
     error: dict = {"message": message, "type": type_}
     if with_param:
@@ -140,8 +194,9 @@ def openai_error(status: int, **fields: str) -> dict:
     message, type_, param, code = _OPENAI.get(status, (f"HTTP {status}", "server_error", None, None))
     if status == 404 and fields.get("retired"):
         message = _OPENAI_RETIRED
-    return openai_style_error(message.format(model=fields.get("model", "unknown"), key=fields.get("key", "sk-***")),
-                              type_, param, code)
+    return openai_style_error(
+        message.format(model=fields.get("model", "unknown"), key=fields.get("key", "sk-***")), type_, param, code
+    )
 
 
 def groq_error(status: int, **fields: str) -> dict:
@@ -150,8 +205,7 @@ def groq_error(status: int, **fields: str) -> dict:
         message, type_, code = _GROQ_RETIRED, "invalid_request_error", "model_decommissioned"
     else:
         message, type_, code = _GROQ.get(status, (f"HTTP {status}", "internal_server_error", "error"))
-    return openai_style_error(message.format(model=fields.get("model", "unknown")), type_, code=code,
-                              with_param=False)
+    return openai_style_error(message.format(model=fields.get("model", "unknown")), type_, code=code, with_param=False)
 
 
 def local_llm_error(status: int, **fields: str) -> dict:

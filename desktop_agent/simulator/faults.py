@@ -56,18 +56,24 @@ class Fault:
         return replace(self, lasts=float(seconds))
 
     @classmethod
-    def http(cls, status: int, retry_after: float | None = None, *, times: int | None = None,
-             path_contains: str | None = None) -> Fault:
+    def http(
+        cls,
+        status: int,
+        retry_after: float | None = None,
+        *,
+        times: int | None = None,
+        path_contains: str | None = None,
+    ) -> Fault:
         return cls("http", status=status, retry_after=retry_after, times=times, path_contains=path_contains)
 
     @classmethod
-    def ws_close(cls, code: int, reason: str | None = None, *, times: int | None = None,
-                 path_contains: str | None = None) -> Fault:
+    def ws_close(
+        cls, code: int, reason: str | None = None, *, times: int | None = None, path_contains: str | None = None
+    ) -> Fault:
         return cls("ws_close", code=code, reason=reason, times=times, path_contains=path_contains)
 
     @classmethod
-    def disconnect_after(cls, n_messages: int, *, times: int | None = None,
-                         path_contains: str | None = None) -> Fault:
+    def disconnect_after(cls, n_messages: int, *, times: int | None = None, path_contains: str | None = None) -> Fault:
         return cls("disconnect_after", n_messages=n_messages, times=times, path_contains=path_contains)
 
     @classmethod
@@ -79,8 +85,7 @@ class Fault:
         return cls("malformed", times=times, path_contains=path_contains)
 
     @classmethod
-    def slow_first_byte(cls, seconds: float, *, times: int | None = None,
-                        path_contains: str | None = None) -> Fault:
+    def slow_first_byte(cls, seconds: float, *, times: int | None = None, path_contains: str | None = None) -> Fault:
         return cls("slow_first_byte", seconds=seconds, times=times, path_contains=path_contains)
 
 

@@ -48,9 +48,13 @@ ROOT = "/openai/v1"
 
 
 def _model(name: str, created: int, owner: str, max_completion: int, reasoning: str = "") -> ChatModel:
-    return ChatModel(name, created, owner, reasoning=reasoning,
-                     listed={"active": True, "context_window": 131072, "public_apps": None,
-                             "max_completion_tokens": max_completion})
+    return ChatModel(
+        name,
+        created,
+        owner,
+        reasoning=reasoning,
+        listed={"active": True, "context_window": 131072, "public_apps": None, "max_completion_tokens": max_completion},
+    )
 
 
 CATALOGUE = (
@@ -62,9 +66,16 @@ CATALOGUE = (
 )
 MODELS = tuple(model.id for model in CATALOGUE)
 #: Models Groq has decommissioned: 400 ``model_decommissioned``.
-RETIRED_MODELS = ("llama3-70b-8192", "llama3-8b-8192", "gemma2-9b-it", "mixtral-8x7b-32768",
-                  "llama-3.1-70b-versatile", "deepseek-r1-distill-llama-70b",
-                  "meta-llama/llama-4-maverick-17b-128e-instruct", "moonshotai/kimi-k2-instruct")
+RETIRED_MODELS = (
+    "llama3-70b-8192",
+    "llama3-8b-8192",
+    "gemma2-9b-it",
+    "mixtral-8x7b-32768",
+    "llama-3.1-70b-versatile",
+    "deepseek-r1-distill-llama-70b",
+    "meta-llama/llama-4-maverick-17b-128e-instruct",
+    "moonshotai/kimi-k2-instruct",
+)
 REQUESTS_PER_DAY = 14400
 TOKENS_PER_MINUTE = 300_000
 _ID_CHARACTERS = "0123456789abcdefghjkmnpqrstvwxyz"  # Groq's request ids are lower-case Crockford base32
@@ -98,8 +109,11 @@ class GroqEmulator(OpenAIChatEmulator):
 
     def _invalid(self, request: web.Request, message: str, param: str) -> web.Response:
         self.env.records.add(self.provider, "rejected", {"status": 400, "path": request.path, "param": param})
-        return json_response(openai_style_error(message, "invalid_request_error", code="bad_request",
-                                                with_param=False), status=400, headers=self.headers(400))
+        return json_response(
+            openai_style_error(message, "invalid_request_error", code="bad_request", with_param=False),
+            status=400,
+            headers=self.headers(400),
+        )
 
     def reasoning_shown(self, turn: Turn) -> bool:
         return super().reasoning_shown(turn) and turn.body.get("include_reasoning") is not False
@@ -130,11 +144,17 @@ class GroqEmulator(OpenAIChatEmulator):
 
     # ---------------------------------------------------------------------------------------------- replies
     def _chunk(self, turn: Turn, delta: dict | None, finish_reason: str | None = None, **extra: Any) -> dict:
-        return {"id": turn.completion_id, "object": "chat.completion.chunk", "created": turn.created,
-                "model": turn.served_as, "system_fingerprint": self.fingerprint,
-                "choices": [] if delta is None else [
-                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
-                **extra}
+        return {
+            "id": turn.completion_id,
+            "object": "chat.completion.chunk",
+            "created": turn.created,
+            "model": turn.served_as,
+            "system_fingerprint": self.fingerprint,
+            "choices": []
+            if delta is None
+            else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            **extra,
+        }
 
     def stream_events(self, turn: Turn) -> Iterator[tuple[bool, Event]]:
         turn.request_id = _request_id()
@@ -153,23 +173,36 @@ class GroqEmulator(OpenAIChatEmulator):
         counts = super().usage(turn, elapsed)
         queue, prompt = 0.0187, 0.0021
         completion = round(max(0.0, elapsed - queue - prompt), 9)
-        usage = {"queue_time": queue, "prompt_tokens": counts["prompt_tokens"], "prompt_time": prompt,
-                 "completion_tokens": counts["completion_tokens"], "completion_time": completion,
-                 "total_tokens": counts["total_tokens"], "total_time": round(prompt + completion, 9)}
+        usage = {
+            "queue_time": queue,
+            "prompt_tokens": counts["prompt_tokens"],
+            "prompt_time": prompt,
+            "completion_tokens": counts["completion_tokens"],
+            "completion_time": completion,
+            "total_tokens": counts["total_tokens"],
+            "total_time": round(prompt + completion, 9),
+        }
         if turn.thinking:
             usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens(turn)}
         return usage
 
     def completion(self, turn: Turn, elapsed: float) -> dict:
         shown = {"reasoning": turn.thinking} if turn.thinking and self.reasoning_shown(turn) else {}
-        return {"id": turn.completion_id, "object": "chat.completion", "created": turn.created,
-                "model": turn.served_as,
-                "choices": [{"index": 0, "message": self.message(turn, **shown), "logprobs": None,
-                             "finish_reason": turn.finish}],
-                "usage": turn.usage, "usage_breakdown": None, "system_fingerprint": self.fingerprint,
-                "x_groq": {"id": _request_id()}, "service_tier": "on_demand"}
+        return {
+            "id": turn.completion_id,
+            "object": "chat.completion",
+            "created": turn.created,
+            "model": turn.served_as,
+            "choices": [
+                {"index": 0, "message": self.message(turn, **shown), "logprobs": None, "finish_reason": turn.finish}
+            ],
+            "usage": turn.usage,
+            "usage_breakdown": None,
+            "system_fingerprint": self.fingerprint,
+            "x_groq": {"id": _request_id()},
+            "service_tier": "on_demand",
+        }
 
 
 def _request_id() -> str:
     return "req_" + "".join(random.choices(_ID_CHARACTERS, k=26))
-

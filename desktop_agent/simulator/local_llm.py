@@ -78,12 +78,17 @@ class LocalLLMEmulator(OpenAIChatEmulator):
 
     # ---------------------------------------------------------------------------------------------- replies
     def _chunk(self, turn: Turn, delta: dict | None, finish_reason: str | None = None, **extra: Any) -> dict:
-        return {"id": turn.completion_id, "object": "chat.completion.chunk", "created": turn.created,
-                "model": turn.served_as, "system_fingerprint": self.fingerprint,
-                "choices": [] if delta is None else [
-                    {"index": 0, "delta": {"role": "assistant", "content": "", **delta},
-                     "finish_reason": finish_reason}],
-                **extra}
+        return {
+            "id": turn.completion_id,
+            "object": "chat.completion.chunk",
+            "created": turn.created,
+            "model": turn.served_as,
+            "system_fingerprint": self.fingerprint,
+            "choices": []
+            if delta is None
+            else [{"index": 0, "delta": {"role": "assistant", "content": "", **delta}, "finish_reason": finish_reason}],
+            **extra,
+        }
 
     def stream_events(self, turn: Turn) -> Iterator[tuple[bool, Event]]:
         yield from self.answer_events(turn, lambda delta: self._chunk(turn, delta))
@@ -98,18 +103,40 @@ class LocalLLMEmulator(OpenAIChatEmulator):
         if turn.thinking and self.reasoning_shown(turn):
             message["reasoning"] = turn.thinking
         if not turn.text:
-            message["tool_calls"] = [{"id": call_id, "index": index, "type": "function",
-                                      "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
-                                     for index, (call_id, call) in enumerate(turn.calls)]
-        return {"id": turn.completion_id, "object": "chat.completion", "created": turn.created,
-                "model": turn.served_as, "system_fingerprint": self.fingerprint,
-                "choices": [{"index": 0, "message": message, "finish_reason": turn.finish}], "usage": turn.usage}
+            message["tool_calls"] = [
+                {
+                    "id": call_id,
+                    "index": index,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                }
+                for index, (call_id, call) in enumerate(turn.calls)
+            ]
+        return {
+            "id": turn.completion_id,
+            "object": "chat.completion",
+            "created": turn.created,
+            "model": turn.served_as,
+            "system_fingerprint": self.fingerprint,
+            "choices": [{"index": 0, "message": message, "finish_reason": turn.finish}],
+            "usage": turn.usage,
+        }
 
 
 def _tag(name: str, family: str, size: str, quantisation: str, size_bytes: int, pulled: int) -> dict:
     digest = hashlib.sha256(name.split(":")[0].encode() + size.encode()).hexdigest()
-    return {"name": name, "model": name,
-            "modified_at": datetime.datetime.fromtimestamp(pulled, datetime.UTC).isoformat(),
-            "size": size_bytes, "digest": digest,
-            "details": {"parent_model": "", "format": "gguf", "family": family, "families": [family],
-                        "parameter_size": size, "quantization_level": quantisation}}
+    return {
+        "name": name,
+        "model": name,
+        "modified_at": datetime.datetime.fromtimestamp(pulled, datetime.UTC).isoformat(),
+        "size": size_bytes,
+        "digest": digest,
+        "details": {
+            "parent_model": "",
+            "format": "gguf",
+            "family": family,
+            "families": [family],
+            "parameter_size": size,
+            "quantization_level": quantisation,
+        },
+    }

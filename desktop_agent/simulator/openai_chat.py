@@ -155,8 +155,7 @@ class OpenAIChatEmulator:
 
     def model_entry(self, model: ChatModel) -> dict:
         """The model as ``/models`` lists it."""
-        return {"id": model.id, "object": "model", "created": model.created, "owned_by": model.owned_by,
-                **model.listed}
+        return {"id": model.id, "object": "model", "created": model.created, "owned_by": model.owned_by, **model.listed}
 
     def headers(self, status: int, model: str = "") -> dict[str, str]:
         """Headers every answer carries besides its content type (request ids, rate limits)."""
@@ -221,9 +220,14 @@ class OpenAIChatEmulator:
             message["content"] = None
         message.update(vendor_fields)
         if not turn.text:
-            message["tool_calls"] = [{"id": call_id, "type": "function",
-                                      "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
-                                     for call_id, call in turn.calls]
+            message["tool_calls"] = [
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                }
+                for call_id, call in turn.calls
+            ]
         return message
 
     def answer_events(self, turn: Turn, wrap: Callable[[dict], dict]) -> Iterator[tuple[bool, Event]]:
@@ -258,8 +262,10 @@ class OpenAIChatEmulator:
         rejected = self._reject_key(request)
         if rejected is not None:
             return rejected
-        return json_response({"object": "list", "data": [self.model_entry(model) for model in self.catalogue]},
-                             headers=self.headers(200) or None)
+        return json_response(
+            {"object": "list", "data": [self.model_entry(model) for model in self.catalogue]},
+            headers=self.headers(200) or None,
+        )
 
     async def show_model(self, request: web.Request) -> web.Response:
         rejected = self._reject_key(request)
@@ -278,8 +284,12 @@ class OpenAIChatEmulator:
             body = json.loads(raw or b"{}")
         except ValueError:
             body = None
-        self.env.records.add(self.provider, "llm_request", body if isinstance(body, dict) else {"raw": raw[:200].decode(
-            "utf-8", "replace")}, **request_summary(request))
+        self.env.records.add(
+            self.provider,
+            "llm_request",
+            body if isinstance(body, dict) else {"raw": raw[:200].decode("utf-8", "replace")},
+            **request_summary(request),
+        )
         rejected = self._reject_key(request)
         if rejected is not None:
             return rejected
@@ -297,19 +307,35 @@ class OpenAIChatEmulator:
         assert model is not None  # model_refusal answers every name find_model does not know
         scripted = self.script.pop()
         reply = scripted if scripted is not None else default_reply(body)
-        thinking, reply = truncate(self.thinking(body, model), reply,
-                                   body.get("max_completion_tokens") or body.get("max_tokens"))
+        thinking, reply = truncate(
+            self.thinking(body, model), reply, body.get("max_completion_tokens") or body.get("max_tokens")
+        )
         calls = [] if isinstance(reply, str) else [(call.id or self.new_call_id(), call) for call in _calls(reply)]
         pieces, finish = reply_pieces(reply, thinking, calls)
-        turn = Turn(body=body, model=model, asked_for=name, reply=reply, thinking=thinking, calls=calls,
-                    pieces=pieces, finish=finish, arrived=arrived, completion_id=self.new_completion_id())
+        turn = Turn(
+            body=body,
+            model=model,
+            asked_for=name,
+            reply=reply,
+            thinking=thinking,
+            calls=calls,
+            pieces=pieces,
+            finish=finish,
+            arrived=arrived,
+            completion_id=self.new_completion_id(),
+        )
         if body.get("stream"):
             return await self._stream(request, turn, fault)
         return await self._complete(request, turn, fault)
 
     async def _stream(self, request: web.Request, turn: Turn, fault: Fault | None) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                               **self.headers(200, turn.asked_for)})
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                **self.headers(200, turn.asked_for),
+            }
+        )
         await response.prepare(request)
         profile = self.env.profile
         loop = asyncio.get_running_loop()
@@ -393,10 +419,22 @@ def reply_pieces(reply: Reply, thinking: str, calls: list[tuple[str, ToolCall]])
         finish = "length" if isinstance(reply, Truncated) else "stop"
         return pieces + [{"content": token} for token in tokens(reply)] or [{"content": ""}], finish
     for index, (call_id, call) in enumerate(calls):
-        pieces.append({"tool_calls": [{"index": index, "id": call_id, "type": "function",
-                                       "function": {"name": call.name, "arguments": ""}}]})
-        pieces.extend({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
-                      for fragment in argument_fragments(call.arguments))
+        pieces.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": ""},
+                    }
+                ]
+            }
+        )
+        pieces.extend(
+            {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
+            for fragment in argument_fragments(call.arguments)
+        )
     return pieces, "tool_calls"
 
 
@@ -409,9 +447,16 @@ def _whole_call_delta(pieces: list[dict]) -> dict:
     """One call's pieces as the single delta Groq and Ollama send: id, name and the whole arguments."""
     head = pieces[0]["tool_calls"][0]
     arguments = "".join(p["tool_calls"][0]["function"]["arguments"] for p in pieces)
-    return {"tool_calls": [{"id": head["id"], "type": "function",
-                            "function": {"name": head["function"]["name"], "arguments": arguments},
-                            "index": head["index"]}]}
+    return {
+        "tool_calls": [
+            {
+                "id": head["id"],
+                "type": "function",
+                "function": {"name": head["function"]["name"], "arguments": arguments},
+                "index": head["index"],
+            }
+        ]
+    }
 
 
 def reasoning_tokens(turn: Turn) -> int:
@@ -429,5 +474,9 @@ def reply_record(turn: Turn) -> dict:
     reasoning = {"reasoning": turn.thinking} if turn.thinking else {}
     if turn.text:
         return {"text": turn.reply, "finish_reason": turn.finish, "usage": turn.usage, **reasoning}
-    return {"tool_calls": [{"name": call.name, "arguments": call.arguments} for _, call in turn.calls],
-            "finish_reason": turn.finish, "usage": turn.usage, **reasoning}
+    return {
+        "tool_calls": [{"name": call.name, "arguments": call.arguments} for _, call in turn.calls],
+        "finish_reason": turn.finish,
+        "usage": turn.usage,
+        **reasoning,
+    }

@@ -54,8 +54,15 @@ CATALOGUE = (
 SNAPSHOTS = tuple(ChatModel(m.served_as, m.created, m.owned_by, reasoning=m.reasoning) for m in CATALOGUE)
 MODELS = tuple(model.id for model in CATALOGUE)
 #: Models OpenAI has shut down: 404 ``model_not_found`` saying so.
-RETIRED_MODELS = ("gpt-4.5-preview", "o1-preview", "o1-mini", "gpt-4-32k", "gpt-4-vision-preview",
-                  "gpt-3.5-turbo-0613", "text-davinci-003")
+RETIRED_MODELS = (
+    "gpt-4.5-preview",
+    "o1-preview",
+    "o1-mini",
+    "gpt-4-32k",
+    "gpt-4-vision-preview",
+    "gpt-3.5-turbo-0613",
+    "text-davinci-003",
+)
 REQUESTS_PER_MINUTE = 5000
 TOKENS_PER_MINUTE = 4_000_000
 
@@ -85,8 +92,9 @@ class OpenAIEmulator(OpenAIChatEmulator):
         return 401, ({"missing_key": "yes"} if token is None else {"key": mask_key(token)})
 
     def bad_body(self, request: web.Request) -> web.Response:
-        return self._invalid(request, "Missing required parameter: 'messages'.", "messages",
-                             "missing_required_parameter")
+        return self._invalid(
+            request, "Missing required parameter: 'messages'.", "messages", "missing_required_parameter"
+        )
 
     def model_refusal(self, request: web.Request, body: dict, name: str) -> web.Response | None:
         if name in self.retired:
@@ -96,23 +104,36 @@ class OpenAIEmulator(OpenAIChatEmulator):
             return self.refuse(request, 404, model=name)
         if model.reasoning:
             if body.get("max_tokens") is not None:
-                return self._invalid(request, "Unsupported parameter: 'max_tokens' is not supported with this "
-                                     "model. Use 'max_completion_tokens' instead.", "max_tokens",
-                                     "unsupported_parameter")
+                return self._invalid(
+                    request,
+                    "Unsupported parameter: 'max_tokens' is not supported with this "
+                    "model. Use 'max_completion_tokens' instead.",
+                    "max_tokens",
+                    "unsupported_parameter",
+                )
             temperature = body.get("temperature")
             if temperature is not None and temperature != 1:
-                return self._invalid(request, f"Unsupported value: 'temperature' does not support {temperature} "
-                                     "with this model. Only the default (1) value is supported.", "temperature",
-                                     "unsupported_value")
+                return self._invalid(
+                    request,
+                    f"Unsupported value: 'temperature' does not support {temperature} "
+                    "with this model. Only the default (1) value is supported.",
+                    "temperature",
+                    "unsupported_value",
+                )
         elif body.get("reasoning_effort") is not None:
-            return self._invalid(request, "Unsupported parameter: 'reasoning_effort' is not supported with this "
-                                 "model.", "reasoning_effort", "unsupported_parameter")
+            return self._invalid(
+                request,
+                "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+                "reasoning_effort",
+                "unsupported_parameter",
+            )
         return None
 
     def _invalid(self, request: web.Request, message: str, param: str, code: str) -> web.Response:
         self.env.records.add(self.provider, "rejected", {"status": 400, "path": request.path, "param": param})
-        return json_response(openai_style_error(message, "invalid_request_error", param, code), status=400,
-                             headers=self.headers(400))
+        return json_response(
+            openai_style_error(message, "invalid_request_error", param, code), status=400, headers=self.headers(400)
+        )
 
     def thinking(self, body: dict, model: ChatModel) -> str:
         if body.get("reasoning_effort") == "minimal":
@@ -150,22 +171,32 @@ class OpenAIEmulator(OpenAIChatEmulator):
     def _chunk(
         self, turn: Turn, delta: dict | None, finish_reason: str | None = None, usage: dict | None = None
     ) -> dict:
-        chunk: dict = {"id": turn.completion_id, "object": "chat.completion.chunk", "created": turn.created,
-                       "model": turn.served_as, "service_tier": _service_tier(turn.body),
-                       "system_fingerprint": self.fingerprint}
-        chunk["choices"] = [] if delta is None else [
-            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
+        chunk: dict = {
+            "id": turn.completion_id,
+            "object": "chat.completion.chunk",
+            "created": turn.created,
+            "model": turn.served_as,
+            "service_tier": _service_tier(turn.body),
+            "system_fingerprint": self.fingerprint,
+        }
+        chunk["choices"] = (
+            [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
+        )
         if turn.include_usage:
             chunk["usage"] = usage
         options = turn.body.get("stream_options")
         if not (isinstance(options, dict) and options.get("include_obfuscation") is False):
-            chunk["obfuscation"] = "".join(random.choices(string.ascii_letters + string.digits,
-                                                          k=random.randint(0, 16)))
+            chunk["obfuscation"] = "".join(
+                random.choices(string.ascii_letters + string.digits, k=random.randint(0, 16))
+            )
         return chunk
 
     def stream_events(self, turn: Turn) -> Iterator[tuple[bool, Event]]:
-        first = {"role": "assistant", "content": "", "refusal": None} if turn.text else \
-            {"role": "assistant", "content": None}
+        first = (
+            {"role": "assistant", "content": "", "refusal": None}
+            if turn.text
+            else {"role": "assistant", "content": None}
+        )
         role_sent = False
         # Hidden reasoning comes first: its time passes before the role chunk, which leads what is shown.
         for paced, event in self.answer_events(turn, lambda delta: self._chunk(turn, delta)):
@@ -182,18 +213,29 @@ class OpenAIEmulator(OpenAIChatEmulator):
         yield False, "[DONE]"
 
     def usage(self, turn: Turn, elapsed: float) -> dict:
-        return {**super().usage(turn, elapsed),
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": reasoning_tokens(turn), "audio_tokens": 0,
-                                              "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
+        return {
+            **super().usage(turn, elapsed),
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": reasoning_tokens(turn),
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        }
 
     def completion(self, turn: Turn, elapsed: float) -> dict:
         message = self.message(turn, refusal=None, annotations=[])
-        return {"id": turn.completion_id, "object": "chat.completion", "created": turn.created,
-                "model": turn.served_as,
-                "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": turn.finish}],
-                "usage": turn.usage, "service_tier": _service_tier(turn.body),
-                "system_fingerprint": self.fingerprint}
+        return {
+            "id": turn.completion_id,
+            "object": "chat.completion",
+            "created": turn.created,
+            "model": turn.served_as,
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": turn.finish}],
+            "usage": turn.usage,
+            "service_tier": _service_tier(turn.body),
+            "system_fingerprint": self.fingerprint,
+        }
 
 
 def _service_tier(body: dict) -> str:

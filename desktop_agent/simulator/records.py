@@ -53,5 +53,8 @@ class RecordLog:
             self._items.clear()
 
     def select(self, provider: str | None = None, kind: str | None = None) -> list[Record]:
-        return [r for r in self.snapshot()
-                if (provider is None or r.provider == provider) and (kind is None or r.kind == kind)]
+        return [
+            r
+            for r in self.snapshot()
+            if (provider is None or r.provider == provider) and (kind is None or r.kind == kind)
+        ]

@@ -105,17 +105,24 @@ def default_reply(body: dict) -> Reply:
 #: ``low``, about four times as many tokens for ``medium`` (the default) and ten times for ``high``.
 _THOUGHTS = {
     "low": ("Keep it short.",),
-    "medium": ("This is a spoken conversation, so the answer should be plain speech without lists or markdown.",
-               "One or two short sentences are enough, and a question back is fine if the request is unclear.",
-               "Nothing here needs a tool.", "Keep it short."),
-    "high": ("This is a spoken conversation, so the answer should be plain speech without lists or markdown.",
-             "One or two short sentences are enough, and a question back is fine if the request is unclear.",
-             "Let me check the request once more for anything that could be read two ways.",
-             "The words come from speech recognition, so a word may be misheard; the meaning is still clear.",
-             "The system prompt asks for a friendly tone and short replies.",
-             "If the user wants to end the conversation, the end_conversation tool would be the right call.",
-             "That is not the case here.", "Nothing here needs a tool.",
-             "So the reply quotes what was said and answers briefly.", "Keep it short."),
+    "medium": (
+        "This is a spoken conversation, so the answer should be plain speech without lists or markdown.",
+        "One or two short sentences are enough, and a question back is fine if the request is unclear.",
+        "Nothing here needs a tool.",
+        "Keep it short.",
+    ),
+    "high": (
+        "This is a spoken conversation, so the answer should be plain speech without lists or markdown.",
+        "One or two short sentences are enough, and a question back is fine if the request is unclear.",
+        "Let me check the request once more for anything that could be read two ways.",
+        "The words come from speech recognition, so a word may be misheard; the meaning is still clear.",
+        "The system prompt asks for a friendly tone and short replies.",
+        "If the user wants to end the conversation, the end_conversation tool would be the right call.",
+        "That is not the case here.",
+        "Nothing here needs a tool.",
+        "So the reply quotes what was said and answers briefly.",
+        "Keep it short.",
+    ),
 }
 
 
@@ -159,7 +166,7 @@ def argument_fragments(arguments: dict) -> list[str]:
     """The JSON arguments cut into a few fragments, as providers stream them."""
     encoded = json.dumps(arguments)
     size = max(4, len(encoded) // 3)
-    return [encoded[i:i + size] for i in range(0, len(encoded), size)] or ["{}"]
+    return [encoded[i : i + size] for i in range(0, len(encoded), size)] or ["{}"]
 
 
 def prompt_token_estimate(body: dict) -> int:

@@ -64,8 +64,12 @@ class Simulator:
     connections is handed to the simulator's own loop.
     """
 
-    def __init__(self, profile: str | LatencyProfile = "instant", host: str = "127.0.0.1",
-                 ports: dict[str, int | None] | None = None) -> None:
+    def __init__(
+        self,
+        profile: str | LatencyProfile = "instant",
+        host: str = "127.0.0.1",
+        ports: dict[str, int | None] | None = None,
+    ) -> None:
         unknown = set(ports or {}) - set(PROVIDERS)
         if unknown:
             raise ValueError(f"Unknown provider(s) in ports: {', '.join(sorted(unknown))}")
@@ -95,8 +99,7 @@ class Simulator:
             for name, emulator in self._emulators.items():
                 app = web.Application(client_max_size=16 << 20)
                 emulator.add_routes(app)
-                runner = web.AppRunner(app, access_log=None, handle_signals=False,
-                                       shutdown_timeout=_SHUTDOWN_TIMEOUT)
+                runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_TIMEOUT)
                 await runner.setup()
                 self._runners[name] = runner
                 site = web.TCPSite(runner, self.host, self._requested_ports[name], reuse_address=True)

@@ -22,7 +22,11 @@ OTHER_MS = 20  # quotes, dashes, apostrophes ...
 EDGE_MS = 6  # raised-cosine fade at both ends of a unit, so units join without clicks
 
 _VOWEL_FORMANTS = {
-    "a": (730.0, 1090.0), "e": (530.0, 1840.0), "i": (270.0, 2290.0), "o": (570.0, 840.0), "u": (300.0, 870.0),
+    "a": (730.0, 1090.0),
+    "e": (530.0, 1840.0),
+    "i": (270.0, 2290.0),
+    "o": (570.0, 840.0),
+    "u": (300.0, 870.0),
     "y": (300.0, 2000.0),
 }
 _VOICED = set("bdgjlmnrvwz")
@@ -146,12 +150,14 @@ def chunk(utterance: Utterance, chunk_ms: int) -> list[Chunk]:
         begin_ms = utterance.starts_ms[first]
         end_ms = begin_ms + span
         a, b = round(begin_ms * rate / 1000), round(end_ms * rate / 1000)
-        chunks.append(Chunk(
-            pcm=utterance.pcm[2 * a:2 * b],
-            chars=tuple(text[first:last + 1]),
-            starts_ms=tuple(s - begin_ms for s in utterance.starts_ms[first:last + 1]),
-            durations_ms=utterance.durations_ms[first:last + 1],
-            offset_ms=begin_ms,
-        ))
+        chunks.append(
+            Chunk(
+                pcm=utterance.pcm[2 * a : 2 * b],
+                chars=tuple(text[first : last + 1]),
+                starts_ms=tuple(s - begin_ms for s in utterance.starts_ms[first : last + 1]),
+                durations_ms=utterance.durations_ms[first : last + 1],
+                offset_ms=begin_ms,
+            )
+        )
         first = last + 1
     return chunks

@@ -21,8 +21,12 @@ _FORWARDED_SETTERS = frozenset({"profile", "strict_elevenlabs"})
 
 
 class SimulatorThread:
-    def __init__(self, profile: str | LatencyProfile = "instant", host: str = "127.0.0.1",
-                 ports: dict[str, int | None] | None = None) -> None:
+    def __init__(
+        self,
+        profile: str | LatencyProfile = "instant",
+        host: str = "127.0.0.1",
+        ports: dict[str, int | None] | None = None,
+    ) -> None:
         object.__setattr__(self, "_sim", Simulator(profile=profile, host=host, ports=ports))
         object.__setattr__(self, "_loop", None)
         object.__setattr__(self, "_thread", None)

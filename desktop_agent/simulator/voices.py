@@ -34,48 +34,234 @@ class EmuVoice:
 
 
 VOICES: tuple[EmuVoice, ...] = (
-    EmuVoice("emu-voice-1", "Emu Rachel", "en", "en-US", "female", "young", "american", "general-american",
-             "conversational", "Calm, warm American voice for assistants.", 205.0),
-    EmuVoice("emu-voice-2", "Emu Adam", "en", "en-US", "male", "middle_aged", "american", "midwestern-american",
-             "narration", "Deep, steady American narrator.", 110.0),
-    EmuVoice("emu-voice-3", "Emu Charlotte", "en", "en-GB", "female", "young", "british", "british",
-             "conversational", "Bright British voice, quick and friendly.", 220.0),
-    EmuVoice("emu-voice-4", "Emu George", "en", "en-GB", "male", "old", "british", "british",
-             "narration", "Warm, raspy British storyteller.", 100.0),
-    EmuVoice("emu-voice-5", "Emu Matilda", "en", "en-AU", "female", "middle_aged", "australian", "australian",
-             "conversational", "Relaxed Australian voice.", 195.0),
-    EmuVoice("emu-voice-6", "Emu Liam", "en", "en-IE", "male", "young", "irish", "irish",
-             "social_media", "Energetic Irish voice.", 130.0),
-    EmuVoice("emu-voice-7", "Emu Sofia", "es", "es-ES", "female", "young", "castilian", "castilian",
-             "conversational", "Clear Castilian Spanish voice.", 215.0),
-    EmuVoice("emu-voice-8", "Emu Mateo", "es", "es-MX", "male", "middle_aged", "mexican", "mexican",
-             "narration", "Friendly Mexican Spanish narrator.", 120.0),
-    EmuVoice("emu-voice-9", "Emu Camille", "fr", "fr-FR", "female", "middle_aged", "parisian", "parisian",
-             "conversational", "Soft Parisian French voice.", 200.0),
-    EmuVoice("emu-voice-10", "Emu Lukas", "de", "de-DE", "male", "young", "german", "high-german",
-             "conversational", "Crisp German voice.", 125.0),
-    EmuVoice("emu-voice-11", "Emu Priya", "en", "en-IN", "female", "young", "indian", "indian-english",
-             "conversational", "Clear Indian English voice.", 225.0),
-    EmuVoice("emu-voice-12", "Emu Sam", "en", "en-US", "neutral", "young", "american", "new-york",
-             "characters", "Neutral, even voice for characters.", 160.0),
+    EmuVoice(
+        "emu-voice-1",
+        "Emu Rachel",
+        "en",
+        "en-US",
+        "female",
+        "young",
+        "american",
+        "general-american",
+        "conversational",
+        "Calm, warm American voice for assistants.",
+        205.0,
+    ),
+    EmuVoice(
+        "emu-voice-2",
+        "Emu Adam",
+        "en",
+        "en-US",
+        "male",
+        "middle_aged",
+        "american",
+        "midwestern-american",
+        "narration",
+        "Deep, steady American narrator.",
+        110.0,
+    ),
+    EmuVoice(
+        "emu-voice-3",
+        "Emu Charlotte",
+        "en",
+        "en-GB",
+        "female",
+        "young",
+        "british",
+        "british",
+        "conversational",
+        "Bright British voice, quick and friendly.",
+        220.0,
+    ),
+    EmuVoice(
+        "emu-voice-4",
+        "Emu George",
+        "en",
+        "en-GB",
+        "male",
+        "old",
+        "british",
+        "british",
+        "narration",
+        "Warm, raspy British storyteller.",
+        100.0,
+    ),
+    EmuVoice(
+        "emu-voice-5",
+        "Emu Matilda",
+        "en",
+        "en-AU",
+        "female",
+        "middle_aged",
+        "australian",
+        "australian",
+        "conversational",
+        "Relaxed Australian voice.",
+        195.0,
+    ),
+    EmuVoice(
+        "emu-voice-6",
+        "Emu Liam",
+        "en",
+        "en-IE",
+        "male",
+        "young",
+        "irish",
+        "irish",
+        "social_media",
+        "Energetic Irish voice.",
+        130.0,
+    ),
+    EmuVoice(
+        "emu-voice-7",
+        "Emu Sofia",
+        "es",
+        "es-ES",
+        "female",
+        "young",
+        "castilian",
+        "castilian",
+        "conversational",
+        "Clear Castilian Spanish voice.",
+        215.0,
+    ),
+    EmuVoice(
+        "emu-voice-8",
+        "Emu Mateo",
+        "es",
+        "es-MX",
+        "male",
+        "middle_aged",
+        "mexican",
+        "mexican",
+        "narration",
+        "Friendly Mexican Spanish narrator.",
+        120.0,
+    ),
+    EmuVoice(
+        "emu-voice-9",
+        "Emu Camille",
+        "fr",
+        "fr-FR",
+        "female",
+        "middle_aged",
+        "parisian",
+        "parisian",
+        "conversational",
+        "Soft Parisian French voice.",
+        200.0,
+    ),
+    EmuVoice(
+        "emu-voice-10",
+        "Emu Lukas",
+        "de",
+        "de-DE",
+        "male",
+        "young",
+        "german",
+        "high-german",
+        "conversational",
+        "Crisp German voice.",
+        125.0,
+    ),
+    EmuVoice(
+        "emu-voice-11",
+        "Emu Priya",
+        "en",
+        "en-IN",
+        "female",
+        "young",
+        "indian",
+        "indian-english",
+        "conversational",
+        "Clear Indian English voice.",
+        225.0,
+    ),
+    EmuVoice(
+        "emu-voice-12",
+        "Emu Sam",
+        "en",
+        "en-US",
+        "neutral",
+        "young",
+        "american",
+        "new-york",
+        "characters",
+        "Neutral, even voice for characters.",
+        160.0,
+    ),
 )
 
 #: ElevenLabs' premade voices the emulated account has (English, as the real ones are).
 PREMADE_VOICES: tuple[EmuVoice, ...] = tuple(
     EmuVoice(voice_id, name, "en", locale, gender, age, accent, "", use_case, description, pitch, "premade")
     for voice_id, name, locale, gender, age, accent, use_case, description, pitch in (
-        ("CwhRBWXzGAHq8TQ4Fs17", "Roger", "en-US", "male", "middle_aged", "american", "conversational",
-         "Laid-back, casual and resonant.", 115.0),
-        ("EXAVITQu4vr4xnSDxMaL", "Sarah", "en-US", "female", "young", "american", "entertainment_tv",
-         "Mature, reassuring and confident.", 200.0),
-        ("JBFqnCBsd6RMkjVDRZzb", "George", "en-GB", "male", "middle_aged", "british", "narrative_story",
-         "Warm, captivating storyteller.", 105.0),
-        ("SAz9YHcvj6GT2YYXdXww", "River", "en-US", "neutral", "middle_aged", "american", "conversational",
-         "Relaxed, neutral and informative.", 165.0),
-        ("cgSgspJ2msm6clMCkdW9", "Jessica", "en-US", "female", "young", "american", "conversational",
-         "Playful, bright and warm.", 215.0),
-        ("cjVigY5qzO86Huf0OWal", "Eric", "en-US", "male", "middle_aged", "american", "conversational",
-         "Smooth and trustworthy.", 120.0),
+        (
+            "CwhRBWXzGAHq8TQ4Fs17",
+            "Roger",
+            "en-US",
+            "male",
+            "middle_aged",
+            "american",
+            "conversational",
+            "Laid-back, casual and resonant.",
+            115.0,
+        ),
+        (
+            "EXAVITQu4vr4xnSDxMaL",
+            "Sarah",
+            "en-US",
+            "female",
+            "young",
+            "american",
+            "entertainment_tv",
+            "Mature, reassuring and confident.",
+            200.0,
+        ),
+        (
+            "JBFqnCBsd6RMkjVDRZzb",
+            "George",
+            "en-GB",
+            "male",
+            "middle_aged",
+            "british",
+            "narrative_story",
+            "Warm, captivating storyteller.",
+            105.0,
+        ),
+        (
+            "SAz9YHcvj6GT2YYXdXww",
+            "River",
+            "en-US",
+            "neutral",
+            "middle_aged",
+            "american",
+            "conversational",
+            "Relaxed, neutral and informative.",
+            165.0,
+        ),
+        (
+            "cgSgspJ2msm6clMCkdW9",
+            "Jessica",
+            "en-US",
+            "female",
+            "young",
+            "american",
+            "conversational",
+            "Playful, bright and warm.",
+            215.0,
+        ),
+        (
+            "cjVigY5qzO86Huf0OWal",
+            "Eric",
+            "en-US",
+            "male",
+            "middle_aged",
+            "american",
+            "conversational",
+            "Smooth and trustworthy.",
+            120.0,
+        ),
     )
 )
 #: Everything the emulated ElevenLabs account can speak with: its own voices, then the premade ones.
@@ -102,10 +288,18 @@ def pitch_for(voice_id: str) -> float:
 # --------------------------------------------------------------------------------------------------------- Cartesia
 def cartesia_voice(voice: EmuVoice, base_url: str, with_preview: bool) -> dict:
     body = {
-        "id": voice.voice_id, "name": voice.name, "description": voice.description, "language": voice.language,
-        "is_owner": False, "access": "public", "visibility": "all", "created_at": _CREATED_AT,
-        "locales": [{"locale": voice.locale, "is_native": True}], "tagline": voice.use_case.replace("_", " "),
-        "gender": _CARTESIA_GENDER[voice.gender], "accent": voice.cartesia_accent,
+        "id": voice.voice_id,
+        "name": voice.name,
+        "description": voice.description,
+        "language": voice.language,
+        "is_owner": False,
+        "access": "public",
+        "visibility": "all",
+        "created_at": _CREATED_AT,
+        "locales": [{"locale": voice.locale, "is_native": True}],
+        "tagline": voice.use_case.replace("_", " "),
+        "gender": _CARTESIA_GENDER[voice.gender],
+        "accent": voice.cartesia_accent,
         "country": voice.locale.split("-")[1],
     }
     if with_preview:
@@ -130,11 +324,11 @@ def cartesia_page(query: dict[str, list[str]], base_url: str) -> dict:
     after, before = _first(query, "starting_after"), _first(query, "ending_before")
     if after:
         start = ids.index(after) + 1 if after in ids else len(ids)
-        page = voices[start:start + limit]
+        page = voices[start : start + limit]
         has_more = start + limit < len(voices)
     elif before:
         end = ids.index(before) if before in ids else 0
-        page = voices[max(0, end - limit):end]
+        page = voices[max(0, end - limit) : end]
         has_more = end - limit > 0
     else:
         page = voices[:limit]
@@ -146,15 +340,34 @@ def cartesia_page(query: dict[str, list[str]], base_url: str) -> dict:
 # ------------------------------------------------------------------------------------------------------- ElevenLabs
 def elevenlabs_voice(voice: EmuVoice, base_url: str) -> dict:
     return {
-        "voice_id": voice.voice_id, "name": voice.name, "category": voice.category,
-        "labels": {"accent": voice.accent, "gender": voice.gender, "age": voice.age, "use_case": voice.use_case,
-                   "language": voice.language, "description": voice.description.split(",")[0].lower()},
-        "description": voice.description, "preview_url": f"{base_url}/previews/{voice.voice_id}.mp3",
-        "available_for_tiers": [], "settings": None, "samples": None,
+        "voice_id": voice.voice_id,
+        "name": voice.name,
+        "category": voice.category,
+        "labels": {
+            "accent": voice.accent,
+            "gender": voice.gender,
+            "age": voice.age,
+            "use_case": voice.use_case,
+            "language": voice.language,
+            "description": voice.description.split(",")[0].lower(),
+        },
+        "description": voice.description,
+        "preview_url": f"{base_url}/previews/{voice.voice_id}.mp3",
+        "available_for_tiers": [],
+        "settings": None,
+        "samples": None,
         "high_quality_base_model_ids": ["eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2"],
-        "verified_languages": [{"language": voice.language, "model_id": "eleven_flash_v2_5", "accent": voice.accent,
-                                "locale": voice.locale}],
-        "is_owner": False, "is_legacy": False, "created_at_unix": _CREATED_UNIX,
+        "verified_languages": [
+            {
+                "language": voice.language,
+                "model_id": "eleven_flash_v2_5",
+                "accent": voice.accent,
+                "locale": voice.locale,
+            }
+        ],
+        "is_owner": False,
+        "is_legacy": False,
+        "created_at_unix": _CREATED_UNIX,
     }
 
 
@@ -181,9 +394,12 @@ def elevenlabs_v2(query: dict[str, list[str]], base_url: str) -> dict:
     search = _first(query, "search")
     if search:
         needle = search.lower()
-        voices = [v for v in voices
-                  if needle in " ".join((v.name, v.description, v.accent, v.gender, v.age, v.use_case, v.language,
-                                         v.category)).lower()]
+        voices = [
+            v
+            for v in voices
+            if needle
+            in " ".join((v.name, v.description, v.accent, v.gender, v.age, v.use_case, v.language, v.category)).lower()
+        ]
     for name, attribute in (("gender", "gender"), ("age", "age"), ("accent", "accent")):
         wanted = _first(query, name)
         if wanted:
@@ -209,7 +425,7 @@ def elevenlabs_v2(query: dict[str, list[str]], base_url: str) -> dict:
         voices.reverse()
     page_size = _bounded_int(_first(query, "page_size"), default=10, low=1, high=100)
     offset = _decode_token(_first(query, "next_page_token"))
-    page = voices[offset:offset + page_size]
+    page = voices[offset : offset + page_size]
     has_more = offset + page_size < len(voices)
     return {
         "voices": [elevenlabs_voice(v, base_url) for v in page],

@@ -295,8 +295,9 @@ class HistoryStore:
         if code == _SQLITE_FULL or (code in (_SQLITE_IOERR, _SQLITE_CANTOPEN) and self._disk_nearly_full()):
             reason = "the disk is full"
             if not opening:
-                return ConversationHistoryUnavailable(DISK_FULL_SENTENCE if write else
-                                                      "History could not be read: the disk is full.")
+                return ConversationHistoryUnavailable(
+                    DISK_FULL_SENTENCE if write else "History could not be read: the disk is full."
+                )
             advice = "Free some space and restart Desktop Agent to save conversations again"
         elif code in (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CANTOPEN):
             reason = f"the folder {folder} is not writable"

@@ -119,8 +119,15 @@ class MainWindow(QMainWindow):
         self._refresh_all()
 
     # ------------------------------------------------------------------ actions and menus
-    def _action(self, text: str, icon: str | None = None, shortcut: str | QKeySequence.StandardKey | None = None,
-                tip: str = "", checkable: bool = False, on_icon: str | None = None) -> QAction:
+    def _action(
+        self,
+        text: str,
+        icon: str | None = None,
+        shortcut: str | QKeySequence.StandardKey | None = None,
+        tip: str = "",
+        checkable: bool = False,
+        on_icon: str | None = None,
+    ) -> QAction:
         action = QAction(text, self)
         if icon:
             action.setIcon(themed_icon(icon, on_icon))

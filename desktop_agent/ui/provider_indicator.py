@@ -60,8 +60,9 @@ class ProviderIndicator(QLabel):
 
     def show_state(self, state: ProviderState, now: float | None = None, force: bool = False) -> None:
         """Show ``state``; ``now`` (wall clock, default the time now) dates an outage's countdown."""
-        self._state = ProviderState(state.status, state.reason, state.down_since, state.retry_at, state.attempt,
-                                    state.standing_in)
+        self._state = ProviderState(
+            state.status, state.reason, state.down_since, state.retry_at, state.attempt, state.standing_in
+        )
         self._now = now
         sentence = self._sentence(state, time.time() if now is None else now)
         if (state.status, sentence) == self._shown and not force:
@@ -78,7 +79,7 @@ class ProviderIndicator(QLabel):
 
     def _sentence(self, state: ProviderState, now: float) -> str:
         reason = shown_text(state.reason)  # the provider's own words, possibly
-        standing_in = (f". {state.standing_in} answers until {self.name} is back" if state.standing_in else "")
+        standing_in = f". {state.standing_in} answers until {self.name} is back" if state.standing_in else ""
         if is_down(state):
             return down_sentence(self.provider, state, now) + (f". Cause: {reason}" if reason else "") + standing_in
         sentence = f"{shown_text(self.name)} ({ROLES[self.provider]}): {STATUS_WORDS[state.status]}"

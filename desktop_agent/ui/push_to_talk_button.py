@@ -81,9 +81,7 @@ class PushToTalkButton(QPushButton):
         self.setText(text)
         self.setEnabled(self._available and not self._hands_free)
         self.setToolTip(f"Hold this button, or hold {self._key_name} anywhere in the window, while you speak")
-        self.setAccessibleDescription(
-            f"{text}. Hold {self._key_name} to talk; press Enter to start and again to send."
-        )
+        self.setAccessibleDescription(f"{text}. Hold {self._key_name} to talk; press Enter to start and again to send.")
 
     # ------------------------------------------------------------------ mouse: press and hold
     def mousePressEvent(self, event: QMouseEvent) -> None:

@@ -292,8 +292,9 @@ class SessionController(QObject):
         if self._session is not None:
             self._session.set_system_prompt(text, name)
 
-    def update_llm(self, model: str | None = None, temperature: float | None = None,
-                   max_tokens: int | None = None) -> None:
+    def update_llm(
+        self, model: str | None = None, temperature: float | None = None, max_tokens: int | None = None
+    ) -> None:
         """What is None stays as it is."""
         if self._session is not None:
             self._session.update_llm(model, temperature, max_tokens)

@@ -159,9 +159,7 @@ class TranscriptView(QTableView):
     @property
     def layout_pending(self) -> bool:
         """A width or font change is still re-measuring rows."""
-        return (
-            self._relayout_timer.isActive() or bool(self._pending_rows) or self._row_width() != self._laid_out_width
-        )
+        return self._relayout_timer.isActive() or bool(self._pending_rows) or self._row_width() != self._laid_out_width
 
     def _relayout_if_width_changed(self) -> None:
         if self._row_width() != self._laid_out_width or self._font_changed:

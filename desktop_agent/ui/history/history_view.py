@@ -47,7 +47,7 @@ SEARCH_DELAY_MS = 250
 
 
 def export_format(path: Path, name_filter: str = "") -> str:
-    """"json" or "markdown": from the file's extension, else from the file-type filter the user picked."""
+    """ "json" or "markdown": from the file's extension, else from the file-type filter the user picked."""
     suffix = path.suffix.lower()
     if suffix == ".json":
         return "json"
