@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class PcmPlayer:
             done = threading.Event()
             position = 0
 
-            def callback(outdata, frames, _time, _status) -> None:
+            def callback(outdata: Any, frames: int, _time: Any, _status: Any) -> None:
                 nonlocal position
                 if self._stop.is_set():
                     raise sd.CallbackAbort

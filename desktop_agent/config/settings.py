@@ -29,6 +29,7 @@ import dataclasses
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def _language_code(value: str) -> str | None:
     return None if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", value) else "is not a language code such as en or de"
 
 
-def _endpoint_check(secure: str, plain: str):
+def _endpoint_check(secure: str, plain: str) -> Callable[[str], str | None]:
     """ "" (the provider's own address) or a URL; plain schemes only on this computer (keys must not travel clear)."""
 
     def check(value: str) -> str | None:
@@ -106,7 +107,7 @@ def _history_exchanges(value: int) -> str | None:
     return "must be 0 (keep everything) or at least 10" if value != 0 and value < 10 else None
 
 
-def _plays(role: Provider, optional: bool = False):
+def _plays(role: Provider, optional: bool = False) -> Callable[[str], str | None]:
     """A provider id that can play ``role`` (or "" for none, when ``optional``)."""
 
     def check(value: str) -> str | None:

@@ -32,6 +32,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from loguru import logger
 from websockets.protocol import State
@@ -149,7 +150,7 @@ class _OneHandshake:
         self._arguments: tuple | None = None
         self._waiting: dict[asyncio.Future, int] = {}  # callers waiting for each handshake under way
 
-    async def __call__(self, *args, **kwargs) -> object:
+    async def __call__(self, *args: Any, **kwargs: Any) -> object:
         arguments = (args, kwargs)
         if self._pending is None or self._pending.done() or self._arguments != arguments:
             self._pending = asyncio.ensure_future(self._connect(*args, **kwargs))

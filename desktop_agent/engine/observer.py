@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -247,7 +248,7 @@ class EventObserver(BaseObserver):
 
     # -- service and aggregator events (hooked by the session) ----------------------------------------------
 
-    async def on_assistant_turn_stopped(self, aggregator, message) -> None:
+    async def on_assistant_turn_stopped(self, aggregator: Any, message: Any) -> None:
         if message.interrupted and time.monotonic() < self._quiet_turn_stop_until:
             self._quiet_turn_stop_until = 0.0  # the engine stopped this reply to make it again: the turn goes on
             return
@@ -283,7 +284,7 @@ class EventObserver(BaseObserver):
 
     # -- frames ---------------------------------------------------------------------------------------------
 
-    async def on_push_frame(self, data: FramePushed):
+    async def on_push_frame(self, data: FramePushed) -> None:
         frame = data.frame
         if isinstance(frame, TTSTextFrame):
             # Word-timed text: take it when the speaker's clock releases it, not when the TTS produced it.

@@ -32,6 +32,7 @@ from loguru import logger
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     ErrorFrame,
+    Frame,
     InterruptionFrame,
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
@@ -175,7 +176,7 @@ class ReplyGuard(BaseObserver):
 
     # -- frames -----------------------------------------------------------------------------------------------
 
-    async def on_push_frame(self, data: FramePushed):
+    async def on_push_frame(self, data: FramePushed) -> None:
         if self.closed:
             return
         frame = data.frame
@@ -199,7 +200,7 @@ class ReplyGuard(BaseObserver):
         except Exception:  # a bug here must not take the conversation down
             logger.exception(f"Reply guard failed on {frame}")
 
-    def _on_frame(self, frame, data: FramePushed) -> None:
+    def _on_frame(self, frame: Frame, data: FramePushed) -> None:
         source = data.source
         if isinstance(frame, UserStartedSpeakingFrame):
             self._cancel(Provider.LLM, Provider.TTS)

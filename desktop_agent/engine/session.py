@@ -21,6 +21,7 @@ from typing import Any
 from loguru import logger
 from pipecat.frames.frames import (
     ErrorFrame,
+    Frame,
     InterruptionWorkerFrame,
     LLMMessagesAppendFrame,
     LLMMessagesUpdateFrame,
@@ -410,7 +411,7 @@ class VoiceSession:
         voice.assistant_aggregator.add_event_handler("on_assistant_turn_stopped", observer.on_assistant_turn_stopped)
         worker.add_event_handler("on_pipeline_started", self._on_pipeline_started)
 
-    async def _on_pipeline_started(self, worker, frame) -> None:
+    async def _on_pipeline_started(self, worker: Any, frame: Any) -> None:
         config = self.config
         assert self._observer is not None
         self._observer.provider_status(Provider.LLM, ConnectionStatus.CONNECTED)
@@ -426,15 +427,15 @@ class VoiceSession:
         # its own thread; see ui/qt_thread_collector.py).
         gc.freeze()
 
-    async def _on_service_connected(self, service) -> None:
+    async def _on_service_connected(self, service: Any) -> None:
         if self._healer is not None:
             self._healer.nudge()
 
-    async def _on_service_disconnected(self, service) -> None:
+    async def _on_service_disconnected(self, service: Any) -> None:
         if self._healer is not None:
             self._healer.nudge()
 
-    async def _on_service_connection_error(self, service, error: str) -> None:
+    async def _on_service_connection_error(self, service: Any, error: str) -> None:
         if self._healer is not None:
             self._healer.nudge()
 
@@ -591,7 +592,7 @@ class VoiceSession:
             ErrorOccurred(kind=ErrorKind.INTERNAL, message=f"Could not {what}. Try again or start a new conversation.")
         )
 
-    async def _queue(self, *frames) -> None:
+    async def _queue(self, *frames: Frame) -> None:
         if self._worker is not None:
             await self._worker.queue_frames(list(frames))
 

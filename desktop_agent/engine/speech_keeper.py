@@ -18,7 +18,8 @@ Holding is bounded (``max_secs`` of audio); older audio is dropped first.
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -48,8 +49,8 @@ class SpeechKeeper(FrameProcessor):
         stt_generation: Callable[[], int],
         preroll_secs: float = 0.5,
         max_secs: float = 60.0,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name="SpeechKeeper", **kwargs)
         self._stt_up = stt_up
         self._stt_generation = stt_generation
@@ -106,7 +107,7 @@ class SpeechKeeper(FrameProcessor):
 
     # -- frames -----------------------------------------------------------------------------------------------
 
-    async def process_frame(self, frame: Frame, direction: FrameDirection):
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if direction is not FrameDirection.DOWNSTREAM:
             await self.push_frame(frame, direction)
@@ -168,7 +169,7 @@ class SpeechKeeper(FrameProcessor):
             self._held_audio += 1
         self._held.append(frame)
 
-    def _hold_all(self, frames) -> None:
+    def _hold_all(self, frames: Iterable[Frame]) -> None:
         for frame in frames:
             self._hold(frame)
 

@@ -19,6 +19,8 @@ messages a second was the largest single cost of the engine loop while listening
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipecat.frames.frames import Frame, VADUserStoppedSpeakingFrame
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.cartesia.stt import CartesiaSTTService
@@ -28,7 +30,7 @@ from desktop_agent.engine.frames import FinalizeAnsweredFrame
 
 
 class FinalizingCartesiaSTTService(CartesiaSTTService):
-    async def process_frame(self, frame: Frame, direction: FrameDirection):
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         finalizes = isinstance(frame, VADUserStoppedSpeakingFrame) and self._socket_open()
         if finalizes:
             # Marked before the base class sends "finalize": the answer can arrive while the send is awaited.
@@ -36,12 +38,12 @@ class FinalizingCartesiaSTTService(CartesiaSTTService):
             self.confirm_finalize()
         await super().process_frame(frame, direction)
 
-    async def _process_response(self, data):
+    async def _process_response(self, data: Any) -> None:
         await super()._process_response(data)
         if isinstance(data, dict) and data.get("type") == "flush_done":
             await self.push_frame(FinalizeAnsweredFrame())
 
-    async def _websocket_connect(self, uri: str, **kwargs):
+    async def _websocket_connect(self, uri: str, **kwargs: Any) -> Any:
         kwargs.setdefault("compression", None)
         return await super()._websocket_connect(uri, **kwargs)
 

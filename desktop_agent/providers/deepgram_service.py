@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from deepgram.core import ApiError
 from deepgram.core.events import EventType
@@ -33,7 +34,7 @@ CLOSE_STREAM_SECS = 1.0
 
 
 class SingleAttemptDeepgramSTTService(DeepgramSTTService):
-    async def _connection_handler(self):
+    async def _connection_handler(self) -> None:
         """One connection, from handshake to close; failures are reported, never retried here."""
         keepalive = None
         connected = False
@@ -63,7 +64,7 @@ class SingleAttemptDeepgramSTTService(DeepgramSTTService):
             if connected:
                 await self._call_event_handler("on_disconnected")
 
-    async def _disconnect(self):
+    async def _disconnect(self) -> None:
         """Pipecat's, except that a socket that cannot take the goodbye (dead or hung) is left behind all the same:
         the connection task is always cancelled, so a restart never leaves two of them running."""
         task, connection = self._connection_task, self._connection
@@ -77,7 +78,7 @@ class SingleAttemptDeepgramSTTService(DeepgramSTTService):
         if task is not None:
             await self.cancel_task(task)
 
-    async def _on_message(self, message):
+    async def _on_message(self, message: Any) -> None:
         await super()._on_message(message)
         if (
             isinstance(message, ListenV1Results)

@@ -55,7 +55,9 @@ class AsyncRunner(QObject):
         for purpose in list(self._tasks):
             self.cancel(purpose)
 
-    def _finished(self, purpose: str, task: asyncio.Task, on_result, on_error) -> None:
+    def _finished(
+        self, purpose: str, task: asyncio.Task, on_result: Callable[[Any], None], on_error: Callable[[str], None]
+    ) -> None:
         if self._tasks.get(purpose) is task:
             del self._tasks[purpose]
         if task.cancelled():

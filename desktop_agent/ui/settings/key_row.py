@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -42,7 +43,7 @@ class KeyRow(QGroupBox):
         provider: ProviderSpec,
         secrets: Secrets,
         endpoint: str,
-        endpoint_problem,
+        endpoint_problem: Callable[[str], str | None],
         runner: AsyncRunner,
         parent: QWidget | None = None,
         *,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -19,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_agent.config.prompts import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, Preset, PromptError, PromptLibrary
+from desktop_agent.config.prompts import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, PromptError, PromptLibrary
 from desktop_agent.config.settings import AppSettings
 from desktop_agent.ui.untrusted_text import plain_label, plain_message_box, plain_tooltip, shown_name, shown_text
 
@@ -145,7 +148,7 @@ class PromptsPage(QWidget):
         self.description_field.setText(preset.description)
         self.text_field.setPlainText(preset.text)
 
-    def _attempt(self, action) -> tuple[bool, Preset | None]:
+    def _attempt(self, action: Callable[[], Any]) -> tuple[bool, Any]:
         """Run a library change; a refusal is shown in the status line. Returns (succeeded, result)."""
         try:
             result = action()

@@ -11,7 +11,7 @@ import asyncio
 import enum
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -204,7 +204,7 @@ class SettingsDialog(QDialog):
         self.prices_page.refresh()
         self._save_then(self.provider_changed, role)
 
-    def _save_then(self, signal, *args) -> None:
+    def _save_then(self, signal: SignalInstance, *args: Any) -> None:
         self.save()
         signal.emit(*args)
         if signal is self.restart_needed:
