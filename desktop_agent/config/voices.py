@@ -102,3 +102,31 @@ def choose_voice(voices: list[Voice], language: str = "en") -> Voice | None:
         if tier:
             return min(tier, key=lambda v: (v.name.casefold(), v.voice_id))
     return None
+
+
+#: Pages of a provider's own voices read for the first-run choice (a provider lists a few dozen).
+MAX_PREMADE_PAGES = 5
+
+
+class PagedVoiceCatalog:
+    """What every provider's voice catalogue does the same way on top of its own :meth:`search`: read its premade
+    voices page by page, and choose the first-run voice among them. A provider's catalogue subclasses this."""
+
+    async def search(self, query: VoiceQuery | None = None, page_token: str | None = None) -> VoicePage:
+        raise NotImplementedError  # each provider's catalogue asks its own API
+
+    async def premade_voices(self) -> list[Voice]:
+        """The provider's own voices as this account has them (up to :data:`MAX_PREMADE_PAGES` pages)."""
+        query = VoiceQuery(category="premade", page_size=MAX_PAGE_SIZE)
+        page = await self.search(query)
+        voices = list(page.voices)
+        for _ in range(MAX_PREMADE_PAGES - 1):
+            if not (page.has_more and page.next_page_token):
+                break
+            page = await self.search(query, page.next_page_token)
+            voices += page.voices
+        return voices
+
+    async def first_run_voice(self, language: str = "en") -> Voice | None:
+        """The voice to save when none is saved yet (see :func:`choose_voice`)."""
+        return choose_voice(await self.premade_voices(), language)

@@ -31,11 +31,11 @@ from desktop_agent.config.voices import (
     MAX_PAGE_SIZE,
     PREVIEW_SAMPLE_RATE,
     SAMPLE_SENTENCES,
+    PagedVoiceCatalog,
     Voice,
     VoiceError,
     VoicePage,
     VoiceQuery,
-    choose_voice,
 )
 from desktop_agent.providers.cartesia_stt import CARTESIA_VERSION
 
@@ -43,7 +43,6 @@ from desktop_agent.providers.cartesia_stt import CARTESIA_VERSION
 #: found with a token to go on.
 MAX_SCAN_PAGES = 10
 #: Pages of public voices read for the first-run choice and replacements.
-MAX_PREMADE_PAGES = 5
 #: The app's gender words -> Cartesia's ``gender`` (``GenderPresentation``).
 GENDER_TO_CARTESIA = {"female": "feminine", "male": "masculine", "neutral": "gender_neutral"}
 GENDER_FROM_CARTESIA = {value: key for key, value in GENDER_TO_CARTESIA.items()}
@@ -131,7 +130,7 @@ def _local_filter(query: VoiceQuery) -> Callable[[dict[str, Any]], bool] | None:
     return matches
 
 
-class VoiceCatalog:
+class VoiceCatalog(PagedVoiceCatalog):
     """Cartesia voices for one key and endpoint (``base_url`` "" = the real service; ws(s) bases are accepted)."""
 
     #: The :class:`VoiceQuery` fields this catalogue honours (no ``accent``: Cartesia cannot filter by it).
@@ -197,22 +196,6 @@ class VoiceCatalog:
             return voice_from_api({**data, "id": data.get("id") or voice_id})
         except (KeyError, TypeError, AttributeError) as exc:
             raise VoiceError("Cartesia sent a voice this app cannot read; try again later.") from exc
-
-    async def premade_voices(self) -> list[Voice]:
-        """Cartesia's own public voices as this account sees them (up to :data:`MAX_PREMADE_PAGES` pages)."""
-        query = VoiceQuery(category=PREMADE, page_size=MAX_PAGE_SIZE)
-        page = await self.search(query)
-        voices = list(page.voices)
-        for _ in range(MAX_PREMADE_PAGES - 1):
-            if not (page.has_more and page.next_page_token):
-                break
-            page = await self.search(query, page.next_page_token)
-            voices += page.voices
-        return voices
-
-    async def first_run_voice(self, language: str = "en") -> Voice | None:
-        """The voice to save when none is saved yet (see :func:`choose_voice`)."""
-        return choose_voice(await self.premade_voices(), language)
 
     async def preview(
         self, voice_id: str, text: str, model_id: str = "", sample_rate: int = PREVIEW_SAMPLE_RATE, language: str = ""

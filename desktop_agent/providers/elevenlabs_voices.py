@@ -20,14 +20,12 @@ from desktop_agent.config.provider_errors import describe_exception, describe_st
 from desktop_agent.config.voices import (
     MAX_PAGE_SIZE,
     PREVIEW_SAMPLE_RATE,
+    PagedVoiceCatalog,
     Voice,
     VoiceError,
     VoicePage,
     VoiceQuery,
-    choose_voice,
 )
-
-MAX_PREMADE_PAGES = 5
 
 
 def _spec() -> Any:
@@ -69,7 +67,7 @@ def query_params(query: VoiceQuery, page_token: str | None = None) -> dict[str, 
     return params
 
 
-class VoiceCatalog:
+class VoiceCatalog(PagedVoiceCatalog):
     """ElevenLabs voices for one key and endpoint (``base_url`` "" = the real service; ws(s) bases are accepted)."""
 
     def __init__(self, api_key: str, base_url: str = "", timeout: float = 15.0) -> None:
@@ -101,22 +99,6 @@ class VoiceCatalog:
             return voice_from_api({"voice_id": voice_id, **data})
         except (KeyError, TypeError) as exc:
             raise VoiceError("ElevenLabs sent a voice this app cannot read; try again later.") from exc
-
-    async def premade_voices(self) -> list[Voice]:
-        """ElevenLabs' own voices as this account has them (all pages)."""
-        query = VoiceQuery(category="premade", page_size=MAX_PAGE_SIZE)
-        page = await self.search(query)
-        voices = list(page.voices)
-        for _ in range(MAX_PREMADE_PAGES - 1):
-            if not (page.has_more and page.next_page_token):
-                break
-            page = await self.search(query, page.next_page_token)
-            voices += page.voices
-        return voices
-
-    async def first_run_voice(self, language: str = "en") -> Voice | None:
-        """The voice to save when none is saved yet (see :func:`choose_voice`)."""
-        return choose_voice(await self.premade_voices(), language)
 
     async def preview(
         self, voice_id: str, text: str, model_id: str = "eleven_flash_v2_5", sample_rate: int = PREVIEW_SAMPLE_RATE

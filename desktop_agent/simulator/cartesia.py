@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import uuid
 
 import numpy as np
 from aiohttp import WSMsgType, web
@@ -20,6 +19,7 @@ from desktop_agent.simulator.common import (
     Env,
     WsSender,
     abort_connection,
+    accept_websocket,
     fault_close_reason,
     http_error,
     json_response,
@@ -135,22 +135,11 @@ class CartesiaEmulator:
 
     # ------------------------------------------------------------------------------------------------------- STT
     async def stt(self, request: web.Request) -> web.StreamResponse:
-        summary = request_summary(request)
-        rejected = _reject_key(self.env, request)
-        if rejected is not None:
-            self.env.records.add(PROVIDER, "stt_connect", summary, accepted=False)
-            return rejected
-        early, fault = await start_of_request(self.env, PROVIDER, request, websocket=True)
-        if early is not None:
-            self.env.records.add(PROVIDER, "stt_connect", summary, accepted=False)
-            return early
-        await asyncio.sleep(self.env.profile.connect_delay)
-        request_id = str(uuid.uuid4())
-        ws = web.WebSocketResponse(max_msg_size=1 << 20)
-        ws.headers["X-Request-ID"] = request_id
-        await ws.prepare(request)
-        self.env.websockets.add(ws)
-        self.env.records.add(PROVIDER, "stt_connect", summary, accepted=True, request_id=request_id)
+        ws, fault, request_id = await accept_websocket(
+            self.env, PROVIDER, "stt_connect", request, _reject_key(self.env, request)
+        )
+        if not isinstance(ws, web.WebSocketResponse):
+            return ws
         session = _SttSession(
             self, request, ws, WsSender(self.env, PROVIDER, "stt_reply", request, ws, fault), fault, request_id
         )

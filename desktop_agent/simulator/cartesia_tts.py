@@ -55,8 +55,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import json
 import re
 import struct
 import uuid
@@ -72,9 +70,11 @@ from desktop_agent.simulator.common import (
     Env,
     WsSender,
     abort_connection,
+    accept_websocket,
     fault_close_reason,
     http_error,
     json_response,
+    parse_message,
     query_lists,
     request_summary,
     start_of_request,
@@ -457,22 +457,11 @@ class CartesiaTTSEmulator:
 
     # ------------------------------------------------------------------------------------------------- websocket
     async def websocket(self, request: web.Request) -> web.StreamResponse:
-        summary = request_summary(request)
-        refused = self._refusal(request)
-        if refused is not None:
-            self.env.records.add(PROVIDER, "tts_connect", summary, accepted=False)
-            return refused
-        early, fault = await start_of_request(self.env, PROVIDER, request, websocket=True)
-        if early is not None:
-            self.env.records.add(PROVIDER, "tts_connect", summary, accepted=False)
-            return early
-        await asyncio.sleep(self.env.profile.connect_delay)
-        request_id = str(uuid.uuid4())
-        ws = web.WebSocketResponse(max_msg_size=1 << 20)
-        ws.headers["X-Request-ID"] = request_id
-        await ws.prepare(request)
-        self.env.websockets.add(ws)
-        self.env.records.add(PROVIDER, "tts_connect", summary, accepted=True, request_id=request_id)
+        ws, fault, request_id = await accept_websocket(
+            self.env, PROVIDER, "tts_connect", request, self._refusal(request)
+        )
+        if not isinstance(ws, web.WebSocketResponse):
+            return ws
         sender = WsSender(self.env, PROVIDER, "tts_reply", request, ws, fault)
         session = _Session(self.env, ws, sender, fault, request_id, _version_of(request) or "")
         try:
@@ -536,7 +525,7 @@ class _Session:
                 if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     continue
                 self.last_message_at = asyncio.get_running_loop().time()
-                data = _parse(msg.data) if msg.type == WSMsgType.TEXT else msg.data
+                data = parse_message(msg.data) if msg.type == WSMsgType.TEXT else msg.data
                 self.env.records.add(
                     PROVIDER, "tts_message", redact(data) if isinstance(data, dict) else {"invalid": repr(data)[:200]}
                 )
@@ -764,9 +753,3 @@ class _Session:
         for task in list(self.tasks):
             task.cancel()
         self.contexts.clear()
-
-
-def _parse(raw: str) -> object:
-    with contextlib.suppress(ValueError):
-        return json.loads(raw)
-    return raw

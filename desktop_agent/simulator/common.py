@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +93,40 @@ async def start_of_request(
         await env.sleep_or_stop()
         raise web.HTTPServiceUnavailable(text="simulator stopped")
     return None, fault
+
+
+async def accept_websocket(
+    env: Env, provider: str, kind: str, request: web.Request, refused: web.StreamResponse | None
+) -> tuple[web.StreamResponse, Fault | None, str]:
+    """The opening of a websocket as the emulated services do it: ``refused`` (a bad key, a bad parameter) or an
+    injected fault answers the handshake instead; else the connect delay, then the upgrade with an ``X-Request-ID``.
+
+    Returns ``(response, fault, request_id)``: the response is a prepared ``WebSocketResponse`` when accepted (its
+    ``request_id`` set, ``fault`` still to apply while answering), else the refusal to return. Records ``kind``
+    (``stt_connect``, ``tts_connect``) either way."""
+    summary = request_summary(request)
+    if refused is not None:
+        env.records.add(provider, kind, summary, accepted=False)
+        return refused, None, ""
+    early, fault = await start_of_request(env, provider, request, websocket=True)
+    if early is not None:
+        env.records.add(provider, kind, summary, accepted=False)
+        return early, None, ""
+    await asyncio.sleep(env.profile.connect_delay)
+    request_id = str(uuid.uuid4())
+    ws = web.WebSocketResponse(max_msg_size=1 << 20)
+    ws.headers["X-Request-ID"] = request_id
+    await ws.prepare(request)
+    env.websockets.add(ws)
+    env.records.add(provider, kind, summary, accepted=True, request_id=request_id)
+    return ws, fault, request_id
+
+
+def parse_message(raw: str) -> Any:
+    """A websocket text message decoded from JSON, or the raw text when it is not JSON."""
+    with contextlib.suppress(ValueError):
+        return json.loads(raw)
+    return raw
 
 
 def abort_connection(request: web.Request) -> None:

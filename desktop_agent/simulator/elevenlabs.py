@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from desktop_agent.simulator.common import (
     fault_close_reason,
     http_error,
     json_response,
+    parse_message,
     query_lists,
     request_summary,
     start_of_request,
@@ -329,7 +329,7 @@ class _TtsSession:
                     continue
                 self.last_message_at = asyncio.get_running_loop().time()
                 if first and self.fault is not None and self.fault.kind == "ws_close":
-                    data = _parse(msg.data)
+                    data = parse_message(msg.data)
                     self.env.records.add(PROVIDER, "tts_message", redact(data) if isinstance(data, dict) else data)
                     await self.sender.close(self.fault.code or 1011, fault_close_reason(PROVIDER, self.fault))
                     break
@@ -359,7 +359,7 @@ class _TtsSession:
         return False
 
     async def _on_message(self, raw: str, first: bool) -> bool:
-        data = _parse(raw)
+        data = parse_message(raw)
         self.env.records.add(PROVIDER, "tts_message", redact(data) if isinstance(data, dict) else data)
         if not isinstance(data, dict):
             return await self._policy_close("Invalid message: expected a JSON object.")
@@ -491,10 +491,3 @@ class _TtsSession:
         for task in list(self.tasks):
             task.cancel()
         self.contexts.clear()
-
-
-def _parse(raw: str) -> Any:
-    """A JSON message decoded, or the raw text when it is not JSON."""
-    with contextlib.suppress(ValueError):
-        return json.loads(raw)
-    return raw
