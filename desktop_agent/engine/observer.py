@@ -10,6 +10,9 @@ push-to-talk release, or the end of speech as Silero reports it, i.e. the VAD st
 * TTS_FIRST_AUDIO  first sentence sent to TTS (``TTSStartedFrame``) -> first audio back
 * VOICE_TO_VOICE   speech end -> the first assistant audio is handed to the speaker
 
+A typed turn (``TypedTurnFrame``) has no speech: it reports no endpointing, speech-to-text or voice-to-voice figure,
+only the language model's and (when its reply is spoken) text-to-speech's.
+
 Broadcast frames are seen in both directions; only the downstream copy counts. Spoken words (``TTSTextFrame``) are
 taken when the output transport releases them at their play time, so they follow the audio and an interruption
 drops the words that were never heard.
@@ -63,6 +66,7 @@ from desktop_agent.engine.errors import (
     provider_error,
     provider_of,
 )
+from desktop_agent.engine.frames import TypedTurnFrame
 from desktop_agent.state.events import (
     AgentState,
     AgentStateChanged,
@@ -137,6 +141,7 @@ class EventObserver(BaseObserver):
         self._words_before_drop: list[str] = []
         self._reply_end_seen = asyncio.Event()
         self._reply_incomplete = False
+        self._reply_in_text = False  # the current turn was typed with "reply in text": its reply is shown, not spoken
         self.on_unspoken_reply: Callable[[str], None] | None = None
         self.on_link_failure: Callable[[Provider, ErrorFrame], None] | None = None
         #: Turns a refusal of a retired model or a missing voice into its event (see engine/catalogue.py).
@@ -158,6 +163,11 @@ class EventObserver(BaseObserver):
     @property
     def state(self) -> AgentState:
         return self._state
+
+    @property
+    def reply_in_text(self) -> bool:
+        """The user's current turn asked for its reply in text (a typed turn); a spoken turn ends that."""
+        return self._reply_in_text
 
     def set_state(self, state: AgentState) -> None:
         if self._listen_timer is not None:
@@ -274,6 +284,18 @@ class EventObserver(BaseObserver):
         if self._voice_lost and not message.interrupted:
             spoken = " ".join(self._words_before_drop) if self._reply_heard else ""
         self._voice_lost = False
+        if self._reply_in_text:  # asked for in text: shown and saved as written, never counted as spoken
+            self.emit(
+                AssistantTurnEnded(
+                    text=content if message.interrupted else written or content,
+                    interrupted=bool(message.interrupted),
+                    spoken=False,
+                    complete=complete,
+                )
+            )
+            if not content and written and not message.interrupted and self.on_unspoken_reply is not None:
+                self.on_unspoken_reply(written)
+            return
         if message.interrupted or not written or _said_all(spoken, written):
             self.emit(AssistantTurnEnded(text=spoken, interrupted=bool(message.interrupted), complete=complete))
             return
@@ -334,8 +356,14 @@ class EventObserver(BaseObserver):
             # A hands-free turn may start (on its first words) after the VAD already saw the speech end.
             previous, self._turn = self._turn, _Turn()
             self._turn.speech_end, self._turn.first_final = previous.speech_end, previous.first_final
+            self._reply_in_text = False
             self.turn_ended.clear()
             self.set_state(AgentState.USER_SPEAKING)
+        elif isinstance(frame, TypedTurnFrame):
+            self._turn = _Turn()  # no speech: the turn's figures start at the language model's request
+            self._reply_in_text = frame.reply_in_text
+            self.turn_ended.set()
+            self.emit(UserTurnEnded(text=frame.text))
         elif isinstance(frame, UserStoppedSpeakingFrame):
             self._on_user_turn_stopped(now)
         elif isinstance(frame, InterimTranscriptionFrame):

@@ -54,7 +54,7 @@ from desktop_agent.engine.errors import (
     key_refused_on_reconnect,
     reply_given_up,
 )
-from desktop_agent.engine.frames import FinalizeAnsweredFrame
+from desktop_agent.engine.frames import FinalizeAnsweredFrame, TypedTurnFrame
 from desktop_agent.engine.healing import Backoff, ConnectionHealer
 from desktop_agent.engine.observer import STALLED_REASON
 from desktop_agent.engine.speech_keeper import SpeechKeeper
@@ -205,6 +205,10 @@ class ReplyGuard(BaseObserver):
         if isinstance(frame, UserStartedSpeakingFrame):
             self._cancel(Provider.LLM, Provider.TTS)
             self._reply = None
+        elif isinstance(frame, TypedTurnFrame):  # a new turn, typed: the last one's reply and its Retry are over
+            self._cancel(Provider.LLM, Provider.TTS)
+            self._reply = None
+            self._last_failure = None
         elif isinstance(frame, FinalizeAnsweredFrame):
             self._cancel(Provider.STT)  # answered "no words": alive, nothing to give again
             self._stt_restarted = False

@@ -23,6 +23,7 @@ from pipecat.frames.frames import (
     ErrorFrame,
     Frame,
     InterruptionWorkerFrame,
+    LLMConfigureOutputFrame,
     LLMMessagesAppendFrame,
     LLMMessagesUpdateFrame,
     LLMRunFrame,
@@ -42,6 +43,7 @@ from desktop_agent.engine.config import EngineConfig
 from desktop_agent.engine.early_microphone import EarlyMicrophone
 from desktop_agent.engine.errors import error_event
 from desktop_agent.engine.failover import LanguageModelSwitch
+from desktop_agent.engine.frames import TypedTurnFrame
 from desktop_agent.engine.healing import ConnectionHealer
 from desktop_agent.engine.logs import configure_logging, mask_secrets
 from desktop_agent.engine.observer import EventObserver
@@ -286,7 +288,7 @@ class VoiceSession:
             voice.keeper,
             GuardActions(
                 interrupt_quietly=self._interrupt_quietly,
-                run_llm=lambda: self._queue(LLMRunFrame()),
+                run_llm=lambda: self._queue(*self._in_reply_mode(LLMRunFrame())),
                 speak=lambda text: self._queue(TTSSpeakFrame(text, append_to_context=False)),
                 emit_error=observer.emit_error,
                 reply_incomplete=observer.reply_incomplete,
@@ -615,6 +617,47 @@ class VoiceSession:
                 self._emit(ErrorOccurred(kind=ErrorKind.CONFIG, message="There is nothing to retry."))
 
         self._submit(retry, "retry the last turn")
+
+    def send_typed_turn(self, text: str, *, reply_in_text: bool = False) -> bool:
+        """A turn typed instead of spoken (a meeting, a shared office): it goes through the same pipeline, interrupts
+        a reply in progress as a spoken turn would, and is answered aloud, or only in text with ``reply_in_text``.
+
+        False when there is nothing to send or no conversation runs to take it (the caller keeps the text)."""
+        text = text.strip()
+        loop = self._loop
+        if not text or self._stop_requested or self._worker is None or loop is None or loop.is_closed():
+            return False
+        self._submit(lambda: self._typed_turn(text, reply_in_text), "send your message")
+        return True
+
+    async def _typed_turn(self, text: str, reply_in_text: bool) -> None:
+        worker = self._worker
+        if worker is None:
+            return
+        # As a spoken turn does: stop the reply in progress, and let its interruption commit what was said of it to
+        # the context first, so the typed message follows it there (Pipecat's own "send-text" does the same).
+        await self._queue(InterruptionWorkerFrame())
+        await worker.flush_pipeline()
+        turn = TypedTurnFrame(
+            messages=[{"role": "user", "content": text}], run_llm=True, text=text, reply_in_text=reply_in_text
+        )
+        await self._queue(*self._in_reply_mode(turn, reply_in_text=reply_in_text))
+
+    def _in_reply_mode(self, run: Frame, *, reply_in_text: bool | None = None) -> list[Frame]:
+        """``run`` (a frame that runs the language model), made to answer in text when the turn asked for it.
+
+        Pipecat's ``LLMConfigureOutputFrame`` marks the language model's output ``skip_tts`` (the text-to-speech
+        service passes it on unspoken, and the assistant aggregator still adds it to the context) until told
+        otherwise, so it is switched back right after this request. Both switches survive an interruption, which
+        would otherwise leave replies silent. ``reply_in_text`` None: as the current turn asked (the reply guard's
+        retries and fail-over)."""
+        if reply_in_text is None:
+            reply_in_text = self._observer is not None and self._observer.reply_in_text
+        if not reply_in_text:
+            return [run]
+        in_text, spoken_again = LLMConfigureOutputFrame(skip_tts=True), LLMConfigureOutputFrame(skip_tts=False)
+        in_text.interruptible = spoken_again.interruptible = False
+        return [in_text, run, spoken_again]
 
     def _press(self) -> None:
         voice, transport = self._voice, self._transport
