@@ -127,6 +127,7 @@ class DesktopApp:
         self.window.stop_speaking_requested.connect(self.controller.stop_speaking)
         self.window.new_conversation_requested.connect(self.controller.new_conversation)
         self.window.retry_requested.connect(self.controller.retry_last_turn)
+        self.window.set_typed_turn_sender(self.controller.send_typed_turn)
         self.window.session_start_requested.connect(self.controller.start)
         self.window.session_end_requested.connect(lambda: self._in_background(self.controller.stop()))
         self.window.settings_requested.connect(self.open_settings)

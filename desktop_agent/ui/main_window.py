@@ -29,6 +29,7 @@ from desktop_agent.ui.session_phase import SessionPhase
 from desktop_agent.ui.session_status_bar import SessionStatusBar
 from desktop_agent.ui.state_indicator import StateIndicator
 from desktop_agent.ui.transcript_view import TranscriptView
+from desktop_agent.ui.typed_turn_box import TypedTurnBox, TypedTurnSender
 
 APP_TITLE = "Desktop Agent"
 MODE_SHORTCUT = "Ctrl+T"
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.transcript = TranscriptView(self)
         self.latency_panel = LatencyPanel(parent=self)
         self.latency_panel.setMinimumWidth(360)
+        self.typed_turn = TypedTurnBox(self)
         self.controls = ControlBar(self.mute_action, self.stop_speaking_action, self.new_conversation_action, self)
         self.status = SessionStatusBar(self)
         self.setStatusBar(self.status)
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.typed_turn)
         layout.addWidget(self.controls)
         self.setCentralWidget(central)
         self._build_menus()
@@ -113,6 +116,7 @@ class MainWindow(QMainWindow):
         self.controls.mode_switch.set_shortcut_hint(MODE_SHORTCUT)
         self.banner.action_triggered.connect(self._on_banner_action)
         self.transcript.copied.connect(self._on_copied)
+        self.typed_turn.refused.connect(self._on_typed_turn_refused)
 
         self.set_talk_key_name(self.key_filter.key_name())
         self.set_phase(SessionPhase.LOADING)
@@ -344,7 +348,16 @@ class MainWindow(QMainWindow):
         else:
             placeholder = f"Hold {key} (or the Hold to talk button) and speak; release to send."
         self.transcript.set_placeholder(placeholder)
+        self._show_typed_turn_availability()
         self._on_levels_changed()
+
+    def _show_typed_turn_availability(self) -> None:
+        if self._phase is SessionPhase.RUNNING and self._conversation.agent_state is not ev.AgentState.CONNECTING:
+            self.typed_turn.set_available(True)
+        elif self._phase in (SessionPhase.STARTING, SessionPhase.RUNNING):
+            self.typed_turn.set_available(False, "Connecting: you can type once the assistant is ready.")
+        else:
+            self.typed_turn.set_available(False, "Start a session to type to the assistant (Ctrl+Return).")
 
     # ------------------------------------------------------------------ session phase (from the controller)
     def set_phase(self, phase: SessionPhase) -> None:
@@ -364,6 +377,10 @@ class MainWindow(QMainWindow):
         self.new_conversation_action.setEnabled(phase is not SessionPhase.LOADING)
         self._show_retry_offer()
         self._on_state_changed()
+
+    def set_typed_turn_sender(self, sender: TypedTurnSender) -> None:
+        """Where a typed turn goes (the session controller); it says whether the turn was taken."""
+        self.typed_turn.set_sender(sender)
 
     def set_talk_key_name(self, name: str) -> None:
         self.controls.talk_button.set_key_name(name)
@@ -468,6 +485,10 @@ class MainWindow(QMainWindow):
 
     def transcript_copy_all(self) -> None:
         self.transcript.copy_all()
+
+    @guarded
+    def _on_typed_turn_refused(self) -> None:
+        self.status.flash("Not sent: the assistant cannot take a typed turn right now. Your text is kept.")
 
     def _on_copied(self, text: str) -> None:
         lines = text.count("\n") + 1

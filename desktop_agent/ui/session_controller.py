@@ -276,6 +276,16 @@ class SessionController(QObject):
         if self._session is not None:
             self._session.retry_last_turn()
 
+    def send_typed_turn(self, text: str, reply_in_text: bool = False) -> bool:
+        """A turn typed instead of spoken; its reply is spoken, or only shown with ``reply_in_text``. True when the
+        running session took it (else the window keeps the text)."""
+        session = self._session
+        return (
+            session is not None
+            and self._phase is SessionPhase.RUNNING
+            and session.send_typed_turn(text, reply_in_text=reply_in_text)
+        )
+
     def new_conversation(self) -> None:
         if self._session is not None:
             self._session.new_conversation()
