@@ -8,7 +8,8 @@ switching mode is a flag flip, not a pipeline rebuild (Pipecat has no public set
   speech-to-text service finalize the transcript at once, and it anchors the latency measurements.
 * Hands-free: :class:`TurnInput` runs Silero VAD on the microphone; smart-turn (``LocalSmartTurnAnalyzerV3``)
   decides when the turn is over. While the assistant speaks, the user must say ``interruption_min_words`` words to
-  interrupt (``MinWordsUserTurnStartStrategy``), so a cough does not cut the reply off.
+  interrupt (``MinWordsUserTurnStartStrategy``), so a cough does not cut the reply off; as a reply starts, the VAD
+  must hear a voice too (:class:`_VoiceCorroborated`), so words made of the echo's residue do not either.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnal
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.audio.vad.vad_controller import VADController
 from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    BotStoppedSpeakingFrame,
     CancelFrame,
     EndFrame,
     Frame,
@@ -58,6 +61,11 @@ PTT_TRANSCRIPT_GRACE_SECS = 0.05
 PTT_SILENT_RELEASE_SECS = 0.8
 # A release after speech waits this long for the final transcript before ending the turn with what it has.
 PTT_MISSING_FINAL_SECS = 3.0
+# As a reply starts, words interrupt it only with a voice the VAD heard (see _VoiceCorroborated): for this long after
+# the assistant starts speaking (twice the half second in which AEC3 was measured re-adapting) ...
+ECHO_SETTLING_SECS = 1.5
+# ... and a voice heard up to this long before the words (streaming STT delivers them up to a second late).
+VOICE_CORROBORATION_SECS = 1.0
 # Stop seconds reported on the synthetic release frame: non-zero so Pipecat's STT metric is not skipped.
 PTT_RELEASE_STOP_SECS = 0.001
 
@@ -194,15 +202,59 @@ class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
         await self.trigger_user_turn_stopped()
 
 
+class _VoiceCorroborated:
+    """Mixin for transcript-driven start strategies: as a reply starts, words alone do not interrupt it.
+
+    The speech-to-text hears everything the microphone does, including what the echo canceller leaves of the
+    assistant's own voice. AEC3 re-adapts during the first tenths of a second of a reply whenever the echo's delay
+    shifted (:mod:`desktop_agent.engine.echo` says when), and on a loaded machine that residue was loud enough for
+    the speech-to-text to make words of it and cut the reply off (measured: 3 words 0.7 s into a reply, with no VAD
+    start). So during the first :data:`ECHO_SETTLING_SECS` of the assistant's speech, a transcript interrupts only if
+    the VAD (a speech model, on the cancelled signal) heard a voice at the same time or within
+    :data:`VOICE_CORROBORATION_SECS` before; an uncorroborated one is dropped from the aggregation, so it does not
+    leak into the next user turn either. After that, and whenever the assistant is silent, words alone count as
+    before: a double-talk barge-in the VAD misses (AEC3 attenuates the user while the assistant speaks) is late by
+    at most the settling time, never lost.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._assistant_started_at: float | None = None
+        self._voice = False
+        self._voice_ended_at = float("-inf")
+
+    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
+        if isinstance(frame, BotStartedSpeakingFrame):
+            self._assistant_started_at = time.monotonic()
+        elif isinstance(frame, BotStoppedSpeakingFrame):
+            self._assistant_started_at = None
+        elif isinstance(frame, VADUserStartedSpeakingFrame):
+            self._voice = True
+        elif isinstance(frame, VADUserStoppedSpeakingFrame):
+            self._voice, self._voice_ended_at = False, time.monotonic()
+        elif isinstance(frame, (InterimTranscriptionFrame, TranscriptionFrame)) and self._echo_suspected():
+            await self.trigger_reset_aggregation()  # type: ignore[attr-defined]
+            return ProcessFrameResult.CONTINUE
+        return await super().process_frame(frame)  # type: ignore[misc]
+
+    def _echo_suspected(self) -> bool:
+        """Words now could be the echo of a reply that just started: the VAD heard no voice to go with them."""
+        now = time.monotonic()
+        started = self._assistant_started_at
+        settling = started is not None and now - started < ECHO_SETTLING_SECS
+        voice = self._voice or now - self._voice_ended_at <= VOICE_CORROBORATION_SECS
+        return settling and not voice
+
+
 class HandsFreeVADStartStrategy(_ModeGated, VADUserTurnStartStrategy):
     """Any speech starts a turn (used when one word is enough to interrupt)."""
 
 
-class HandsFreeTranscriptionStartStrategy(_ModeGated, TranscriptionUserTurnStartStrategy):
+class HandsFreeTranscriptionStartStrategy(_ModeGated, _VoiceCorroborated, TranscriptionUserTurnStartStrategy):
     """A transcript without a VAD start (very short speech) still starts a turn."""
 
 
-class HandsFreeMinWordsStartStrategy(_ModeGated, MinWordsUserTurnStartStrategy):
+class HandsFreeMinWordsStartStrategy(_ModeGated, _VoiceCorroborated, MinWordsUserTurnStartStrategy):
     """N words interrupt the assistant while it speaks; one word starts a turn otherwise."""
 
 
