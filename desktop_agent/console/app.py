@@ -1,8 +1,9 @@
 """``desktop-agent --console``: the same voice engine in a terminal.
 
 Enter starts and ends a push-to-talk turn (a terminal reports lines, not key presses and releases); ``h``
-switches to hands-free. Transcripts and per-turn latencies are printed as they happen, and finished turns go to the
-same history the window shows. No Qt is imported.
+switches to hands-free; ``t WORDS`` types a turn instead (``tt WORDS``: the reply in text only). Transcripts and
+per-turn latencies are printed as they happen, and finished turns go to the same history the window shows. No Qt
+is imported.
 
 Threads: the engine runs on its own thread and loop as in the window; its events and the typed lines (read by a
 daemon thread, since a blocking ``readline`` cannot be awaited portably) are both handed to this asyncio loop, which
@@ -259,6 +260,8 @@ class ConsoleApp:
             session.new_conversation()
         elif command is Command.RETRY:
             self._retry(session)
+        elif command is Command.TYPE or command is Command.TYPE_TEXT_REPLY:
+            self._type(session, argument(line), reply_in_text=command is Command.TYPE_TEXT_REPLY)
 
     def _talk(self, session: VoiceSession) -> None:
         if session.mode is ev.TurnMode.HANDS_FREE:
@@ -281,6 +284,13 @@ class ConsoleApp:
             return
         session.retry_last_turn()
         self.printer.say("Retrying the last turn ...")
+
+    def _type(self, session: VoiceSession, text: str, *, reply_in_text: bool) -> None:
+        """``t WORDS``: a turn typed instead of spoken, answered aloud; ``tt WORDS``: answered in text only."""
+        if not text:
+            self.printer.say("Type your words after t (tt for a reply in text only), e.g. t What time is it?")
+        elif not session.send_typed_turn(text, reply_in_text=reply_in_text):
+            self.printer.say("The assistant cannot take a typed turn right now; try again in a moment.")
 
     @property
     def _simulating(self) -> bool:

@@ -2,7 +2,7 @@
 
 A terminal reports lines, not key presses and releases, so push-to-talk becomes Enter to start talking and Enter
 again to end the turn. Every other command is one letter (or its word) followed by Enter; ``f`` (the simulator's
-faults, with ``--simulate`` only) may be followed by a number.
+faults, with ``--simulate`` only) may be followed by a number, and ``t`` / ``tt`` by the words of a typed turn.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ class Command(enum.Enum):
     HELP = "help"
     QUIT = "quit"
     FAULTS = "faults"  # f: list the simulator's faults; f N: switch fault N on; f 0: clear them
+    TYPE = "type"  # t WORDS: a turn typed instead of spoken; the reply is spoken
+    TYPE_TEXT_REPLY = "type_text_reply"  # tt WORDS: the same, the reply shown only (a meeting, a shared office)
 
 
 _WORDS: dict[str, Command] = {
@@ -46,14 +48,18 @@ _WORDS: dict[str, Command] = {
     "exit": Command.QUIT,
     "f": Command.FAULTS,
     "faults": Command.FAULTS,
+    "t": Command.TYPE,
+    "type": Command.TYPE,
+    "tt": Command.TYPE_TEXT_REPLY,
 }
-_TAKES_ARGUMENT = frozenset({Command.FAULTS})
+_TAKES_ARGUMENT = frozenset({Command.FAULTS, Command.TYPE, Command.TYPE_TEXT_REPLY})
 
 HELP = """\
 Enter   start talking / end your turn (push-to-talk)
 h       hands-free: a pause ends your turn        p   back to push-to-talk
 s       stop the assistant speaking               m   mute or unmute the microphone
 r       retry the last turn that got no reply     n   new conversation
+t WORDS type your turn instead of speaking        tt WORDS  the same, the reply in text only
 ?       this help                                 q   quit (also Ctrl+D or Ctrl+C)"""
 
 FAULTS_HELP = "f       list the simulated faults; f N switches fault N on, f 0 clears them all"
@@ -76,7 +82,7 @@ def parse(line: str) -> Command | None:
 
 
 def argument(line: str) -> str:
-    """What follows the command word: ``"3"`` in ``"f 3"``."""
+    """What follows the command word, as typed: ``"3"`` in ``"f 3"``, ``"Is it raining?"`` in ``"t Is it raining?"``."""
     return line.strip().partition(" ")[2].strip()
 
 

@@ -45,6 +45,27 @@ def test_retry_takes_no_argument():
     assert parse("r 2") is None
 
 
+# ------------------------------------------------------------------------------------------------ t, tt: typed turns
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [("t Is it raining?", Command.TYPE), ("type hello", Command.TYPE), ("T hello\n", Command.TYPE), ("t", Command.TYPE),
+     ("tt Is it raining?", Command.TYPE_TEXT_REPLY), ("TT", Command.TYPE_TEXT_REPLY)],
+)
+def test_t_and_tt_are_typed_turns(line, command):
+    assert parse(line) is command
+
+
+def test_a_typed_turn_keeps_its_words_as_typed():
+    assert argument("t  Is it raining in Paris? \n") == "Is it raining in Paris?"
+    assert argument("tt What's NEXT") == "What's NEXT"
+    assert argument("t") == ""
+
+
+def test_the_help_names_the_typed_turns():
+    assert "t WORDS type your turn instead of speaking" in HELP
+    assert "tt WORDS  the same, the reply in text only" in HELP
+
+
 # ------------------------------------------------------------------------------------------------ f: simulated faults
 @pytest.mark.parametrize("line", ["f", "F\n", "faults", "f 3", "f   12 \n", "f clear", "faults 0", "f nonsense"])
 def test_f_with_or_without_an_argument_is_the_faults_command(line):
