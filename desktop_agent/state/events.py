@@ -124,7 +124,7 @@ class UserTranscript(Event):
 
 @dataclass(frozen=True, slots=True)
 class UserTurnEnded(Event):
-    """The user's turn is complete; ``text`` is what goes to the LLM."""
+    """The user's turn is complete (spoken, or typed instead); ``text`` is what goes to the LLM."""
 
     text: str
 
@@ -162,9 +162,10 @@ class AssistantSpeechStopped(Event):
 class AssistantTurnEnded(Event):
     """The assistant's turn is over; ``text`` is what was actually spoken.
 
-    ``spoken`` is False when the voice could not say the reply (text-to-speech down): ``text`` is then the whole
-    reply as written, so it is still shown and saved. ``complete`` is False when the language model's answer was cut
-    off before its end (the stream broke): the reply is kept, marked as incomplete.
+    ``spoken`` is False when the voice could not say the reply (text-to-speech down), or the user asked for it in text
+    (a typed turn): ``text`` is then the whole reply as written, so it is still shown and saved. ``complete`` is False
+    when the language model's answer was cut off before its end (the stream broke): the reply is kept, marked as
+    incomplete.
     """
 
     text: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 INTERRUPTED = "interrupted"  # the user cut the reply off: only what was said is kept
-NOT_SPOKEN = "not spoken"  # text-to-speech could not say the reply: it is kept as written
+NOT_SPOKEN = "not spoken"  # text-to-speech could not say the reply, or it was asked for in text: kept as written
 INCOMPLETE = "incomplete"  # the language model stopped writing midway: what it wrote is kept
 
 
