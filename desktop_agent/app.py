@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # the window imports Qt, the engine and the rest lazily: see 
     from types import FrameType
 
     from PySide6.QtCore import QSocketNotifier
-    from PySide6.QtWidgets import QWidget
 
     from desktop_agent.config.loading import LoadedSettings
     from desktop_agent.config.prompts import PromptLibrary
@@ -44,7 +43,10 @@ if TYPE_CHECKING:  # the window imports Qt, the engine and the rest lazily: see 
     from desktop_agent.storage.history import HistoryStore
     from desktop_agent.storage.recorder import HistoryRecorder
     from desktop_agent.ui.history.history_view import HistoryView
+    from desktop_agent.ui.main_window import MainWindow
     from desktop_agent.ui.settings import SettingsDialog, SettingsPage
+    from desktop_agent.ui.sound_cues import SoundCues
+    from desktop_agent.ui.tray_icon import TrayIcon
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,8 @@ class DesktopApp:
     :class:`~desktop_agent.runtime.Runtime` (settings, keys, simulator, history and their teardown).
 
     ``simulator``, ``audio_backend`` and ``record_history`` let tests inject their own parts; by default they
-    follow the command line (``--simulate``, ``--no-audio``/``--screenshot``).
+    follow the command line (``--simulate``, ``--no-audio``/``--screenshot``). ``tray_available`` says whether the
+    desktop shows tray icons (None: ask Qt, which knows only once a tray host answers on the session bus).
     """
 
     def __init__(
@@ -76,12 +79,18 @@ class DesktopApp:
         audio_backend: AudioBackend | None = None,
         record_history: bool | None = None,
         autostart: bool = True,
+        tray_available: bool | None = None,
     ) -> None:
+        from PySide6.QtWidgets import QSystemTrayIcon
+
         from desktop_agent.state.conversation import Conversation
         from desktop_agent.ui import exception_guard
         from desktop_agent.ui.bridge import EngineBridge
+        from desktop_agent.ui.desktop_notifier import DesktopNotifier
+        from desktop_agent.ui.hidden_error_notices import HiddenErrorNotices
         from desktop_agent.ui.main_window import MainWindow
         from desktop_agent.ui.session_controller import SessionController
+        from desktop_agent.ui.tray_icon import TrayIcon
 
         self.args = args
         screenshot = bool(getattr(args, "screenshot", None))
@@ -134,6 +143,42 @@ class DesktopApp:
         self.window.fix_settings_requested.connect(self.open_settings_for)
         self.window.switch_requested.connect(self.switch_choice)
         self.window.history_requested.connect(self.open_history)
+
+        # The tray (where the desktop has one), notifications of errors while the window is out of sight, and the
+        # sound cues (created once the settings ask for them: numpy and the audio backend load after first paint).
+        if tray_available is None:
+            tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.tray = TrayIcon(self.window) if tray_available else None
+        if self.tray is not None:
+            self._wire_tray(self.tray)
+        self.notifier = DesktopNotifier(self.tray, parent=self.window)
+        self.error_notices = HiddenErrorNotices(self.window, self.notifier, parent=self.window)
+        self.bridge.error_occurred.connect(self.error_notices.on_error)
+        self.cues: SoundCues | None = None
+        self._speaker_backend: AudioBackend | None = None  # the sound card, for cues when no device was handed in
+
+    def _wire_tray(self, tray: TrayIcon) -> None:
+        """The tray's menu acts as the window's controls do; its icon and tooltip follow what the window's state
+        indicator shows (connected after the window's own slots, so the indicator is up to date when it is read)."""
+        tray.mode_requested.connect(self.window.request_mode)
+        tray.mute_requested.connect(self.controller.set_muted)
+        tray.new_conversation_requested.connect(self.controller.new_conversation)
+        tray.show_window_requested.connect(self.window.show_from_tray)
+        tray.quit_requested.connect(self.window.quit)
+        for change in (self.bridge.agent_state_changed, self.bridge.mode_changed, self.controller.phase_changed):
+            change.connect(self._show_state_in_tray)
+        self._show_state_in_tray()
+        tray.show()
+
+    def _show_state_in_tray(self) -> None:
+        from desktop_agent.ui.session_phase import SessionPhase
+
+        if self.tray is None:
+            return
+        conversation = self.bridge.conversation
+        running = self.controller.phase is SessionPhase.RUNNING
+        indicator = self.window.state_indicator
+        self.tray.show_state(conversation.agent_state, indicator.text, conversation.mode, conversation.muted, running)
 
     def _in_background(self, coroutine: Coroutine[Any, Any, object]) -> None:
         """Run ``coroutine`` on the loop, holding its task until it ends (the loop keeps only a weak reference)."""
@@ -248,6 +293,38 @@ class DesktopApp:
         self.window.set_provider_names({role: settings.providers.spec(role).display_name for role in Provider})
         if self.controller.session is None and settings.conversation.mode is not self.controller.mode:
             self.controller.set_mode(settings.conversation.mode)
+        self._apply_desktop_settings()
+
+    def _apply_desktop_settings(self) -> None:
+        """Close-to-tray (only with a tray to come back from) and the sound cues."""
+        settings = self.settings
+        if settings is None:
+            return
+        self.window.close_to_tray = settings.desktop.close_to_tray and self.tray is not None
+        if settings.desktop.sound_cues and self.cues is None:
+            self.cues = self._make_cues()
+        if self.cues is not None:
+            self.cues.enabled = settings.desktop.sound_cues
+
+    def _make_cues(self) -> SoundCues:
+        """Cues on the talk key's press and release and as a reply starts, through the session's sound device."""
+        from desktop_agent.ui.sound_cues import Cue, SoundCues
+
+        cues = SoundCues(self._cue_backend, lambda: self.settings.audio.output_device if self.settings else None)
+        self.window.talk_pressed.connect(lambda: cues.play(Cue.PRESS))
+        self.window.talk_released.connect(lambda: cues.play(Cue.RELEASE))
+        self.bridge.agent_state_changed.connect(lambda: cues.follow(self.bridge.conversation.agent_state))
+        return cues
+
+    def _cue_backend(self) -> AudioBackend:
+        """The sound device the sessions use (in memory with --no-audio), else the sound card."""
+        if self.controller.audio_backend is not None:
+            return self.controller.audio_backend
+        if self._speaker_backend is None:
+            from desktop_agent.engine.audio_backend import SoundDeviceBackend
+
+            self._speaker_backend = SoundDeviceBackend()
+        return self._speaker_backend
 
     def _add_fault_menu(self) -> None:
         """With ``--simulate``, a Faults menu switches the simulator's faults, to watch the app heal."""
@@ -331,6 +408,7 @@ class DesktopApp:
             simulator=self.runtime.simulator,
             audio_backend=self.audio_backend,
             problems=loaded.problems,
+            tray_available=self.tray is not None,
             parent=self.window,
         )
         controller = self.controller  # changes that apply to the running session at once
@@ -347,6 +425,7 @@ class DesktopApp:
         dialog.budgets_changed.connect(self.window.set_budgets)
         dialog.prices_changed.connect(self._apply_prices)
         dialog.history_settings_changed.connect(self._apply_privacy)
+        dialog.desktop_changed.connect(lambda *_: self._apply_desktop_settings())
         dialog.delete_history_requested.connect(lambda: self._in_background(self._delete_history()))
         dialog.keys_changed.connect(lambda: self._note_next_session("New keys apply from the next session."))
         dialog.restart_needed.connect(self._note_next_session)
@@ -488,6 +567,11 @@ class DesktopApp:
                 self.history_window.close()
             if self.settings_dialog is not None:
                 self.settings_dialog.close()
+            if self.tray is not None:
+                self.tray.hide()
+            if self.cues is not None:
+                await asyncio.to_thread(self.cues.close)
+            await asyncio.to_thread(self.notifier.wait)
         finally:
             await self.runtime.aclose()
             self._close_allowed = True
@@ -521,8 +605,9 @@ def _screenshot_folder_problem(path: Path) -> str | None:
     return None
 
 
-def _close_on_signals(window: QWidget) -> tuple[socket.socket, socket.socket, QSocketNotifier]:
-    """Ctrl+C or SIGTERM closes the window, so the session shuts down cleanly instead of being killed mid-write.
+def _close_on_signals(window: MainWindow) -> tuple[socket.socket, socket.socket, QSocketNotifier]:
+    """Ctrl+C or SIGTERM quits (closes the window even with close-to-tray on), so the session shuts down cleanly
+    instead of being killed mid-write.
 
     Python runs signal handlers only between bytecodes, and Qt's loop may sit in C++ for long; the wakeup fd
     written by the C-level handler makes Qt wake up and run Python at once (no polling timer).
@@ -546,7 +631,7 @@ def _close_on_signals(window: QWidget) -> tuple[socket.socket, socket.socket, QS
 
     def on_signal(number: int, _frame: FrameType | None) -> None:
         log.info("Signal %d received: closing the window", number)
-        QTimer.singleShot(0, window.close)
+        QTimer.singleShot(0, window.quit)
 
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, on_signal)
@@ -566,7 +651,7 @@ async def _run(app_args: argparse.Namespace) -> int:
         if app_args.screenshot:
             code = await desktop.run_screenshot(Path(app_args.screenshot))
             await desktop.shutdown(code)
-            desktop.window.close()
+            desktop.window.quit()
             return code
         return await desktop.finished
     finally:

@@ -233,6 +233,18 @@ class PrivacySettings:
     retention_days: int = setting(0, minimum=0, maximum=36500, help="0 keeps conversations forever")
 
 
+@dataclass
+class DesktopSettings:
+    """How the app lives on the desktop beside its window."""
+
+    close_to_tray: bool = setting(
+        False, help="closing the window keeps the app running in the tray", label="Close to tray"
+    )
+    sound_cues: bool = setting(
+        False, help="short sounds on the talk key's press and release and when a reply starts", label="Sound cues"
+    )
+
+
 def _default_budgets() -> dict[Stage, float]:
     return dict(DEFAULT_BUDGETS)
 
@@ -256,6 +268,7 @@ class AppSettings:
     budgets: dict[Stage, float] = field(default_factory=_default_budgets)
     prices: PriceTable = field(default_factory=PriceTable)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    desktop: DesktopSettings = field(default_factory=DesktopSettings)
 
     def copy(self) -> AppSettings:
         return copy.deepcopy(self)

@@ -64,6 +64,9 @@ class MainWindow(QMainWindow):
         #: Push-to-talk is taken while the session is still loading or starting (the app starts it by itself).
         self.talk_while_starting = False
         self._close_handler: Callable[[], bool] | None = None
+        #: Closing hides the window and the app stays in the tray (set by the app only when a tray is shown).
+        self.close_to_tray = False
+        self._quitting = False
         self._retry_unused = False  # an offered retry the user has not taken yet
         self.fault_menu: FaultMenu | None = None
 
@@ -159,7 +162,7 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action(
             "&Quit", "quit", QKeySequence.StandardKey.Quit, "End the session and close the app"
         )
-        self.quit_action.triggered.connect(self.close)
+        self.quit_action.triggered.connect(self.quit)
         self.hands_free_action = self._action(
             "&Hands-free Mode",
             "hands-free",
@@ -427,14 +430,15 @@ class MainWindow(QMainWindow):
 
     @guarded
     def _on_mode_selected(self, mode: ev.TurnMode) -> None:
-        self._request_mode(mode)
+        self.request_mode(mode)
 
     @guarded
     def _on_hands_free_toggled(self) -> None:
         checked = self.hands_free_action.isChecked()
-        self._request_mode(ev.TurnMode.HANDS_FREE if checked else ev.TurnMode.PUSH_TO_TALK)
+        self.request_mode(ev.TurnMode.HANDS_FREE if checked else ev.TurnMode.PUSH_TO_TALK)
 
-    def _request_mode(self, mode: ev.TurnMode) -> None:
+    def request_mode(self, mode: ev.TurnMode) -> None:
+        """Switch to ``mode`` as the window's own controls do (a held turn is released first), e.g. from the tray."""
         if self.controls.talk_button.held:
             self.controls.talk_button.set_held(False)
             self.talk_released.emit()
@@ -514,7 +518,24 @@ class MainWindow(QMainWindow):
         """``handler()`` -> True to close now, or False after starting a clean shutdown that closes the window later."""
         self._close_handler = handler
 
+    def quit(self) -> None:
+        """Close the window and end the app, even with close-to-tray on (Quit, Ctrl+Q, the tray's Quit, a signal)."""
+        self._quitting = True
+        self.close()
+
+    def show_from_tray(self) -> None:
+        """Bring the window back: shown, restored if minimised, raised and focused."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.close_to_tray and not self._quitting:
+            event.ignore()  # the session goes on; the tray's Show Window brings the window back
+            self.key_filter.cancel()
+            self._on_talk_key_released()  # a turn held as the window went away ends, as when focus is lost
+            self.hide()
+            return
         if self._close_handler is not None and not self._close_handler():
             event.ignore()
             return

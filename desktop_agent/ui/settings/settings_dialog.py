@@ -38,6 +38,7 @@ from desktop_agent.state.events import Provider
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.audio_page import AudioPage
 from desktop_agent.ui.settings.budgets_page import BudgetsPage
+from desktop_agent.ui.settings.desktop_page import DesktopPage
 from desktop_agent.ui.settings.keys_page import KeysPage
 from desktop_agent.ui.settings.models_page import ModelsPage
 from desktop_agent.ui.settings.prices_page import PricesPage
@@ -56,6 +57,7 @@ class SettingsPage(enum.Enum):
     BUDGETS = "Latency budgets"
     PRICES = "Prices"
     PRIVACY = "Privacy"
+    DESKTOP = "Desktop"
 
 
 class SettingsDialog(QDialog):
@@ -65,7 +67,8 @@ class SettingsDialog(QDialog):
     max_tokens)``, ``devices_changed(input, output)``, ``echo_changed(echo_cancellation, noise_suppression)``,
     ``mode_changed(TurnMode)``, ``vad_changed(confidence, stop_secs)``, ``push_to_talk_key_changed(key)``; for the
     window: ``budgets_changed(dict)``, ``prices_changed(PriceTable)``; for storage: ``history_settings_changed(keep,
-    days)``, ``delete_history_requested()``; ``keys_changed()`` and ``restart_needed(reason)`` for what needs a new
+    days)``, ``delete_history_requested()``; for the app: ``desktop_changed(close_to_tray,
+    sound_cues)``; ``keys_changed()`` and ``restart_needed(reason)`` for what needs a new
     session; ``provider_changed(role)`` after another provider was chosen for a role (its model, address, price and
     voice reset to that provider's defaults); ``settings_saved(AppSettings)`` after every save.
     """
@@ -82,6 +85,7 @@ class SettingsDialog(QDialog):
     prices_changed = Signal(object)
     history_settings_changed = Signal(bool, int)
     delete_history_requested = Signal()
+    desktop_changed = Signal(bool, bool)
     keys_changed = Signal()
     provider_changed = Signal(object)
     restart_needed = Signal(str)
@@ -96,6 +100,7 @@ class SettingsDialog(QDialog):
         simulator: Any = None,
         audio_backend: AudioBackend | None = None,
         problems: list[str] | tuple[str, ...] = (),
+        tray_available: bool | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -122,6 +127,7 @@ class SettingsDialog(QDialog):
         self.budgets_page = BudgetsPage(settings)
         self.prices_page = PricesPage(settings)
         self.privacy_page = PrivacyPage(settings)
+        self.desktop_page = DesktopPage(settings, tray_available)
         self._pages: dict[SettingsPage, QWidget] = {
             SettingsPage.KEYS: self.keys_page,
             SettingsPage.VOICE: self.voice_page,
@@ -131,6 +137,7 @@ class SettingsDialog(QDialog):
             SettingsPage.BUDGETS: self.budgets_page,
             SettingsPage.PRICES: self.prices_page,
             SettingsPage.PRIVACY: self.privacy_page,
+            SettingsPage.DESKTOP: self.desktop_page,
         }
 
         self.notice_label = plain_label(QLabel())  # quotes values from the settings and prompt files
@@ -180,6 +187,7 @@ class SettingsDialog(QDialog):
             (self.budgets_page.budgets_changed, self.budgets_changed),
             (self.prices_page.prices_changed, self.prices_changed),
             (self.privacy_page.history_settings_changed, self.history_settings_changed),
+            (self.desktop_page.desktop_changed, self.desktop_changed),
         )
         for source, target in forward:
             source.connect(lambda *args, target=target: self._save_then(target, *args))

@@ -1,0 +1,56 @@
+"""Settings > Desktop: keep running in the tray when the window is closed, and short sound cues.
+
+Close-to-tray needs a tray to come back from: without one (GNOME without its tray extension, a bare X server) the
+box is disabled and one line says why, and the setting is left as it was for a desktop that has one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QLabel, QSystemTrayIcon, QVBoxLayout, QWidget
+
+from desktop_agent.config.settings import AppSettings
+from desktop_agent.ui.untrusted_text import plain_label
+
+NO_TRAY_REASON = "This desktop shows no tray icons, so closing the window quits the app."
+
+
+class DesktopPage(QWidget):
+    """Emits ``desktop_changed(close_to_tray, sound_cues)`` after either box is changed. ``tray_available`` is what
+    the app found (None: ask Qt)."""
+
+    desktop_changed = Signal(bool, bool)
+
+    def __init__(
+        self, settings: AppSettings, tray_available: bool | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        desktop = settings.desktop
+        if tray_available is None:
+            tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.close_to_tray = QCheckBox("Keep running in the tray when the window is closed")
+        self.close_to_tray.setChecked(desktop.close_to_tray and tray_available)
+        self.close_to_tray.setEnabled(tray_available)
+        self.close_to_tray.setToolTip(
+            "The session goes on in the background; the tray icon's menu shows the window again or quits the app."
+        )
+        self.tray_reason = plain_label(QLabel(NO_TRAY_REASON))
+        self.tray_reason.setWordWrap(True)
+        self.tray_reason.setVisible(not tray_available)
+        self.sound_cues = QCheckBox("Play a short sound when I press and release the talk key and when a reply starts")
+        self.sound_cues.setChecked(desktop.sound_cues)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.close_to_tray)
+        layout.addWidget(self.tray_reason)
+        layout.addWidget(self.sound_cues)
+        layout.addStretch(1)
+        self.close_to_tray.toggled.connect(self._edited)
+        self.sound_cues.toggled.connect(self._edited)
+
+    def _edited(self) -> None:
+        desktop = self._settings.desktop
+        if self.close_to_tray.isEnabled():
+            desktop.close_to_tray = self.close_to_tray.isChecked()
+        desktop.sound_cues = self.sound_cues.isChecked()
+        self.desktop_changed.emit(desktop.close_to_tray, desktop.sound_cues)
