@@ -156,6 +156,8 @@ def test_quit_from_the_tray_ends_the_session_and_the_app(desktop, qtbot):
     session = running_session(desktop)
     desktop.settings.desktop.close_to_tray = True
     desktop.apply_settings()
+    desktop.window.close()  # to the tray first: Quit must still end the app with the window hidden
+    assert not desktop.window.isVisible() and not desktop.finished.done()
     desktop.tray.quit_action.trigger()
     qtbot.waitUntil(desktop.finished.done, timeout=20_000)
     assert ("stop", 8.0) in session.calls  # the clean shutdown path: the pipeline stopped first
