@@ -5,15 +5,14 @@ button must not also be clicked by Space. Because Space belongs to push-to-talk 
 focused button instead, keeping every control reachable from the keyboard. Text fields keep their keys.
 
 Auto-repeat: a held key arrives as repeated press/release pairs. Qt marks them ``isAutoRepeat()`` on most systems,
-and those are ignored; some X servers send them unmarked. So a release is only confirmed if no press follows within
-``debounce_ms`` (the unmarked pairs arrive back to back, ~0-2 ms apart; X auto-repeat runs at 25-40 ms intervals
-only *between* pairs). A press arriving inside that window cancels the pending release: still the same hold.
-Modifier state (``queryKeyboardModifiers``) cannot tell us anything here: Space is not a modifier.
+and those are ignored; the unmarked ones some X servers send are folded into one hold by
+:class:`~desktop_agent.ui.key_hold.KeyHold`. Modifier state (``queryKeyboardModifiers``) cannot tell us anything
+here: Space is not a modifier.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -27,7 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-DEFAULT_DEBOUNCE_MS = 40
+from desktop_agent.ui.key_hold import DEFAULT_DEBOUNCE_MS, KeyHold
+
+__all__ = ["DEFAULT_DEBOUNCE_MS", "PushToTalkKeyFilter", "key_from_text"]
 _TEXT_INPUTS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QKeySequenceEdit)
 
 
@@ -51,19 +52,17 @@ class PushToTalkKeyFilter(QObject):
         super().__init__(window)
         self._window = window
         self._key = key
-        self._held = False
         self.enabled = True
-        self._release_timer = QTimer(self)
-        self._release_timer.setSingleShot(True)
-        self._release_timer.setInterval(debounce_ms)
-        self._release_timer.timeout.connect(self._confirm_release)
+        self._hold = KeyHold(debounce_ms, self)
+        self._hold.pressed.connect(self.pressed)
+        self._hold.released.connect(self.released)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
 
     @property
     def held(self) -> bool:
-        return self._held
+        return self._hold.held
 
     @property
     def key(self) -> Qt.Key:
@@ -78,10 +77,7 @@ class PushToTalkKeyFilter(QObject):
 
     def cancel(self) -> None:
         """End a hold now (window lost focus, mode changed, session ended)."""
-        self._release_timer.stop()
-        if self._held:
-            self._held = False
-            self.released.emit()
+        self._hold.cancel()
 
     def detach(self) -> None:
         app = QApplication.instance()
@@ -131,15 +127,6 @@ class PushToTalkKeyFilter(QObject):
         if event.isAutoRepeat():
             return
         if is_press:
-            if self._release_timer.isActive():
-                self._release_timer.stop()  # an unmarked auto-repeat pair: the key never went up
-            elif not self._held:
-                self._held = True
-                self.pressed.emit()
-        elif self._held:
-            self._release_timer.start()
-
-    def _confirm_release(self) -> None:
-        if self._held:
-            self._held = False
-            self.released.emit()
+            self._hold.down()
+        else:
+            self._hold.up()
