@@ -243,6 +243,11 @@ class DesktopSettings:
     sound_cues: bool = setting(
         False, help="short sounds on the talk key's press and release and when a reply starts", label="Sound cues"
     )
+    start_on_login: bool = setting(
+        False,
+        help="start the app when you log in (the desktop's autostart entry is written or removed with it)",
+        label="Start on login",
+    )
 
 
 def _default_budgets() -> dict[Stage, float]:

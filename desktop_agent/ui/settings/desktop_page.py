@@ -1,7 +1,10 @@
-"""Settings > Desktop: keep running in the tray when the window is closed, and short sound cues.
+"""Settings > Desktop: keep running in the tray when the window is closed, short sound cues, and start on login.
 
 Close-to-tray needs a tray to come back from: without one (GNOME without its tray extension, a bare X server) the
 box is disabled and one line says why, and the setting is left as it was for a desktop that has one.
+
+Start on login writes or removes the desktop's login entry (see :mod:`desktop_agent.autostart`) as the box is ticked;
+if that fails the box goes back and one line says why.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QSystemTrayIcon, QVBoxLayout, QWidget
 
+from desktop_agent import autostart
+from desktop_agent.config.local_files import error_words
 from desktop_agent.config.settings import AppSettings
 from desktop_agent.ui.untrusted_text import plain_label
 
@@ -40,13 +45,40 @@ class DesktopPage(QWidget):
         self.tray_reason.setVisible(not tray_available)
         self.sound_cues = QCheckBox("Play a short sound when I press and release the talk key and when a reply starts")
         self.sound_cues.setChecked(desktop.sound_cues)
+        self.start_on_login = QCheckBox("Start Desktop Agent when I log in")
+        self.start_on_login.setChecked(desktop.start_on_login)
+        self.start_on_login.setToolTip(f"Written to {autostart.entry_location()}")
+        self.login_problem = plain_label(QLabel())
+        self.login_problem.setWordWrap(True)
+        self.login_problem.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.close_to_tray)
         layout.addWidget(self.tray_reason)
         layout.addWidget(self.sound_cues)
+        layout.addWidget(self.start_on_login)
+        layout.addWidget(self.login_problem)
         layout.addStretch(1)
         self.close_to_tray.toggled.connect(self._edited)
         self.sound_cues.toggled.connect(self._edited)
+        self.start_on_login.toggled.connect(self._start_on_login_toggled)
+
+    def _start_on_login_toggled(self, enabled: bool) -> None:
+        """Writes or removes the login entry; on failure the box shows what is really set and says why."""
+        try:
+            autostart.set_enabled(enabled)
+        except OSError as exc:
+            self.login_problem.setText(
+                f"Start on login could not be {'turned on' if enabled else 'turned off'}: "
+                f"{autostart.entry_location()} could not be changed ({error_words(exc)})."
+            )
+            self.login_problem.setVisible(True)
+            self.start_on_login.blockSignals(True)
+            self.start_on_login.setChecked(not enabled)
+            self.start_on_login.blockSignals(False)
+            return
+        self.login_problem.setVisible(False)
+        self._settings.desktop.start_on_login = enabled
+        self._edited()
 
     def _edited(self) -> None:
         desktop = self._settings.desktop
