@@ -32,6 +32,7 @@ from desktop_agent.engine.services import Services, build_services
 from desktop_agent.engine.speech_keeper import SpeechKeeper
 from desktop_agent.engine.tools import end_conversation_tool
 from desktop_agent.engine.turns import ModeSwitch, TurnInput, build_turn_strategies
+from desktop_agent.state.events import TurnMode
 
 INPUT_SAMPLE_RATE = 16000
 
@@ -82,7 +83,12 @@ def build_pipeline(
         realtime_service_mode=False,
     )
     turn_input = TurnInput(switch, vad_confidence=config.vad_confidence, vad_stop_secs=config.vad_stop_secs)
-    keeper = SpeechKeeper(stt_up=stt_up, stt_generation=stt_generation)
+    # Hands-free: speech-to-text hears only what the VAD takes for speech (with a pre-roll and a tail).
+    keeper = SpeechKeeper(
+        stt_up=stt_up,
+        stt_generation=stt_generation,
+        gated=lambda: switch.active is TurnMode.HANDS_FREE,
+    )
     history = HistoryWindow(config.max_history_exchanges)
     llm_switcher = None
     if services.llm_alternatives:

@@ -13,6 +13,15 @@ Sits between the turn input and the speech-to-text service and keeps the current
   restarted, and for the user's "Retry".
 
 Holding is bounded (``max_secs`` of audio); older audio is dropped first.
+
+**Hands-free: speech-to-text hears only speech.** While ``gated()`` is true (hands-free), the audio between turns is
+not sent to speech-to-text: idle listening costs nothing and uploads nothing. The service is muted (Pipecat's
+``STTMuteFrame``: a muted service sends nothing but still passes the audio on, so smart-turn downstream hears the
+room as before) and the audio reaches it half a second late, through the pre-roll: when the VAD hears a voice, the
+service is unmuted and the pre-roll goes first, so the provider gets the ``preroll_secs`` before the VAD's start (the
+first syllable, which the VAD needs ``start_secs`` to be sure of) and the turn without a gap. After the VAD's stop a
+``tail_secs`` tail still goes out, then the service is muted again. The provider's connection is kept open meanwhile
+the way each provider's Pipecat service does it (a keepalive message, or a little silence after minutes idle).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from pipecat.frames.frames import (
     InputAudioRawFrame,
     ProposedUserStartedSpeakingFrame,
     ProposedUserStoppedSpeakingFrame,
+    STTMuteFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
@@ -39,6 +49,12 @@ BLOCK_SECS = 0.02
 VOICE_LEVEL = 0.25
 #: A synthetic stop marks the end of a replayed turn; non-zero so Pipecat measures it like a release.
 REPLAY_STOP_SECS = 0.001
+#: Audio kept from before a turn's start. The VAD is sure of a voice about 0.35 s into it (measured on espeak
+#: speech: ``start_secs`` and Silero's ramp), so this gives speech-to-text 0.45 s before the first syllable.
+PREROLL_SECS = 0.8
+#: While muted, the mute is said again this often (in blocks: 1 s). A speech-to-text switch (a fallback taking over)
+#: sends frames to a service that did not hear the first one; Pipecat keeps mute per service.
+MUTE_REASSERT_BLOCKS = 50
 
 
 class SpeechKeeper(FrameProcessor):
@@ -47,15 +63,26 @@ class SpeechKeeper(FrameProcessor):
         *,
         stt_up: Callable[[], bool],
         stt_generation: Callable[[], int],
-        preroll_secs: float = 0.5,
+        gated: Callable[[], bool] = lambda: False,
+        preroll_secs: float = PREROLL_SECS,
+        tail_secs: float = 0.3,
         max_secs: float = 60.0,
         **kwargs: Any,
     ) -> None:
+        """``gated`` says whether speech-to-text should hear only speech now (hands-free: see the module's doc)."""
         super().__init__(name="SpeechKeeper", **kwargs)
         self._stt_up = stt_up
         self._stt_generation = stt_generation
+        self._gated = gated
+        self._tail_blocks = round(tail_secs / BLOCK_SECS)
+        self._tail_left = 0
+        self._muted = False
+        self._muted_for = 0  # blocks since the mute was last said
+        self._preroll_unsent = False  # the pre-roll's frames have not been pushed yet (gated: they wait in it)
         self._max_blocks = int(max_secs / BLOCK_SECS)
-        self._preroll: collections.deque[InputAudioRawFrame] = collections.deque(maxlen=int(preroll_secs / BLOCK_SECS))
+        self._preroll: collections.deque[InputAudioRawFrame] = collections.deque(
+            maxlen=round(preroll_secs / BLOCK_SECS)
+        )
         self._tape: collections.deque[InputAudioRawFrame] = collections.deque(maxlen=self._max_blocks)
         self._held: collections.deque[Frame] = collections.deque()
         self._held_audio = 0
@@ -97,6 +124,7 @@ class SpeechKeeper(FrameProcessor):
         tape = list(self._tape)
         logger.info(f"Giving speech-to-text {len(tape) * BLOCK_SECS:.1f} s of the user's words again")
         self._sent_on = self._stt_generation()
+        await self._unmute()
         await self.push_frame(VADUserStartedSpeakingFrame(start_secs=0.0))
         await self.push_frame(ProposedUserStartedSpeakingFrame())
         for frame in tape:
@@ -117,37 +145,98 @@ class SpeechKeeper(FrameProcessor):
         elif isinstance(frame, VADUserStartedSpeakingFrame):
             await self._on_turn_start(frame)
         elif isinstance(frame, (VADUserStoppedSpeakingFrame, ProposedUserStoppedSpeakingFrame)):
-            if isinstance(frame, VADUserStoppedSpeakingFrame):
+            if isinstance(frame, VADUserStoppedSpeakingFrame) and self._in_turn:
                 self._in_turn = False
+                self._tail_left = self._tail_blocks
             await self._pass_or_hold(frame)
         else:
             await self.push_frame(frame, direction)
 
     async def _on_turn_start(self, frame: VADUserStartedSpeakingFrame) -> None:
         self._in_turn = True
+        self._tail_left = 0
         self._voiced = False
         self._tape.clear()
         self._tape.extend(self._preroll)
         self._voiced = any(_is_voice(f) for f in self._preroll)
+        unsent = list(self._preroll) if self._preroll_unsent else []
         self._preroll.clear()
+        self._preroll_unsent = False
         self._sent_on = self._stt_generation() if self._stt_up() else None
         if not self._stt_up():
             self._hold_all(self._tape)
+        elif self._held:
+            self._hold_all(unsent)
+        else:
+            # Gated: the pre-roll waited for this; speech-to-text hears it first, then the turn.
+            await self._unmute()
+            for waiting in unsent:
+                await self.push_frame(waiting)
         # The start passes at once: a press must stop the assistant even while speech-to-text is away.
         await self.push_frame(frame)
 
     async def _on_audio(self, frame: InputAudioRawFrame) -> None:
         if not self._in_turn:
-            self._preroll.append(frame)
-            if self._held or not self._stt_up():
-                return  # between turns, an absent speech-to-text needs nothing kept but the pre-roll
-            await self.push_frame(frame)
+            await self._between_turns(frame)
             return
         if len(self._tape) == self._tape.maxlen:
             self.dropped_secs += BLOCK_SECS
         self._tape.append(frame)
         self._voiced = self._voiced or _is_voice(frame)
         await self._pass_or_hold(frame)
+
+    async def _between_turns(self, frame: InputAudioRawFrame) -> None:
+        stt_away = bool(self._held) or not self._stt_up()
+        if self._tail_left > 0 and not stt_away:
+            self._tail_left -= 1  # the tail after the VAD's stop: heard, and not kept for a next turn's pre-roll
+            await self._unmute()
+            await self.push_frame(frame)
+            return
+        self._tail_left = 0
+        if not self._gated():
+            if self._preroll_unsent:  # hands-free just ended: what waited goes on (muted) before this
+                await self._push_preroll_muted()
+            self._preroll.append(frame)
+            if not stt_away:
+                await self.push_frame(frame)
+            return
+        if stt_away:
+            # Between turns, an absent speech-to-text needs nothing kept but the pre-roll (nothing downstream
+            # either, as before the gate).
+            self._preroll.append(frame)
+            self._preroll_unsent = False
+            return
+        # Gated: the frame waits in the pre-roll; the oldest leaves it for downstream, unheard by speech-to-text.
+        if not self._preroll_unsent:
+            self._preroll.clear()  # its frames were pushed already: only unsent ones may wait
+            self._preroll_unsent = True
+        if len(self._preroll) == self._preroll.maxlen:
+            oldest = self._preroll.popleft()
+            await self._mute()
+            await self.push_frame(oldest)
+        self._preroll.append(frame)
+
+    async def _push_preroll_muted(self) -> None:
+        waiting = list(self._preroll)
+        self._preroll.clear()
+        self._preroll_unsent = False
+        await self._mute()
+        for frame in waiting:
+            await self.push_frame(frame)
+
+    async def _mute(self) -> None:
+        """Speech-to-text sends nothing from here on (said again every second while muted, see
+        :data:`MUTE_REASSERT_BLOCKS`)."""
+        self._muted_for += 1
+        if self._muted and self._muted_for < MUTE_REASSERT_BLOCKS:
+            return
+        self._muted, self._muted_for = True, 0
+        await self.push_frame(STTMuteFrame(mute=True))
+
+    async def _unmute(self) -> None:
+        if self._muted:
+            self._muted = False
+            await self.push_frame(STTMuteFrame(mute=False))
 
     async def _pass_or_hold(self, frame: Frame) -> None:
         if self._held or not self._stt_up():
@@ -160,6 +249,8 @@ class SpeechKeeper(FrameProcessor):
             return
         if self._sent_on is None and self._in_turn:
             self._sent_on = self._stt_generation()
+        if self._in_turn:
+            await self._unmute()
         await self.push_frame(frame)
 
     def _hold(self, frame: Frame) -> None:
@@ -192,12 +283,14 @@ class SpeechKeeper(FrameProcessor):
             seconds = sum(isinstance(f, InputAudioRawFrame) for f in held) * BLOCK_SECS
             logger.info(f"Speech-to-text is up: handing over {seconds:.1f} s of held audio")
         self._sent_on = self._stt_generation()
+        await self._unmute()
         for frame in held:
             await self.push_frame(frame)
 
     async def _resend_tape(self, before: Frame) -> None:
         logger.info(f"Speech-to-text reconnected mid-turn: giving it {self.tape_secs:.1f} s of the turn again")
         self._sent_on = self._stt_generation()
+        await self._unmute()
         tape = list(self._tape)
         for frame in tape:
             await self.push_frame(frame)

@@ -4,6 +4,10 @@ STT: binary PCM arrives continuously; 20 ms slices above an RMS threshold count 
 interim transcripts (growing prefixes of the utterance's words) go out; ``finalize`` answers, after the profile's
 delay, with one final transcript for the speech since the last final and then ``flush_done`` (only ``flush_done`` when
 there was no speech). The words come from the STT script, else ``"I spoke for N.N seconds."``.
+
+Idle: a connection with no message from the client (audio or text) for :attr:`CartesiaEmulator.stt_idle_timeout_s`
+(Cartesia's 3 minutes by default) is closed, as Cartesia does (its close code is not documented: 1000 here, with a
+reason saying why). Pipecat's service sends 100 ms of silence after 2 minutes without audio to prevent it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ from desktop_agent.simulator.responder import ReplyScript
 PROVIDER = "cartesia"
 SLICE_S = 0.02
 SECONDS_PER_INTERIM_WORD = 0.3
+#: Cartesia closes a speech-to-text connection after this long with no message (provider-protocols.md, "Idle").
+STT_IDLE_TIMEOUT_S = 180.0
+IDLE_CLOSE_REASON = "Connection closed: no audio or message received for too long"
 _BYTES_PER_SAMPLE = {"pcm_s16le": 2, "pcm_s32le": 4, "pcm_f16le": 2, "pcm_f32le": 4, "pcm_mulaw": 1, "pcm_alaw": 1}
 
 
@@ -100,6 +107,8 @@ class CartesiaEmulator:
         self.env = env
         self.script = script
         self.base_url = ""
+        #: Tests shorten it to watch a keepalive at work without waiting three minutes.
+        self.stt_idle_timeout_s = STT_IDLE_TIMEOUT_S
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/stt/websocket", self.stt)
@@ -178,12 +187,15 @@ class _SttSession:
         self.last_interim_text = ""
         self.finals: asyncio.Queue = asyncio.Queue()
         self.messages_in = 0
+        self.last_message_at = asyncio.get_running_loop().time()
 
     async def run(self) -> None:
         finalizer = asyncio.create_task(self._finalize_worker())
+        idle_watch = asyncio.create_task(self._close_when_idle())
         try:
             async for msg in self.ws:
                 self.messages_in += 1
+                self.last_message_at = asyncio.get_running_loop().time()
                 if self.messages_in == 1 and self.fault is not None and self.fault.kind == "ws_close":
                     await self.sender.close(self.fault.code or 1011, fault_close_reason(PROVIDER, self.fault))
                     break
@@ -196,6 +208,18 @@ class _SttSession:
                     break
         finally:
             finalizer.cancel()
+            idle_watch.cancel()
+
+    async def _close_when_idle(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = loop.time() - self.last_message_at
+            timeout = self.owner.stt_idle_timeout_s
+            if idle >= timeout:
+                self.env.records.add(PROVIDER, "stt_idle_close", {"idle_s": round(idle, 3)})
+                await self.sender.close(1000, IDLE_CLOSE_REASON)
+                return
+            await asyncio.sleep(min(0.5, timeout - idle))
 
     async def _on_audio(self, data: bytes) -> None:
         samples = to_int16(data, self.encoding)
