@@ -137,7 +137,7 @@ class CartesiaEmulator:
         rejected = _reject_key(self.env, request)
         if rejected is not None:
             return rejected
-        voice = voices.find_voice(request.match_info["voice_id"])
+        voice = voices.find_cartesia_voice(request.match_info["voice_id"])
         if voice is None:
             return http_error(PROVIDER, 404)
         return json_response(voices.cartesia_voice(voice, self.base_url, with_preview=True))

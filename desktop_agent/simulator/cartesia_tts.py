@@ -239,7 +239,7 @@ def _model_and_voice(data: dict) -> tuple[str, str]:
             400, "Invalid model", f"Model '{model_id}' does not exist or is not available to you.", "model_not_found"
         )
     voice_id = _voice_id(data.get("voice"))
-    if voices.find_voice(voice_id) is None:
+    if voices.find_cartesia_voice(voice_id) is None:
         raise RequestError(404, "Voice not found", f"Voice '{voice_id}' was not found.", "voice_not_found")
     return model_id, voice_id
 
@@ -397,7 +397,7 @@ class CartesiaTTSEmulator:
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        voice = voices.find_voice(request.match_info["voice_id"])
+        voice = voices.find_cartesia_voice(request.match_info["voice_id"])
         if voice is None:
             return http_error(PROVIDER, 404)
         return json_response(voices.cartesia_voice(voice, self.base_url, with_preview=True))

@@ -7,6 +7,10 @@ The ElevenLabs account also has ElevenLabs' own premade ("default") voices, with
 code used them in 2026; their labels follow ElevenLabs' descriptions. "Rachel" (``21m00Tcm4TlvDq8ikWAM``), a legacy
 voice retired on 2026-02-28, is not among them: like any voice the account does not have, the TTS endpoints answer it
 with ``voice_not_found``.
+
+Cartesia's library voices are public: every Cartesia account speaks with them, and the app's default Cartesia voice is
+one (``CARTESIA_PUBLIC_VOICES``, real ID and name). The Cartesia endpoints speak it and describe it by ID; their list
+stays the twelve, standing for a library far too long to list whole.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ class EmuVoice:
     use_case: str
     description: str
     pitch_hz: float
-    category: str = "professional"  # ElevenLabs: a voice the account added from the library; "premade" = default
+    # ElevenLabs: "professional" = a voice the account added from the library, "premade" = default; Cartesia: "public"
+    category: str = "professional"
 
 
 VOICES: tuple[EmuVoice, ...] = (
@@ -269,7 +274,28 @@ ELEVENLABS_VOICES: tuple[EmuVoice, ...] = VOICES + PREMADE_VOICES
 #: The voice ElevenLabs retired, absent from the account (as from every account since 2026-02-28).
 RETIRED_VOICE_ID = "21m00Tcm4TlvDq8ikWAM"
 
+#: Cartesia's public library voices the app relies on (its default Cartesia voice), with their real IDs and names.
+CARTESIA_PUBLIC_VOICES: tuple[EmuVoice, ...] = (
+    EmuVoice(
+        "71a7ad14-091c-4e8e-a314-022ece01c121",
+        "British Reading Lady",
+        "en",
+        "en-GB",
+        "female",
+        "middle_aged",
+        "british",
+        "gb",
+        "narration",
+        "Calm, elegant British voice for reading aloud.",
+        190.0,
+        "public",
+    ),
+)
+#: Everything the emulated Cartesia account can speak with: the twelve, then the public library voices.
+CARTESIA_VOICES: tuple[EmuVoice, ...] = VOICES + CARTESIA_PUBLIC_VOICES
+
 _BY_ID = {voice.voice_id: voice for voice in ELEVENLABS_VOICES}
+_CARTESIA_BY_ID = {voice.voice_id: voice for voice in CARTESIA_VOICES}
 DEFAULT_PITCH_HZ = 170.0
 _CREATED_AT = "2025-01-01T00:00:00Z"
 _CREATED_UNIX = 1735689600
@@ -277,11 +303,17 @@ _CARTESIA_GENDER = {"female": "feminine", "male": "masculine", "neutral": "gende
 
 
 def find_voice(voice_id: str) -> EmuVoice | None:
+    """A voice of the emulated ElevenLabs account."""
     return _BY_ID.get(voice_id)
 
 
+def find_cartesia_voice(voice_id: str) -> EmuVoice | None:
+    """A voice of the emulated Cartesia account."""
+    return _CARTESIA_BY_ID.get(voice_id)
+
+
 def pitch_for(voice_id: str) -> float:
-    voice = _BY_ID.get(voice_id)
+    voice = _BY_ID.get(voice_id) or _CARTESIA_BY_ID.get(voice_id)
     return voice.pitch_hz if voice else DEFAULT_PITCH_HZ
 
 
