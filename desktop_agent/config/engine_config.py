@@ -93,6 +93,32 @@ def language_model_alternatives(
     return alternatives
 
 
+def speech_fallback_endpoints(
+    settings: AppSettings, secrets: Secrets, simulator: SimulatorAddresses | None = None
+) -> dict[str, ProviderEndpoint]:
+    """The keys and addresses of the speech-to-text and text-to-speech fallbacks the settings name, by provider id:
+    each at its own default address (the address settings are the chosen providers'). A fallback without a key is
+    left out; the engine's check says so."""
+    endpoints: dict[str, ProviderEndpoint] = {}
+    for role in (Provider.STT, Provider.TTS):
+        provider_id = settings.providers.fallback(role)
+        if not provider_id or provider_id == settings.providers.chosen(role):
+            continue
+        try:
+            spec = providers.get(provider_id)
+        except providers.UnknownProvider:
+            continue  # loading the settings already said so
+        if simulator is not None:
+            from desktop_agent.simulator import SIMULATOR_API_KEYS
+
+            endpoint = ProviderEndpoint(SIMULATOR_API_KEYS.get(spec.emulator, ""), simulator.url(spec.emulator))
+        else:
+            endpoint = ProviderEndpoint(secrets.get(spec) or "", "")
+        if endpoint.api_key or not spec.key_required:
+            endpoints[spec.id] = endpoint
+    return endpoints
+
+
 def build_engine_config(
     settings: AppSettings,
     secrets: Secrets,
@@ -128,6 +154,10 @@ def build_engine_config(
         settings.providers.llm_fallback if settings.providers.llm_fallback != config.llm_provider else ""
     )
     config.llm_alternatives = language_model_alternatives(settings, secrets, simulator)
+    for role in (Provider.STT, Provider.TTS):
+        fallback = settings.providers.fallback(role)
+        setattr(config, f"{role.value}_fallback", fallback if fallback != settings.providers.chosen(role) else "")
+    config.speech_fallback_endpoints = speech_fallback_endpoints(settings, secrets, simulator)
     missing = [p for p in Provider if specs[p].key_required and not endpoints[p].api_key]
     # Missing keys in words that name the variable too; the engine's own check says the rest.
     problems = [missing_key_message(specs[p]) for p in missing] + config.validate(keys=False)

@@ -44,6 +44,7 @@ from desktop_agent.config.environment import Environment
 from desktop_agent.config.local_files import DamagedFile, error_words, parse_json_object, read_text_limited
 from desktop_agent.config.logging_setup import add_redaction
 from desktop_agent.config.schema import Invalid, setting
+from desktop_agent.global_shortcut.shortcut import TalkKeyStyle, shortcut_problem
 from desktop_agent.state.cost import PriceTable
 from desktop_agent.state.events import Provider, Stage, TurnMode
 from desktop_agent.state.latency import DEFAULT_BUDGETS
@@ -70,6 +71,12 @@ STT_MODELS = providers.default_for(Provider.STT).known_models
 
 def _not_blank(value: str) -> str | None:
     return "is empty" if not value.strip() else None
+
+
+def _global_shortcut(value: str) -> str | None:
+    if shortcut_problem(value) is None:
+        return None
+    return "cannot be a global shortcut: choose a key such as F8 or Pause, or add Ctrl, Alt or Meta"
 
 
 def _language_code(value: str) -> str | None:
@@ -127,10 +134,20 @@ class ProviderSettings:
     stt: str = setting(providers.DEFAULTS[Provider.STT], check=_plays(Provider.STT), help="speech-to-text provider")
     llm: str = setting(providers.DEFAULTS[Provider.LLM], check=_plays(Provider.LLM), help="language model provider")
     tts: str = setting(providers.DEFAULTS[Provider.TTS], check=_plays(Provider.TTS), help="text-to-speech provider")
+    stt_fallback: str = setting(
+        "",
+        check=_plays(Provider.STT, optional=True),
+        help="speech-to-text provider that takes over when the chosen one's connection fails; empty = none",
+    )
     llm_fallback: str = setting(
         "",
         check=_plays(Provider.LLM, optional=True),
         help="language model provider that answers when the chosen one fails; empty = none",
+    )
+    tts_fallback: str = setting(
+        "",
+        check=_plays(Provider.TTS, optional=True),
+        help="text-to-speech provider that takes over when the chosen one's connection fails; empty = none",
     )
     stt_url: str = setting("", check=_endpoint_check("wss", "ws"), help="speech-to-text websocket base, e.g. wss://…")
     llm_url: str = setting("", check=_endpoint_check("https", "http"), help="language model base URL ending in /v1")
@@ -142,6 +159,13 @@ class ProviderSettings:
     def chosen(self, role: Provider) -> str:
         """The id of the provider playing ``role``."""
         return {Provider.STT: self.stt, Provider.LLM: self.llm, Provider.TTS: self.tts}[role]
+
+    def fallback(self, role: Provider) -> str:
+        """The id of the provider that takes over ``role`` when the chosen one fails ("" = none)."""
+        return {Provider.STT: self.stt_fallback, Provider.LLM: self.llm_fallback, Provider.TTS: self.tts_fallback}[role]
+
+    def set_fallback(self, role: Provider, provider_id: str) -> None:
+        setattr(self, f"{role.value}_fallback", provider_id)
 
     def spec(self, role: Provider) -> providers.ProviderSpec:
         """The provider playing ``role`` (the default one if the id is unknown: loading already said so)."""
@@ -243,6 +267,17 @@ class DesktopSettings:
     sound_cues: bool = setting(
         False, help="short sounds on the talk key's press and release and when a reply starts", label="Sound cues"
     )
+    global_talk: bool = setting(
+        False,
+        help="push-to-talk with global_talk_shortcut while other apps have focus (off: it takes a key from every app)",
+        label="Push-to-talk from any app",
+    )
+    global_talk_shortcut: str = setting(
+        "F8", check=_global_shortcut, help="e.g. F8, Pause or Ctrl+Alt+Space", label="Push-to-talk shortcut"
+    )
+    global_talk_style: TalkKeyStyle = setting(
+        TalkKeyStyle.HOLD, help="hold: talk while held; toggle: press to start, press again to end"
+    )
     start_on_login: bool = setting(
         False,
         help="start the app when you log in (the desktop's autostart entry is written or removed with it)",
@@ -312,8 +347,8 @@ def choose_provider(settings: AppSettings, spec: providers.ProviderSpec) -> None
     since a model, address or voice of one vendor means nothing to another."""
     role = spec.role
     setattr(settings.providers, role.value, spec.id)
-    if role is Provider.LLM and settings.providers.llm_fallback == spec.id:
-        settings.providers.llm_fallback = ""  # a provider cannot stand in for itself
+    if settings.providers.fallback(role) == spec.id:
+        settings.providers.set_fallback(role, "")  # a provider cannot stand in for itself
     set_endpoint(settings, role, "")
     model_field = {Provider.STT: "stt_model", Provider.LLM: "llm_model", Provider.TTS: "tts_model"}[role]
     setattr(settings.models, model_field, "")

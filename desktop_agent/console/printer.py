@@ -83,6 +83,10 @@ def console_wording(message: str) -> str:
     return _WINDOW_AUDIO_ADVICE.sub(lambda _m: advice, message, count=1).strip()
 
 
+#: What a provider standing in for a role does, in a sentence.
+_STANDS_IN_AS = {ev.Provider.STT: "listens", ev.Provider.LLM: "answers", ev.Provider.TTS: "speaks"}
+
+
 class TranscriptPrinter:
     """Writes what the user and the assistant say, and what happens to the session, to ``out``."""
 
@@ -215,11 +219,13 @@ class TranscriptPrinter:
         self.say(f"! {console_wording(e.message)}")
 
     def _on_switched(self, e: ev.ProviderSwitched) -> None:
-        name, primary = e.name, e.primary_name
+        name, primary, does = e.name, e.primary_name, _STANDS_IN_AS[e.provider]
+        # A vendor can play two roles under one name (speech to text and text to speech): the role says which.
+        role = "" if e.provider is ev.Provider.LLM else f"{ROLE_NAMES[e.provider]}: "
         if e.standing_in:
-            self.say(f"{primary} is not answering; {name} answers until it is back.")
+            self.say(f"{role}{primary} is not answering; {name} {does} until it is back.")
         else:
-            self.say(f"{primary} is back and answers again.")
+            self.say(f"{role}{primary} is back and {does} again.")
 
     def _on_provider(self, e: ev.ProviderStatusChanged) -> None:
         state = self.conversation.providers[e.provider]

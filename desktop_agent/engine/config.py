@@ -80,9 +80,15 @@ class EngineConfig:
     #: Other language model providers this session can switch to without a restart, with their keys and addresses
     #: (each on its own default model).
     llm_alternatives: dict[str, ProviderEndpoint] = field(default_factory=dict)
+    #: The speech-to-text and text-to-speech providers that take over when the chosen one's connection cannot be
+    #: restored ("" = none), each on its endpoint in ``speech_fallback_endpoints`` (by provider id), its default model
+    #: and (text to speech) its default voice.
+    stt_fallback: str = ""
+    tts_fallback: str = ""
+    speech_fallback_endpoints: dict[str, ProviderEndpoint] = field(default_factory=dict)
     #: How long a fallback answers at least before the chosen provider is tried again (doubled, up to ten times, each
     #: time the chosen one fails again right after coming back).
-    llm_fallback_hold_secs: float = 30.0
+    fallback_hold_secs: float = 30.0
     stt_model: str = _DEFAULT_STT.default_model
     stt_language: str = "en"
     llm_model: str = DEFAULT_LLM_MODEL
@@ -123,6 +129,11 @@ class EngineConfig:
             {Provider.STT: self.stt_provider, Provider.LLM: self.llm_provider, Provider.TTS: self.tts_provider}[role]
         )
 
+    def fallback(self, role: Provider) -> str:
+        """The id of the provider that takes over ``role`` when the chosen one fails ("" = none)."""
+        fallback = {Provider.STT: self.stt_fallback, Provider.LLM: self.llm_fallback, Provider.TTS: self.tts_fallback}
+        return fallback[role]
+
     def name_of(self, role: Provider) -> str:
         """The name of the provider playing ``role``, as the user knows it."""
         try:
@@ -161,6 +172,8 @@ class EngineConfig:
                 problem = f"There is no language model provider called {provider_id!r}."
             if problem:
                 problems.append(problem)
+        for role in (Provider.STT, Provider.TTS):
+            problems.extend(self._speech_fallback_problems(role))
         if not self.stt_model.strip():
             problems.append(f"Choose a {self.name_of(Provider.STT)} speech-to-text model.")
         if not self.llm_model.strip():
@@ -180,6 +193,30 @@ class EngineConfig:
         if not isinstance(self.mode, TurnMode):
             problems.append(f"Unknown turn mode {self.mode!r}: use push-to-talk or hands-free.")
         return problems
+
+    def _speech_fallback_problems(self, role: Provider) -> list[str]:
+        provider_id = self.fallback(role)
+        if not provider_id:
+            return []
+        where = "Open Settings > Providers & keys."
+        try:
+            spec = providers.get(provider_id)
+        except providers.UnknownProvider:
+            spec = None
+        if spec is None or spec.role is not role:
+            return [f"There is no {role.role_name} provider called {provider_id!r} to fall back on. {where}"]
+        endpoint = self.speech_fallback_endpoints.get(provider_id)
+        if endpoint is None or (spec.key_required and not endpoint.api_key.strip()):
+            return [f"The fallback {role.role_name} provider {spec.display_name} has no API key. {where}"]
+        problem = _endpoint_problem(spec, endpoint.base_url)
+        if problem:
+            return [problem]
+        if role is Provider.TTS and self.output_sample_rate not in _sample_rates(provider_id):
+            return [
+                f"The fallback voice provider {spec.display_name} cannot play at {self.output_sample_rate} Hz; "
+                f"choose another output sample rate in Settings > Audio or another fallback."
+            ]
+        return []
 
 
 def is_loopback_host(host: str) -> bool:

@@ -5,7 +5,7 @@ The session builds every language model provider it has a key for behind one Pip
 strategy: this class decides). When the reply guard gives a turn up (the chosen provider refused or stayed silent
 past its retries), :meth:`fail_over` switches to the fallback, if one is set, and the same turn is asked of it. The
 connection healer keeps probing the chosen provider meanwhile (its free model list); once it answers and the
-fallback has answered for at least ``llm_fallback_hold_secs`` (a model list can answer while completions still fail;
+fallback has answered for at least ``fallback_hold_secs`` (a model list can answer while completions still fail;
 the hold doubles each time the chosen provider fails again soon after coming back), :meth:`primary_back` switches
 back. Each switch is a :class:`~desktop_agent.state.events.ProviderSwitched`, which the
 status bar and the console show.
@@ -17,7 +17,6 @@ Pipecat's own failover strategy is not used: it switches only when a service is 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 from loguru import logger
@@ -26,6 +25,7 @@ from pipecat.services.llm_service import LLMService
 
 from desktop_agent import providers
 from desktop_agent.engine.config import EngineConfig
+from desktop_agent.engine.fallback_hold import FallbackHold
 from desktop_agent.engine.services import Services
 from desktop_agent.state.events import Event, Provider, ProviderSwitched
 
@@ -45,10 +45,7 @@ class LanguageModelSwitch:
         self._queue = queue
         self._emit = emit
         self._chosen_is_up = chosen_is_up
-        self._first_hold = config.llm_fallback_hold_secs
-        self._hold = config.llm_fallback_hold_secs
-        self._stood_in_at = 0.0
-        self._back_at: float | None = None
+        self._hold = FallbackHold(config.fallback_hold_secs)
         self._back_timer: asyncio.TimerHandle | None = None
         self.chosen = config.llm_provider
         self.active = config.llm_provider
@@ -75,12 +72,7 @@ class LanguageModelSwitch:
         """Let the fallback answer from now on (the turn in hand too); False when there is none to switch to."""
         if not self.can_fail_over:
             return False
-        now = time.monotonic()
-        if self._back_at is not None and now - self._back_at < self._hold:
-            self._hold = min(self._hold * 2, self._first_hold * 10)  # it relapsed soon after coming back
-        else:
-            self._hold = self._first_hold
-        self._stood_in_at = now
+        self._hold.stood_in()
         await self._switch(self.fallback)
         logger.warning(f"The language model {self.chosen} failed; {self.fallback} stands in")
         self._emit(
@@ -95,7 +87,7 @@ class LanguageModelSwitch:
         has answered for the hold time."""
         if not self.standing_in:
             return
-        wait = self._stood_in_at + self._hold - time.monotonic()
+        wait = self._hold.remaining()
         if wait > 0:
             if self._back_timer is None:
                 self._back_timer = asyncio.get_running_loop().call_later(
@@ -104,7 +96,7 @@ class LanguageModelSwitch:
             return
         if not self._chosen_is_up():
             return
-        self._back_at = time.monotonic()
+        self._hold.came_back()
         await self._switch(self.chosen)
         logger.info(f"The language model {self.chosen} is back; it answers again")
         self._emit(

@@ -198,6 +198,7 @@ class _Link:
     reason: str = ""
     restart_requested: bool = False
     up_event: asyncio.Event = field(default_factory=asyncio.Event)
+    busy: asyncio.Future | None = None  # the attempt under way
 
 
 class ConnectionHealer:
@@ -260,6 +261,18 @@ class ConnectionHealer:
         """A connection event happened: look at the links now rather than at the next poll."""
         self._nudge.set()
 
+    def watch(self, provider: Provider, service: object) -> None:
+        """Watch ``service`` for ``provider`` from now on (a fallback took the role over, or the chosen provider took
+        it back). It is looked at at once: reported connected if it is, restarted if not."""
+        old = self._links[provider]
+        link = _Link(provider, service, connection_view(service), generation=old.generation + 1)
+        link.view.adopt(service)
+        self._links[provider] = link
+        if old.busy is not None:
+            old.busy.cancel()  # an attempt on the service no longer watched (another healer may take it over)
+        old.up_event.set()  # a waiter on the old link looks again, at the new one
+        self.nudge()
+
     def request_restart(self, provider: Provider, reason: str) -> None:
         """The link is open but stuck (a deadline passed with no answer): replace it at once."""
         link = self._links[provider]
@@ -311,7 +324,7 @@ class ConnectionHealer:
 
     async def _run(self) -> None:
         while not self._stopping:
-            for link in self._links.values():
+            for link in list(self._links.values()):
                 try:
                     await self._check(link)
                 except asyncio.CancelledError:
@@ -323,6 +336,8 @@ class ConnectionHealer:
                 await asyncio.wait_for(self._nudge.wait(), self._poll_secs)
 
     async def _check(self, link: _Link) -> None:
+        if self._links.get(link.provider) is not link:
+            return  # replaced by watch() meanwhile
         if link.probe is not None:
             if not link.up and time.monotonic() >= link.next_attempt:
                 await self._attempt(link, self._probe)
@@ -344,13 +359,24 @@ class ConnectionHealer:
     async def _attempt(self, link: _Link, action: Callable[[_Link], Awaitable[bool]]) -> None:
         link.attempt += 1
         link.restart_requested = False
+        attempt = asyncio.ensure_future(asyncio.wait_for(action(link), self._restart_timeout))
+        link.busy = attempt
         try:
-            ok = await asyncio.wait_for(action(link), self._restart_timeout)
+            await asyncio.wait({attempt})
         except asyncio.CancelledError:
+            attempt.cancel()
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure is one more failed attempt
-            logger.info(f"Reconnecting {link.provider} failed: {type(exc).__name__}")
-            ok = False
+        finally:
+            link.busy = None
+        if self._links.get(link.provider) is not link:
+            return  # replaced by watch() meanwhile: the attempt was abandoned
+        ok = False
+        if not attempt.cancelled():
+            failure = attempt.exception()
+            if failure is None:
+                ok = attempt.result()
+            else:  # any failure is one more failed attempt
+                logger.info(f"Reconnecting {link.provider} failed: {type(failure).__name__}")
         if ok:
             if link.probe is None:
                 link.socket = link.view.open_socket(link.service)

@@ -51,6 +51,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.metrics.metrics import LLMUsageMetricsData, STTUsageMetricsData, TTSUsageMetricsData
 from pipecat.observers.base_observer import BaseObserver, FramePushed
+from pipecat.pipeline.service_switcher import ServiceSwitcher
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import LLMService
 from pipecat.services.tts_service import TTSService
@@ -143,7 +144,15 @@ class EventObserver(BaseObserver):
         self._reply_incomplete = False
         self._reply_in_text = False  # the current turn was typed with "reply in text": its reply is shown, not spoken
         self.on_unspoken_reply: Callable[[str], None] | None = None
+        #: Says the rest of a reply whose voice was lost, if another voice can (a fallback took over): True if so.
+        self.speak_rest: Callable[[str], bool] | None = None
+        self._continuing = False  # a fallback voice is saying the rest of the last reply: its words are shown already
+        self._reply_words = 0  # words of this reply the speaker played
         self.on_link_failure: Callable[[Provider, ErrorFrame], None] | None = None
+        #: Whether a service stands by for a fallback (engine/speech_failover.py): its errors are for its own healer.
+        self.is_standby: Callable[[object], bool] = lambda service: False
+        #: Told of a standby service's errors (they are not shown: its failover decides what the user hears).
+        self.on_standby_failure: Callable[[ErrorFrame], None] | None = None
         #: Turns a refusal of a retired model or a missing voice into its event (see engine/catalogue.py).
         self.explain_unavailable: Callable[[ErrorFrame], Awaitable[ChoiceUnavailable | None]] | None = None
         self._background: set[asyncio.Future] = set()  # held until done: the loop keeps only weak references
@@ -283,6 +292,15 @@ class EventObserver(BaseObserver):
             self.set_state(AgentState.LISTENING)  # a reply that was never heard leaves nothing to wait for
         if self._voice_lost and not message.interrupted:
             spoken = " ".join(self._words_before_drop) if self._reply_heard else ""
+            rest = " ".join(written.split()[self._reply_words :])  # the speaker played its buffer out meanwhile
+            if rest and not self._reply_in_text and self.speak_rest is not None and self.speak_rest(rest):
+                # Another voice took over: it says what the lost one could not, so the reply counts as spoken.
+                self._voice_lost = False
+                self._continuing = True
+                self.emit(AssistantTurnEnded(text=written, interrupted=False, complete=complete))
+                if self.on_unspoken_reply is not None:
+                    self.on_unspoken_reply(rest if content else written)
+                return
         self._voice_lost = False
         if self._reply_in_text:  # asked for in text: shown and saved as written, never counted as spoken
             self.emit(
@@ -382,6 +400,8 @@ class EventObserver(BaseObserver):
             self._reply_text = ""
             self._reply_heard = False
             self._voice_lost = False
+            self._continuing = False
+            self._reply_words = 0
             self._words_before_drop = []
             self._reply_end_seen.clear()
             if self._turn.llm_start is None:
@@ -454,7 +474,8 @@ class EventObserver(BaseObserver):
 
     def _on_spoken_word(self, frame: TTSTextFrame) -> None:
         word = frame.text.strip()
-        if word:
+        if word and not self._continuing:
+            self._reply_words += 1
             if not self._voice_lost:
                 self._words_before_drop.append(word)
             self.emit(AssistantWordSpoken(word=word))
@@ -491,6 +512,14 @@ class EventObserver(BaseObserver):
         self.emit(event)
 
     def _on_error(self, frame: ErrorFrame) -> None:
+        if isinstance(frame.processor, ServiceSwitcher):
+            return  # a switcher only passes on what its service said, seen when the service pushed it
+        if self.is_standby(frame.processor):
+            # A standby service's trouble is healed out of sight; its failover says what the user needs to know.
+            logger.info(f"Standby {frame.processor}: {frame.error}")
+            if self.on_standby_failure is not None:
+                self.on_standby_failure(frame)
+            return
         provider = names_unavailable_choice(frame)
         if provider is not None:
             if provider not in self._unavailable and self.explain_unavailable is not None:

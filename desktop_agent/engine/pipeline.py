@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pipecat.observers.base_observer import BaseObserver
 from pipecat.pipeline.llm_switcher import LLMSwitcher
 from pipecat.pipeline.pipeline import Pipeline
-from pipecat.pipeline.service_switcher import ServiceSwitcherStrategyManual
+from pipecat.pipeline.service_switcher import ServiceSwitcher, ServiceSwitcherStrategyManual
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import (
@@ -51,6 +51,9 @@ class VoicePipeline:
     output_sample_rate: int
     #: The language models behind one switch (the chosen one first), when the session has alternatives.
     llm_switcher: LLMSwitcher | None = None
+    #: The chosen speech-to-text / text-to-speech and its fallback behind one switch, when a fallback is set.
+    stt_switcher: ServiceSwitcher | None = None
+    tts_switcher: ServiceSwitcher | None = None
 
 
 def build_pipeline(
@@ -93,17 +96,23 @@ def build_pipeline(
     llm_switcher = None
     if services.llm_alternatives:
         llm_switcher = LLMSwitcher([services.llm, *services.llm_alternatives.values()], ServiceSwitcherStrategyManual)
+    # The session decides when a fallback takes over (engine/speech_failover.py): the manual strategy.
+    stt_switcher = tts_switcher = None
+    if services.stt_fallback is not None:
+        stt_switcher = ServiceSwitcher([services.stt, services.stt_fallback], ServiceSwitcherStrategyManual)
+    if services.tts_fallback is not None:
+        tts_switcher = ServiceSwitcher([services.tts, services.tts_fallback], ServiceSwitcherStrategyManual)
     pipeline = Pipeline(
         [
             transport.input(),
             turn_input,
             keeper,
-            services.stt,
+            stt_switcher or services.stt,
             user_aggregator,
             MicrophoneAudioEnd(),
             history,
             llm_switcher or services.llm,
-            services.tts,
+            tts_switcher or services.tts,
             transport.output(),
             assistant_aggregator,
         ]
@@ -120,6 +129,8 @@ def build_pipeline(
         history=history,
         output_sample_rate=config.output_sample_rate,
         llm_switcher=llm_switcher,
+        stt_switcher=stt_switcher,
+        tts_switcher=tts_switcher,
     )
 
 

@@ -49,6 +49,7 @@ from desktop_agent.engine.logs import configure_logging, mask_secrets
 from desktop_agent.engine.observer import EventObserver
 from desktop_agent.engine.pipeline import VoicePipeline, build_pipeline, build_worker
 from desktop_agent.engine.reply_guard import Deadlines, GuardActions, ReplyGuard, retry_after_of
+from desktop_agent.engine.speech_failover import SpeechFailover
 from desktop_agent.engine.tools import END_REASON
 from desktop_agent.providers.chat_completions import ModelListRefused, cleared_reasoning_effort, served_models
 from desktop_agent.state.events import (
@@ -124,6 +125,7 @@ class VoiceSession:
         self._healer: ConnectionHealer | None = None
         self._guard: ReplyGuard | None = None
         self._llm_switch: LanguageModelSwitch | None = None
+        self._speech_failovers: dict[Provider, SpeechFailover] = {}
         self._background: set[asyncio.Future] = set()  # held until done: the loop keeps only weak references
         self._talk_wanted = False  # push-to-talk held, possibly since before the pipeline existed
         self._early_microphone = early_microphone
@@ -226,6 +228,7 @@ class VoiceSession:
                 self._history = self._messages_of(self._voice)
             self._transport = self._voice = self._worker = None
             self._healer = self._guard = self._llm_switch = None
+            self._speech_failovers = {}
             # Let the collector reclaim this session's (cyclic) objects; the next session freezes afresh.
             gc.unfreeze()
             self._set_state(AgentState.STOPPED)
@@ -277,6 +280,8 @@ class VoiceSession:
             # While a fallback stands in, the probe asks the chosen provider: its answer switches back.
             probes={Provider.LLM: lambda: self._probe_llm(llm_switch.service(llm_switch.chosen))},
         )
+        failovers = self._build_speech_failovers(config, voice, healer)
+        self._speech_failovers = failovers
         guard = ReplyGuard(
             Deadlines(
                 stt_final=config.stt_final_timeout,
@@ -301,6 +306,9 @@ class VoiceSession:
         observer.on_link_failure = self._on_link_failure
         observer.explain_unavailable = lambda frame: catalogue.explain_unavailable(frame, self.config)
         observer.on_unspoken_reply = self._remember_unspoken_reply
+        observer.speak_rest = self._speak_rest_with_fallback
+        observer.is_standby = lambda service: any(f.is_standby(service) for f in failovers.values())
+        observer.on_standby_failure = self._on_standby_failure
         worker = build_worker(voice, observers=[observer, guard])
         self._hook_events(voice, worker, observer)
         self._transport, self._voice, self._worker = transport, voice, worker
@@ -328,6 +336,8 @@ class VoiceSession:
         observer.shutting_down = True
         guard.cancel_all()
         llm_switch.close()
+        for failover in failovers.values():
+            await failover.stop()
         await healer.stop()
         if not run_task.done():
             await worker.cancel(reason=STOP_REASON)
@@ -422,6 +432,8 @@ class VoiceSession:
         )
         if self._healer is not None:
             self._healer.start()
+        for failover in self._speech_failovers.values():
+            failover.start()
         self._check_ready()
         # Everything built so far lives for the whole session: keep it out of the collector's full passes,
         # which otherwise pause every thread (the audio ones included) for ~100 ms. No collection here: it would free
@@ -447,12 +459,62 @@ class VoiceSession:
         if observer is None:
             return
         observer.link_changed(event)
+        failover = self._speech_failovers.get(event.provider)
+        if failover is not None:
+            failover.link_changed(event)
         if event.provider is Provider.STT and event.status is ConnectionStatus.CONNECTED and voice is not None:
             self._in_background(voice.keeper.stt_ready())
         switch = self._llm_switch
         if event.provider is Provider.LLM and event.status is ConnectionStatus.CONNECTED and switch is not None:
             self._in_background(switch.primary_back())
         self._check_ready()
+
+    def _build_speech_failovers(
+        self, config: EngineConfig, voice: VoicePipeline, healer: ConnectionHealer
+    ) -> dict[Provider, SpeechFailover]:
+        """A :class:`SpeechFailover` for each of speech to text and text to speech that has a fallback."""
+        made: dict[Provider, SpeechFailover] = {}
+        roles = (
+            (Provider.STT, voice.stt_switcher, voice.services.stt, voice.services.stt_fallback),
+            (Provider.TTS, voice.tts_switcher, voice.services.tts, voice.services.tts_fallback),
+        )
+        for role, switcher, chosen, fallback in roles:
+            if switcher is None or fallback is None:
+                continue
+            made[role] = SpeechFailover(
+                role,
+                (config.spec(role).id, chosen),
+                (config.fallback(role), fallback),
+                switcher,
+                healer,
+                queue=lambda frame: self._queue(frame),
+                emit=self._emit,
+                quiet=self._between_turns,
+                hold_secs=config.fallback_hold_secs,
+            )
+        return made
+
+    def _on_standby_failure(self, frame: ErrorFrame) -> None:
+        for failover in self._speech_failovers.values():
+            if failover.is_standby(frame.processor):
+                event = error_event(frame, self._config.name_of)
+                failover.standby_failed(
+                    LINK_REASONS.get(event.kind, "connection failed"),
+                    retry_after=retry_after_of(frame.exception),
+                    refused=event.kind is ErrorKind.AUTH,
+                )
+
+    def _speak_rest_with_fallback(self, rest: str) -> bool:
+        """The voice was lost mid-reply: if a fallback voice stands in now, it says the rest (True)."""
+        failover, healer = self._speech_failovers.get(Provider.TTS), self._healer
+        if failover is None or not failover.standing_in or healer is None or not healer.is_up(Provider.TTS):
+            return False
+        self._in_background(self._queue(TTSSpeakFrame(rest, append_to_context=False)))
+        return True
+
+    def _between_turns(self) -> bool:
+        """Nobody is talking and no reply is under way: a provider can be handed back without cutting anything."""
+        return self._observer is not None and self._observer.state is AgentState.LISTENING
 
     def _on_link_failure(self, provider: Provider, frame: ErrorFrame) -> None:
         if self._healer is None:
@@ -738,9 +800,12 @@ class VoiceSession:
             self._config.voice_name = name
 
         async def apply() -> None:
-            if self._observer is not None:
+            failover = self._speech_failovers.get(Provider.TTS)
+            if self._observer is not None and not (failover is not None and failover.standing_in):
                 self._observer.expect_reconnect(Provider.TTS)
-            await self._queue(TTSUpdateSettingsFrame(delta=self._tts_settings(voice=voice_id)))
+            # The voice is the chosen provider's: addressed to its service, a fallback standing in keeps its own.
+            chosen = self._voice.services.tts if self._voice is not None else None
+            await self._queue(TTSUpdateSettingsFrame(delta=self._tts_settings(voice=voice_id), service=chosen))
             self._emit(SettingsApplied(voice=name or voice_id))
 
         self._submit(apply, "change the voice")

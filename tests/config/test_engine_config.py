@@ -89,3 +89,42 @@ def test_deadlines_come_from_settings_and_the_environment(tmp_path, no_keyring_s
     config = build_engine_config(settings, secrets, prompts)
     assert config.llm_first_token_timeout == 9.0 and config.stt_final_timeout == 2.5
     assert config.tts_first_audio_timeout == 4.0 and config.llm_retries == 3
+
+
+def test_speech_fallbacks_reach_the_engine_on_their_own_keys(no_keyring_secrets, prompts):
+    secrets = no_keyring_secrets(CARTESIA_API_KEY="sk-car-123456", CEREBRAS_API_KEY="csk-123456",
+                                 ELEVENLABS_API_KEY="xi-123456", DEEPGRAM_API_KEY="dg-123456")
+    settings = AppSettings()
+    settings.providers.stt_fallback, settings.providers.tts_fallback = "deepgram", "cartesia_tts"
+    config = build_engine_config(settings, secrets, prompts)
+    assert (config.stt_fallback, config.tts_fallback) == ("deepgram", "cartesia_tts")
+    endpoints = config.speech_fallback_endpoints
+    assert endpoints["deepgram"].api_key == "dg-123456" and endpoints["deepgram"].base_url == ""
+    assert endpoints["cartesia_tts"].api_key == "sk-car-123456", "Cartesia's one key serves both its roles"
+    assert config.validate() == []
+
+
+def test_a_speech_fallback_without_its_key_is_a_sentence(no_keyring_secrets, prompts):
+    secrets = no_keyring_secrets(CARTESIA_API_KEY="sk-car-123456", CEREBRAS_API_KEY="csk-123456",
+                                 ELEVENLABS_API_KEY="xi-123456")
+    settings = AppSettings()
+    settings.providers.stt_fallback = "deepgram"
+    with pytest.raises(ConfigurationError) as error:
+        build_engine_config(settings, secrets, prompts)
+    assert error.value.problems == [
+        "The fallback speech to text provider Deepgram has no API key. Open Settings > Providers & keys."
+    ]
+
+
+def test_a_voice_fallback_must_play_at_the_output_rate(no_keyring_secrets, prompts):
+    secrets = no_keyring_secrets(CARTESIA_API_KEY="sk-car-123456", CEREBRAS_API_KEY="csk-123456",
+                                 ELEVENLABS_API_KEY="xi-123456")
+    settings = AppSettings()
+    settings.providers.tts_fallback = "cartesia_tts"
+    settings.audio.output_sample_rate = 32000  # ElevenLabs plays it, Cartesia does not
+    with pytest.raises(ConfigurationError) as error:
+        build_engine_config(settings, secrets, prompts)
+    assert error.value.problems == [
+        "The fallback voice provider Cartesia cannot play at 32000 Hz; choose another output sample rate in "
+        "Settings > Audio or another fallback."
+    ]

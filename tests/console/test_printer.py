@@ -159,3 +159,17 @@ def test_a_fallback_standing_in_and_the_chosen_provider_coming_back_are_said():
         "Cerebras is not answering; Groq answers until it is back.",
         "Cerebras is back and answers again.",
     ]
+
+
+def test_a_speech_fallback_is_said_with_its_role():
+    printer = TranscriptPrinter(io.StringIO(), live=False)
+    out = replay(printer, [
+        ev.ProviderSwitched(provider=ev.Provider.STT, name="Deepgram", primary_name="Cartesia", standing_in=True),
+        ev.ProviderSwitched(provider=ev.Provider.TTS, name="Cartesia", primary_name="ElevenLabs", standing_in=True),
+        ev.ProviderSwitched(provider=ev.Provider.STT, name="Cartesia", primary_name="Cartesia", standing_in=False),
+    ])
+    assert out.splitlines() == [
+        "Speech-to-text: Cartesia is not answering; Deepgram listens until it is back.",
+        "Text-to-speech: ElevenLabs is not answering; Cartesia speaks until it is back.",
+        "Speech-to-text: Cartesia is back and listens again.",
+    ]

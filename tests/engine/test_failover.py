@@ -20,7 +20,7 @@ from desktop_agent.state.events import (
 )
 from tests.engine.conftest import EngineHarness, config_for
 
-FAST = {"llm_first_token_timeout": 2.0, "llm_retries": 1, "llm_fallback_hold_secs": 15.0}
+FAST = {"llm_first_token_timeout": 2.0, "llm_retries": 1, "fallback_hold_secs": 15.0}
 
 
 def alternatives(sim: Simulator) -> dict[str, ProviderEndpoint]:

@@ -3,7 +3,8 @@
 Per role (speech to text, language model, text to speech) a list of the providers that can play it and the
 chosen one's :class:`KeyRow` (key in the keyring with Test, and its address). Choosing another provider saves the
 choice with that provider's own default model (and, for text to speech, its voice and price): a model or voice of
-one vendor means nothing to another.
+one vendor means nothing to another. Each role can also have a fallback, another provider of that role that takes
+over when the chosen one fails, with its own key row.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from desktop_agent.ui.settings.key_row import KeyRow
 from desktop_agent.ui.untrusted_text import plain_label
 
 ROLE_TITLES = {Provider.STT: "Speech to text", Provider.LLM: "Language model", Provider.TTS: "Text to speech"}
+FALLBACK_TIPS = {
+    Provider.STT: "Hears you when the chosen speech-to-text provider's connection fails, until it is back.",
+    Provider.LLM: "Answers a turn the chosen language model failed, until it is back.",
+    Provider.TTS: "Speaks in its own default voice when the chosen voice's connection fails, until it is back.",
+}
 
 
 class KeysPage(QWidget):
@@ -46,6 +52,7 @@ class KeysPage(QWidget):
         self.session_only = QCheckBox("Keep keys I save now for this session only")
         self.session_only.toggled.connect(self._session_only_toggled)
         self.choosers: dict[Provider, QComboBox] = {}
+        self.fallback_choosers: dict[Provider, QComboBox] = {}
         choices = QFormLayout()
         for role in Provider:
             combo = QComboBox()
@@ -57,13 +64,13 @@ class KeysPage(QWidget):
             combo.currentIndexChanged.connect(partial(self._chosen, role))
             self.choosers[role] = combo
             choices.addRow(ROLE_TITLES[role], combo)
-            if role is Provider.LLM:
-                self.fallback_chooser = QComboBox()
-                self.fallback_chooser.setAccessibleName("Language model fallback")
-                self.fallback_chooser.setToolTip("Answers a turn the chosen language model failed, until it is back.")
-                self._fill_fallbacks()
-                self.fallback_chooser.currentIndexChanged.connect(self._fallback_chosen)
-                choices.addRow("When it fails", self.fallback_chooser)
+            fallback = QComboBox()
+            fallback.setAccessibleName(f"{ROLE_TITLES[role]} fallback")
+            fallback.setToolTip(FALLBACK_TIPS[role])
+            self.fallback_choosers[role] = fallback
+            self._fill_fallbacks(role)
+            fallback.currentIndexChanged.connect(partial(self._fallback_chosen, role))
+            choices.addRow("    When it fails", fallback)
         self._layout = QVBoxLayout(self)
         self._layout.addLayout(choices)
         self._layout.addWidget(self.keyring_label)
@@ -71,8 +78,9 @@ class KeysPage(QWidget):
         self.rows: dict[Provider, KeyRow] = {}
         for role in Provider:
             self._add_row(role)
-        self.fallback_row: KeyRow | None = None
-        self._show_fallback_row()
+        self.fallback_rows: dict[Provider, KeyRow] = {}
+        for role in Provider:
+            self._show_fallback_row(role)
         self._layout.addStretch(1)
         self._show_keyring_state()
 
@@ -102,55 +110,65 @@ class KeysPage(QWidget):
             return
         choose_provider(self._settings, providers.get(provider_id))
         self._add_row(role)
-        if role is Provider.LLM:
-            self._fill_fallbacks()
-            self._show_fallback_row()
+        self._fill_fallbacks(role)
+        self._show_fallback_row(role)
         self.provider_changed.emit(role)
 
     # ------------------------------------------------------------------------------------------------ fallback
-    def _fill_fallbacks(self) -> None:
-        """ "None" and every language model provider but the chosen one."""
-        combo = self.fallback_chooser
+    @property
+    def fallback_chooser(self) -> QComboBox:
+        """The language model's fallback list (the one most people set)."""
+        return self.fallback_choosers[Provider.LLM]
+
+    @property
+    def fallback_row(self) -> KeyRow | None:
+        """The language model fallback's key row, if one is chosen."""
+        return self.fallback_rows.get(Provider.LLM)
+
+    def _fill_fallbacks(self, role: Provider) -> None:
+        """ "No fallback" and every provider of ``role`` but the chosen one."""
+        combo = self.fallback_choosers[role]
         combo.blockSignals(True)
         combo.clear()
         combo.addItem("No fallback", "")
-        for spec in providers.for_role(Provider.LLM):
-            if spec.id != self._settings.providers.llm:
+        for spec in providers.for_role(role):
+            if spec.id != self._settings.providers.chosen(role):
                 combo.addItem(spec.display_name, spec.id)
-        combo.setCurrentIndex(max(0, combo.findData(self._settings.providers.llm_fallback)))
+        combo.setCurrentIndex(max(0, combo.findData(self._settings.providers.fallback(role))))
         combo.blockSignals(False)
 
-    def _fallback_chosen(self, _index: int) -> None:
-        provider_id = self.fallback_chooser.currentData() or ""
-        if provider_id == self._settings.providers.llm_fallback:
+    def _fallback_chosen(self, role: Provider, _index: int) -> None:
+        provider_id = self.fallback_choosers[role].currentData() or ""
+        if provider_id == self._settings.providers.fallback(role):
             return
-        self._settings.providers.llm_fallback = provider_id
-        self._show_fallback_row()
+        self._settings.providers.set_fallback(role, provider_id)
+        self._show_fallback_row(role)
         self.fallback_changed.emit()
 
-    def _show_fallback_row(self) -> None:
-        """The fallback's key (it answers at its own address)."""
-        if self.fallback_row is not None:
-            self._layout.removeWidget(self.fallback_row)
-            self.fallback_row.deleteLater()
-            self.fallback_row = None
-        fallback = self._settings.providers.llm_fallback
-        if not fallback or fallback == self._settings.providers.llm:
+    def _show_fallback_row(self, role: Provider) -> None:
+        """The fallback's key (it works at its own address)."""
+        old = self.fallback_rows.pop(role, None)
+        if old is not None:
+            self._layout.removeWidget(old)
+            old.deleteLater()
+        fallback = self._settings.providers.fallback(role)
+        if not fallback or fallback == self._settings.providers.chosen(role):
             return
         spec = providers.get(fallback)
         row = KeyRow(
             spec,
             self._secrets,
             "",
-            partial(endpoint_problem, Provider.LLM, name=spec.display_name),
+            partial(endpoint_problem, role, name=spec.display_name),
             self._runner,
             show_endpoint=False,
         )
         row.setTitle(f"Fallback: {row.title()}")
         row.set_session_only(self.session_only.isChecked())
         row.key_changed.connect(self._key_changed)
-        self._layout.insertWidget(self._layout.indexOf(self.rows[Provider.TTS]) + 1, row)
-        self.fallback_row = row
+        after = max(self._layout.indexOf(w) for w in [*self.rows.values(), *self.fallback_rows.values()])
+        self._layout.insertWidget(after + 1, row)
+        self.fallback_rows[role] = row
 
     def _show_keyring_state(self) -> None:
         if self._secrets.available:
@@ -165,7 +183,7 @@ class KeysPage(QWidget):
             self.session_only.setEnabled(False)
 
     def _session_only_toggled(self, checked: bool) -> None:
-        for row in [*self.rows.values(), *([self.fallback_row] if self.fallback_row is not None else [])]:
+        for row in [*self.rows.values(), *self.fallback_rows.values()]:
             row.set_session_only(checked)
 
     def _key_changed(self, _spec: ProviderSpec) -> None:

@@ -67,3 +67,25 @@ def test_the_fallback_is_chosen_with_its_own_key_row_and_never_the_chosen_provid
     assert dialog.settings.providers.llm_fallback == "" and page.fallback_row is None
     assert [page.fallback_chooser.itemData(i) for i in range(page.fallback_chooser.count())] == \
         ["", "cerebras", "openai", "local"]
+
+
+def test_speech_roles_have_fallbacks_too_each_with_its_own_key_row(make_dialog, qtbot, config_dir):
+    dialog = make_dialog()
+    page = dialog.keys_page
+    offered = {role: [page.fallback_choosers[role].itemData(i) for i in range(page.fallback_choosers[role].count())]
+               for role in (Provider.STT, Provider.TTS)}
+    assert offered == {Provider.STT: ["", "deepgram"], Provider.TTS: ["", "cartesia_tts"]}
+    assert not page.fallback_rows
+    with qtbot.waitSignal(dialog.restart_needed):
+        choose(page.fallback_choosers[Provider.STT], "deepgram")
+    with qtbot.waitSignal(dialog.restart_needed):
+        choose(page.fallback_choosers[Provider.TTS], "cartesia_tts")
+    assert page.fallback_rows[Provider.STT].title().startswith("Fallback: Deepgram (speech to text)")
+    assert page.fallback_rows[Provider.TTS].title().startswith("Fallback: Cartesia (text to speech)")
+    saved = saved_settings(config_dir)["providers"]
+    assert (saved["stt_fallback"], saved["tts_fallback"]) == ("deepgram", "cartesia_tts")
+    choose(page.choosers[Provider.TTS], "cartesia_tts")  # the fallback cannot stand in for itself
+    assert dialog.settings.providers.tts_fallback == "" and Provider.TTS not in page.fallback_rows
+    assert [page.fallback_choosers[Provider.TTS].itemData(i)
+            for i in range(page.fallback_choosers[Provider.TTS].count())] == ["", "elevenlabs"]
+    assert Provider.STT in page.fallback_rows, "the other role's fallback stays"
