@@ -29,7 +29,15 @@ from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import Area, Conversation, Role, Turn
 from desktop_agent.state.cost import PriceTable
 from desktop_agent.state.latency import DEFAULT_BUDGETS, STAGE_TITLES
-from desktop_agent.state.outage import ROLE_NAMES, about_lost_connection, clock_time, is_down, next_attempt, span
+from desktop_agent.state.outage import (
+    ROLE_NAMES,
+    STANDS_IN_AS,
+    about_lost_connection,
+    clock_time,
+    is_down,
+    next_attempt,
+    span,
+)
 from desktop_agent.state.plain_text import plain_text
 from desktop_agent.state.turn_notes import turn_notes
 
@@ -81,10 +89,6 @@ def console_wording(message: str) -> str:
         "name or number that desktop-agent --self-check lists."
     )
     return _WINDOW_AUDIO_ADVICE.sub(lambda _m: advice, message, count=1).strip()
-
-
-#: What a provider standing in for a role does, in a sentence.
-_STANDS_IN_AS = {ev.Provider.STT: "listens", ev.Provider.LLM: "answers", ev.Provider.TTS: "speaks"}
 
 
 class TranscriptPrinter:
@@ -219,7 +223,7 @@ class TranscriptPrinter:
         self.say(f"! {console_wording(e.message)}")
 
     def _on_switched(self, e: ev.ProviderSwitched) -> None:
-        name, primary, does = e.name, e.primary_name, _STANDS_IN_AS[e.provider]
+        name, primary, does = e.name, e.primary_name, STANDS_IN_AS[e.provider]
         # A vendor can play two roles under one name (speech to text and text to speech): the role says which.
         role = "" if e.provider is ev.Provider.LLM else f"{ROLE_NAMES[e.provider]}: "
         if e.standing_in:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from desktop_agent import providers
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import ProviderState
-from desktop_agent.state.outage import down_sentence, is_down
+from desktop_agent.state.outage import STANDS_IN_AS, down_sentence, is_down
 from desktop_agent.ui import theme
 from desktop_agent.ui.untrusted_text import plain_tooltip, shown_text
 
@@ -79,7 +79,8 @@ class ProviderIndicator(QLabel):
 
     def _sentence(self, state: ProviderState, now: float) -> str:
         reason = shown_text(state.reason)  # the provider's own words, possibly
-        standing_in = f". {state.standing_in} answers until {self.name} is back" if state.standing_in else ""
+        does = STANDS_IN_AS[self.provider]
+        standing_in = f". {state.standing_in} {does} until {self.name} is back" if state.standing_in else ""
         if is_down(state):
             return down_sentence(self.provider, state, now) + (f". Cause: {reason}" if reason else "") + standing_in
         sentence = f"{shown_text(self.name)} ({ROLES[self.provider]}): {STATUS_WORDS[state.status]}"

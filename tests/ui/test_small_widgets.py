@@ -177,3 +177,8 @@ def test_provider_indicator_names_the_fallback_standing_in(qtbot):
     assert "Groq" not in indicator.text() and "Cerebras" in indicator.text()
     indicator.set_name("OpenAI")
     assert "OpenAI" in indicator.text() and indicator.accessibleName() == "OpenAI connection"
+    listening = ProviderIndicator(ev.Provider.STT, name="Cartesia")
+    qtbot.addWidget(listening)
+    listening.show_state(ProviderState(ev.ConnectionStatus.CONNECTED, standing_in="Deepgram"))
+    assert "Deepgram (for Cartesia)" in listening.text()
+    assert listening.toolTip().endswith("Deepgram listens until Cartesia is back")
