@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the window imports Qt, the engine and the rest lazily: see 
     from desktop_agent.state.events import ChoiceUnavailable, ErrorKind, Provider
     from desktop_agent.storage.history import HistoryStore
     from desktop_agent.storage.recorder import HistoryRecorder
+    from desktop_agent.ui.global_talk_key import GlobalTalkKey
     from desktop_agent.ui.history.history_view import HistoryView
     from desktop_agent.ui.main_window import MainWindow
     from desktop_agent.ui.settings import SettingsDialog, SettingsPage
@@ -87,6 +88,7 @@ class DesktopApp:
         from desktop_agent.ui import exception_guard
         from desktop_agent.ui.bridge import EngineBridge
         from desktop_agent.ui.desktop_notifier import DesktopNotifier
+        from desktop_agent.ui.global_talk_key import GlobalTalkKey
         from desktop_agent.ui.hidden_error_notices import HiddenErrorNotices
         from desktop_agent.ui.main_window import MainWindow
         from desktop_agent.ui.session_controller import SessionController
@@ -155,6 +157,9 @@ class DesktopApp:
         self.error_notices = HiddenErrorNotices(self.window, self.notifier, parent=self.window)
         self.bridge.error_occurred.connect(self.error_notices.on_error)
         self.cues: SoundCues | None = None
+        # Push-to-talk from any app (off by default; registered once the settings ask for it).
+        self.global_talk = GlobalTalkKey(parent=self.window)
+        self._wire_global_talk(self.global_talk)
         self._speaker_backend: AudioBackend | None = None  # the sound card, for cues when no device was handed in
 
     def _wire_tray(self, tray: TrayIcon) -> None:
@@ -169,6 +174,22 @@ class DesktopApp:
             change.connect(self._show_state_in_tray)
         self._show_state_in_tray()
         tray.show()
+
+    def _wire_global_talk(self, global_talk: GlobalTalkKey) -> None:
+        """The global shortcut presses and releases the talk key as Space does in the window (the same checks: a
+        session running, push-to-talk mode); the window's own talk gestures keep its toggle in step."""
+        global_talk.pressed.connect(self.window.press_talk_key)
+        global_talk.released.connect(self.window.release_talk_key)
+        self.window.talk_pressed.connect(global_talk.note_talk_started)
+        self.window.talk_released.connect(global_talk.note_talk_ended)
+        global_talk.status_changed.connect(self._show_global_talk_status)
+
+    def _show_global_talk_status(self, sentence: str, _registered: bool) -> None:
+        """Registered, or why not, in one sentence: in the status bar and on Settings > Desktop."""
+        if sentence:
+            self.window.status.flash(sentence)
+        if self.settings_dialog is not None:
+            self.settings_dialog.desktop_page.global_talk.show_status(sentence)
 
     def _show_state_in_tray(self) -> None:
         from desktop_agent.ui.session_phase import SessionPhase
@@ -296,10 +317,12 @@ class DesktopApp:
         self._apply_desktop_settings()
 
     def _apply_desktop_settings(self) -> None:
-        """Close-to-tray (only with a tray to come back from) and the sound cues."""
+        """Close-to-tray (only with a tray to come back from), the sound cues and the global push-to-talk shortcut."""
         settings = self.settings
         if settings is None:
             return
+        desktop = settings.desktop
+        self.global_talk.configure(desktop.global_talk, desktop.global_talk_shortcut, desktop.global_talk_style)
         self.window.close_to_tray = settings.desktop.close_to_tray and self.tray is not None
         if settings.desktop.sound_cues and self.cues is None:
             self.cues = self._make_cues()
@@ -411,6 +434,7 @@ class DesktopApp:
             tray_available=self.tray is not None,
             parent=self.window,
         )
+        dialog.desktop_page.global_talk.show_status(self.global_talk.status)
         controller = self.controller  # changes that apply to the running session at once
         dialog.voice_changed.connect(controller.set_voice)
         dialog.prompt_changed.connect(controller.set_system_prompt)
@@ -560,6 +584,7 @@ class DesktopApp:
     async def _shut_down(self, exit_code: int) -> None:
         self._closing = True
         try:
+            self.global_talk.stop()
             await self.controller.stop()
             self.bridge.flush()
             self.bridge.close()

@@ -111,8 +111,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
         self.key_filter = PushToTalkKeyFilter(self)
-        self.key_filter.pressed.connect(self._on_talk_key_pressed)
-        self.key_filter.released.connect(self._on_talk_key_released)
+        self.key_filter.pressed.connect(self.press_talk_key)
+        self.key_filter.released.connect(self.release_talk_key)
         self.controls.talk_button.talk_pressed.connect(self._on_talk_button_pressed)
         self.controls.talk_button.talk_released.connect(self._on_talk_button_released)
         self.controls.mode_switch.mode_selected.connect(self._on_mode_selected)
@@ -402,7 +402,8 @@ class MainWindow(QMainWindow):
         return (self._phase is SessionPhase.RUNNING or starting) and self._conversation.mode is ev.TurnMode.PUSH_TO_TALK
 
     @guarded
-    def _on_talk_key_pressed(self) -> None:
+    def press_talk_key(self) -> None:
+        """The talk key went down: the in-window key, or the global shortcut (``ui/global_talk_key.py``)."""
         if self._talk_allowed():
             self.controls.talk_button.set_held(True)
             self.talk_pressed.emit()
@@ -412,7 +413,7 @@ class MainWindow(QMainWindow):
             self.status.flash("Start a session first (Ctrl+Return).")
 
     @guarded
-    def _on_talk_key_released(self) -> None:
+    def release_talk_key(self) -> None:
         if self.controls.talk_button.held:
             self.controls.talk_button.set_held(False)
             self.talk_released.emit()
@@ -533,7 +534,7 @@ class MainWindow(QMainWindow):
         if self.close_to_tray and not self._quitting:
             event.ignore()  # the session goes on; the tray's Show Window brings the window back
             self.key_filter.cancel()
-            self._on_talk_key_released()  # a turn held as the window went away ends, as when focus is lost
+            self.release_talk_key()  # a turn held as the window went away ends, as when focus is lost
             self.hide()
             return
         if self._close_handler is not None and not self._close_handler():

@@ -1,4 +1,5 @@
-"""Settings > Desktop: keep running in the tray when the window is closed, short sound cues, and start on login.
+"""Settings > Desktop: keep running in the tray when the window is closed, short sound cues, start on login, and
+push-to-talk from any app (``global_talk_box.py``).
 
 Close-to-tray needs a tray to come back from: without one (GNOME without its tray extension, a bare X server) the
 box is disabled and one line says why, and the setting is left as it was for a desktop that has one.
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QSystemTrayIcon, QVBoxLayout, Q
 from desktop_agent import autostart
 from desktop_agent.config.local_files import error_words
 from desktop_agent.config.settings import AppSettings
+from desktop_agent.ui.settings.global_talk_box import GlobalTalkBox
 from desktop_agent.ui.untrusted_text import plain_label
 
 NO_TRAY_REASON = "This desktop shows no tray icons, so closing the window quits the app."
@@ -51,15 +53,18 @@ class DesktopPage(QWidget):
         self.login_problem = plain_label(QLabel())
         self.login_problem.setWordWrap(True)
         self.login_problem.setVisible(False)
+        self.global_talk = GlobalTalkBox(settings)
         layout = QVBoxLayout(self)
         layout.addWidget(self.close_to_tray)
         layout.addWidget(self.tray_reason)
         layout.addWidget(self.sound_cues)
         layout.addWidget(self.start_on_login)
         layout.addWidget(self.login_problem)
+        layout.addWidget(self.global_talk)
         layout.addStretch(1)
         self.close_to_tray.toggled.connect(self._edited)
         self.sound_cues.toggled.connect(self._edited)
+        self.global_talk.changed.connect(self._edited)
         self.start_on_login.toggled.connect(self._start_on_login_toggled)
 
     def _start_on_login_toggled(self, enabled: bool) -> None:
