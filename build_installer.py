@@ -1,18 +1,25 @@
 #!/usr/bin/env python3
 """Build Desktop Agent as a self-contained desktop bundle: the people it is for should not need Python.
 
-    python build_installer.py [--smoke] [--clean] [--dist DIR] [--work DIR]
+    python build_installer.py [--smoke] [--deb] [--clean] [--dist DIR] [--work DIR]
 
 PyInstaller (from this interpreter's environment: ``pip install -e '.[test]'`` or ``pip install pyinstaller``) makes a
 one-folder bundle for the current OS:
 
 * Linux: ``dist/desktop-agent/`` (run ``desktop-agent``; ``install-desktop-entry.sh`` adds it to the application
-  menu) and ``dist/desktop-agent-<version>-linux-<arch>.tar.gz`` of that folder.
-* Windows: ``dist/Desktop Agent/Desktop Agent.exe``.  macOS: ``dist/Desktop Agent.app``.
+  menu) and ``dist/desktop-agent-<version>-linux-<arch>.tar.gz`` of that folder; with ``--deb`` also
+  ``dist/desktop-agent_<version>-1_<arch>.deb`` (Debian and Ubuntu: the app in /opt/desktop-agent, ``desktop-agent``
+  in /usr/bin, its menu entry and icons in /usr/share; needs dpkg-deb and dpkg, so build it on Debian or Ubuntu).
+* Windows: ``dist/Desktop Agent/Desktop Agent.exe`` (packaging/windows/desktop-agent.iss turns it into a setup.exe
+  with Inno Setup).  macOS: ``dist/Desktop Agent.app`` (packaging/macos/make_dmg.sh puts it in a .dmg).
 
 The bundle carries Pipecat's package metadata (it asks for its own version at import), the Silero VAD and smart-turn
 models, ``resources/``, and only the Qt plugins the app uses; Qt modules, plugins and Python packages the app never
 imports are left out to keep it small (see QT_PLUGINS, EXCLUDED_MODULES).
+
+On Linux the bundle is then slimmed: symbols no program needs are stripped from its shared libraries, and Qt's ICU
+data library (32 MB, every converter, collation, time-zone and display name of ICU) is rebuilt with only the locale
+core Qt reads (see ICU_DATA_KEPT).
 
 ``--smoke`` then runs the built app offscreen twice, ``--self-check`` (Qt, audio devices, keyring, voice models) and
 ``--screenshot`` (one scripted exchange with the built-in provider simulators), and fails on any problem. The audio
@@ -24,6 +31,7 @@ Exit codes: 0 built (and smoke-checked), 1 the build or the smoke check failed, 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import importlib.util
 import os
 import platform
@@ -100,7 +108,18 @@ EXCLUDED_MODULES = [f"PySide6.{name}" for name in UNUSED_QT_MODULES] + [
     "PIL._imagingcms", "PIL.ImageCms", "PIL._imagingtk", "PIL.ImageTk", "PIL.ImageQt",
     # httpx's command-line interface (and the syntax highlighter it prints with).
     "httpx2._main", "httpx._main", "pygments",
+    # pydantic's optional mypy plugin, found by PyInstaller's analysis (2 MB of compiled mypy); line editing for an
+    # interactive interpreter the app never opens.
+    "mypy", "pydantic.mypy", "pydantic.v1.mypy", "readline", "curses", "_curses",
 ]
+
+# Items of Qt's ICU data kept on Linux, by ICU item name under icudt<N>l/ (fnmatch patterns; one without a "/" only
+# matches items outside the subfolders). Qt uses ICU for locale-aware
+# case mapping, normalisation and collation; its own tables do text layout and its own CLDR data QLocale's formats.
+# Left out: character set converters (Qt converts UTF-8/16 and Latin-1 itself), dictionaries for word breaking in
+# Thai/CJK, transliteration, spelled-out numbers, and currency, unit, language, region and time-zone display names.
+ICU_DATA_KEPT = ("*.res", "*.icu", "*.nrm", "*.spp", "*.cfu", "coll/root.res", "coll/res_index.res", "coll/ucadata.icu",
+                 "coll/en*.res")
 
 WORK_FOLDERS = ("hooks", "icons", "pyinstaller")
 SMOKE_TIMEOUT_S = 180
@@ -503,28 +522,121 @@ def run_pyinstaller(spec: Path, target: Target, work: Path, clean: bool) -> None
 
 
 # ----------------------------------------------------------------------------------------------- Linux finishing
-def strip_debug_info(bundle: Path) -> int:
-    """Removes debug sections from bundled ELF files that carry them (libpython and Python's own extension modules,
-    about 25 MB); code and symbols stay. Returns the bytes saved."""
+def strip_symbols(bundle: Path, executable: Path) -> int:
+    """Strips debug sections and symbols no program needs (``strip --strip-unneeded``: the dynamic symbols that
+    libraries are linked by stay) from the bundle's ELF files. The app's own executable is left alone (its Python
+    archive is appended after the ELF image), and so are libraries patchelf rewrote for a wheel (in a
+    ``<package>.libs`` folder): strip breaks their layout ("ELF load command address/offset not page-aligned"). Files
+    with an RPATH/RUNPATH (patchelf's other mark; also libpython and its extension modules) lose only their debug
+    sections, which is safe for them. Returns the bytes saved."""
     if shutil.which("strip") is None:
         say("strip (binutils) not found: debug information stays in the bundle")
         return 0
     saved = 0
     for path in sorted(bundle.rglob("*")):
-        if path.is_symlink() or not path.is_file() or not _is_elf(path):
+        if path == executable or path.is_symlink() or not path.is_file() or not _is_elf(path):
             continue
-        sections = subprocess.run(["objdump", "-h", str(path)], capture_output=True, text=True).stdout
-        if ".debug_info" not in sections:
+        if path.parent.name.endswith(".libs"):
             continue
+        how = "--strip-debug" if _has_run_path(path) else "--strip-unneeded"
         before = path.stat().st_size
-        if subprocess.run(["strip", "--strip-debug", str(path)], capture_output=True).returncode == 0:
+        if subprocess.run(["strip", how, str(path)], capture_output=True).returncode == 0:
             saved += before - path.stat().st_size
     return saved
+
+
+def _has_run_path(path: Path) -> bool:
+    dynamic = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True).stdout
+    return "(RPATH)" in dynamic or "(RUNPATH)" in dynamic
 
 
 def _is_elf(path: Path) -> bool:
     with path.open("rb") as handle:
         return handle.read(4) == b"\x7fELF"
+
+
+def trim_icu_data(bundle: Path, work: Path) -> int:
+    """Rebuilds Qt's libicudata with only the ICU_DATA_KEPT items (as and ld from binutils). Returns the bytes saved,
+    0 when the library or the tools are not there (the bundle then keeps the full data)."""
+    libraries = sorted(bundle.glob("_internal/PySide6/Qt/lib/libicudata.so.*"))
+    if len(libraries) != 1 or shutil.which("as") is None or shutil.which("ld") is None:
+        say("Qt's ICU data left whole (no single libicudata, or no as/ld from binutils)")
+        return 0
+    library = libraries[0]
+    symbols = subprocess.run(["nm", "-D", "-S", "--defined-only", str(library)], capture_output=True, text=True)
+    found = [line.split() for line in symbols.stdout.splitlines() if line.split()[-1:][0].endswith("_dat")]
+    if len(found) != 1:
+        raise BuildError(f"{library.name} does not hold exactly one ICU data symbol (icudt<N>_dat)")
+    address, size, _, symbol = found[0]
+    raw = library.read_bytes()
+    start = _file_offset(library, int(address, 16))
+    data = raw[start : start + int(size, 16)]
+    prefix = symbol[: -len("_dat")] + "l/"  # e.g. icudt73l/
+    kept = filter_icu_common_data(data, lambda name: icu_item_kept(name.removeprefix(prefix)))
+    folder = work / "icu"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data.bin").write_bytes(kept)
+    (folder / "data.s").write_text(
+        f'.section .rodata\n.globl {symbol}\n.type {symbol}, @object\n.balign 16\n{symbol}:\n'
+        f'.incbin "data.bin"\n.size {symbol}, .-{symbol}\n.section .note.GNU-stack,"",@progbits\n'
+    )
+    soname = library.name
+    for command in (["as", "-o", "data.o", "data.s"], ["ld", "-shared", "-soname", soname, "-o", soname, "data.o"]):
+        result = subprocess.run(command, cwd=folder, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise BuildError(f"rebuilding {soname} failed at `{' '.join(command)}`: {result.stderr.strip()}")
+    before = library.stat().st_size
+    shutil.copyfile(folder / soname, library)
+    return before - library.stat().st_size
+
+
+def icu_item_kept(item: str) -> bool:
+    return any(fnmatch.fnmatch(item, pattern) and ("/" in pattern or "/" not in item) for pattern in ICU_DATA_KEPT)
+
+
+def _file_offset(library: Path, address: int) -> int:
+    """The file offset of a virtual address, from the section holding it."""
+    sections = subprocess.run(["readelf", "-S", "-W", str(library)], capture_output=True, text=True).stdout
+    for line in sections.splitlines():
+        fields = line.replace("[ ", "[").split()
+        if len(fields) > 5 and fields[0].startswith("[") and fields[2] in ("PROGBITS",):
+            section_address, offset, size = (int(fields[i], 16) for i in (3, 4, 5))
+            if section_address <= address < section_address + size:
+                return offset + address - section_address
+    raise BuildError(f"no section of {library.name} holds address {address:#x}")
+
+
+def filter_icu_common_data(data: bytes, keep) -> bytes:
+    """An ICU common data package (header, then a table of contents of (name offset, data offset) pairs counted from
+    the table's start, names, then 16-byte aligned items) with only the items whose name ``keep`` accepts."""
+    header_size = struct.unpack_from("<H", data, 0)[0]
+    if data[2:4] != b"\xda\x27":
+        raise BuildError("Qt's ICU data is not an ICU common data package")
+    count = struct.unpack_from("<I", data, header_size)[0]
+    toc = header_size
+    entries = [struct.unpack_from("<II", data, toc + 4 + 8 * i) for i in range(count)]
+    names = [data[toc + n : data.index(b"\0", toc + n)].decode("ascii") for n, _ in entries]
+    ends = [offset for _, offset in entries[1:]] + [len(data) - toc]
+    items = [
+        (name, data[toc + offset : toc + end])
+        for name, (_, offset), end in zip(names, entries, ends, strict=True)
+        if keep(name)
+    ]
+    name_blob = b"".join(name.encode("ascii") + b"\0" for name, _ in items)
+    table_size = 4 + 8 * len(items)
+    name_offsets, position = [], table_size
+    for name, _ in items:
+        name_offsets.append(position)
+        position += len(name) + 1
+    position = (position + 15) & ~15
+    body, data_offsets = b"", []
+    for _, item in items:
+        data_offsets.append(position + len(body))
+        body += item + b"\0" * (-len(item) % 16)
+    pairs = zip(name_offsets, data_offsets, strict=True)
+    table = struct.pack("<I", len(items)) + b"".join(struct.pack("<II", n, d) for n, d in pairs)
+    names_part = name_blob + b"\0" * ((-(table_size + len(name_blob))) % 16)
+    return data[:header_size] + table + names_part + body
 
 
 def install_desktop_entry(bundle: Path, icons: Icons) -> None:
@@ -551,6 +663,107 @@ def make_archive(bundle: Path, dist: Path, version: str) -> Path:
         tar.add(bundle, arcname=f"{SLUG}-{version}")
     partial.replace(archive)
     return archive
+
+
+# ------------------------------------------------------------------------------------------------------- .deb
+DEB_PACKAGE = SLUG
+DEB_REVISION = "1"
+DEB_INSTALL_DIR = f"/opt/{SLUG}"
+DEB_MAINTAINER = "Desktop Agent maintainers <desktop-agent@users.noreply.github.com>"
+DEB_DESCRIPTION = (
+    "Voice assistant for the desktop\n"
+    " Hold a key and talk, or talk hands-free, to an AI assistant that answers aloud.\n"
+    " Self-contained: Python, Qt and the voice models are bundled in /opt/desktop-agent."
+)
+DEB_ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64"}
+# What the app loads that no ELF file names: PortAudio, which the sound library finds by name on the system (a fresh
+# Debian 12 without it: "PortAudio library not found"), and fontconfig's configuration with a font (without it the
+# bundled libfontconfig finds no fonts and the window has no text). Both found with the fresh-Debian smoke test.
+DEB_RUNTIME_DEPENDS = ["libportaudio2", "fontconfig-config"]
+
+
+def deb_depends(bundle: Path) -> list[str]:
+    """The Debian packages holding the shared libraries the bundle links but does not carry (libasound2, libGL, the
+    X11/Wayland libraries Qt's platform plugins need, ...), found with readelf, ldconfig and dpkg, plus the glibc
+    the build machine has (the bundle runs with that glibc or a newer one)."""
+    bundled = {path.name for path in bundle.rglob("*.so*")}
+    needed: set[str] = set()
+    for path in bundle.rglob("*"):
+        if path.is_file() and not path.is_symlink() and _is_elf(path):
+            dynamic = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True).stdout
+            needed |= {line.split("[", 1)[1].rstrip("]") for line in dynamic.splitlines() if "(NEEDED)" in line}
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    abi = {"x86_64": "x86-64", "aarch64": "AArch64"}.get(platform.machine(), "")  # ldconfig's tag for this machine
+    locations: dict[str, str] = {}
+    for line in cache.splitlines():
+        if "=>" in line and abi in line:
+            name, location = line.split("=>")
+            locations.setdefault(name.split()[0], location.strip())
+    packages: set[str] = set()
+    for library in sorted(needed - bundled):
+        if library not in locations:
+            raise BuildError(f"the bundle needs {library}, which this machine does not have; install it and rebuild")
+        real = os.path.realpath(locations[library])
+        candidates = [locations[library], real, real.removeprefix("/usr"), "/usr" + real]
+        for candidate in candidates:
+            owner = subprocess.run(["dpkg-query", "-S", candidate], capture_output=True, text=True)
+            if owner.returncode == 0:
+                packages.add(owner.stdout.split(":")[0].split(",")[0].strip())
+                break
+        else:
+            raise BuildError(f"no Debian package owns {locations[library]} (needed by the bundle)")
+    glibc = platform.libc_ver()[1]
+    packages.discard("libc6")
+    return [f"libc6 (>= {glibc})", *sorted(packages | set(DEB_RUNTIME_DEPENDS))]
+
+
+def build_deb(bundle: Path, icons: Icons, version: str, dist: Path, work: Path) -> Path:
+    """``<package>_<version>-1_<arch>.deb``: the bundle in /opt/desktop-agent, the ``desktop-agent`` command in
+    /usr/bin (a symlink), the menu entry in /usr/share/applications and the icons in the hicolor theme. dpkg -r
+    removes all of it; what the app writes in a home folder (settings, history, the autostart entry) stays."""
+    for tool in ("dpkg-deb", "dpkg-query", "ldconfig"):
+        if shutil.which(tool) is None:
+            raise BuildError(f"--deb needs {tool}: build the .deb on Debian or Ubuntu", exit_code=2)
+    architecture = DEB_ARCHITECTURES.get(platform.machine(), platform.machine())
+    root = work / "deb"
+    if root.exists():
+        shutil.rmtree(root)
+    app_dir = root / DEB_INSTALL_DIR.lstrip("/")
+    # The menu entry and its installer script are for the tarball; the package installs them system-wide instead.
+    shutil.copytree(bundle, app_dir, symlinks=True, ignore=lambda folder, names: (
+        {"share", DESKTOP_INSTALLER.name} if Path(folder) == bundle else set()))
+    (root / "usr" / "bin").mkdir(parents=True)
+    (root / "usr" / "bin" / SLUG).symlink_to(f"{DEB_INSTALL_DIR}/{SLUG}")
+    applications = root / "usr" / "share" / "applications"
+    applications.mkdir(parents=True)
+    entry = Template(DESKTOP_TEMPLATE.read_text()).substitute(name=APP_NAME, exec=SLUG, icon=SLUG)
+    (applications / f"{SLUG}.desktop").write_text(entry)
+    for folder, source in (("scalable", icons.svg), ("256x256", icons.png)):
+        target = root / "usr" / "share" / "icons" / "hicolor" / folder / "apps"
+        target.mkdir(parents=True)
+        shutil.copyfile(source, target / f"{SLUG}{source.suffix}")
+    installed_kb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink()) // 1024
+    control = root / "DEBIAN"
+    control.mkdir()
+    (control / "control").write_text(
+        f"Package: {DEB_PACKAGE}\n"
+        f"Version: {version}-{DEB_REVISION}\n"
+        f"Architecture: {architecture}\n"
+        f"Maintainer: {DEB_MAINTAINER}\n"
+        f"Installed-Size: {installed_kb}\n"
+        f"Depends: {', '.join(deb_depends(app_dir))}\n"
+        "Section: utils\n"
+        "Priority: optional\n"
+        f"Description: {DEB_DESCRIPTION}\n"
+    )
+    package = dist / f"{DEB_PACKAGE}_{version}-{DEB_REVISION}_{architecture}.deb"
+    # gzip: about three times faster to build than dpkg's default xz, for a package ~15% bigger.
+    result = subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(root), str(package)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(f"dpkg-deb could not build the package: {result.stderr.strip()}")
+    shutil.rmtree(root)
+    return package
 
 
 # --------------------------------------------------------------------------------------------------------- reports
@@ -646,6 +859,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true",
                         help="after building, run the bundled app offscreen (--self-check and one simulated "
                              "exchange) and fail on any problem")
+    parser.add_argument("--deb", action="store_true",
+                        help="on Debian or Ubuntu, also build a .deb that installs the app in /opt/desktop-agent")
     parser.add_argument("--clean", action="store_true",
                         help="start from scratch: remove earlier build files and PyInstaller's cache first")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", metavar="DIR",
@@ -664,6 +879,8 @@ def build(args: argparse.Namespace) -> int:
     work = args.work.resolve()
     version = app_version()
     started = time.monotonic()
+    if args.deb and system != "linux":
+        raise BuildError("--deb builds a Debian package: run it on Debian or Ubuntu", exit_code=2)
     if args.clean:  # only what this script made: --work or --dist may point at a folder holding other things
         for path in (*(work / name for name in WORK_FOLDERS), target.bundle, target.dist / target.exe_name):
             if path.is_dir():
@@ -678,13 +895,18 @@ def build(args: argparse.Namespace) -> int:
     say(f"PyInstaller done in {time.monotonic() - started:.0f} s")
 
     if system == "linux":
-        saved = strip_debug_info(target.bundle)
-        say(f"removed {saved / 1e6:.1f} MB of debug information")
+        saved = strip_symbols(target.bundle, target.executable)
+        say(f"stripped {saved / 1e6:.1f} MB of debug information and unneeded symbols")
+        saved = trim_icu_data(target.bundle, work)
+        say(f"trimmed Qt's ICU data by {saved / 1e6:.1f} MB")
         install_desktop_entry(target.bundle, icons)
     say(size_report(target.bundle))
     if system == "linux":
         archive = make_archive(target.bundle, target.dist, version)
         say(f"archive {archive} : {archive.stat().st_size / 1e6:.1f} MB")
+        if args.deb:
+            package = build_deb(target.bundle, icons, version, target.dist, work)
+            say(f"package {package} : {package.stat().st_size / 1e6:.1f} MB (install: apt install ./{package.name})")
     say(f"built in {time.monotonic() - started:.0f} s: run {target.executable}")
 
     if args.smoke:

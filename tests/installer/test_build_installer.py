@@ -1,8 +1,9 @@
 """build_installer.py: prerequisites worded as instructions, icons every OS can read, and (slow) a real PyInstaller
-bundle that passes its smoke check in the test environment and ships as a usable Linux tar.gz.
+bundle, built once per test run, that passes its smoke check in the test environment, ships as a usable Linux tar.gz
+and as a .deb that installs, runs a simulated exchange and uninstalls without leaving files behind.
 
-Nothing is faked: the slow test runs the real build script, the real frozen app, a real PulseAudio null sink and the
-real Secret Service keyring that tests/run.sh provides.
+Nothing is faked: the slow tests run the real build script, the real frozen app, a real PulseAudio null sink, the
+real Secret Service keyring that tests/run.sh provides, and real dpkg/apt.
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "build_installer.py"
 SLUG = "desktop-agent"
 BUILD_TIMEOUT_S = 540
-# The unpacked Linux bundle's size limit: well above today's size, so only a regression (a GUI toolkit, Qt's QML or
-# WebEngine, a test framework sneaking in) trips it. The figures themselves are printed by the test.
-BUNDLE_BUDGET_MB = 320
-ARCHIVE_BUDGET_MB = 140
+# The unpacked Linux bundle's size limit: today's pruned size (264 MB on Debian 12 x86_64) plus a small margin,
+# so a regression (a GUI toolkit, Qt's QML or WebEngine, a test framework, the whole ICU data sneaking back) trips it.
+# The aim of 200 MB is not met: README "Build the desktop app" says what the remaining 264 MB are. The figures are
+# printed by the test.
+BUNDLE_BUDGET_MB = 275
+ARCHIVE_BUDGET_MB = 130
+DEB_BUDGET_MB = 130
 
 on_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux packaging is built on Linux")
 
@@ -171,15 +175,27 @@ def parse_desktop_entry(text: str) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------------------- the real bundle (slow)
+can_build_deb = shutil.which("dpkg-deb") is not None and shutil.which("dpkg-query") is not None
+
+
 def build_bundle(dist: Path, work: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), "--smoke", "--clean", "--dist", str(dist), "--work", str(work)],
+        [sys.executable, str(SCRIPT), "--smoke", "--clean", *(["--deb"] if can_build_deb else []),
+         "--dist", str(dist), "--work", str(work)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         errors="replace",
         timeout=BUILD_TIMEOUT_S,
     )
+
+
+@pytest.fixture(scope="module")
+def built(pulse_null_sink, tmp_path_factory) -> SimpleNamespace:
+    """One build (bundle, tarball, .deb where dpkg is) shared by the slow tests: it takes minutes."""
+    folder = tmp_path_factory.mktemp("installer-build")
+    dist, work = folder / "dist", folder / "work"
+    return SimpleNamespace(result=build_bundle(dist, work), dist=dist, work=work)
 
 
 def frozen_modules(executable: Path) -> set[str]:
@@ -263,10 +279,9 @@ def folder_megabytes(path: Path) -> float:
 @pytest.mark.slow
 @pytest.mark.timeout(BUILD_TIMEOUT_S + 120)
 def test_bundle_builds_passes_its_smoke_check_and_ships_as_a_tarball(
-    installer, pulse_null_sink, secret_service_keyring, qapp, tmp_path, capsys
+    installer, secret_service_keyring, built, qapp, tmp_path, capsys
 ):
-    dist, work = tmp_path / "dist", tmp_path / "work"
-    result = build_bundle(dist, work)
+    dist, result = built.dist, built.result
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert "Traceback" not in output
@@ -343,3 +358,104 @@ def test_bundle_builds_passes_its_smoke_check_and_ships_as_a_tarball(
     )
     assert removed.returncode == 0, removed.stdout + removed.stderr
     assert not (data_home / "applications" / f"{SLUG}.desktop").exists()
+
+
+# ------------------------------------------------------------------------------------------------ the .deb (slow)
+DEB_MENU_FILES = {
+    "./usr/bin/desktop-agent",
+    "./usr/share/applications/desktop-agent.desktop",
+    "./usr/share/icons/hicolor/scalable/apps/desktop-agent.svg",
+    "./usr/share/icons/hicolor/256x256/apps/desktop-agent.png",
+}
+needs_deb = pytest.mark.skipif(not can_build_deb, reason="the .deb is built where dpkg-deb is (Debian, Ubuntu)")
+
+
+def the_deb(built: SimpleNamespace) -> Path:
+    assert built.result.returncode == 0, (built.result.stdout + built.result.stderr)[-4000:]
+    packages = list(built.dist.glob(f"{SLUG}_{__version__}-1_*.deb"))
+    assert len(packages) == 1, sorted(p.name for p in built.dist.iterdir())
+    return packages[0]
+
+
+def deb_field(package: Path, name: str) -> str:
+    fields = subprocess.run(["dpkg-deb", "-f", str(package), name], capture_output=True, text=True, check=True)
+    return fields.stdout.strip()
+
+
+@on_linux
+@needs_deb
+@pytest.mark.slow
+@pytest.mark.timeout(BUILD_TIMEOUT_S + 120)
+def test_deb_puts_the_app_in_opt_with_a_launcher_menu_entry_and_icon(built, tmp_path, capsys):
+    package = the_deb(built)
+    assert deb_field(package, "Package") == SLUG
+    assert deb_field(package, "Version") == f"{__version__}-1"
+    depends = [d.strip() for d in deb_field(package, "Depends").split(",")]
+    assert depends[0].startswith("libc6 (>= 2.") and "libasound2" in depends, depends  # ALSA comes from the system
+    assert {"libportaudio2", "fontconfig-config"} <= set(depends), depends  # loaded by name, found in a fresh Debian
+    installed_mb = int(deb_field(package, "Installed-Size")) / 1000
+    listing = subprocess.run(["dpkg-deb", "-c", str(package)], capture_output=True, text=True, check=True).stdout
+    entries = {line.split()[5]: line for line in listing.splitlines()}
+    files = {name for name, line in entries.items() if not line.startswith("d")}
+    outside_opt = {name for name in files if not name.startswith("./opt/desktop-agent/")}
+    assert outside_opt == DEB_MENU_FILES, outside_opt ^ DEB_MENU_FILES
+    assert entries["./usr/bin/desktop-agent"].startswith("l") and "-> /opt/desktop-agent/desktop-agent" in listing
+    assert entries["./opt/desktop-agent/desktop-agent"].startswith("-rwxr-xr-x root/root")
+    assert "./opt/desktop-agent/_internal/PySide6/Qt/plugins/platforms/libqxcb.so" in files
+    assert not any(name.endswith("install-desktop-entry.sh") or "/opt/desktop-agent/share/" in name for name in files)
+
+    unpacked = tmp_path / "deb"
+    subprocess.run(["dpkg-deb", "-x", str(package), str(unpacked)], check=True)
+    entry_file = unpacked / "usr/share/applications/desktop-agent.desktop"
+    entry = parse_desktop_entry(entry_file.read_text())
+    assert (entry["Name"], entry["Exec"], entry["Icon"], entry["Categories"]) == (
+        "Desktop Agent", SLUG, SLUG, "Utility;")
+    if shutil.which("desktop-file-validate"):
+        checked = subprocess.run(["desktop-file-validate", str(entry_file)], capture_output=True, text=True)
+        assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout + checked.stderr
+    icon = unpacked / "usr/share/icons/hicolor/256x256/apps/desktop-agent.png"
+    assert icon.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    with capsys.disabled():
+        print(f"\n[installer] {package.name}: {package.stat().st_size / 1e6:.1f} MB, installs {installed_mb:.1f} MB")
+    assert installed_mb <= BUNDLE_BUDGET_MB
+    assert package.stat().st_size / 1e6 <= DEB_BUDGET_MB
+
+
+def package_installed(name: str) -> bool:
+    status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", name], capture_output=True, text=True)
+    return "install ok installed" in status.stdout
+
+
+@on_linux
+@needs_deb
+@pytest.mark.slow
+@pytest.mark.timeout(BUILD_TIMEOUT_S + 420)
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None,
+                    reason="installing a .deb needs root and apt (CI's fresh Debian runs the suite as root)")
+def test_deb_installs_with_apt_runs_a_simulated_exchange_and_uninstalls_without_leftovers(built, qapp, tmp_path):
+    package = the_deb(built)
+    if package_installed(SLUG):
+        pytest.skip(f"{SLUG} is already installed on this machine; the test leaves a real installation alone")
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    installed_paths = [Path("/opt/desktop-agent"), *(Path(name[1:]) for name in DEB_MENU_FILES)]
+    try:
+        install = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", str(package)],
+                                 env=apt_env, capture_output=True, text=True, timeout=300)
+        assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+        assert all(path.exists() for path in installed_paths)
+
+        # Launched like the menu entry does: the command on PATH, here offscreen, one scripted turn on the simulators.
+        shot = tmp_path / "installed.png"
+        launched = subprocess.run(["desktop-agent", "--screenshot", str(shot), "--log-level", "WARNING"],
+                                  env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+                                  capture_output=True, text=True, timeout=180)
+        assert launched.returncode == 0, launched.stdout[-3000:] + launched.stderr[-3000:]
+        assert_real_window_picture(shot)
+    finally:
+        removed = subprocess.run(["apt-get", "remove", "-y", SLUG], env=apt_env, capture_output=True, text=True,
+                                 timeout=300)
+    assert removed.returncode == 0, removed.stdout[-3000:] + removed.stderr[-3000:]
+    assert not package_installed(SLUG)
+    leftovers = [str(path) for path in installed_paths if path.exists() or path.is_symlink()]
+    assert not leftovers, f"left behind after apt-get remove: {leftovers}"
