@@ -27,7 +27,9 @@ from desktop_agent.bench.stats import summarize
 DEFAULT_OUT = Path("bench-results/latest.json")
 SOAK_REPLY = "Okay."
 MODES = ("push_to_talk", "hands_free")
-PARTS = ("latency", "loaded", "window", "soak", "startup")
+PARTS = ("latency", "idle", "loaded", "window", "soak", "startup")
+#: The pipeline's input: 16-bit mono at 16 kHz.
+INPUT_BYTES_PER_SEC = 16000 * 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,6 +41,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured turns before each latency run (default 1)")
     parser.add_argument("--idle-secs", type=float, default=10.0, help="idle listening measured for CPU (default 10)")
     parser.add_argument(
+        "--idle-phase-secs",
+        type=float,
+        default=None,
+        help="the idle phase: hands-free listening to silence, audio sent to STT and CPU measured (default 60, "
+        "5 with --quick)",
+    )
+    parser.add_argument(
         "--repaint-hz",
         type=float,
         default=30.0,
@@ -47,7 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a short run for smoke tests: 2 turns and no warm-up, 10 soak turns, 2 window turns, 1 start-up, 2 s idle",
+        help="a short run for smoke tests: 2 turns and no warm-up, 10 soak turns, 2 window turns, 1 start-up, 2 s "
+        "idle in the latency phase and 5 s in the idle phase (unless --idle-phase-secs)",
     )
     parser.add_argument(
         "--loaded-turns",
@@ -80,6 +90,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.turns, args.warmup, args.soak_turns, args.window_turns, args.startup_runs = 2, 0, 10, 2, 1
         args.loaded_turns = 2
         args.idle_secs = min(args.idle_secs, 2.0)
+        args.idle_phase_secs = 5.0 if args.idle_phase_secs is None else args.idle_phase_secs
+    if args.idle_phase_secs is None:
+        args.idle_phase_secs = 60.0
     return args
 
 
@@ -172,6 +185,35 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
         "note": "% of one core for the whole engine process (the simulator runs in another process); turns "
         "include playing the replies",
     }
+
+
+def run_idle(runner: Runner, sim: SimHost, results: dict) -> None:
+    """Hands-free, nobody speaking, for ``--idle-phase-secs`` after one turn: the audio each system sent to the
+    speech-to-text emulator meanwhile (bytes, seconds, kbit/s and its cost at the provider's list price) and its
+    CPU, app and plain-Pipecat reference alike."""
+    from desktop_agent.providers.base import Role
+
+    args = runner.args
+    price = runner.providers.spec(Role.STT).prices.per_unit
+    section: dict = {"secs": args.idle_phase_secs, "stt_price_per_audio_hour_usd": price}
+    for system in ("app", "reference"):
+        _say(f"idle: {system}, hands-free, {args.idle_phase_secs:g} s of silence")
+        phase = runner.phase(
+            "idle", sim, 120 + args.idle_phase_secs * 2, "--system", system, "--idle-secs", str(args.idle_phase_secs)
+        )
+        start, end = phase["measured_from"], phase["measured_to"]
+        sent = sum(r["data"]["bytes"] for r in sim.records(start, kinds=("stt_audio",)) if r["at"] <= end and r["data"])
+        sim.clear()
+        audio_secs = sent / INPUT_BYTES_PER_SEC
+        section[system] = {
+            "stt_audio_bytes": sent,
+            "stt_audio_secs": round(audio_secs, 2),
+            "stt_upload_kbit_s": round(sent * 8 / 1000 / (end - start), 1),
+            "stt_cost_usd": round(audio_secs / 3600 * price, 6),
+            "cpu_pct": round(phase["cpu_pct"], 2),
+            "warmup_turn_ok": phase.get("warmup_turn_ok"),
+        }
+    results["idle"] = section
 
 
 def run_loaded(runner: Runner, sim: SimHost, results: dict) -> None:
@@ -355,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = Runner(args, Path(scratch))
         steps = {
             "latency": run_latency,
+            "idle": run_idle,
             "loaded": run_loaded,
             "window": run_window,
             "soak": run_soak,

@@ -55,6 +55,9 @@ GOALS: tuple[Goal, ...] = (
     ),
     Goal("Qt thread stall p99 (window repainting)", ("responsiveness", "qt_lateness_ms", "p99"), "<=", 15.0, "ms"),
     Goal("CPU while listening idle, hands-free", ("cpu", "idle_hands_free_pct"), "<=", 5.0, "% core"),
+    Goal("CPU over the idle phase, hands-free", ("idle", "app", "cpu_pct"), "<=", 5.0, "% core"),
+    Goal("audio sent to STT over the idle phase, hands-free", ("idle", "app", "stt_audio_bytes"), "==", 0, "B"),
+    Goal("STT cost of the idle phase, hands-free", ("idle", "app", "stt_cost_usd"), "==", 0, "$"),
     Goal("RSS growth over the soak turns", ("memory", "growth_mb"), "<=", 20.0, "MB"),
     Goal("output underruns during replies", ("underruns", "total"), "==", 0, ""),
     Goal(

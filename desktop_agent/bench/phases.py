@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # the systems under test load Pipecat: imported when a phase 
     from desktop_agent.bench.reference import ReferenceAgent
 
 SOAK_SENTENCE = "Hello there."
+#: After the warm-up turn's reply, before the idle minute is measured: the turn's tail and the reply are over.
+IDLE_SETTLE_SECS = 2.0
 
 
 def _texts(count: int, offset: int = 0) -> list[str]:
@@ -103,6 +105,34 @@ def _latency(args: argparse.Namespace, sim: dict) -> dict:
     return result
 
 
+def idle(args: argparse.Namespace, sim: dict) -> dict:
+    """Hands-free listening to a silent room for ``--idle-secs`` after one turn (so the turn's tail is over and
+    everything has run once): the CPU over it and the window's monotonic stamps, for the parent to count what the
+    speech-to-text emulator received meanwhile."""
+    from desktop_agent.bench.device import BenchDevice
+    from desktop_agent.bench.driver import TurnDriver
+
+    mode = TurnMode.HANDS_FREE
+    device = BenchDevice()
+    agent = _make_agent(args.system, sim, mode, device, args.echo_cancellation)
+    agent.start()
+    result: dict = {"system": args.system, "mode": mode.value}
+    try:
+        time.sleep(0.5)
+        driver = TurnDriver(agent, device, mode)
+        driver.run(_texts(1))
+        result["warmup_turn_ok"] = not driver.turns[-1].error if driver.turns else False
+        time.sleep(IDLE_SETTLE_SECS)
+        cpu = CpuMeter()
+        result["measured_from"] = time.monotonic()
+        time.sleep(args.idle_secs)
+        result["measured_to"] = time.monotonic()
+        result["cpu_pct"] = cpu.percent()
+    finally:
+        agent.stop()
+    return result
+
+
 def soak(args: argparse.Namespace, sim: dict) -> dict:
     """Many short push-to-talk turns (instant profile, one-word replies scripted by the caller): RSS before/after."""
     from desktop_agent.bench.agents import AppAgent
@@ -161,7 +191,7 @@ def window(args: argparse.Namespace, sim: dict) -> dict:
     return run(args, sim)
 
 
-PHASES = {"latency": latency, "soak": soak, "startup-engine": startup_engine, "window": window}
+PHASES = {"latency": latency, "idle": idle, "soak": soak, "startup-engine": startup_engine, "window": window}
 
 
 def main(argv: list[str] | None = None) -> int:

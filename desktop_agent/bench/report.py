@@ -105,6 +105,15 @@ def other_details(results: dict) -> str:
             f"during hands-free turns {cpu['turn_hands_free_pct']} (reference "
             f"{cpu['reference_turn_hands_free_pct']})"
         )
+    idle = results.get("idle")
+    if idle and "app" in idle and "reference" in idle:
+        app, ref = idle["app"], idle["reference"]
+        lines.append(
+            f"idle hands-free, {idle['secs']:g} s of silence: audio to STT {app['stt_audio_bytes']} B "
+            f"({app['stt_upload_kbit_s']} kbit/s, ${app['stt_cost_usd']:.6f}), CPU {app['cpu_pct']} % of a core; "
+            f"reference {ref['stt_audio_bytes']} B ({ref['stt_upload_kbit_s']} kbit/s, ${ref['stt_cost_usd']:.6f}), "
+            f"CPU {ref['cpu_pct']} %"
+        )
     memory = results.get("memory")
     if memory:
         lines.append(

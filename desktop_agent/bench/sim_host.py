@@ -52,6 +52,8 @@ def _slim(record: Record) -> dict:
         # ElevenLabs sends ``text``, Cartesia ``transcript``: both are the text to speak.
         text = data.get("text") if "text" in data else data.get("transcript")
         data = {"text": text, "flush": data.get("flush"), "context_id": data.get("context_id")}
+    elif record.kind == "stt_audio" and isinstance(data, dict):
+        data = {"bytes": data.get("bytes") or 0}
     elif record.kind == "tts_reply" and isinstance(data, dict):
         data = {"audio_bytes": data.get("audio_bytes") or 0, "isFinal": data.get("isFinal")}
     elif not isinstance(data, str | int | float | bool | type(None)):
@@ -129,8 +131,12 @@ class SimHost:
         self._proc.stdin.flush()
         return self._read(time.monotonic() + timeout)
 
-    def records(self, since: float = 0.0) -> list[dict]:
-        return self._ask({"cmd": "records", "since": since})["records"]
+    def records(self, since: float = 0.0, kinds: tuple[str, ...] | None = None) -> list[dict]:
+        """Records from ``since`` (monotonic) of ``kinds`` (default :data:`TIMING_KINDS`)."""
+        command: dict[str, object] = {"cmd": "records", "since": since}
+        if kinds:
+            command["kinds"] = list(kinds)
+        return self._ask(command)["records"]
 
     def clear(self) -> None:
         self._ask({"cmd": "clear"})
