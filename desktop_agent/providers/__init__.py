@@ -29,12 +29,14 @@ __all__ = [
 _MODULES = (
     "cartesia_stt",
     "deepgram_stt",
+    "sarvam_stt",
     "cerebras_llm",
     "groq_llm",
     "openai_llm",
     "local_llm",
     "elevenlabs_tts",
     "cartesia_tts",
+    "sarvam_tts",
 )
 
 _SPECS: dict[str, ProviderSpec] = {}

@@ -99,6 +99,17 @@ class ProviderSpec:
     #: A start-up check that the key is refused, for a provider whose streaming connection cannot say so itself
     #: (True only when the provider answered "wrong key"); run beside the start-up, so it costs no latency.
     key_rejected: Callable[[ProviderEndpoint], Awaitable[bool]] | None = None
+    #: The app's language codes this provider speaks (STT, TTS), "auto" among them when it detects the language
+    #: itself; empty = every language the app lists except "auto" (see desktop_agent.config.languages).
+    languages: tuple[str, ...] = ()
+    #: The app's language code as this provider's service is given it (Sarvam writes Hindi ``hi-IN``).
+    language_code: Callable[[str], str] = lambda language: language
+
+    def speaks(self, language: str) -> bool:
+        """Whether this provider can hear or speak ``language`` (an app code)."""
+        if self.languages:
+            return language in self.languages
+        return language != "auto"
 
     @property
     def secure_scheme(self) -> str:

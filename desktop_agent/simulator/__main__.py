@@ -73,6 +73,16 @@ async def serve(args: argparse.Namespace) -> None:
             f"local_llm   {sim.local_llm_url}  key=(any or none)  (Ollama style; /api/tags on the same port)",
             flush=True,
         )
+        print(
+            f"sarvam      {sim.sarvam_url}  key={SIMULATOR_API_KEYS['sarvam']}  (STT: /speech-to-text/ws; the SDK "
+            "environment's production)",
+            flush=True,
+        )
+        print(
+            f"sarvam_tts  {sim.sarvam_tts_url}  key={SIMULATOR_API_KEYS['sarvam_tts']}  "
+            f"(Pipecat url: {sim.sarvam_tts_url}/text-to-speech/ws)",
+            flush=True,
+        )
         print(f"Profile {args.profile}. Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     finally:

@@ -214,7 +214,25 @@ def local_llm_error(status: int, **fields: str) -> dict:
     return openai_style_error(message, type_)
 
 
+_SARVAM = {
+    400: ("invalid_request_error", "The request is invalid."),
+    401: ("invalid_api_key_error", "Invalid API key. Please check your API subscription key."),
+    403: ("insufficient_quota_error", "Your subscription does not allow this request."),
+    429: ("rate_limit_exceeded_error", "Rate limit exceeded. Please try again later."),
+    500: ("internal_server_error", "Internal server error."),
+    503: ("internal_server_error", "The service is temporarily unavailable."),
+}
+
+
+def sarvam_error(status: int) -> dict:
+    """Sarvam's REST envelope ``{"error": {"message", "code", "request_id"}}`` (texts are stand-ins)."""
+    code, message = _SARVAM.get(status, ("internal_server_error", f"HTTP {status}"))
+    return {"error": {"message": message, "code": code, "request_id": str(uuid.uuid4())}}
+
+
 def error_body(provider: str, status: int, **fields: str) -> dict:
+    if provider in ("sarvam", "sarvam_tts"):
+        return sarvam_error(status)
     if provider == "openai":
         return openai_error(status, **fields)
     if provider == "groq":

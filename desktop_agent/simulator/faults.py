@@ -23,7 +23,18 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-PROVIDERS = ("cartesia", "cerebras", "elevenlabs", "cartesia_tts", "deepgram", "openai", "groq", "local_llm")
+PROVIDERS = (
+    "cartesia",
+    "cerebras",
+    "elevenlabs",
+    "cartesia_tts",
+    "deepgram",
+    "openai",
+    "groq",
+    "local_llm",
+    "sarvam",
+    "sarvam_tts",
+)
 #: Providers with no websocket endpoint (OpenAI-style chat completions only): a websocket close cannot reach them.
 HTTP_ONLY_PROVIDERS = frozenset({"cerebras", "openai", "groq", "local_llm"})
 

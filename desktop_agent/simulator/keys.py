@@ -18,10 +18,15 @@ SIMULATOR_API_KEYS: dict[str, str] = {
     "deepgram": "sim-deepgram-key",
     "openai": "sim-openai-key",
     "groq": "sim-groq-key",
+    # Sarvam's speech to text and text to speech: one account, one key (the two emulators listen apart).
+    "sarvam": "sim-sarvam-key",
+    "sarvam_tts": "sim-sarvam-key",
     # local_llm has none: a local OpenAI-compatible server takes any key, or none.
 }
 
-_SECRET_NAMES = frozenset({"x-api-key", "xi-api-key", "xi_api_key", "authorization", "access_token", "api_key"})
+_SECRET_NAMES = frozenset(
+    {"api-subscription-key", "x-api-key", "xi-api-key", "xi_api_key", "authorization", "access_token", "api_key"}
+)
 MASK = "***"
 
 

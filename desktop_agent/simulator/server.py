@@ -24,6 +24,8 @@ from desktop_agent.simulator.openai_platform import OpenAIEmulator
 from desktop_agent.simulator.profiles import LatencyProfile, resolve_profile
 from desktop_agent.simulator.records import Record, RecordLog
 from desktop_agent.simulator.responder import ReplyScript, ScriptItem
+from desktop_agent.simulator.sarvam_stt import SarvamSTTEmulator
+from desktop_agent.simulator.sarvam_tts import SarvamTTSEmulator
 
 _SHUTDOWN_TIMEOUT = 1.0
 _FAULT_RECORD_KINDS = frozenset({"fault_armed", "fault_cleared", "faults_cleared", "fault", "connections_dropped"})
@@ -126,6 +128,8 @@ class Simulator:
             "openai": OpenAIEmulator(env, self.llm.queue),
             "groq": GroqEmulator(env, self.llm.queue),
             "local_llm": LocalLLMEmulator(env, self.llm.queue),
+            "sarvam": SarvamSTTEmulator(env, self.stt.queue),
+            "sarvam_tts": SarvamTTSEmulator(env),
         }
 
     async def stop(self) -> None:
@@ -158,6 +162,8 @@ class Simulator:
             "openai": self.openai_url,
             "groq": self.groq_url,
             "local_llm": self.local_llm_url,
+            "sarvam": self.sarvam_url,
+            "sarvam_tts": self.sarvam_tts_url,
         }[provider]
 
     def _url(self, scheme: str, provider: str, path: str = "") -> str:
@@ -220,6 +226,18 @@ class Simulator:
     def local_llm_url(self) -> str:
         """The local OpenAI-compatible server's root (``…/v1``, as Ollama's); any key or none is accepted."""
         return self._url("http", "local_llm", "/v1")
+
+    @property
+    def sarvam_url(self) -> str:
+        """Sarvam's speech-to-text websocket host: the SDK environment's ``production`` (it appends
+        ``/speech-to-text/ws``)."""
+        return self._url("ws", "sarvam")
+
+    @property
+    def sarvam_tts_url(self) -> str:
+        """Sarvam's text-to-speech websocket host: Pipecat's ``url`` is this plus ``/text-to-speech/ws``; the SDK
+        environment's ``production``."""
+        return self._url("ws", "sarvam_tts")
 
     # ------------------------------------------------------------------------------------------------ behaviour
     @property

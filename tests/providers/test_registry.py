@@ -56,9 +56,9 @@ def test_every_role_has_its_default_first_and_more_than_one_provider():
     for role in Provider:
         offered = providers.for_role(role)
         assert offered[0] is providers.default_for(role) and len(offered) >= 2
-    assert [s.id for s in providers.for_role(Provider.STT)] == ["cartesia", "deepgram"]
+    assert [s.id for s in providers.for_role(Provider.STT)] == ["cartesia", "deepgram", "sarvam"]
     assert [s.id for s in providers.for_role(Provider.LLM)] == ["cerebras", "groq", "openai", "local"]
-    assert [s.id for s in providers.for_role(Provider.TTS)] == ["elevenlabs", "cartesia_tts"]
+    assert [s.id for s in providers.for_role(Provider.TTS)] == ["elevenlabs", "cartesia_tts", "sarvam_tts"]
     with pytest.raises(providers.UnknownProvider):
         providers.get("nonesuch")
 
@@ -102,4 +102,4 @@ def test_an_unknown_provider_is_one_sentence():
     config = EngineConfig(stt=ProviderEndpoint("k"), llm=ProviderEndpoint("k"), tts=ProviderEndpoint("k"),
                           tts_provider="acme")
     assert config.validate() == [
-        "There is no text to speech provider called 'acme'; choose one of elevenlabs, cartesia_tts."]
+        "There is no text to speech provider called 'acme'; choose one of elevenlabs, cartesia_tts, sarvam_tts."]
