@@ -1,7 +1,8 @@
 """``desktop-agent --console``: the same voice engine in a terminal.
 
-Enter starts and ends a push-to-talk turn (a terminal reports lines, not key presses and releases); ``h``
-switches to hands-free; ``t WORDS`` types a turn instead (``tt WORDS``: the reply in text only). Transcripts and
+Enter starts and ends a push-to-talk turn (a terminal reports lines, not key presses and releases), and so does the
+global shortcut when Settings > Desktop turns it on (held, or pressed twice in toggle style); ``h`` switches to
+hands-free; ``t WORDS`` types a turn instead (``tt WORDS``: the reply in text only). Transcripts and
 per-turn latencies are printed as they happen, and finished turns go to the same history the window shows. No Qt
 is imported.
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # the engine is imported on a worker thread once the settings
     from desktop_agent.engine.audio_backend import AudioBackend
     from desktop_agent.engine.config import EngineConfig
     from desktop_agent.engine.session import VoiceSession
+    from desktop_agent.global_shortcut.shortcut import ShortcutListener, TalkKeyStyle
     from desktop_agent.runtime import Simulator
     from desktop_agent.simulator.fault_presets import FaultControls
 
@@ -81,6 +83,9 @@ class ConsoleApp:
         self._ready_seen = False
         self._signals: list[int] = []
         self._fault_controls: FaultControls | None = None
+        self.global_talk: ShortcutListener | None = None
+        self._global_style: TalkKeyStyle | None = None
+        self._global_name = ""
 
     @property
     def simulator(self) -> Simulator | None:
@@ -177,6 +182,7 @@ class ConsoleApp:
             self.printer.say(f"! The conversation could not start ({type(exc).__name__}); details are in the log.")
             return
         self._listen_to_signals()
+        self._start_global_talk()
         threading.Thread(target=self._read_lines, name="console-input", daemon=True).start()
         await self._done
 
@@ -263,19 +269,48 @@ class ConsoleApp:
         elif command is Command.TYPE or command is Command.TYPE_TEXT_REPLY:
             self._type(session, argument(line), reply_in_text=command is Command.TYPE_TEXT_REPLY)
 
-    def _talk(self, session: VoiceSession) -> None:
+    def _talk(self, session: VoiceSession, done_hint: str = "press Enter when you are done") -> None:
         if session.mode is ev.TurnMode.HANDS_FREE:
             self.printer.say("Hands-free is on: just speak. (p: push-to-talk)")
         elif not self._talking:
             self._talking = True
             session.press_talk()
             if self._ready_seen:
-                self.printer.say("Listening ... press Enter when you are done.")
+                self.printer.say(f"Listening ... {done_hint}.")
             else:
-                self.printer.say("Listening (still connecting: your words are kept) ... press Enter when you are done.")
+                self.printer.say(f"Listening (still connecting: your words are kept) ... {done_hint}.")
         else:
             self._talking = False
             session.release_talk()
+
+    # ------------------------------------------------------------------ the global shortcut
+    def _start_global_talk(self) -> None:
+        """With Settings > Desktop's push-to-talk from any app on, its shortcut talks as Enter does."""
+        settings = self.runtime.settings
+        if settings is None or not settings.desktop.global_talk:
+            return
+        from desktop_agent.console.global_talk import start_global_talk
+
+        desktop = settings.desktop
+        self._global_style, self._global_name = desktop.global_talk_style, desktop.global_talk_shortcut
+        self.global_talk = start_global_talk(
+            desktop.global_talk_shortcut, self._from_thread(self._on_global_key), self._from_thread(self._on_status)
+        )
+
+    def _on_status(self, sentence: str, registered: bool) -> None:
+        self.printer.say(sentence if registered else f"! {sentence}")
+
+    def _on_global_key(self, down: bool) -> None:
+        from desktop_agent.global_shortcut.shortcut import TalkKeyStyle
+
+        session = self.session
+        if session is None:
+            return
+        if self._global_style is TalkKeyStyle.TOGGLE:
+            if down:
+                self._talk(session, f"press {self._global_name} again when you are done")
+        elif down != self._talking:
+            self._talk(session, f"release {self._global_name} when you are done")
 
     def _retry(self, session: VoiceSession) -> None:
         """``r``: give the last turn that got no reply again (the engine said so with its error)."""
@@ -320,6 +355,8 @@ class ConsoleApp:
                 for number in self._signals:
                     self._loop.remove_signal_handler(number)
             self._signals.clear()
+            if self.global_talk is not None:
+                await asyncio.to_thread(self.global_talk.stop)
             if self.session is not None:
                 try:
                     await asyncio.to_thread(self.session.stop, STOP_TIMEOUT_S)

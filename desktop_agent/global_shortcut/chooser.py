@@ -11,12 +11,9 @@ import os
 import sys
 from collections.abc import Mapping
 
-from desktop_agent.global_shortcut.shortcut import Shortcut, ShortcutEvents, ShortcutListener
+from desktop_agent.global_shortcut.shortcut import ONLY_IN_APP, Shortcut, ShortcutEvents, ShortcutListener
 
-NO_DESKTOP = (
-    "No X display or Wayland session was found, so the global shortcut cannot be registered; push-to-talk works only "
-    "in this window (Space)."
-)
+NO_DESKTOP = f"No X display or Wayland session was found, so the global shortcut cannot be registered; {ONLY_IN_APP}."
 
 
 class NoDesktopListener:

@@ -35,7 +35,7 @@ from jeepney import (  # type: ignore[import-untyped]
 from jeepney.io.blocking import DBusConnection, Proxy, open_dbus_connection  # type: ignore[import-untyped]
 from jeepney.wrappers import DBusErrorResponse, unwrap_msg  # type: ignore[import-untyped]
 
-from desktop_agent.global_shortcut.shortcut import Shortcut, ShortcutEvents
+from desktop_agent.global_shortcut.shortcut import ONLY_IN_APP, Shortcut, ShortcutEvents
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +55,16 @@ _JOIN_TIMEOUT_S = 5.0
 
 NO_PORTAL = (
     "This desktop offers no global shortcuts portal (KDE Plasma 5.27 or later and GNOME 48 or later do), so "
-    "push-to-talk works only in this window (Space)."
+    f"{ONLY_IN_APP}."
 )
-NO_BUS = (
-    "There is no D-Bus session bus, so the desktop's global shortcuts portal cannot be reached; push-to-talk works "
-    "only in this window (Space)."
-)
+NO_BUS = f"There is no D-Bus session bus, so the desktop's global shortcuts portal cannot be reached; {ONLY_IN_APP}."
 DECLINED = (
-    "The global shortcut was declined in the desktop's dialog, so push-to-talk works only in this window (Space); "
-    "switch the option off and on in Settings > Desktop to be asked again."
+    f"The global shortcut was declined in the desktop's dialog, so {ONLY_IN_APP}; switch the option off and on in "
+    "Settings > Desktop to be asked again."
 )
-REFUSED = "The desktop's portal refused to bind the global shortcut, so push-to-talk works only in this window (Space)."
-NO_ANSWER = "The desktop's portal did not answer, so push-to-talk works only in this window (Space)."
-GONE = "The desktop's portal went away, so the global shortcut stopped; push-to-talk works only in this window (Space)."
+REFUSED = f"The desktop's portal refused to bind the global shortcut, so {ONLY_IN_APP}."
+NO_ANSWER = f"The desktop's portal did not answer, so {ONLY_IN_APP}."
+GONE = f"The desktop's portal went away, so the global shortcut stopped; {ONLY_IN_APP}."
 
 
 class _Refused(Exception):

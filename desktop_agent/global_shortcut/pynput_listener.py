@@ -76,8 +76,8 @@ class PynputShortcutListener:
             from pynput import keyboard
         except ImportError:
             self._events.unavailable(
-                "The global shortcut needs the pynput package, which is missing; reinstall the app (Space still works "
-                "in this window)."
+                "The global shortcut needs the pynput package, which is missing; reinstall the app (the app's own talk "
+                "key still works)."
             )
             return
         self._keyboard = keyboard

@@ -52,6 +52,11 @@ KEYSYM_NAMES: dict[str, str] = {
 STANDALONE_KEYS = frozenset({f"F{n}" for n in range(1, 36)} | {"Pause", "ScrollLock", "Menu", "Print"})
 
 
+#: How every "the shortcut cannot be had" sentence ends: the app's own talk key (Space in the window, Enter in the
+#: console) still works while the app has focus.
+ONLY_IN_APP = "push-to-talk works only while the app itself has focus"
+
+
 class BadShortcut(ValueError):
     """The text is not a shortcut the app can register; the message is one sentence for the user."""
 

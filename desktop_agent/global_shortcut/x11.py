@@ -26,7 +26,7 @@ from typing import Any
 from Xlib import XK, X, error
 from Xlib.display import Display
 
-from desktop_agent.global_shortcut.shortcut import Modifier, Shortcut, ShortcutEvents
+from desktop_agent.global_shortcut.shortcut import ONLY_IN_APP, Modifier, Shortcut, ShortcutEvents
 from desktop_agent.global_shortcut.xkb_auto_repeat import set_detectable_auto_repeat
 
 log = logging.getLogger(__name__)
@@ -43,16 +43,14 @@ _JOIN_TIMEOUT_S = 5.0
 def taken_sentence(shortcut: Shortcut) -> str:
     return (
         f"{shortcut} is already taken by another app, so it cannot work while other apps have focus; choose another "
-        "shortcut in Settings > Desktop (Space still works in this window)."
+        "shortcut in Settings > Desktop (the app's own talk key still works)."
     )
 
 
 def no_display_sentence(display_name: str | None) -> str:
-    where = f"the X display {display_name}" if display_name else "an X display (DISPLAY is not set)"
-    return (
-        f"The global shortcut needs {where}, which could not be reached, so push-to-talk works only in this window "
-        "(Space)."
-    )
+    if not display_name:
+        return f"The global shortcut needs an X display and DISPLAY is not set, so {ONLY_IN_APP}."
+    return f"The global shortcut needs the X display {display_name}, which could not be reached, so {ONLY_IN_APP}."
 
 
 class X11ShortcutListener:
@@ -108,9 +106,7 @@ class X11ShortcutListener:
         try:
             self._listen_on(display)
         except error.ConnectionClosedError:
-            self._events.unavailable(
-                "The X display closed, so the global shortcut stopped; push-to-talk works only in this window (Space)."
-            )
+            self._events.unavailable(f"The X display closed, so the global shortcut stopped; {ONLY_IN_APP}.")
         finally:
             with contextlib.suppress(Exception):  # the connection may be gone already
                 display.close()
