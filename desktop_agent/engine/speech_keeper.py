@@ -22,6 +22,9 @@ service is unmuted and the pre-roll goes first, so the provider gets the ``prero
 first syllable, which the VAD needs ``start_secs`` to be sure of) and the turn without a gap. After the VAD's stop a
 ``tail_secs`` tail still goes out, then the service is muted again. The provider's connection is kept open meanwhile
 the way each provider's Pipecat service does it (a keepalive message, or a little silence after minutes idle).
+While the assistant speaks the gate stays open: the echo canceller can muffle a user talking over the reply enough
+for the VAD to miss them, and the words speech-to-text still makes out then interrupt the reply instead (see
+``engine/turns.py``); that costs the reply's length in audio, and idle listening stays free.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from typing import Any
 
 from loguru import logger
 from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    BotStoppedSpeakingFrame,
     Frame,
     InputAudioRawFrame,
     ProposedUserStartedSpeakingFrame,
@@ -87,6 +92,7 @@ class SpeechKeeper(FrameProcessor):
         self._held: collections.deque[Frame] = collections.deque()
         self._held_audio = 0
         self._in_turn = False
+        self._assistant_speaking = False
         self._voiced = False
         self._sent_on: int | None = None  # the STT connection the tape's audio went to, None if it went nowhere
         self.dropped_secs = 0.0
@@ -137,6 +143,8 @@ class SpeechKeeper(FrameProcessor):
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
+        if isinstance(frame, (BotStartedSpeakingFrame, BotStoppedSpeakingFrame)):
+            self._assistant_speaking = isinstance(frame, BotStartedSpeakingFrame)
         if direction is not FrameDirection.DOWNSTREAM:
             await self.push_frame(frame, direction)
             return
@@ -193,11 +201,13 @@ class SpeechKeeper(FrameProcessor):
             await self.push_frame(frame)
             return
         self._tail_left = 0
-        if not self._gated():
-            if self._preroll_unsent:  # hands-free just ended: what waited goes on (muted) before this
+        if not self._gated() or self._assistant_speaking:
+            if self._preroll_unsent:  # the gate just opened: what waited goes on (muted) before this
                 await self._push_preroll_muted()
             self._preroll.append(frame)
             if not stt_away:
+                if self._assistant_speaking:
+                    await self._unmute()  # words over the reply are heard even when the VAD misses the voice
                 await self.push_frame(frame)
             return
         if stt_away:
