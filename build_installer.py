@@ -10,8 +10,9 @@ one-folder bundle for the current OS:
   menu) and ``dist/desktop-agent-<version>-linux-<arch>.tar.gz`` of that folder; with ``--deb`` also
   ``dist/desktop-agent_<version>-1_<arch>.deb`` (Debian and Ubuntu: the app in /opt/desktop-agent, ``desktop-agent``
   in /usr/bin, its menu entry and icons in /usr/share; needs dpkg-deb and dpkg, so build it on Debian or Ubuntu).
-* Windows: ``dist/Desktop Agent/Desktop Agent.exe`` (packaging/windows/desktop-agent.iss turns it into a setup.exe
-  with Inno Setup).  macOS: ``dist/Desktop Agent.app`` (packaging/macos/make_dmg.sh puts it in a .dmg).
+* Windows: ``dist/Desktop Agent/Desktop Agent.exe`` (resources/packaging/windows/desktop-agent.iss turns it into a
+  setup.exe with Inno Setup).  macOS: ``dist/Desktop Agent.app`` (resources/packaging/macos/make_dmg.sh puts it in a
+  .dmg).
 
 The bundle carries Pipecat's package metadata (it asks for its own version at import), the Silero VAD and smart-turn
 models, ``resources/``, and only the Qt plugins the app uses; Qt modules, plugins and Python packages the app never

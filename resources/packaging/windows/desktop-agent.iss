@@ -1,9 +1,9 @@
 ; Inno Setup 6 script: turns PyInstaller's one-folder Windows build into a per-user setup program.
 ; UNTESTED: written for Windows, where neither this script nor the build it packages has been run (the project is
-; built and tested on Debian). .github/workflows/desktop-packages.yml runs it on a Windows runner.
+; built and tested on Debian). .ci/desktop-packages.yml runs it on a Windows runner.
 ;
 ;   python build_installer.py --smoke
-;   iscc /DAppVersion=0.1.0 packaging\windows\desktop-agent.iss
+;   iscc /DAppVersion=0.1.0 resources\packaging\windows\desktop-agent.iss
 ;
 ; Output: dist\desktop-agent-<version>-windows-setup.exe. Installs into %LOCALAPPDATA%\Programs\Desktop Agent (no
 ; administrator rights), with a Start menu entry and an optional desktop icon. Uninstall from Settings > Apps removes
@@ -15,7 +15,7 @@
   #define AppVersion "0.1.0"
 #endif
 #define AppName "Desktop Agent"
-#define SourceDir "..\..\dist\Desktop Agent"
+#define SourceDir "..\..\..\dist\Desktop Agent"
 
 [Setup]
 AppId={{6A0F5C1E-2B7D-4C8E-9F31-5D2A7E4B8C10}
@@ -25,9 +25,9 @@ AppPublisher=Desktop Agent
 DefaultDirName={localappdata}\Programs\{#AppName}
 DefaultGroupName={#AppName}
 PrivilegesRequired=lowest
-OutputDir=..\..\dist
+OutputDir=..\..\..\dist
 OutputBaseFilename=desktop-agent-{#AppVersion}-windows-setup
-SetupIconFile=..\..\build\installer\icons\desktop-agent.ico
+SetupIconFile=..\..\..\build\installer\icons\desktop-agent.ico
 UninstallDisplayIcon={app}\{#AppName}.exe
 Compression=lzma2/max
 SolidCompression=yes
