@@ -80,7 +80,9 @@ def _global_shortcut(value: str) -> str | None:
 
 
 def _language_code(value: str) -> str | None:
-    return None if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", value) else "is not a language code such as en or de"
+    if value == "auto" or re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", value):
+        return None
+    return "is not a language code such as en, hi or ta (or auto to detect it)"
 
 
 def _endpoint_check(secure: str, plain: str) -> Callable[[str], str | None]:
@@ -184,6 +186,7 @@ class ModelSettings:
     temperature: float = setting(0.7, minimum=0.0, maximum=2.0, label="Temperature")
     max_tokens: int = setting(150, minimum=1, maximum=8192, label="The maximum reply length (tokens)")
     stt_model: str = setting("", help="speech-to-text model; empty = the provider's default")
+    #: The conversation's language: heard, answered and spoken in it (switchable while a session runs).
     stt_language: str = setting("en", check=_language_code, label="The speech language")
     tts_model: str = setting("", help="voice model; empty = the provider's default")
 

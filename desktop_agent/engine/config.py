@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from desktop_agent import providers
+from desktop_agent.config.languages import language_name, with_answer_language
 from desktop_agent.config.settings import DEFAULT_PROMPT_NAME, setting_problem
 from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider, TurnMode
@@ -123,6 +124,12 @@ class EngineConfig:
     def endpoint(self, provider: Provider) -> ProviderEndpoint:
         return {Provider.STT: self.stt, Provider.LLM: self.llm, Provider.TTS: self.tts}[provider]
 
+    @property
+    def system_instruction(self) -> str:
+        """The system prompt as the language model is given it: with the sentence that says which language to
+        answer in (the conversation's language, :attr:`stt_language`)."""
+        return with_answer_language(self.system_prompt, self.stt_language)
+
     def spec(self, role: Provider) -> ProviderSpec:
         """The provider playing ``role`` (raises :class:`~desktop_agent.providers.UnknownProvider` for a bad id)."""
         return providers.get(
@@ -176,6 +183,7 @@ class EngineConfig:
             problems.extend(self._speech_fallback_problems(role))
         if not self.stt_model.strip():
             problems.append(f"Choose a {self.name_of(Provider.STT)} speech-to-text model.")
+        problems.extend(self._language_problems())
         if not self.llm_model.strip():
             problems.append(f"Choose a {self.name_of(Provider.LLM)} language model.")
         if not self.tts_model.strip():
@@ -193,6 +201,20 @@ class EngineConfig:
         if not isinstance(self.mode, TurnMode):
             problems.append(f"Unknown turn mode {self.mode!r}: use push-to-talk or hands-free.")
         return problems
+
+    def _language_problems(self) -> list[str]:
+        """Speech to text must hear the conversation's language (a voice that cannot speak it is replaced by one
+        that can where the language is switched; see VoiceSession.set_language)."""
+        try:
+            spec = self.spec(Provider.STT)
+        except providers.UnknownProvider:
+            return []
+        if spec.speaks(self.stt_language):
+            return []
+        return [
+            f"{spec.display_name} speech to text cannot hear {language_name(self.stt_language)}; choose another "
+            "language or speech-to-text provider in Settings."
+        ]
 
     def _speech_fallback_problems(self, role: Provider) -> list[str]:
         provider_id = self.fallback(role)

@@ -28,12 +28,13 @@ from pipecat.frames.frames import (
     LLMMessagesUpdateFrame,
     LLMRunFrame,
     LLMUpdateSettingsFrame,
+    STTUpdateSettingsFrame,
     TTSSpeakFrame,
     TTSUpdateSettingsFrame,
 )
 from pipecat.pipeline.worker import PipelineWorker
 from pipecat.services.llm_service import LLMService
-from pipecat.services.settings import LLMSettings, TTSSettings
+from pipecat.services.settings import LLMSettings, STTSettings, TTSSettings
 from pipecat.workers.runner import WorkerRunner
 
 from desktop_agent import providers
@@ -787,7 +788,9 @@ class VoiceSession:
         async def apply() -> None:
             # Every language model of the session: a fallback or a provider chosen later speaks in the same role.
             await self._queue(
-                LLMUpdateSettingsFrame(delta=LLMSettings(system_instruction=text), reach_inactive_services=True)
+                LLMUpdateSettingsFrame(
+                    delta=LLMSettings(system_instruction=self.config.system_instruction), reach_inactive_services=True
+                )
             )
             self._emit(SettingsApplied(prompt_name=name or self.config.prompt_name))
 
@@ -809,6 +812,42 @@ class VoiceSession:
             self._emit(SettingsApplied(voice=name or voice_id))
 
         self._submit(apply, "change the voice")
+
+    def set_language(self, language: str, voice_id: str = "", voice_name: str = "") -> None:
+        """From the next turn on the conversation is in ``language`` (an app code, or ``auto`` to detect it): speech
+        to text hears it, the language model is told to answer in it, and text to speech speaks it, with
+        ``voice_id`` when one is given (the caller's choice of a voice that speaks it). No restart: each service
+        takes the change as Pipecat's settings frames bring it (a speech service reopens its connection)."""
+        with self._lock:
+            self._config.stt_language = language
+            if voice_id:
+                self._config.voice_id, self._config.voice_name = voice_id, voice_name
+        config = self.config
+        stt_spec, tts_spec = config.spec(Provider.STT), config.spec(Provider.TTS)
+
+        async def apply() -> None:
+            voice = self._voice
+            if self._observer is not None:
+                self._observer.expect_reconnect(Provider.STT)
+                self._observer.expect_reconnect(Provider.TTS)
+            stt = voice.services.stt if voice is not None else None
+            settings_class: type[STTSettings] = getattr(type(stt), "Settings", STTSettings)
+            delta = settings_class(language=stt_spec.language_code(language))
+            await self._queue(STTUpdateSettingsFrame(delta=delta, service=stt))
+            tts_changes: dict[str, Any] = {"voice": voice_id} if voice_id else {}
+            if tts_spec.speaks(language):
+                tts_changes["language"] = tts_spec.language_code(language)
+            if tts_changes:
+                chosen = voice.services.tts if voice is not None else None
+                await self._queue(TTSUpdateSettingsFrame(delta=self._tts_settings(**tts_changes), service=chosen))
+            await self._queue(
+                LLMUpdateSettingsFrame(
+                    delta=LLMSettings(system_instruction=config.system_instruction), reach_inactive_services=True
+                )
+            )
+            self._emit(SettingsApplied(voice=(voice_name or voice_id) or None, language=language))
+
+        self._submit(apply, "change the language")
 
     def update_llm(
         self, model: str | None = None, temperature: float | None = None, max_tokens: int | None = None

@@ -100,16 +100,19 @@ class ProviderSpec:
     #: (True only when the provider answered "wrong key"); run beside the start-up, so it costs no latency.
     key_rejected: Callable[[ProviderEndpoint], Awaitable[bool]] | None = None
     #: The app's language codes this provider speaks (STT, TTS), "auto" among them when it detects the language
-    #: itself; empty = every language the app lists except "auto" (see desktop_agent.config.languages).
+    #: itself; empty = the general languages and Indian English (desktop_agent.config.languages).
     languages: tuple[str, ...] = ()
     #: The app's language code as this provider's service is given it (Sarvam writes Hindi ``hi-IN``).
     language_code: Callable[[str], str] = lambda language: language
 
     def speaks(self, language: str) -> bool:
         """Whether this provider can hear or speak ``language`` (an app code)."""
+        from desktop_agent.config.languages import GENERAL_LANGUAGES, canonical
+
+        language = canonical(language)
         if self.languages:
             return language in self.languages
-        return language != "auto"
+        return language in dict(GENERAL_LANGUAGES) or language == "en-IN"
 
     @property
     def secure_scheme(self) -> str:

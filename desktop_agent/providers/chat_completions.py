@@ -22,7 +22,7 @@ def build_chat_llm(
     kwargs = {"base_url": base_url} if base_url else {}
     settings = service_class.Settings(
         model=config.llm_model,
-        system_instruction=config.system_prompt,
+        system_instruction=config.system_instruction,
         temperature=config.temperature,
         max_tokens=config.max_tokens,
         extra={"reasoning_effort": reasoning_effort} if reasoning_effort else {},

@@ -53,6 +53,6 @@ SPEC = ProviderSpec(
     emulator="sarvam",
     summary="Sarvam Saaras, streaming, Indian languages",
     aliases=("api-subscription-key",),
-    languages=(*SARVAM_CODES, AUTO),
+    languages=(*SARVAM_CODES, "en", AUTO),  # any English is heard as Indian English
     language_code=language_code,
 )

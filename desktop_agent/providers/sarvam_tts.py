@@ -63,6 +63,6 @@ SPEC = ProviderSpec(
     summary="Sarvam Bulbul, streaming, Indian languages",
     voice_catalog=voice_catalog,
     aliases=("api-subscription-key",),
-    languages=tuple(SARVAM_CODES),
+    languages=(*SARVAM_CODES, "en"),  # any English is spoken as Indian English
     language_code=language_code,
 )

@@ -262,6 +262,8 @@ class SettingsApplied(Event):
 
     voice: str | None = None
     prompt_name: str | None = None
+    #: The conversation's language (an app code) when it changed.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

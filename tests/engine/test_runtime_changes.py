@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from desktop_agent.config.languages import with_answer_language
 from desktop_agent.state.events import (
     AgentState,
     AssistantTurnEnded,
@@ -38,7 +39,9 @@ async def test_mode_prompt_and_voice_change_mid_session(sim, harness_factory, sp
     # 1. Push-to-talk with the starting prompt and voice.
     await h.exchange(speech("Hello there."))
     first = sim.llm_requests()[-1]["messages"][0]
-    assert first["role"] == "system" and first["content"] == config_for(sim).system_prompt
+    # The prompt, then the sentence that says which language to answer in.
+    assert first["role"] == "system" and first["content"] == config_for(sim).system_instruction
+    assert first["content"].startswith(config_for(sim).system_prompt) and "Answer in English" in first["content"]
 
     # 2. Switch to hands-free mid-conversation: speech alone now makes a turn.
     h.session.set_mode(TurnMode.HANDS_FREE)
@@ -72,7 +75,7 @@ async def test_mode_prompt_and_voice_change_mid_session(sim, harness_factory, sp
     ended = await h.exchange(speech("Where is my ship?"))
     assert ended.text == "Arr, it be in the harbour."
     request = sim.llm_requests()[-1]
-    assert request["messages"][0] == {"role": "system", "content": PIRATE}
+    assert request["messages"][0] == {"role": "system", "content": with_answer_language(PIRATE, "en")}
     assert [m["content"] for m in request["messages"] if m["role"] == "user"] == [
         "Hello there.", "How are you today?", "Where is my ship?"
     ]
