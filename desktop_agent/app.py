@@ -42,12 +42,10 @@ if TYPE_CHECKING:  # the window imports Qt, the engine and the rest lazily: see 
     from desktop_agent.state.events import ChoiceUnavailable, ErrorKind, Provider
     from desktop_agent.storage.history import HistoryStore
     from desktop_agent.storage.recorder import HistoryRecorder
-    from desktop_agent.ui.global_talk_key import GlobalTalkKey
     from desktop_agent.ui.history.history_view import HistoryView
     from desktop_agent.ui.main_window import MainWindow
     from desktop_agent.ui.settings import SettingsDialog, SettingsPage
     from desktop_agent.ui.sound_cues import SoundCues
-    from desktop_agent.ui.tray_icon import TrayIcon
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +80,12 @@ class DesktopApp:
         autostart: bool = True,
         tray_available: bool | None = None,
     ) -> None:
-        from PySide6.QtWidgets import QSystemTrayIcon
-
         from desktop_agent.state.conversation import Conversation
         from desktop_agent.ui import exception_guard
         from desktop_agent.ui.bridge import EngineBridge
-        from desktop_agent.ui.desktop_notifier import DesktopNotifier
-        from desktop_agent.ui.global_talk_key import GlobalTalkKey
-        from desktop_agent.ui.hidden_error_notices import HiddenErrorNotices
+        from desktop_agent.ui.desktop_presence import DesktopPresence
         from desktop_agent.ui.main_window import MainWindow
         from desktop_agent.ui.session_controller import SessionController
-        from desktop_agent.ui.tray_icon import TrayIcon
 
         self.args = args
         screenshot = bool(getattr(args, "screenshot", None))
@@ -145,61 +138,34 @@ class DesktopApp:
         self.window.fix_settings_requested.connect(self.open_settings_for)
         self.window.switch_requested.connect(self.switch_choice)
         self.window.history_requested.connect(self.open_history)
+        self.window.status.language_chooser.language_chosen.connect(self.switch_language)
 
-        # The tray (where the desktop has one), notifications of errors while the window is out of sight, and the
-        # sound cues (created once the settings ask for them: numpy and the audio backend load after first paint).
-        if tray_available is None:
-            tray_available = QSystemTrayIcon.isSystemTrayAvailable()
-        self.tray = TrayIcon(self.window) if tray_available else None
-        if self.tray is not None:
-            self._wire_tray(self.tray)
-        self.notifier = DesktopNotifier(self.tray, parent=self.window)
-        self.error_notices = HiddenErrorNotices(self.window, self.notifier, parent=self.window)
-        self.bridge.error_occurred.connect(self.error_notices.on_error)
-        self.cues: SoundCues | None = None
-        # Push-to-talk from any app (off by default; registered once the settings ask for it).
-        self.global_talk = GlobalTalkKey(parent=self.window)
-        self._wire_global_talk(self.global_talk)
-        self._speaker_backend: AudioBackend | None = None  # the sound card, for cues when no device was handed in
+        # The tray, notifications while the window is hidden, sound cues and push-to-talk from any app.
+        self.presence = DesktopPresence(
+            self.window,
+            self.bridge,
+            self.controller,
+            tray_available=tray_available,
+            show_status=self._show_global_talk_status,
+        )
+        self.tray = self.presence.tray
+        self.notifier = self.presence.notifier
+        self.global_talk = self.presence.global_talk
 
-    def _wire_tray(self, tray: TrayIcon) -> None:
-        """The tray's menu acts as the window's controls do; its icon and tooltip follow what the window's state
-        indicator shows (connected after the window's own slots, so the indicator is up to date when it is read)."""
-        tray.mode_requested.connect(self.window.request_mode)
-        tray.mute_requested.connect(self.controller.set_muted)
-        tray.new_conversation_requested.connect(self.controller.new_conversation)
-        tray.show_window_requested.connect(self.window.show_from_tray)
-        tray.quit_requested.connect(self.window.quit)
-        for change in (self.bridge.agent_state_changed, self.bridge.mode_changed, self.controller.phase_changed):
-            change.connect(self._show_state_in_tray)
-        self._show_state_in_tray()
-        tray.show()
+    @property
+    def cues(self) -> SoundCues | None:
+        return self.presence.cues
 
-    def _wire_global_talk(self, global_talk: GlobalTalkKey) -> None:
-        """The global shortcut presses and releases the talk key as Space does in the window (the same checks: a
-        session running, push-to-talk mode); the window's own talk gestures keep its toggle in step."""
-        global_talk.pressed.connect(self.window.press_talk_key)
-        global_talk.released.connect(self.window.release_talk_key)
-        self.window.talk_pressed.connect(global_talk.note_talk_started)
-        self.window.talk_released.connect(global_talk.note_talk_ended)
-        global_talk.status_changed.connect(self._show_global_talk_status)
+    def _apply_desktop_settings(self) -> None:
+        if self.settings is not None:
+            self.presence.apply(self.settings)
 
-    def _show_global_talk_status(self, sentence: str, _registered: bool) -> None:
+    def _show_global_talk_status(self, sentence: str) -> None:
         """Registered, or why not, in one sentence: in the status bar and on Settings > Desktop."""
         if sentence:
             self.window.status.flash(sentence)
         if self.settings_dialog is not None:
             self.settings_dialog.desktop_page.global_talk.show_status(sentence)
-
-    def _show_state_in_tray(self) -> None:
-        from desktop_agent.ui.session_phase import SessionPhase
-
-        if self.tray is None:
-            return
-        conversation = self.bridge.conversation
-        running = self.controller.phase is SessionPhase.RUNNING
-        indicator = self.window.state_indicator
-        self.tray.show_state(conversation.agent_state, indicator.text, conversation.mode, conversation.muted, running)
 
     def _in_background(self, coroutine: Coroutine[Any, Any, object]) -> None:
         """Run ``coroutine`` on the loop, holding its task until it ends (the loop keeps only a weak reference)."""
@@ -312,42 +278,10 @@ class DesktopApp:
         self.window.set_talk_key_name(self.window.key_filter.key_name())
         self.bridge.conversation.cost.prices = settings.prices
         self.window.set_provider_names({role: settings.providers.spec(role).display_name for role in Provider})
+        self.window.status.language_chooser.offer(settings.providers.spec(Provider.STT), settings.models.stt_language)
         if self.controller.session is None and settings.conversation.mode is not self.controller.mode:
             self.controller.set_mode(settings.conversation.mode)
-        self._apply_desktop_settings()
-
-    def _apply_desktop_settings(self) -> None:
-        """Close-to-tray (only with a tray to come back from), the sound cues and the global push-to-talk shortcut."""
-        settings = self.settings
-        if settings is None:
-            return
-        desktop = settings.desktop
-        self.global_talk.configure(desktop.global_talk, desktop.global_talk_shortcut, desktop.global_talk_style)
-        self.window.close_to_tray = settings.desktop.close_to_tray and self.tray is not None
-        if settings.desktop.sound_cues and self.cues is None:
-            self.cues = self._make_cues()
-        if self.cues is not None:
-            self.cues.enabled = settings.desktop.sound_cues
-
-    def _make_cues(self) -> SoundCues:
-        """Cues on the talk key's press and release and as a reply starts, through the session's sound device."""
-        from desktop_agent.ui.sound_cues import Cue, SoundCues
-
-        cues = SoundCues(self._cue_backend, lambda: self.settings.audio.output_device if self.settings else None)
-        self.window.talk_pressed.connect(lambda: cues.play(Cue.PRESS))
-        self.window.talk_released.connect(lambda: cues.play(Cue.RELEASE))
-        self.bridge.agent_state_changed.connect(lambda: cues.follow(self.bridge.conversation.agent_state))
-        return cues
-
-    def _cue_backend(self) -> AudioBackend:
-        """The sound device the sessions use (in memory with --no-audio), else the sound card."""
-        if self.controller.audio_backend is not None:
-            return self.controller.audio_backend
-        if self._speaker_backend is None:
-            from desktop_agent.engine.audio_backend import SoundDeviceBackend
-
-            self._speaker_backend = SoundDeviceBackend()
-        return self._speaker_backend
+        self.presence.apply(settings)
 
     def _add_fault_menu(self) -> None:
         """With ``--simulate``, a Faults menu switches the simulator's faults, to watch the app heal."""
@@ -439,6 +373,7 @@ class DesktopApp:
         dialog.voice_changed.connect(controller.set_voice)
         dialog.prompt_changed.connect(controller.set_system_prompt)
         dialog.llm_changed.connect(controller.update_llm)
+        dialog.models_page.language_changed.connect(self.switch_language)
         dialog.devices_changed.connect(controller.set_devices)
         dialog.echo_changed.connect(controller.set_echo_cancellation)
         dialog.mode_changed.connect(controller.set_mode)
@@ -483,6 +418,16 @@ class DesktopApp:
             self.settings_dialog.voice_page.show_current()
         if self._save_settings():
             self.window.status.flash(f"Switched to {name}.")
+
+    def switch_language(self, code: str) -> None:
+        """The conversation's language, chosen in the status bar or Settings: the running session switches from the
+        next turn (speech to text, the reply's language, the voice), and the settings keep it for the next one."""
+        settings = self.settings
+        if settings is not None and settings.models.stt_language != code:
+            settings.models.stt_language = code
+            self._save_settings()
+        self.controller.set_language(code)
+        self.window.status.language_chooser.show_language(code)
 
     def _save_settings(self) -> bool:
         """Write the settings; a failure is a sentence in the window (the change still applies to this session)."""
@@ -584,7 +529,7 @@ class DesktopApp:
     async def _shut_down(self, exit_code: int) -> None:
         self._closing = True
         try:
-            self.global_talk.stop()
+            self.presence.stop_global_talk()
             await self.controller.stop()
             self.bridge.flush()
             self.bridge.close()
@@ -592,11 +537,7 @@ class DesktopApp:
                 self.history_window.close()
             if self.settings_dialog is not None:
                 self.settings_dialog.close()
-            if self.tray is not None:
-                self.tray.hide()
-            if self.cues is not None:
-                await asyncio.to_thread(self.cues.close)
-            await asyncio.to_thread(self.notifier.wait)
+            await self.presence.close()
         finally:
             await self.runtime.aclose()
             self._close_allowed = True
