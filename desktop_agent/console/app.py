@@ -268,6 +268,8 @@ class ConsoleApp:
             self._retry(session)
         elif command is Command.TYPE or command is Command.TYPE_TEXT_REPLY:
             self._type(session, argument(line), reply_in_text=command is Command.TYPE_TEXT_REPLY)
+        elif command is Command.LANGUAGE:
+            self._language(session, argument(line))
 
     def _talk(self, session: VoiceSession, done_hint: str = "press Enter when you are done") -> None:
         if session.mode is ev.TurnMode.HANDS_FREE:
@@ -326,6 +328,15 @@ class ConsoleApp:
             self.printer.say("Type your words after t (tt for a reply in text only), e.g. t What time is it?")
         elif not session.send_typed_turn(text, reply_in_text=reply_in_text):
             self.printer.say("The assistant cannot take a typed turn right now; try again in a moment.")
+
+    def _language(self, session: VoiceSession, text: str) -> None:
+        """``l CODE``: the conversation's language from the next turn, for every role (this session only)."""
+        from desktop_agent.config.language_choice import read_language
+
+        choice = read_language(text, session.config.spec(ev.Provider.STT))
+        if choice.code is not None:
+            session.set_language(choice.code)
+        self.printer.say(choice.sentence)
 
     @property
     def _simulating(self) -> bool:

@@ -24,6 +24,7 @@ class Command(enum.Enum):
     FAULTS = "faults"  # f: list the simulator's faults; f N: switch fault N on; f 0: clear them
     TYPE = "type"  # t WORDS: a turn typed instead of spoken; the reply is spoken
     TYPE_TEXT_REPLY = "type_text_reply"  # tt WORDS: the same, the reply shown only (a meeting, a shared office)
+    LANGUAGE = "language"  # l CODE: the conversation's language from the next turn (l alone lists them)
 
 
 _WORDS: dict[str, Command] = {
@@ -51,8 +52,11 @@ _WORDS: dict[str, Command] = {
     "t": Command.TYPE,
     "type": Command.TYPE,
     "tt": Command.TYPE_TEXT_REPLY,
+    "l": Command.LANGUAGE,
+    "lang": Command.LANGUAGE,
+    "language": Command.LANGUAGE,
 }
-_TAKES_ARGUMENT = frozenset({Command.FAULTS, Command.TYPE, Command.TYPE_TEXT_REPLY})
+_TAKES_ARGUMENT = frozenset({Command.FAULTS, Command.TYPE, Command.TYPE_TEXT_REPLY, Command.LANGUAGE})
 
 HELP = """\
 Enter   start talking / end your turn (push-to-talk)
@@ -60,6 +64,7 @@ h       hands-free: a pause ends your turn        p   back to push-to-talk
 s       stop the assistant speaking               m   mute or unmute the microphone
 r       retry the last turn that got no reply     n   new conversation
 t WORDS type your turn instead of speaking        tt WORDS  the same, the reply in text only
+l CODE  speak another language (l hi, l ta, l auto; l alone lists them)
 ?       this help                                 q   quit (also Ctrl+D or Ctrl+C)"""
 
 FAULTS_HELP = "f       list the simulated faults; f N switches fault N on, f 0 clears them all"

@@ -298,6 +298,11 @@ class SessionController(QObject):
         if self._session is not None:
             self._session.set_voice(voice_id, name)
 
+    def set_language(self, language: str, voice_id: str = "", voice_name: str = "") -> None:
+        """The conversation's language from the next turn (speech to text, the reply's language, the voice)."""
+        if self._session is not None:
+            self._session.set_language(language, voice_id, voice_name)
+
     def set_system_prompt(self, text: str, name: str = "") -> None:
         if self._session is not None:
             self._session.set_system_prompt(text, name)

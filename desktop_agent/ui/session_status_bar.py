@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import Conversation, ProviderState
+from desktop_agent.ui.language_chooser import LanguageChooser
 from desktop_agent.ui.outage_label import OutageLabel
 from desktop_agent.ui.provider_indicator import ProviderIndicator
 from desktop_agent.ui.untrusted_text import plain_label, plain_tooltip, shown_name, shown_text
@@ -49,6 +50,8 @@ class SessionStatusBar(QStatusBar):
             indicator = ProviderIndicator(provider, self)
             self.providers[provider] = indicator
             self.addPermanentWidget(indicator)
+        self.language_chooser = LanguageChooser(self)
+        self.addPermanentWidget(self.language_chooser)
         self.voice_label = QLabel(self)
         self.voice_label.setAccessibleName("Voice")
         self.prompt_label = QLabel(self)

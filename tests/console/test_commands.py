@@ -102,3 +102,21 @@ def test_a_fault_that_does_not_exist_is_a_sentence_saying_what_to_type(text):
 def test_the_faults_line_is_in_the_help_only_when_simulating():
     assert "f N" in help_text(simulating=True) and HELP in help_text(simulating=True)
     assert help_text(simulating=False) == HELP and "f N" not in HELP
+
+
+def test_l_names_a_language_and_is_read_against_what_speech_to_text_hears():
+    from desktop_agent import providers
+    from desktop_agent.config.language_choice import read_language
+
+    assert parse("l hi") is Command.LANGUAGE and argument("lang Tamil") == "Tamil"
+    assert "l CODE" in HELP
+    sarvam, cartesia = providers.get("sarvam"), providers.get("cartesia")
+    assert read_language("hi", sarvam).code == "hi"
+    assert read_language("Tamil", sarvam).code == "ta"
+    assert read_language("od", sarvam).code == "or"  # Odia, however it is spelled
+    assert read_language("auto", sarvam).code == "auto"
+    assert read_language("en-IN", cartesia).code == "en-IN"
+    refused = read_language("ta", cartesia)
+    assert refused.code is None and refused.sentence.startswith("Cartesia speech to text cannot hear Tamil; choose one of")
+    assert read_language("klingon", sarvam).sentence.startswith("There is no language called 'klingon'")
+    assert "hi (Hindi)" in read_language("", sarvam).sentence

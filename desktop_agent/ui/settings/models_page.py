@@ -33,8 +33,8 @@ def _range(section: str, name: str) -> tuple[float, float]:
 
 
 class ModelsPage(QWidget):
-    """Emits ``llm_changed(model, temperature, max_tokens)`` (applies at once), ``language_changed(code)`` and
-    ``restart_needed(reason)`` for what takes effect in the next session (language, voice model, memory)."""
+    """Emits ``llm_changed(model, temperature, max_tokens)`` and ``language_changed(code)`` (both apply at once) and
+    ``restart_needed(reason)`` for what takes effect in the next session (voice model, memory)."""
 
     llm_changed = Signal(str, float, int)
     language_changed = Signal(str)
@@ -234,8 +234,7 @@ class ModelsPage(QWidget):
         if not code or code == self._settings.models.stt_language:
             return
         self._settings.models.stt_language = code
-        self.language_changed.emit(code)
-        self.restart_needed.emit(f"Speech recognition switches to {language_name(code)} in the next session.")
+        self.language_changed.emit(code)  # the running session switches from the next turn
 
     def _tts_edited(self) -> None:
         spec = self._spec(Provider.TTS)

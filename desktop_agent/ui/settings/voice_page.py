@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_agent.config.languages import LANGUAGES
+from desktop_agent.config.languages import AUTO, LANGUAGES
 from desktop_agent.config.pcm_player import PcmPlayer
 from desktop_agent.config.settings import AppSettings
 from desktop_agent.config.voices import (
@@ -97,7 +97,8 @@ class VoicePage(QWidget):
         self.language_filter = QComboBox()
         self.language_filter.addItem("Any language", "")
         for code, name in LANGUAGES:
-            self.language_filter.addItem(name, code)
+            if code != AUTO:  # detection is not a language a voice speaks
+                self.language_filter.addItem(name, code)
         self.gender_filter = QComboBox()
         for value, label in GENDERS:
             self.gender_filter.addItem(label, value)

@@ -1,4 +1,4 @@
-"""Settings > Models & language: LLM settings apply at once; language, voice model and memory next session."""
+"""Settings > Models & language: LLM settings and the language apply at once; voice model and memory next session."""
 
 from __future__ import annotations
 
