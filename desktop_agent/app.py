@@ -139,7 +139,6 @@ class DesktopApp:
         self.window.switch_requested.connect(self.switch_choice)
         self.window.history_requested.connect(self.open_history)
         self.window.status.language_chooser.language_chosen.connect(self.switch_language)
-        self.window.status.language_chooser.language_chosen.connect(self.switch_language)
 
         # The tray, notifications while the window is hidden, sound cues and push-to-talk from any app.
         self.presence = DesktopPresence(
@@ -280,7 +279,6 @@ class DesktopApp:
         self.bridge.conversation.cost.prices = settings.prices
         self.window.set_provider_names({role: settings.providers.spec(role).display_name for role in Provider})
         self.window.status.language_chooser.offer(settings.providers.spec(Provider.STT), settings.models.stt_language)
-        self.window.status.language_chooser.offer(settings.providers.spec(Provider.STT), settings.models.stt_language)
         if self.controller.session is None and settings.conversation.mode is not self.controller.mode:
             self.controller.set_mode(settings.conversation.mode)
         self.presence.apply(settings)
@@ -376,7 +374,6 @@ class DesktopApp:
         dialog.prompt_changed.connect(controller.set_system_prompt)
         dialog.llm_changed.connect(controller.update_llm)
         dialog.models_page.language_changed.connect(self.switch_language)
-        dialog.models_page.language_changed.connect(self.switch_language)
         dialog.devices_changed.connect(controller.set_devices)
         dialog.echo_changed.connect(controller.set_echo_cancellation)
         dialog.mode_changed.connect(controller.set_mode)
@@ -421,16 +418,6 @@ class DesktopApp:
             self.settings_dialog.voice_page.show_current()
         if self._save_settings():
             self.window.status.flash(f"Switched to {name}.")
-
-    def switch_language(self, code: str) -> None:
-        """The conversation's language, chosen in the status bar or Settings: the running session switches from the
-        next turn (speech to text, the reply's language, the voice), and the settings keep it for the next one."""
-        settings = self.settings
-        if settings is not None and settings.models.stt_language != code:
-            settings.models.stt_language = code
-            self._save_settings()
-        self.controller.set_language(code)
-        self.window.status.language_chooser.show_language(code)
 
     def switch_language(self, code: str) -> None:
         """The conversation's language, chosen in the status bar or Settings: the running session switches from the
