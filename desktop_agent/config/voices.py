@@ -24,11 +24,23 @@ SAMPLE_SENTENCES = {
     "pt": "Olá! É assim que vou soar quando conversarmos. O que você gostaria de fazer hoje?",
     "nl": "Hallo! Zo klink ik als we praten. Wat wil je vandaag doen?",
     "pl": "Cześć! Tak będę brzmieć, gdy będziemy rozmawiać. Co chcesz dziś zrobić?",
+    "hi": "नमस्ते! जब हम बात करेंगे तो मेरी आवाज़ ऐसी होगी। आज आप क्या करना चाहेंगे?",
+    "bn": "নমস্কার! আমরা যখন কথা বলব, আমার কণ্ঠ এমন শোনাবে। আজ আপনি কী করতে চান?",
+    "ta": "வணக்கம்! நாம் பேசும்போது என் குரல் இப்படித்தான் இருக்கும். இன்று என்ன செய்ய விரும்புகிறீர்கள்?",
+    "te": "నమస్కారం! మనం మాట్లాడేటప్పుడు నా గొంతు ఇలా ఉంటుంది. ఈ రోజు మీరు ఏమి చేయాలనుకుంటున్నారు?",
+    "kn": "ನಮಸ್ಕಾರ! ನಾವು ಮಾತನಾಡುವಾಗ ನನ್ನ ಧ್ವನಿ ಹೀಗಿರುತ್ತದೆ. ಇಂದು ನೀವು ಏನು ಮಾಡಲು ಬಯಸುತ್ತೀರಿ?",
+    "ml": "നമസ്കാരം! നമ്മൾ സംസാരിക്കുമ്പോൾ എന്റെ ശബ്ദം ഇങ്ങനെയായിരിക്കും. ഇന്ന് നിങ്ങൾ എന്ത് ചെയ്യാൻ ആഗ്രഹിക്കുന്നു?",
+    "mr": "नमस्कार! आपण बोलू तेव्हा माझा आवाज असा असेल. आज तुम्हाला काय करायला आवडेल?",
+    "gu": "નમસ્તે! આપણે વાત કરીશું ત્યારે મારો અવાજ આવો લાગશે. આજે તમે શું કરવા માંગો છો?",
+    "pa": "ਸਤ ਸ੍ਰੀ ਅਕਾਲ! ਜਦੋਂ ਅਸੀਂ ਗੱਲ ਕਰਾਂਗੇ ਤਾਂ ਮੇਰੀ ਆਵਾਜ਼ ਇਸ ਤਰ੍ਹਾਂ ਹੋਵੇਗੀ। ਅੱਜ ਤੁਸੀਂ ਕੀ ਕਰਨਾ ਚਾਹੋਗੇ?",
+    "or": "ନମସ୍କାର! ଆମେ କଥା ହେବାବେଳେ ମୋ ସ୍ୱର ଏମିତି ଶୁଣାଯିବ। ଆଜି ଆପଣ କଣ କରିବାକୁ ଚାହାଁନ୍ତି?",
 }
 
 
 def sample_sentence(language: str) -> str:
-    return SAMPLE_SENTENCES.get(language.split("-")[0].lower(), SAMPLE_SENTENCES["en"])
+    """The preview sentence in ``language`` (an app code, ``od`` read as ``or``; English for the others)."""
+    base = language.split("-")[0].lower()
+    return SAMPLE_SENTENCES.get({"od": "or"}.get(base, base), SAMPLE_SENTENCES["en"])
 
 
 class VoiceError(Exception):

@@ -12,7 +12,15 @@ import base64
 import json
 from typing import Any
 
-from desktop_agent.config.voices import PREVIEW_SAMPLE_RATE, PagedVoiceCatalog, Voice, VoiceError, VoicePage, VoiceQuery
+from desktop_agent.config.voices import (
+    PREVIEW_SAMPLE_RATE,
+    SAMPLE_SENTENCES,
+    PagedVoiceCatalog,
+    Voice,
+    VoiceError,
+    VoicePage,
+    VoiceQuery,
+)
 from desktop_agent.providers.sarvam_languages import SARVAM_CODES, sarvam_code
 
 #: Bulbul v3's speakers (Pipecat 1.14's list), in Sarvam's order.
@@ -85,8 +93,8 @@ class SpeakerCatalog(PagedVoiceCatalog):
     async def preview(
         self, voice_id: str, text: str, model_id: str = "", sample_rate: int = PREVIEW_SAMPLE_RATE, language: str = ""
     ) -> bytes:
-        """``text`` spoken by ``voice_id``: 16-bit mono PCM at ``sample_rate``, in ``language`` (Hindi when none is
-        given and the text is not Latin script, else Indian English)."""
+        """``text`` spoken by ``voice_id``: 16-bit mono PCM at ``sample_rate``, in ``language`` ("" = the sample
+        sentence's own language when ``text`` is one of them; a language Sarvam does not speak: Indian English)."""
         try:
             return await asyncio.wait_for(
                 self._speak(voice_id, text, model_id, sample_rate, language), PREVIEW_TIMEOUT_SECS
@@ -102,7 +110,8 @@ class SpeakerCatalog(PagedVoiceCatalog):
         from desktop_agent.providers.sarvam_tts import SPEC
 
         url = f"{self._base_url}/text-to-speech/ws?model={SPEC.model_or_default(model_id)}&send_completion_event=true"
-        code = sarvam_code(language) if language else ("en-IN" if text.isascii() else "hi-IN")
+        language = language or next((code for code, sentence in SAMPLE_SENTENCES.items() if sentence == text), "en")
+        code = sarvam_code(language) if speaks(language) else "en-IN"
         config = {
             "target_language_code": code,
             "speaker": voice_id,
