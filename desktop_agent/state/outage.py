@@ -14,7 +14,7 @@ from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import ProviderState
 
 ROLE_NAMES = {ev.Provider.STT: "Speech-to-text", ev.Provider.LLM: "Language model", ev.Provider.TTS: "Text-to-speech"}
-#: What a provider standing in for a role does, in a sentence ("Groq answers until Cerebras is back").
+#: What a provider standing in for a role does, in a sentence ("<fallback> answers until <chosen> is back").
 STANDS_IN_AS = {ev.Provider.STT: "listens", ev.Provider.LLM: "answers", ev.Provider.TTS: "speaks"}
 SHORT_NAMES = {ev.Provider.STT: "STT", ev.Provider.LLM: "LLM", ev.Provider.TTS: "TTS"}
 #: What a down connection is doing, by the status the healer reports with it.
