@@ -15,9 +15,9 @@ def test_every_role_offers_its_providers_with_the_default_chosen(make_dialog):
     page = make_dialog().keys_page
     offered = {role: [page.choosers[role].itemData(i) for i in range(page.choosers[role].count())]
                for role in Provider}
-    assert offered == {Provider.STT: ["cartesia", "deepgram"],
+    assert offered == {Provider.STT: ["cartesia", "deepgram", "sarvam"],
                        Provider.LLM: ["cerebras", "groq", "openai", "local"],
-                       Provider.TTS: ["elevenlabs", "cartesia_tts"]}
+                       Provider.TTS: ["elevenlabs", "cartesia_tts", "sarvam_tts"]}
     assert [page.choosers[role].currentData() for role in Provider] == ["cartesia", "cerebras", "elevenlabs"]
     assert page.rows[Provider.LLM].title().startswith("Cerebras (language model)")
 
@@ -74,7 +74,7 @@ def test_speech_roles_have_fallbacks_too_each_with_its_own_key_row(make_dialog, 
     page = dialog.keys_page
     offered = {role: [page.fallback_choosers[role].itemData(i) for i in range(page.fallback_choosers[role].count())]
                for role in (Provider.STT, Provider.TTS)}
-    assert offered == {Provider.STT: ["", "deepgram"], Provider.TTS: ["", "cartesia_tts"]}
+    assert offered == {Provider.STT: ["", "deepgram", "sarvam"], Provider.TTS: ["", "cartesia_tts", "sarvam_tts"]}
     assert not page.fallback_rows
     with qtbot.waitSignal(dialog.restart_needed):
         choose(page.fallback_choosers[Provider.STT], "deepgram")
@@ -87,5 +87,5 @@ def test_speech_roles_have_fallbacks_too_each_with_its_own_key_row(make_dialog, 
     choose(page.choosers[Provider.TTS], "cartesia_tts")  # the fallback cannot stand in for itself
     assert dialog.settings.providers.tts_fallback == "" and Provider.TTS not in page.fallback_rows
     assert [page.fallback_choosers[Provider.TTS].itemData(i)
-            for i in range(page.fallback_choosers[Provider.TTS].count())] == ["", "elevenlabs"]
+            for i in range(page.fallback_choosers[Provider.TTS].count())] == ["", "elevenlabs", "sarvam_tts"]
     assert Provider.STT in page.fallback_rows, "the other role's fallback stays"
