@@ -681,6 +681,10 @@ DEB_ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64"}
 # Debian 12 without it: "PortAudio library not found"), and fontconfig's configuration with a font (without it the
 # bundled libfontconfig finds no fonts and the window has no text). Both found with the fresh-Debian smoke test.
 DEB_RUNTIME_DEPENDS = ["libportaudio2", "fontconfig-config"]
+# Fonts for the Indian scripts and Arabic in the transcript (Noto's UI families, 5 MB). Recommended, not required:
+# the app runs without them (those scripts would show as empty boxes), apt installs Recommends by default, and a
+# machine that already has fonts for these scripts (fonts-noto-core, fonts-indic, ...) may leave this one out.
+DEB_RECOMMENDS = ["fonts-noto-ui-core"]
 
 
 def deb_depends(bundle: Path) -> list[str]:
@@ -753,6 +757,7 @@ def build_deb(bundle: Path, icons: Icons, version: str, dist: Path, work: Path) 
         f"Maintainer: {DEB_MAINTAINER}\n"
         f"Installed-Size: {installed_kb}\n"
         f"Depends: {', '.join(deb_depends(app_dir))}\n"
+        f"Recommends: {', '.join(DEB_RECOMMENDS)}\n"
         "Section: utils\n"
         "Priority: optional\n"
         f"Description: {DEB_DESCRIPTION}\n"

@@ -7,12 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # What the app needs (README's first set-up command installs the same: tests/foundation/test_readme.py checks):
-# PortAudio and the libraries Qt loads, with its X11 and Wayland platform plugins.
+# PortAudio and the libraries Qt loads, with its X11 and Wayland platform plugins; fonts-noto-ui-core for the Indian
+# scripts and Arabic in the transcript (5 MB; DejaVu has none of the Indian scripts).
 app_packages=(python3-venv libportaudio2 libgl1 libegl1 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0
               libdbus-1-3 libx11-6 libx11-xcb1 libxkbcommon-x11-0 libxcb1 libxcb-cursor0 libxcb-icccm4
               libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0
               libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libwayland-client0
-              libwayland-cursor0 libwayland-egl1)
+              libwayland-cursor0 libwayland-egl1 fonts-noto-ui-core)
 # What only the tests need: a sound server, a Secret Service in a D-Bus session, speech, a font for offscreen Qt,
 # for PyInstaller's build binutils and Debian's shared libpython (its python3 links Python in statically), and
 # desktop-file-validate for the menu and autostart entries.

@@ -393,6 +393,7 @@ def test_deb_puts_the_app_in_opt_with_a_launcher_menu_entry_and_icon(built, tmp_
     depends = [d.strip() for d in deb_field(package, "Depends").split(",")]
     assert depends[0].startswith("libc6 (>= 2.") and "libasound2" in depends, depends  # ALSA comes from the system
     assert {"libportaudio2", "fontconfig-config"} <= set(depends), depends  # loaded by name, found in a fresh Debian
+    assert deb_field(package, "Recommends") == "fonts-noto-ui-core"  # the Indian scripts and Arabic in the transcript
     installed_mb = int(deb_field(package, "Installed-Size")) / 1000
     listing = subprocess.run(["dpkg-deb", "-c", str(package)], capture_output=True, text=True, check=True).stdout
     entries = {line.split()[5]: line for line in listing.splitlines()}
