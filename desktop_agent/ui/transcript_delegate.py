@@ -2,6 +2,10 @@
 
 Heights are computed once per (turn content, width) and cached; the view hands them to Qt as fixed row heights,
 so appending a row or growing the live one never makes Qt ask every row for its size (architecture.md pitfall 7).
+
+Every script the assistant's languages use is drawn with a font that has it (the text font carries a family for
+each script: :mod:`desktop_agent.ui.script_fonts`), and a paragraph whose text reads right to left (Arabic, Urdu)
+is laid out right to left, its lines against the bubble's right edge.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from desktop_agent.state.conversation import Role, Turn
 from desktop_agent.state.plain_text import plain_text
+from desktop_agent.state.writing_direction import is_right_to_left
 from desktop_agent.ui import theme
+from desktop_agent.ui.script_fonts import with_script_fallbacks
 from desktop_agent.ui.transcript_model import ROLE_LABELS, TranscriptModel, clock_time, notes_line
 
 ROW_MARGIN_V = 5
@@ -45,7 +51,7 @@ TEXT_FLAGS = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.Alig
 @dataclass(slots=True)
 class _Bubble:
     text: str
-    layout: QTextLayout | None  # for an interim (italic) part or a word too long for a line; else TEXT_FLAGS
+    layout: QTextLayout | None  # for an interim (italic) part, right-to-left text or a word too long for a line
     header: str
     notes: str  # the last line, e.g. "Interrupted · not spoken"; empty for most turns
     body_height: float
@@ -56,9 +62,23 @@ class _Bubble:
 def _layout_text(
     text: str, interim_start: int, font: QFont, italic_color: QColor, width: float
 ) -> tuple[QTextLayout, float, float]:
+    """Lays ``text`` out in lines of ``width``; returns the layout, its widest line and its height. Right-to-left
+    text is laid out again in lines as wide as its widest one, so its lines end at the bubble's right edge."""
+    right_to_left = is_right_to_left(text)
+    layout, natural, height = _layout_lines(text, interim_start, font, italic_color, width, right_to_left)
+    if right_to_left and natural + 1 < width:
+        layout, natural, height = _layout_lines(text, interim_start, font, italic_color, natural + 1, right_to_left)
+    return layout, natural, height
+
+
+def _layout_lines(
+    text: str, interim_start: int, font: QFont, italic_color: QColor, width: float, right_to_left: bool
+) -> tuple[QTextLayout, float, float]:
     layout = QTextLayout(text, font)
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    if right_to_left:
+        option.setTextDirection(Qt.LayoutDirection.RightToLeft)  # the leading edge, where lines start, is the right
     layout.setTextOption(option)
     if 0 <= interim_start < len(text):
         interim = QTextLayout.FormatRange()
@@ -91,8 +111,9 @@ class TranscriptDelegate(QStyledItemDelegate):
 
     # ------------------------------------------------------------------ geometry
     def set_font(self, font: QFont) -> None:
-        """Use ``font`` for the text (and a smaller one for headers); drops every cached bubble."""
-        self._font = QFont(font)
+        """Use ``font`` for the text (and a smaller one for headers), with a family for each script after its own;
+        drops every cached bubble."""
+        self._font = with_script_fallbacks(font)
         self._metrics = QFontMetricsF(self._font)
         self._header_font = QFont(self._font)
         self._header_font.setPointSizeF(max(6.0, self._font.pointSizeF() * 0.82))
@@ -128,7 +149,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         text_width = max(40.0, max_bubble - 2 * PAD_H)
         text, interim_start = self._body(turn)
         layout = None
-        if interim_start >= 0:
+        if interim_start >= 0 or is_right_to_left(text):
             layout, natural, body_height = _layout_text(
                 text, interim_start, self._font, theme.muted_text_color(), text_width
             )
@@ -156,6 +177,19 @@ class TranscriptDelegate(QStyledItemDelegate):
 
     def row_height(self, turn: Turn, row_width: int) -> int:
         return self._bubble(turn, row_width).height
+
+    def text_font(self) -> QFont:
+        return self._font
+
+    def body_layout(self, turn: Turn, row_width: int) -> QTextLayout:
+        """The laid-out text of ``turn``'s bubble: the layout it is painted with, or for text painted in one call an
+        equal layout (same font, same wrapping), which says which font each run of glyphs uses."""
+        bubble = self._bubble(turn, row_width)
+        if bubble.layout is not None:
+            return bubble.layout
+        text, interim_start = self._body(turn)
+        width = bubble.bubble_width - 2 * PAD_H + 1
+        return _layout_text(text, interim_start, self._font, theme.muted_text_color(), width)[0]
 
     # ------------------------------------------------------------------ Qt delegate interface
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
@@ -196,7 +230,11 @@ class TranscriptDelegate(QStyledItemDelegate):
 
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         if bubble.layout is not None:
-            bubble.layout.draw(painter, QPointF(box.left() + PAD_H, top))
+            text_left = box.left() + PAD_H
+            if bubble.layout.textOption().textDirection() == Qt.LayoutDirection.RightToLeft:
+                # Its lines are as wide as the widest one; a header wider than them leaves room on the left.
+                text_left = box.right() - PAD_H - bubble.layout.lineAt(0).width()
+            bubble.layout.draw(painter, QPointF(text_left, top))
         else:
             painter.setFont(self._font)
             text_rect = QRectF(box.left() + PAD_H, top, box.width() - 2 * PAD_H + 1, bubble.body_height + 1)
