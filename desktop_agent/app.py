@@ -421,13 +421,31 @@ class DesktopApp:
 
     def switch_language(self, code: str) -> None:
         """The conversation's language, chosen in the status bar or Settings: the running session switches from the
-        next turn (speech to text, the reply's language, the voice), and the settings keep it for the next one."""
+        next turn (speech to text, the reply's language, the voice), and the settings keep it for the next one. When
+        the voice cannot speak the language, one that can is chosen first (the voice list is asked)."""
         settings = self.settings
         if settings is not None and settings.models.stt_language != code:
             settings.models.stt_language = code
             self._save_settings()
-        self.controller.set_language(code)
         self.window.status.language_chooser.show_language(code)
+        self._in_background(self._switch_language_and_voice(code))
+
+    async def _switch_language_and_voice(self, code: str) -> None:
+        from desktop_agent.config.language_voice import voice_sentence
+
+        chosen = await self.runtime.voice_for_language(code)
+        settings = self.settings
+        if settings is not None and settings.models.stt_language != code:
+            return  # another language was chosen while the voice list answered: that switch applies
+        if chosen is None:
+            self.controller.set_language(code)
+            return
+        self.controller.set_language(code, chosen.voice.voice_id, chosen.voice.name)
+        if self.settings_dialog is not None:  # its voice page shows what it was opened with
+            self.settings_dialog.voice_page.show_current()
+        if chosen.not_saved is not None:
+            self.window.show_problem(str(chosen.not_saved))
+        self.window.status.flash(voice_sentence(chosen.voice, code))
 
     def _save_settings(self) -> bool:
         """Write the settings; a failure is a sentence in the window (the change still applies to this session)."""

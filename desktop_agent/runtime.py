@@ -59,7 +59,8 @@ class SettingsNotSaved(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FirstVoice:
-    """The voice a first run chose (already in the settings). ``not_saved`` is set when it could not be saved."""
+    """A voice the app chose (a first run's, or one that speaks a newly chosen language), already in the settings.
+    ``not_saved`` is set when it could not be saved."""
 
     voice: Voice
     not_saved: SettingsNotSaved | None = None
@@ -151,6 +152,28 @@ class Runtime:
         voice = await choose_first_voice(loaded.settings, loaded.secrets, self.simulator)
         if voice is None or self.simulator is not None:
             return None if voice is None else FirstVoice(voice)
+        try:
+            self.save_settings()
+        except SettingsNotSaved as exc:
+            return FirstVoice(voice, exc)
+        return FirstVoice(voice)
+
+    async def voice_for_language(self, language: str) -> FirstVoice | None:
+        """The voice follows the language: when the saved voice cannot speak ``language``, one that can is chosen and
+        saved (not on the simulator, as for a first run). None when the voice stays, or ``language`` is no longer
+        the conversation's by the time the voice list answered (the user chose another meanwhile)."""
+        loaded = self.loaded
+        if loaded is None:
+            return None
+        from desktop_agent.config.language_voice import voice_for_language
+
+        settings = loaded.settings
+        voice = await voice_for_language(settings, loaded.secrets, language, settings.voice.voice_id, self.simulator)
+        if voice is None or settings.models.stt_language != language:
+            return None
+        settings.voice.voice_id, settings.voice.voice_name = voice.voice_id, voice.name
+        if self.simulator is not None:
+            return FirstVoice(voice)
         try:
             self.save_settings()
         except SettingsNotSaved as exc:

@@ -86,6 +86,8 @@ class ConsoleApp:
         self.global_talk: ShortcutListener | None = None
         self._global_style: TalkKeyStyle | None = None
         self._global_name = ""
+        self._language_wanted = ""  # the last language l asked for: a slower voice look-up for an earlier one yields
+        self._background: set[asyncio.Future[None]] = set()
 
     @property
     def simulator(self) -> Simulator | None:
@@ -334,9 +336,31 @@ class ConsoleApp:
         from desktop_agent.config.language_choice import read_language
 
         choice = read_language(text, session.config.spec(ev.Provider.STT))
-        if choice.code is not None:
-            session.set_language(choice.code)
         self.printer.say(choice.sentence)
+        if choice.code is not None:
+            self._language_wanted = choice.code
+            task = asyncio.ensure_future(self._switch_language_and_voice(session, choice.code))
+            self._background.add(task)  # the loop keeps only a weak reference
+            task.add_done_callback(self._background.discard)
+
+    async def _switch_language_and_voice(self, session: VoiceSession, code: str) -> None:
+        """The session speaks ``code`` from the next turn; when its voice cannot, with one that can (for this
+        session, as the language: the settings are left as they are)."""
+        from desktop_agent.config.language_voice import voice_for_language, voice_sentence
+
+        loaded = self.runtime.loaded
+        voice = None
+        if loaded is not None:
+            voice = await voice_for_language(
+                loaded.settings, loaded.secrets, code, session.config.voice_id, self.runtime.simulator
+            )
+        if self._language_wanted != code or self.session is not session:
+            return  # another language was asked for meanwhile, or the session ended
+        if voice is None:
+            session.set_language(code)
+            return
+        session.set_language(code, voice.voice_id, voice.name)
+        self.printer.say(voice_sentence(voice, code))
 
     @property
     def _simulating(self) -> bool:

@@ -5,8 +5,12 @@ tests/engine/test_languages.py)."""
 
 from __future__ import annotations
 
+import argparse
+
 from desktop_agent import providers
+from desktop_agent.ui import exception_guard
 from desktop_agent.ui.language_chooser import LanguageChooser
+from tests.conftest import run_async
 from tests.ui.test_app_wiring import RecordingSession, desktop  # noqa: F401 - desktop is a fixture
 
 INDIAN = ["hi", "bn", "ta", "te", "kn", "ml", "mr", "gu", "pa", "or", "en-IN"]
@@ -39,7 +43,7 @@ def test_the_status_bar_and_settings_switch_the_running_session_and_keep_the_cho
     session = RecordingSession()
     desktop.controller._session = session
     chooser.activated.emit(chooser.findData("hi"))
-    assert session.calls == [("set_language", "hi", "", "")]
+    qtbot.waitUntil(lambda: session.calls == [("set_language", "hi", "", "")], timeout=10_000)  # voice list asked first
     assert desktop.settings.models.stt_language == "hi" and chooser.currentData() == "hi"
 
     desktop.window.settings_action.trigger()
@@ -47,6 +51,40 @@ def test_the_status_bar_and_settings_switch_the_running_session_and_keep_the_cho
     assert page.stt_language.currentData() == "hi"
     with qtbot.assertNotEmitted(desktop.settings_dialog.restart_needed):
         page.stt_language.setCurrentIndex(page.stt_language.findData("en-IN"))
-    assert session.calls[-1] == ("set_language", "en-IN", "", "")
+    qtbot.waitUntil(lambda: session.calls[-1] == ("set_language", "en-IN", "", ""), timeout=10_000)
     assert chooser.currentData() == "en-IN" and desktop.settings.models.stt_language == "en-IN"
     desktop.controller._session = None
+
+
+def test_a_language_the_voice_cannot_speak_brings_a_voice_that_can(qtbot, qloop, tmp_path, monkeypatch):
+    """On the simulator (its text-to-speech voices speak English, Spanish, French or German): switching an English
+    voice to Spanish hands the session a Spanish voice with the language, keeps it in the settings and says so."""
+    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+    from desktop_agent.app import DesktopApp
+
+    args = argparse.Namespace(simulate=True, profile="instant", screenshot=None, log_level="WARNING", no_audio=True)
+    app = DesktopApp(args, autostart=False, record_history=False)
+    run_async(qtbot, app.start(), timeout_ms=60_000)
+    running = app.controller._session
+    try:
+        app.settings.voice.voice_id, app.settings.voice.voice_name = "emu-voice-1", "Emu Rachel"  # English
+        session = RecordingSession()
+        app.controller._session = session
+        chooser = app.window.status.language_chooser
+        chooser.activated.emit(chooser.findData("es"))
+        qtbot.waitUntil(lambda: bool(session.calls), timeout=10_000)
+        [(call, language, voice_id, voice_name)] = session.calls
+        assert (call, language) == ("set_language", "es") and voice_id not in ("", "emu-voice-1")
+        assert (app.settings.voice.voice_id, app.settings.voice.voice_name) == (voice_id, voice_name)
+        assert app.window.status.currentMessage() == f"The voice is now {voice_name}, who speaks Spanish."
+
+        chooser.activated.emit(chooser.findData("en"))  # the Spanish voice cannot speak English either
+        qtbot.waitUntil(lambda: len(session.calls) == 2, timeout=10_000)
+        assert session.calls[1][1] == "en" and session.calls[1][2] not in ("", voice_id)
+    finally:
+        app.controller._session = running
+        app._close_allowed = True
+        run_async(qtbot, app.shutdown(), timeout_ms=20_000)
+        app.window.close()
+        exception_guard.uninstall()
