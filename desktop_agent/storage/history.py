@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,8 +87,10 @@ def _looks_like_sqlite(path: Path) -> bool:
 
 
 def _fold(text: str | None) -> str:
-    # SQLite's LIKE only ignores case for ASCII; folding both sides in Python makes "ÉTÉ" find "été".
-    return _text(text).casefold()
+    # SQLite's LIKE only ignores case for ASCII; folding both sides in Python makes "ÉTÉ" find "été". NFC makes one
+    # spelling of the same letters: Tamil கொ typed as one code point or as two, Devanagari क़ as U+0958 or क + nukta.
+    # The Indian scripts have no case, and casefold leaves them as they are.
+    return unicodedata.normalize("NFC", _text(text).casefold())
 
 
 def _primary_code(exc: sqlite3.Error) -> int | None:
@@ -113,8 +116,8 @@ def _like_pattern(term: str) -> str:
 
 
 def _excerpt(text: str, term: str) -> str:
-    text = " ".join(text.split())
-    match = re.search(re.escape(term), text, re.IGNORECASE)
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    match = re.search(re.escape(unicodedata.normalize("NFC", term)), text, re.IGNORECASE)
     if len(text) <= SNIPPET_LENGTH:
         return text
     start = max(0, (match.start() if match else 0) - SNIPPET_LENGTH // 3)
