@@ -659,6 +659,7 @@ def main(args: argparse.Namespace) -> int:
 
     from desktop_agent.config.logging_setup import configure_logging
     from desktop_agent.ui.icons import app_icon
+    from desktop_agent.ui.script_fonts import with_script_fallbacks
 
     with contextlib.suppress(OSError):  # logging goes to stderr; the window says so once it is up
         configure_logging(getattr(args, "log_level", "INFO"))
@@ -667,6 +668,7 @@ def main(args: argparse.Namespace) -> int:
     app.setApplicationDisplayName("Desktop Agent")
     app.setDesktopFileName("desktop-agent")
     app.setWindowIcon(app_icon())
+    app.setFont(with_script_fallbacks(app.font()))  # every widget finds a font for the Indian scripts and Arabic
     app.setQuitOnLastWindowClosed(False)  # quitting waits for the clean shutdown in DesktopApp
     from desktop_agent.ui.qt_thread_collector import QtThreadCollector
 

@@ -3,13 +3,15 @@
 The document is built with a text cursor, not from HTML: every stored text (what was said, the title, voice and
 prompt names) is inserted as the characters it holds, so nothing in it can become markup, a link or an image. It
 first goes through :func:`~desktop_agent.state.plain_text.plain_text`, which removes control characters and bidi
-overrides.
+overrides. What was said is a paragraph of its own, laid out right to left when its text reads so (Arabic, Urdu),
+in a font that goes on to a family for each script (:mod:`desktop_agent.ui.script_fonts`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
@@ -17,8 +19,10 @@ from desktop_agent.state.conversation import Role
 from desktop_agent.state.events import Stage
 from desktop_agent.state.plain_text import plain_text
 from desktop_agent.state.turn_notes import turn_notes
+from desktop_agent.state.writing_direction import is_right_to_left
 from desktop_agent.storage.export import display_title
 from desktop_agent.storage.records import StoredConversation, StoredTurn
+from desktop_agent.ui.script_fonts import with_script_fallbacks
 
 _SPEAKERS = {Role.USER: "You", Role.ASSISTANT: "Assistant"}
 #: Keyed by Stage; a stored turn may hold a stage this version does not know (a plain string), shown as it is.
@@ -70,6 +74,7 @@ class TranscriptReader(QTextBrowser):
         super().__init__(parent)
         self.setOpenLinks(False)
         self.setAccessibleName("Conversation transcript")
+        self.setFont(with_script_fallbacks(self.font()))
         self.conversation: StoredConversation | None = None
         self.show_conversation(None)
 
@@ -115,8 +120,12 @@ class TranscriptReader(QTextBrowser):
         if notes:
             cursor.insertText(" ", _TEXT)
             cursor.insertText(notes, _NOTE)
-        cursor.insertText(_LINE_BREAK, _TEXT)
-        cursor.insertText((plain_text(turn.text) or "…").replace("\n", _LINE_BREAK), _TEXT)
+        text = plain_text(turn.text) or "…"
+        said = QTextBlockFormat()
+        rtl = is_right_to_left(text)
+        said.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
+        cursor.insertBlock(said, _TEXT)
+        cursor.insertText(text.replace("\n", _LINE_BREAK), _TEXT)
         if turn.latencies:
             latency = ", ".join(
                 f"{_STAGE_LABELS.get(stage, str(stage))} {seconds * 1000:.0f} ms"

@@ -70,3 +70,34 @@ def test_no_conversation_shows_a_hint_and_an_empty_one_says_so(reader, store):
     assert reader.toPlainText() == TranscriptReader.EMPTY_HINT
     reader.show_conversation(store.get_conversation(store.begin_conversation(started_at=T0)))
     assert "No turns were recorded." in reader.toPlainText()
+
+
+def test_arabic_reads_right_to_left_and_each_script_has_a_font_that_draws_it(reader, store, qtbot, tmp_path):
+    """What was said is its own paragraph: right to left for Arabic, left to right for Hindi and Tamil; no glyph
+    Qt drew is a font's missing-glyph box (glyph 0). A screenshot is left in the test's temporary folder."""
+    from PySide6.QtCore import Qt
+
+    hindi, tamil, arabic = "आज मौसम कैसा है?", "இன்று வானிலை எப்படி?", "كيف الطقس اليوم؟"
+    conv = store.begin_conversation(started_at=T0)
+    for seq, (role, text) in enumerate(((Role.USER, hindi), (Role.ASSISTANT, tamil), (Role.USER, arabic)), 1):
+        store.record_turn(conv, make_turn(seq, role, text, T0 + seq))
+    reader.resize(600, 400)
+    reader.show()
+    qtbot.waitExposed(reader)
+    reader.show_conversation(store.get_conversation(conv))
+    blocks = {}
+    block = reader.document().begin()
+    while block.isValid():
+        blocks[block.text()] = block
+        block = block.next()
+    assert blocks[arabic].textDirection() == Qt.LayoutDirection.RightToLeft
+    assert blocks[hindi].textDirection() == blocks[tamil].textDirection() == Qt.LayoutDirection.LeftToRight
+    families = set()
+    for text in (hindi, tamil, arabic):
+        qtbot.waitUntil(lambda text=text: blocks[text].layout().lineCount() > 0, timeout=5_000)  # laid out
+        layout = blocks[text].layout()
+        for run in layout.glyphRuns(0, len(text)):
+            assert 0 not in run.glyphIndexes(), (text, run.rawFont().familyName())
+            families.add(run.rawFont().familyName())
+    assert {"Noto Sans Devanagari UI", "Noto Sans Tamil UI", "Noto Sans Arabic UI"} <= families
+    assert reader.grab().save(str(tmp_path / "history-scripts.png"))
