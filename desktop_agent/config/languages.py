@@ -8,6 +8,12 @@ detect the language of each turn, where the provider can.
 
 Codes are ISO 639-1 with a region where it matters (``en-IN``); Odia is ``or`` (``od``, the Indian-language provider's
 spelling, is read as ``or``).
+
+The prompt presets (and the user's own) are written once, in English, and serve every language: what they ask (the
+role, short spoken sentences, no markdown) holds in any language, and the answer-language sentence after them names
+the language and its script and turns the one English-only rule, numbers and dates written as spoken words, into
+that language's words. So no preset needs a copy per language, and a change of language never replaces a preset the
+user chose.
 """
 
 from __future__ import annotations
@@ -98,12 +104,18 @@ def answer_instruction(code: str) -> str:
     """The sentence added to the system prompt that tells the language model which language to answer in."""
     code = canonical(code)
     if code == AUTO:
-        return "Answer in the language the user speaks in their last turn."
+        return (
+            "Answer in the language the user speaks in their last turn, and write numbers, dates, times and amounts "
+            "as that language's words, the way they are said."
+        )
     name = language_name(code)
     native = NATIVE_NAMES.get(code)
     spelled = f"{name} ({native})" if native else name
     script = " in its own script" if native else ""
-    return f"Answer in {spelled}{script}, whatever language earlier turns were in."
+    return (
+        f"Answer in {spelled}{script}, whatever language earlier turns were in, and write numbers, dates, times "
+        f"and amounts as {name} words, the way they are said."
+    )
 
 
 def with_answer_language(prompt: str, code: str) -> str:
