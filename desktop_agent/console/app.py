@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, ParamSpec, TextIO
 from desktop_agent.console.commands import Command, argument, help_text, parse
 from desktop_agent.console.fault_command import run_fault_command
 from desktop_agent.console.printer import TranscriptPrinter
+from desktop_agent.console.terminal_encoding import shows_every_script
 from desktop_agent.runtime import Runtime, reconfigure_logging
 from desktop_agent.state import events as ev
 
@@ -66,7 +67,7 @@ class ConsoleApp:
     ) -> None:
         self.args = args
         self._stdin = stdin or sys.stdin
-        self._stdout = stdout or sys.stdout
+        self._stdout = stdout or shows_every_script(sys.stdout)
         self.runtime = Runtime(
             simulate=bool(getattr(args, "simulate", False)),
             profile=getattr(args, "profile", "prd"),

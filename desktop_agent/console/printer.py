@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import enum
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TextIO
 
 from desktop_agent.config.settings import env_name
+from desktop_agent.console.display_width import tail_that_fits
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import Area, Conversation, Role, Turn
 from desktop_agent.state.cost import PriceTable
@@ -102,8 +104,10 @@ class TranscriptPrinter:
         budgets: dict[ev.Stage, float] | None = None,
         prices: PriceTable | None = None,
         clock: Callable[[], float] = time.time,
+        columns: Callable[[], int] = lambda: shutil.get_terminal_size().columns,
     ) -> None:
         self.conversation = Conversation(prices)
+        self._columns = columns  # the terminal's width, read at each redraw (the window may be resized)
         self._out = out
         self._live = live
         self._budgets = dict(budgets or DEFAULT_BUDGETS)
@@ -178,7 +182,9 @@ class TranscriptPrinter:
             return  # a pipe gets finished lines only; a barge-in's words wait until the reply line is closed
         self._open = _OpenLine.USER_LIVE
         self._out.write(_CLEAR_LINE)
-        self._write(f"You: {turn.display_text} ...")
+        # On one row (a wrapped line would leave its upper rows behind at the next redraw): the latest words.
+        live_line = plain_text(f"You: {turn.display_text} ...", single_line=True)
+        self._write(tail_that_fits(live_line, max(1, self._columns() - 1)))
 
     def _on_user_turn_ended(self, e: ev.UserTurnEnded) -> None:
         if e.text:
