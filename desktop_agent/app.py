@@ -423,8 +423,18 @@ class DesktopApp:
         """The conversation's language, chosen in the status bar or Settings: the running session switches from the
         next turn (speech to text, the reply's language, the voice), and the settings keep it for the next one. When
         the voice cannot speak the language, one that can is chosen first (the voice list is asked)."""
-        settings = self.settings
-        if settings is not None and settings.models.stt_language != code:
+        from desktop_agent.config.prompts import preset_for_language
+
+        settings, prompts = self.settings, self.prompts
+        preset = None
+        if settings is not None and prompts is not None:
+            preset = preset_for_language(prompts, settings.prompt.active, code)
+        if preset is not None:  # the shipped voice assistant follows the language (its version written in it)
+            assert settings is not None
+            settings.prompt.active = preset.name
+            self.controller.set_system_prompt(preset.text, preset.name)
+            self.window.status.flash(f"The prompt is now {preset.name}.")
+        if settings is not None and (settings.models.stt_language != code or preset is not None):
             settings.models.stt_language = code
             self._save_settings()
         self.window.status.language_chooser.show_language(code)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from desktop_agent.config import paths
+from desktop_agent.config import languages, paths
 from desktop_agent.config.atomic import write_text_atomic
 from desktop_agent.config.local_files import DamagedFile, error_words, parse_json_object, read_text_limited
 from desktop_agent.state.plain_text import shorten
@@ -86,8 +86,11 @@ FALLBACK_PRESET = Preset(
 )
 
 
-def load_defaults(directory: Path | None = None) -> tuple[list[Preset], list[str]]:
-    """The shipped presets, in their ``order``, and a sentence for each file that could not be read.
+def load_defaults(
+    directory: Path | None = None, languages: dict[str, str] | None = None
+) -> tuple[list[Preset], list[str]]:
+    """The shipped presets, in their ``order``, and a sentence for each file that could not be read; ``languages``
+    (if given) is filled with the language each preset written for one language is in (name -> code).
 
     With none readable, the list holds :data:`FALLBACK_PRESET` and a problem says the installation is incomplete.
     """
@@ -99,6 +102,8 @@ def load_defaults(directory: Path | None = None) -> tuple[list[Preset], list[str
             data = json.loads(file.read_text(encoding="utf-8"))
             preset = Preset(str(data["name"]).strip(), str(data["text"]).strip(), str(data.get("description", "")))
             order = int(data.get("order", 100))
+            if data.get("language") and languages is not None:
+                languages[preset.name] = str(data["language"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             problems.append(f"The shipped prompt preset {file.name} could not be read ({type(exc).__name__}).")
             continue
@@ -110,6 +115,26 @@ def load_defaults(directory: Path | None = None) -> tuple[list[Preset], list[str
     return [preset for _, preset in sorted(entries, key=lambda e: (e[0], e[1].name))], problems
 
 
+def preset_for_language(library: PromptLibrary, active: str, code: str) -> Preset | None:
+    """The preset to follow a switch of the conversation's language to ``code``, or None to keep ``active``.
+
+    Only the shipped voice assistant follows, as the user left it: the default (written in English, for any language)
+    and its versions written in one language each. Switching to a language that has its own version makes that
+    version active; switching to one that has none brings the default back. A preset the user chose otherwise, wrote
+    or edited is never replaced: the answer-language sentence after it (config/languages.py) is enough.
+    """
+    family = {library.default_name.casefold(), *(name.casefold() for name in library.shipped_languages)}
+    current = library.get(active)
+    shipped = {preset.name.casefold(): preset for preset in library.defaults}
+    if current is None or current.name.casefold() not in family or shipped.get(current.name.casefold()) != current:
+        return None
+    by_language = {language: name for name, language in library.shipped_languages.items()}
+    target = library.get(by_language.get(languages.canonical(code), library.default_name))
+    if target is None or target.name.casefold() == current.name.casefold():
+        return None
+    return target
+
+
 class PromptLibrary:
     """Presets by name (names are unique, compared without case). Methods raise :class:`PromptError`."""
 
@@ -119,7 +144,9 @@ class PromptLibrary:
         """``save_on_load=False`` keeps loading from writing (newly shipped presets are then added in memory only):
         for a folder already known to be read-only, whose one sentence the caller says."""
         self.path = paths.config_dir() / paths.PROMPTS_FILE_NAME if path is None else Path(path)
-        self.defaults, self.problems = load_defaults(defaults_dir)
+        #: The shipped presets written in one language, by name: their language's code.
+        self.shipped_languages: dict[str, str] = {}
+        self.defaults, self.problems = load_defaults(defaults_dir, self.shipped_languages)
         self._save_on_load = save_on_load
         self._presets: list[Preset] = []
         self._seeded: list[str] = []

@@ -357,11 +357,22 @@ class ConsoleApp:
             )
         if self._language_wanted != code or self.session is not session:
             return  # another language was asked for meanwhile, or the session ended
+        self._follow_prompt(session, code)
         if voice is None:
             session.set_language(code)
             return
         session.set_language(code, voice.voice_id, voice.name)
         self.printer.say(voice_sentence(voice, code))
+
+    def _follow_prompt(self, session: VoiceSession, code: str) -> None:
+        """The shipped voice assistant follows the language (its version written in it), for this session."""
+        from desktop_agent.config.prompts import preset_for_language
+
+        loaded = self.runtime.loaded
+        preset = None if loaded is None else preset_for_language(loaded.prompts, session.config.prompt_name, code)
+        if preset is not None:
+            session.set_system_prompt(preset.text, preset.name)
+            self.printer.say(f"The prompt is now {preset.name}.")
 
     @property
     def _simulating(self) -> bool:

@@ -24,7 +24,9 @@ def test_shipped_defaults_include_a_voice_optimised_assistant_first():
     for guidance in ("no markdown", "bullet points", "no emoji", "one to three short sentences",
                      "one short clarifying question", "twenty-five dollars", "spell out abbreviations"):
         assert guidance in text
-    for preset in defaults:
+    written_in_english = [p for p in defaults if p.name.isascii()]  # the others: tests/config/test_prompt_languages.py
+    assert len(written_in_english) == 4
+    for preset in written_in_english:
         assert "no markdown" in preset.text and preset.description
 
 

@@ -43,6 +43,12 @@ async def test_l_to_a_language_the_voice_cannot_speak_brings_a_voice_that_can(is
             os.write(write_fd, b"l fr\n")  # neither Spanish voice speaks French
             await until(lambda: app.session.config.stt_language == "fr", 30, "French", out.getvalue)
             assert app.session.config.voice_id not in SPANISH | {english}
+            assert app.session.config.prompt_name == "Voice assistant", "no version of its own: the prompt stays"
+
+            os.write(write_fd, b"l hi\n")  # the shipped voice assistant follows: its version written in Hindi
+            await until(lambda: app.session.config.stt_language == "hi", 30, "Hindi", out.getvalue)
+            assert app.session.config.prompt_name == "Voice assistant (हिन्दी)"
+            assert "The prompt is now Voice assistant (हिन्दी)." in out.getvalue().splitlines()
             os.write(write_fd, b"q\n")
             assert await asyncio.wait_for(run, 20) == 0
         finally:

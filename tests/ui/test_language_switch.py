@@ -43,8 +43,12 @@ def test_the_status_bar_and_settings_switch_the_running_session_and_keep_the_cho
     session = RecordingSession()
     desktop.controller._session = session
     chooser.activated.emit(chooser.findData("hi"))
-    qtbot.waitUntil(lambda: session.calls == [("set_language", "hi", "", "")], timeout=10_000)  # voice list asked first
+    qtbot.waitUntil(lambda: session.calls[-1:] == [("set_language", "hi", "", "")], timeout=10_000)  # voice list first
     assert desktop.settings.models.stt_language == "hi" and chooser.currentData() == "hi"
+    # The shipped voice assistant follows the language: its version written in Hindi takes over.
+    hindi = desktop.prompts.get("Voice assistant (हिन्दी)")
+    assert session.calls[0] == ("set_system_prompt", hindi.text, hindi.name)
+    assert desktop.settings.prompt.active == hindi.name
 
     desktop.window.settings_action.trigger()
     page = desktop.settings_dialog.models_page
@@ -53,6 +57,7 @@ def test_the_status_bar_and_settings_switch_the_running_session_and_keep_the_cho
         page.stt_language.setCurrentIndex(page.stt_language.findData("en-IN"))
     qtbot.waitUntil(lambda: session.calls[-1] == ("set_language", "en-IN", "", ""), timeout=10_000)
     assert chooser.currentData() == "en-IN" and desktop.settings.models.stt_language == "en-IN"
+    assert desktop.settings.prompt.active == "Voice assistant", "no version of its own: the default comes back"
     desktop.controller._session = None
 
 

@@ -33,8 +33,9 @@ def library(config_dir) -> dict[str, str]:
 
 def test_the_shipped_presets_are_listed_with_the_active_one_marked(make_dialog):
     page = make_dialog().prompts_page
-    assert labels(page) == [
+    assert labels(page)[:4] == [
         "Voice assistant  (in use)", "Concise tutor", "Language practice partner", "Brainstorm partner"]
+    assert labels(page)[4:6] == ["Voice assistant (हिन्दी)", "Voice assistant (বাংলা)"] and len(labels(page)) == 14
     assert page.selected_name() == "Voice assistant"
     assert "no markdown" in page.text_field.toPlainText()
     assert page.preset_list.item(0).font().bold()
