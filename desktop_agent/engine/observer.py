@@ -146,8 +146,11 @@ class EventObserver(BaseObserver):
         self.on_unspoken_reply: Callable[[str], None] | None = None
         #: Says the rest of a reply whose voice was lost, if another voice can (a fallback took over): True if so.
         self.speak_rest: Callable[[str], bool] | None = None
+        #: Whether the voice playing now times its words against its audio (ProviderSpec.word_timing).
+        self.words_timed: Callable[[], bool] = lambda: True
         self._continuing = False  # a fallback voice is saying the rest of the last reply: its words are shown already
         self._reply_words = 0  # words of this reply the speaker played
+        self._lost_voice_timed = True
         self.on_link_failure: Callable[[Provider, ErrorFrame], None] | None = None
         #: Whether a service stands by for a fallback (engine/speech_failover.py): its errors are for its own healer.
         self.is_standby: Callable[[object], bool] = lambda service: False
@@ -224,6 +227,7 @@ class EventObserver(BaseObserver):
                 and event.provider not in (self._expected_reconnects)
             ):
                 self._voice_lost = True
+                self._lost_voice_timed = self.words_timed()  # the voice that was lost, not one taking over
             if event.provider in self._expected_reconnects or event.provider is Provider.LLM:
                 return  # a new voice reconnects on purpose; the language model's failures are the reply guard's to tell
             stalled = event.reason == STALLED_REASON
@@ -291,9 +295,11 @@ class EventObserver(BaseObserver):
             self._assistant_active = False
             self.set_state(AgentState.LISTENING)  # a reply that was never heard leaves nothing to wait for
         if self._voice_lost and not message.interrupted:
-            spoken = " ".join(self._words_before_drop) if self._reply_heard else ""
+            # Words released before the drop say what was heard only if the voice times them against its audio.
+            timed = self._lost_voice_timed
+            spoken = " ".join(self._words_before_drop) if self._reply_heard and timed else ""
             rest = " ".join(written.split()[self._reply_words :])  # the speaker played its buffer out meanwhile
-            if rest and not self._reply_in_text and self.speak_rest is not None and self.speak_rest(rest):
+            if rest and timed and not self._reply_in_text and self.speak_rest is not None and self.speak_rest(rest):
                 # Another voice took over: it says what the lost one could not, so the reply counts as spoken.
                 self._voice_lost = False
                 self._continuing = True

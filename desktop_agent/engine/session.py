@@ -308,6 +308,7 @@ class VoiceSession:
         observer.explain_unavailable = lambda frame: catalogue.explain_unavailable(frame, self.config)
         observer.on_unspoken_reply = self._remember_unspoken_reply
         observer.speak_rest = self._speak_rest_with_fallback
+        observer.words_timed = lambda: self._voice_provider().word_timing
         observer.is_standby = lambda service: any(f.is_standby(service) for f in failovers.values())
         observer.on_standby_failure = self._on_standby_failure
         worker = build_worker(voice, observers=[observer, guard])
@@ -512,6 +513,13 @@ class VoiceSession:
             return False
         self._in_background(self._queue(TTSSpeakFrame(rest, append_to_context=False)))
         return True
+
+    def _voice_provider(self) -> providers.ProviderSpec:
+        """The text-to-speech provider speaking now: the chosen one, or its fallback standing in."""
+        failover = self._speech_failovers.get(Provider.TTS)
+        if failover is not None and failover.standing_in:
+            return providers.get(failover.fallback_id)
+        return self._config.spec(Provider.TTS)
 
     def _between_turns(self) -> bool:
         """Nobody is talking and no reply is under way: a provider can be handed back without cutting anything."""

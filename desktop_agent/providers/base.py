@@ -104,6 +104,10 @@ class ProviderSpec:
     languages: tuple[str, ...] = ()
     #: The app's language code as this provider's service is given it (Sarvam writes Hindi ``hi-IN``).
     language_code: Callable[[str], str] = lambda language: language
+    #: Text to speech: whether the service times each word against its audio. Without it Pipecat releases the text as
+    #: it is sent, so the words shown tell nothing of what was heard (a reply cut by a dropped voice is then judged by
+    #: what the speaker played, not by its words).
+    word_timing: bool = True
 
     def speaks(self, language: str) -> bool:
         """Whether this provider can hear or speak ``language`` (an app code)."""

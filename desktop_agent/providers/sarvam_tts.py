@@ -65,4 +65,5 @@ SPEC = ProviderSpec(
     aliases=("api-subscription-key",),
     languages=(*SARVAM_CODES, "en"),  # any English is spoken as Indian English
     language_code=language_code,
+    word_timing=False,  # Bulbul's stream carries no word timestamps
 )

@@ -76,8 +76,10 @@ def combination_config(sim: Simulator, chosen: dict[Provider, str] | None = None
         stt_model=specs[Provider.STT].default_model, llm_model=specs[Provider.LLM].default_model,
         tts_model=specs[Provider.TTS].default_model,
     )
-    if specs[Provider.TTS].id != providers.default_for(Provider.TTS).id:
+    if specs[Provider.TTS].id == "cartesia_tts":
         settings["voice_id"] = SIM_VOICE
+    elif specs[Provider.TTS].id != providers.default_for(Provider.TTS).id:
+        settings["voice_id"] = specs[Provider.TTS].default_voice_id  # a voice of that provider's own
     settings.update(changes)
     return config_for(sim, **settings)
 
