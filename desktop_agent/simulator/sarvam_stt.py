@@ -76,12 +76,18 @@ def key_of(request: web.Request) -> str | None:
     return None
 
 
-def refusal(env: Env, provider: str, request: web.Request) -> web.Response | None:
-    """401 with Sarvam's body for a missing or wrong key, else None."""
-    if key_of(request) == SIMULATOR_API_KEYS[provider]:
-        return None
-    env.records.add(provider, "rejected", {"status": 401, "path": request.path})
-    return http_error(provider, 401)
+def refusal(
+    env: Env, provider: str, request: web.Request, models: frozenset[str], default_model: str
+) -> web.Response | None:
+    """401 with Sarvam's body for a missing or wrong key, 400 for a ``model`` not in ``models``, else None."""
+    if key_of(request) != SIMULATOR_API_KEYS[provider]:
+        env.records.add(provider, "rejected", {"status": 401, "path": request.path})
+        return http_error(provider, 401)
+    model = request.query.get("model", default_model)
+    if model not in models:
+        env.records.add(provider, "rejected", {"status": 400, "path": request.path, "model": model})
+        return http_error(provider, 400)
+    return None
 
 
 def pcm_of(encoded: str) -> bytes | None:
@@ -105,11 +111,7 @@ class SarvamSTTEmulator:
         app.router.add_get(PATH, self.stream)
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
-        refused = refusal(self.env, PROVIDER, request)
-        model = request.query.get("model", DEFAULT_MODEL)
-        if refused is None and model not in MODELS:
-            self.env.records.add(PROVIDER, "rejected", {"status": 400, "path": request.path, "model": model})
-            refused = http_error(PROVIDER, 400)
+        refused = refusal(self.env, PROVIDER, request, MODELS, DEFAULT_MODEL)
         ws, fault, request_id = await accept_websocket(self.env, PROVIDER, "stt_connect", request, refused)
         if not isinstance(ws, web.WebSocketResponse):
             return ws

@@ -46,7 +46,7 @@ from aiohttp import WSMsgType, web
 
 from desktop_agent.simulator import synth
 from desktop_agent.simulator.cartesia_tts import wav_header
-from desktop_agent.simulator.common import Env, WsSender, accept_websocket, fault_close_reason, http_error
+from desktop_agent.simulator.common import Env, WsSender, accept_websocket, fault_close_reason
 from desktop_agent.simulator.elevenlabs import _Pacer
 from desktop_agent.simulator.faults import Fault
 from desktop_agent.simulator.sarvam_languages import TTS_LANGUAGES
@@ -154,11 +154,7 @@ class SarvamTTSEmulator:
         app.router.add_get(PATH, self.stream)
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
-        refused = refusal(self.env, PROVIDER, request)
-        model = request.query.get("model", DEFAULT_MODEL)
-        if refused is None and model not in MODELS:
-            self.env.records.add(PROVIDER, "rejected", {"status": 400, "path": request.path, "model": model})
-            refused = http_error(PROVIDER, 400)
+        refused = refusal(self.env, PROVIDER, request, MODELS, DEFAULT_MODEL)
         ws, fault, request_id = await accept_websocket(self.env, PROVIDER, "tts_connect", request, refused)
         if not isinstance(ws, web.WebSocketResponse):
             return ws
