@@ -41,6 +41,19 @@ def iso_utc(seconds: float | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def field_text(value: object) -> str:
+    """An extracted field's value on one line: a list as its items joined by "; ", nothing as "—"."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        return "; ".join(field_text(item) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return " ".join(str(value).split())
+
+
 def display_title(conversation: StoredConversation) -> str:
     """The title, or "Conversation of <start>" when nothing was said to name it after."""
     return conversation.title or f"Conversation of {iso_utc(conversation.started_at)}"
@@ -62,6 +75,8 @@ def conversation_to_dict(conversation: StoredConversation) -> dict[str, object]:
             "stt_audio_seconds": round(usage.stt_audio_seconds, 3),
         },
         "cost_usd": round(conversation.cost_usd, 6),
+        "summary": conversation.summary,
+        "fields": conversation.fields,
         "turns": [_turn_to_dict(turn) for turn in conversation.turns],
     }
 
@@ -137,6 +152,16 @@ def _render(conversation: StoredConversation, level: int) -> list[str]:
         lines.append(f"- Prompt: {escape_markdown(conversation.prompt_name)}")
     lines.append(f"- Usage: {_usage_line(conversation)}")
     lines.append(f"- Cost: {_format_cost(conversation.cost_usd)}")
+    if conversation.summary or conversation.fields:
+        lines += ["", f"{heading}# Summary", ""]
+        if conversation.summary:
+            lines += [escape_markdown(line) if line.strip() else "" for line in conversation.summary.splitlines()]
+        if conversation.fields:
+            lines += [""] if conversation.summary else []
+            lines += [
+                f"- {escape_markdown(name)}: {escape_markdown(field_text(value))}"
+                for name, value in conversation.fields.items()
+            ]
     lines += ["", f"{heading}# Transcript", ""]
     if not conversation.turns:
         lines += ["*No turns were recorded.*", ""]

@@ -14,6 +14,7 @@ recording. A full disk is recognised whatever SQLite calls it (``SQLITE_FULL``, 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import re
@@ -167,6 +168,15 @@ def _roll_back(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
         except sqlite3.Error as exc:
             log.debug("history rollback after a failed transaction: %s", exc)
+
+
+def _fields(value: object) -> dict[str, object]:
+    """The stored fields (a JSON object), {} when there are none or the column holds anything else."""
+    try:
+        decoded = json.loads(_text(value)) if value else {}
+    except ValueError:
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
 
 
 def _stage_key(name: str) -> Stage | str:
@@ -455,29 +465,69 @@ class HistoryStore:
             if cursor.rowcount == 0:
                 raise ConversationNotFound(conversation_id)
 
+    # ------------------------------------------------------------------ summaries
+    def mark_summary_due(self, conversation_id: int) -> None:
+        """The conversation ended: a summary of it is wanted (again, if it was continued since the last one)."""
+        with self._access(write=True) as conn:
+            conn.execute("UPDATE conversations SET summary_due = 1 WHERE id = ?", (conversation_id,))
+
+    def summaries_due(self, limit: int = 20) -> list[int]:
+        """Conversations whose summary is still wanted (e.g. the app closed before it was made), newest first."""
+        with self._access() as conn:
+            rows = conn.execute(
+                "SELECT id FROM conversations WHERE summary_due = 1 ORDER BY started_at DESC, id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def save_summary(self, conversation_id: int, title: str, summary: str, fields: dict[str, object]) -> None:
+        """Store what was extracted; an empty ``title`` keeps the one the conversation has. No longer due."""
+        with self._access(write=True) as conn:
+            cursor = conn.execute(
+                "UPDATE conversations SET title = CASE WHEN ? = '' THEN title ELSE ? END, summary = ?, fields = ?, "
+                "summary_due = 0 WHERE id = ?",
+                (
+                    title,
+                    _title_from(title),
+                    summary,
+                    json.dumps(fields, ensure_ascii=False, sort_keys=True) if fields else "",
+                    conversation_id,
+                ),
+            )
+            if cursor.rowcount == 0:
+                raise ConversationNotFound(conversation_id)
+
+    def drop_summary_due(self, conversation_id: int) -> None:
+        """No summary is wanted after all (nothing to summarize, or summaries were switched off)."""
+        with self._access(write=True) as conn:
+            conn.execute("UPDATE conversations SET summary_due = 0 WHERE id = ?", (conversation_id,))
+
     # ------------------------------------------------------------------ reading
     def list_conversations(self, search: str = "", limit: int | None = None) -> list[ConversationSummary]:
-        """Conversations, newest first. ``search``: every word must appear in the title or in some turn
-        (case-insensitive, any part of a word)."""
+        """Conversations, newest first. ``search``: every word must appear in the title, the summary, the extracted
+        fields or some turn (case-insensitive, any part of a word)."""
         terms = search.split()
         where, params = [], []
         for term in terms:
             where.append(
-                "(fold(c.title) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM turns t WHERE t.conversation_id = c.id "
-                "AND fold(t.text) LIKE ? ESCAPE '\\'))"
+                "(fold(c.title) LIKE ? ESCAPE '\\' OR fold(c.summary) LIKE ? ESCAPE '\\' "
+                "OR fold(c.fields) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM turns t "
+                "WHERE t.conversation_id = c.id AND fold(t.text) LIKE ? ESCAPE '\\'))"
             )
-            params += [_like_pattern(term)] * 2
+            params += [_like_pattern(term)] * 4
         snippet_sql = "''"
         snippet_params: list[object] = []
         if terms:
+            # The first turn that says it, else the summary when it does (a search for what a summary names).
             snippet_sql = (
                 "coalesce((SELECT t.text FROM turns t WHERE t.conversation_id = c.id AND fold(t.text) LIKE ? "
-                "ESCAPE '\\' ORDER BY t.seq LIMIT 1), '')"
+                "ESCAPE '\\' ORDER BY t.seq LIMIT 1), CASE WHEN fold(c.summary) LIKE ? ESCAPE '\\' "
+                "THEN c.summary END, '')"
             )
-            snippet_params = [_like_pattern(terms[0])]
+            snippet_params = [_like_pattern(terms[0])] * 2
         sql = (
             "SELECT c.id, c.started_at, c.ended_at, c.title, c.voice, c.prompt_name, c.cost_usd, "
-            f"(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id), {snippet_sql} "
+            f"(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id), {snippet_sql}, c.summary "
             "FROM conversations c"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY c.started_at DESC, c.id DESC LIMIT ?"
@@ -495,6 +545,7 @@ class HistoryStore:
                 cost_usd=_seconds(row[6]),
                 turn_count=row[7],
                 snippet=_excerpt(_text(row[8]), terms[0]) if terms and row[8] else "",
+                summary=_text(row[9]),
             )
             for row in rows
         ]
@@ -515,7 +566,8 @@ class HistoryStore:
     ) -> list[StoredConversation]:
         conversations = conn.execute(
             "SELECT id, started_at, ended_at, title, voice, prompt_name, llm_prompt_tokens, llm_completion_tokens, "
-            f"tts_characters, stt_audio_seconds, cost_usd FROM conversations {where} ORDER BY started_at, id",
+            f"tts_characters, stt_audio_seconds, cost_usd, summary, fields FROM conversations {where} "
+            "ORDER BY started_at, id",
             params,
         ).fetchall()
         result = []
@@ -568,6 +620,8 @@ class HistoryStore:
                     ),
                     cost_usd=_seconds(row[10]),
                     turns=turns,
+                    summary=_text(row[11]),
+                    fields=_fields(row[12]),
                 )
             )
         return result

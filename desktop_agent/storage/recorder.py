@@ -6,7 +6,13 @@ the :class:`~desktop_agent.storage.history.HistoryStore` in order, one committed
 
 A stored conversation is created when its first turn finishes (no empty entries), and a new one starts when the
 live conversation is reset (``ConversationReset``: the transcript empties) or a different ``Conversation`` object is
-passed in.
+passed in. :meth:`HistoryRecorder.continue_conversation` makes the next turns go to a stored conversation instead
+(a past conversation continued from History), numbered after its stored turns.
+
+A conversation *ends* when it is reset, replaced, or its session ends (the end button, the model's
+``end_conversation``, the app closing): with summaries on, it is then marked as due for a summary and
+``on_finished`` gets its id on the writer thread, after its last turn is written (see
+:mod:`desktop_agent.summaries`).
 
 When the store cannot write (a full disk, a folder made read-only), the user hears about it once per cause, not once
 per turn, and the turns that could not be written wait in memory (up to :data:`MAX_WAITING`) and are written, in
@@ -43,6 +49,10 @@ class _Live:
     voice: str
     prompt_name: str
     db_id: int | None = None
+    #: Added to the live turn numbers: a continued conversation's new turns come after its stored ones.
+    seq_offset: int = 0
+    #: The session end already noted for this conversation (so it is summarized once per ending).
+    ended_noted: bool = False
 
 
 class HistoryRecorder:
@@ -60,11 +70,17 @@ class HistoryRecorder:
         keep_history: bool = True,
         retention_days: float = 0,
         on_error: Callable[[str], None] | None = None,
+        summaries: bool = False,
+        on_finished: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
         self.keep_history = keep_history
         self.retention_days = retention_days
         self.on_error = on_error
+        #: With summaries on, an ended conversation is marked as due for one and handed to ``on_finished`` (its id,
+        #: on the writer thread, once its turns are written).
+        self.summaries = summaries
+        self.on_finished = on_finished
         self.last_error: str | None = None
         self.committed_turns = 0  # turns written so far (writer thread; read it after flush())
         self._queue: queue.Queue[_Write | _Flush | None] = queue.Queue()  # None stops the writer thread
@@ -75,6 +91,7 @@ class HistoryRecorder:
         # Qt-thread side: which live conversation the next turns belong to.
         self._conversation: Conversation | None = None
         self._live: _Live | None = None
+        self._had_turns = False
         self._voice_prompt: tuple[str, str] = ("", "")
         # Usage updates are coalesced: only the newest totals are written.
         self._usage_lock = threading.Lock()
@@ -90,9 +107,14 @@ class HistoryRecorder:
         if self._closed or not self.keep_history:
             return
         if conversation is not self._conversation:
-            self._conversation, self._live = conversation, None
-        elif Area.SESSION in areas and not conversation.turns:
+            if self._conversation is not None:  # (the first one seen may continue a stored conversation)
+                self._end(self._live)
+                self._live = None
+            self._conversation = conversation
+        elif Area.SESSION in areas and not conversation.turns and self._had_turns:
+            self._end(self._live)
             self._live = None  # the transcript was cleared: the next turn starts a new stored conversation
+        self._had_turns = bool(conversation.turns)
         if Area.TURN_FINISHED in areas and conversation.last_finished:
             if self._live is None:
                 first = min(
@@ -100,6 +122,7 @@ class HistoryRecorder:
                 )
                 self._live = _Live(first, conversation.voice, conversation.prompt_name)
                 self._voice_prompt = (conversation.voice, conversation.prompt_name)
+            self._live.ended_noted = False  # said after an ending: this conversation will end again
             for turn in conversation.last_finished:
                 self._submit(self._write_turn, self._live, _snapshot(turn))
             self._queue_usage(conversation)
@@ -110,6 +133,26 @@ class HistoryRecorder:
             if details != self._voice_prompt:
                 self._voice_prompt = details
                 self._submit(self._write_details, self._live, *details)
+            if conversation.ended_reason is not None:
+                self._end(self._live)  # the session ended: the end button, end_conversation, the app closing
+
+    def continue_conversation(self, conversation_id: int, last_seq: int, started_at: float) -> None:
+        """The next finished turns belong to the stored conversation ``conversation_id`` (continued from History),
+        numbered after ``last_seq``. Call on the Qt thread once the live transcript has been cleared."""
+        self._end(self._live)
+        conversation = self._conversation
+        voice, prompt = (conversation.voice, conversation.prompt_name) if conversation else ("", "")
+        # Ended already (it was summarized then): it ends again only once something new is said in it.
+        self._live = _Live(started_at, voice, prompt, db_id=conversation_id, seq_offset=last_seq, ended_noted=True)
+        self._voice_prompt = (voice, prompt)
+
+    def _end(self, live: _Live | None) -> None:
+        """``live`` ended: with summaries on, ask for its summary once its turns are written."""
+        if live is None or live.ended_noted:
+            return
+        live.ended_noted = True
+        if self.summaries:
+            self._submit(self._finish, live)
 
     def set_privacy(self, keep_history: bool, retention_days: float) -> None:
         """Apply the privacy settings: stop (or resume) recording, and purge what retention no longer keeps."""
@@ -221,7 +264,19 @@ class HistoryRecorder:
                 self._purge(self.retention_days)
         return live.db_id
 
+    def _finish(self, live: _Live) -> None:
+        if live.db_id is None:
+            return  # nothing of it was stored
+        self.store.mark_summary_due(live.db_id)
+        if self.on_finished is not None:
+            try:
+                self.on_finished(live.db_id)
+            except Exception:
+                log.exception("history on_finished callback failed")
+
     def _write_turn(self, live: _Live, turn: Turn) -> None:
+        if live.seq_offset:
+            turn = dataclasses.replace(turn, id=turn.id + live.seq_offset)
         try:
             self.store.record_turn(self._ensure_stored(live), turn)
         except ConversationNotFound:

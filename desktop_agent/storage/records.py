@@ -39,6 +39,16 @@ class StoredConversation:
     usage: UsageTotals
     cost_usd: float
     turns: tuple[StoredTurn, ...] = ()
+    #: What the language model wrote about the conversation when it ended ("" when none was made). Remote text:
+    #: shown as plain text only.
+    summary: str = ""
+    #: The user-defined fields extracted with the summary (Settings > Privacy), by name; values as JSON decoded.
+    fields: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def last_seq(self) -> int:
+        """The highest turn number stored (0 without turns): a continuation numbers its turns after it."""
+        return max((turn.seq for turn in self.turns), default=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +64,4 @@ class ConversationSummary:
     turn_count: int
     cost_usd: float
     snippet: str = ""
+    summary: str = ""

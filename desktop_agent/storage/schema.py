@@ -76,6 +76,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE turns ADD COLUMN complete INTEGER NOT NULL DEFAULT 1",
         ),
     ),
+    Migration(
+        4,
+        "conversations carry the summary and fields extracted when they end (JSON), and whether one is due "
+        "(conversations stored before stay without: none is due)",
+        (
+            "ALTER TABLE conversations ADD COLUMN summary TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE conversations ADD COLUMN fields TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE conversations ADD COLUMN summary_due INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
