@@ -49,6 +49,7 @@ from desktop_agent.state.cost import PriceTable
 from desktop_agent.state.events import Provider, Stage, TurnMode
 from desktop_agent.state.latency import DEFAULT_BUDGETS
 from desktop_agent.state.plain_text import shorten
+from desktop_agent.summaries.fields_schema import DEFAULT_FIELDS_SCHEMA, fields_problem
 
 SCHEMA_VERSION = 1
 ENV_PREFIX = "DESKTOP_AGENT_"
@@ -254,10 +255,25 @@ class DeadlineSettings:
     )
 
 
+def _summary_fields(value: str) -> str | None:
+    return fields_problem(value)
+
+
 @dataclass
 class PrivacySettings:
     keep_history: bool = setting(True)
     retention_days: int = setting(0, minimum=0, maximum=36500, help="0 keeps conversations forever")
+    summaries: bool = setting(
+        True,
+        help="when a conversation ends, the language model writes its title, summary and fields into history",
+        label="Summaries",
+    )
+    summary_fields: str = setting(
+        DEFAULT_FIELDS_SCHEMA,
+        check=_summary_fields,
+        help="a JSON schema of one object: the fields extracted with each summary",
+        label="Summary fields",
+    )
 
 
 @dataclass

@@ -98,3 +98,51 @@ def is_connection_error(exc: BaseException) -> bool:
     from openai import APIConnectionError
 
     return isinstance(exc, APIConnectionError)
+
+
+class JsonRequestFailed(Exception):
+    """A one-off JSON request (a conversation's summary) got no answer; ``str(exc)`` says why in plain words, to
+    follow "because" (no vendor name, no key)."""
+
+
+def request_json(
+    base_url: str,
+    api_key: str,
+    model: str,
+    messages: list[dict],
+    *,
+    schema_name: str,
+    schema: dict,
+    timeout: float,
+    reasoning_effort: str | None = None,
+    max_tokens: int = 1500,
+) -> str:
+    """One chat completion (not streamed) asking for JSON; returns the answer's text. Blocking: call it off the event
+    loops. A JSON schema goes in ``response_format``; a server that refuses that (400) is asked once more without
+    it, the instruction in the messages being enough. Raises :class:`JsonRequestFailed`."""
+    import openai
+
+    client = openai.OpenAI(api_key=api_key or "none", base_url=base_url, timeout=timeout, max_retries=0)
+    extra: dict[str, Any] = {"reasoning_effort": reasoning_effort} if reasoning_effort else {}
+    arguments: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": max_tokens, **extra}
+    json_format = {"type": "json_schema", "json_schema": {"name": schema_name, "schema": schema, "strict": False}}
+    try:
+        try:
+            response = client.chat.completions.create(response_format=json_format, **arguments)  # type: ignore[arg-type, call-overload]
+        except openai.BadRequestError:
+            response = client.chat.completions.create(**arguments)
+    except (openai.AuthenticationError, openai.PermissionDeniedError):
+        raise JsonRequestFailed("the language model refused the key") from None
+    except openai.APITimeoutError:
+        raise JsonRequestFailed(f"the language model did not answer within {timeout:.0f} seconds") from None
+    except openai.APIConnectionError:
+        raise JsonRequestFailed("the language model could not be reached") from None
+    except openai.APIStatusError as exc:
+        raise JsonRequestFailed(f"the language model answered with error {exc.status_code}") from None
+    except openai.OpenAIError as exc:
+        raise JsonRequestFailed(f"the language model's answer could not be read ({type(exc).__name__})") from None
+    finally:
+        client.close()
+    choices = response.choices or []
+    content = choices[0].message.content if choices else None
+    return content or ""

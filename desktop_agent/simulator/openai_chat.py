@@ -49,6 +49,7 @@ from desktop_agent.simulator.responder import (
     reasoning_text,
     tokens,
 )
+from desktop_agent.simulator.summaries import is_summary_request, summary_reply
 
 #: What a stream event is: a chunk (dict), a literal data line such as ``[DONE]``, or None for a piece whose time
 #: passes with nothing sent (hidden reasoning, a tool call not yet complete).
@@ -305,8 +306,11 @@ class OpenAIChatEmulator:
             return refusal
         model = self.find_model(name)
         assert model is not None  # model_refusal answers every name find_model does not know
-        scripted = self.script.pop()
-        reply = scripted if scripted is not None else default_reply(body)
+        if is_summary_request(body):  # the app's summary of an ended conversation: not a turn of the script
+            reply: Reply = summary_reply(body)
+        else:
+            scripted = self.script.pop()
+            reply = scripted if scripted is not None else default_reply(body)
         thinking, reply = truncate(
             self.thinking(body, model), reply, body.get("max_completion_tokens") or body.get("max_tokens")
         )
