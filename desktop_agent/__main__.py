@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="talk in this terminal instead of the window: Enter to talk, h for hands-free, q to quit",
     )
     parser.add_argument(
+        "--continue",
+        dest="continue_last",
+        action="store_true",
+        help="with --console: go on with the last conversation in the history (the assistant remembers it)",
+    )
+    parser.add_argument(
         "--profile",
         choices=PROFILES,
         default="prd",
@@ -67,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_self_check()
     if args.console and args.screenshot:
         build_parser().error("--screenshot needs the window; leave out --console")
+    if args.continue_last and not args.console:
+        build_parser().error("--continue is for the console; in the window, use History > Continue")
     from desktop_agent.system_libraries import MissingSystemLibrary
 
     try:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the window imports Qt, the engine and the rest lazily: see 
     from desktop_agent.state.events import ChoiceUnavailable, ErrorKind, Provider
     from desktop_agent.storage.history import HistoryStore
     from desktop_agent.storage.recorder import HistoryRecorder
+    from desktop_agent.summaries.summarizer import SummaryResult
     from desktop_agent.ui.history.history_view import HistoryView
     from desktop_agent.ui.main_window import MainWindow
     from desktop_agent.ui.settings import SettingsDialog, SettingsPage
@@ -104,7 +105,8 @@ class DesktopApp:
         self._close_allowed = False
         self._shutdown: asyncio.Future[None] | None = None
         self._background: set[asyncio.Future[Any]] = set()
-        self.finished: asyncio.Future[int] = asyncio.get_event_loop().create_future()
+        self._loop = asyncio.get_event_loop()
+        self.finished: asyncio.Future[int] = self._loop.create_future()
         #: What Python had imported, and how long after launch, when the window first painted (start-up checks).
         self.first_paint_modules: set[str] = set()
         self.first_paint_s = 0.0
@@ -304,11 +306,31 @@ class DesktopApp:
         """Open the history (when it is kept) and record the live conversation into it."""
         if self.runtime.recorder is not None:
             return
-        for problem in self.runtime.open_history(on_error=self._history_error_from_thread):
+        for problem in self.runtime.open_history(
+            on_error=self._history_error_from_thread, on_summary=self._summary_from_thread
+        ):
             self.window.show_problem(problem)
         recorder = self.runtime.recorder
         if recorder is not None:
             self.bridge.add_observer(recorder.on_change)
+        if self.history_window is not None:  # opened before the history was: it showed it as unavailable
+            self.history_window.set_store(self.runtime.history_store)
+            self.history_window.set_continue_available(self.runtime.history_store is not None)
+
+    def _summary_from_thread(self, result: SummaryResult) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the app is gone, nothing to show
+            self._loop.call_soon_threadsafe(self._show_summary, result)
+
+    def _show_summary(self, result: SummaryResult) -> None:
+        """A conversation's summary was saved (the history window shows it) or not (one sentence says why)."""
+        if self._closing:
+            return
+        self.window.status.flash(result.sentence)
+        if self.history_window is not None and self.history_window.isVisible():
+            self.history_window.refresh()
+            shown = self.history_window.reader.conversation
+            if shown is not None and shown.id == result.conversation_id:
+                self.history_window.open_conversation(result.conversation_id)
 
     def _history_error_from_thread(self, message: str) -> None:
         from desktop_agent.ui import exception_guard
@@ -384,6 +406,7 @@ class DesktopApp:
         dialog.budgets_changed.connect(self.window.set_budgets)
         dialog.prices_changed.connect(self._apply_prices)
         dialog.history_settings_changed.connect(self._apply_privacy)
+        dialog.summaries_changed.connect(self.runtime.set_summaries)
         dialog.desktop_changed.connect(lambda *_: self._apply_desktop_settings())
         dialog.delete_history_requested.connect(lambda: self._in_background(self._delete_history()))
         dialog.keys_changed.connect(lambda: self._note_next_session("New keys apply from the next session."))
@@ -525,9 +548,42 @@ class DesktopApp:
             self.history_window = HistoryView(store, unavailable_reason=reason)
             self.history_window.setWindowFlag(Qt.WindowType.Window, True)
             self.history_window.resize(900, 600)
+            self.history_window.set_continue_available(store is not None)
+            self.history_window.continue_requested.connect(
+                lambda conversation_id: self._in_background(self.continue_conversation(conversation_id))
+            )
         self.history_window.show()
         self.history_window.raise_()
         self.history_window.activateWindow()
+
+    async def continue_conversation(self, conversation_id: int) -> bool:
+        """Continue a past conversation (History > Continue): the running session ends (its conversation is saved
+        and summarized as any that ends), and a new one starts whose language model remembers the past one's turns;
+        what is said next is saved to that same conversation. False, after saying why, when it could not start."""
+        from desktop_agent.state import events as ev
+        from desktop_agent.storage.history import ConversationHistoryUnavailable
+        from desktop_agent.ui.untrusted_text import shown_name
+
+        try:
+            continuation = await self.runtime.continuation(conversation_id)
+        except ConversationHistoryUnavailable as exc:
+            self.window.show_problem(str(exc))
+            return False
+        if continuation is None or self._closing:
+            if continuation is None:
+                self.window.status.flash("That conversation is no longer in the history.")
+            return False
+        await self.controller.stop()
+        self.bridge.deliver(ev.ConversationReset())  # the window's transcript starts afresh for the continuation
+        self.bridge.flush()
+        self.runtime.continue_recording(continuation)
+        if not self.controller.continue_with(continuation.messages):
+            return False
+        title = shown_name(continuation.title, 60) or "the conversation"
+        self.window.status.flash(f"Continuing “{title}”: the assistant remembers what was said.")
+        self.window.raise_()
+        self.window.activateWindow()
+        return True
 
     # ------------------------------------------------------------------ shutdown
     def _on_close_requested(self) -> bool:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from desktop_agent.simulator.thread import SimulatorThread
     from desktop_agent.storage.history import HistoryStore
     from desktop_agent.storage.recorder import HistoryRecorder
+    from desktop_agent.summaries.summarizer import LanguageModelTarget, Summarizer, SummaryResult
 
     #: A simulator handed in (tests, the benchmark): anything that gives each emulator's address.
     Simulator = SimulatorAddresses | SimulatorThread
@@ -55,6 +56,18 @@ class SettingsNotSaved(Exception):
         super().__init__(f"Settings could not be saved to {path} ({reason}); the change applies to this session only.")
         self.path = path
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Continuation:
+    """A past conversation to continue: its id and title, the language model's messages it carries on, and its
+    last stored turn number and start (the new turns are stored after it, in the same conversation)."""
+
+    conversation_id: int
+    title: str
+    messages: list[dict]
+    last_seq: int
+    started_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +117,8 @@ class Runtime:
         self.loaded: LoadedSettings | None = None
         self.history_store: HistoryStore | None = None
         self.recorder: HistoryRecorder | None = None
+        #: Summarizes conversations when they end (Settings > Privacy > Summaries); open with the history.
+        self.summarizer: Summarizer | None = None
         self._owned_simulator: SimulatorThread | None = None
         self._closing: asyncio.Future[None] | None = None
 
@@ -227,11 +242,17 @@ class Runtime:
         return ""
 
     # ------------------------------------------------------------------ history
-    def open_history(self, on_error: Callable[[str], None] | None = None) -> list[str]:
-        """Open the history store and its recorder, if history is kept and recorded; the sentences to show (why it
-        could not be opened, or what was repaired while opening). Does nothing once open or after the teardown.
+    def open_history(
+        self,
+        on_error: Callable[[str], None] | None = None,
+        on_summary: Callable[[SummaryResult], None] | None = None,
+    ) -> list[str]:
+        """Open the history store, its recorder and the summarizer, if history is kept and recorded; the sentences to
+        show (why it could not be opened, or what was repaired while opening). Does nothing once open or after the
+        teardown. With summaries on, those an earlier run left due are made now.
 
-        ``on_error`` gets the recorder's sentences when writing fails, on the recorder's writer thread."""
+        ``on_error`` gets the recorder's sentences when writing fails, on the recorder's writer thread;
+        ``on_summary`` each summary's outcome, on the summarizer's thread."""
         settings = self.settings
         if (
             self.history_store is not None
@@ -248,14 +269,85 @@ class Runtime:
             store = HistoryStore()
         except ConversationHistoryUnavailable as exc:
             return [str(exc)]
+        from desktop_agent.summaries.summarizer import Summarizer
+
         self.history_store = store
+        self.summarizer = Summarizer(store, self.summary_target, self._summary_fields, on_result=on_summary)
         self.recorder = HistoryRecorder(
             store,
             keep_history=settings.privacy.keep_history,
             retention_days=settings.privacy.retention_days,
             on_error=on_error,
+            summaries=settings.privacy.summaries,
+            on_finished=self.summarizer.request,
         )
+        if settings.privacy.summaries:
+            self.summarizer.request_due()
         return store.problems
+
+    def set_summaries(self, enabled: bool) -> None:
+        """Settings > Privacy > Summaries switched: conversations that end from now on are summarized, or not."""
+        if self.recorder is not None:
+            self.recorder.summaries = enabled
+        if enabled and self.summarizer is not None:
+            self.summarizer.request_due()
+
+    def summary_target(self) -> LanguageModelTarget:
+        """The language model the settings choose, where the summaries' requests go (the simulator's with
+        ``--simulate``). Raises ``ValueError`` with the sentence saying why there is none."""
+        from desktop_agent import providers
+        from desktop_agent.summaries.summarizer import LanguageModelTarget
+
+        config = self.build_engine_config()
+        spec = providers.get(config.llm_provider)
+        model = spec.model_or_default(config.llm_model)
+        return LanguageModelTarget(
+            config.llm.base_url or spec.default_url, config.llm.api_key, model, spec.reasoning_effort(model)
+        )
+
+    def _summary_fields(self) -> dict:
+        from desktop_agent.config.settings import PrivacySettings
+        from desktop_agent.summaries.fields_schema import parse_fields_schema
+
+        settings = self.settings
+        return parse_fields_schema((settings.privacy if settings is not None else PrivacySettings()).summary_fields)
+
+    async def continuation(self, conversation_id: int) -> Continuation | None:
+        """What a session needs to continue the stored conversation ``conversation_id``: its turns as the language
+        model's messages (as many past exchanges as the settings keep) and where its new turns go. None when it is
+        no longer in the history. Raises ``ConversationHistoryUnavailable`` when the history cannot be read."""
+        store = self.history_store
+        if store is None:
+            return None
+        conversation = await asyncio.to_thread(store.get_conversation, conversation_id)
+        if conversation is None:
+            return None
+        from desktop_agent.storage.continuation import context_messages
+
+        settings = self.settings
+        keep = settings.conversation.max_history_exchanges if settings is not None else 20
+        return Continuation(
+            conversation.id,
+            conversation.title,
+            context_messages(conversation, keep),
+            conversation.last_seq,
+            conversation.started_at,
+        )
+
+    async def last_continuation(self) -> Continuation | None:
+        """:meth:`continuation` of the most recent conversation in the history; None when there is none."""
+        store = self.history_store
+        if store is None:
+            return None
+        latest = await asyncio.to_thread(store.list_conversations, "", 1)
+        return await self.continuation(latest[0].id) if latest else None
+
+    def continue_recording(self, continuation: Continuation) -> None:
+        """The live conversation's next turns go to the continued one (call once the live transcript is cleared)."""
+        if self.recorder is not None:
+            self.recorder.continue_conversation(
+                continuation.conversation_id, continuation.last_seq, continuation.started_at
+            )
 
     # ------------------------------------------------------------------ teardown
     @property
@@ -274,8 +366,11 @@ class Runtime:
 
     async def _close(self) -> None:
         recorder, store, simulator = self.recorder, self.history_store, self._owned_simulator
+        summarizer = self.summarizer
         if recorder is not None:
             await _step("closing the history recorder", recorder.close)
+        if summarizer is not None:  # a few seconds at most; what is left is summarized at the next start
+            await _step("finishing the summaries", summarizer.close)
         if store is not None:
             await _step("closing the history store", store.close)
         if simulator is not None:

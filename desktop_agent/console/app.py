@@ -3,8 +3,8 @@
 Enter starts and ends a push-to-talk turn (a terminal reports lines, not key presses and releases), and so does the
 global shortcut when Settings > Desktop turns it on (held, or pressed twice in toggle style); ``h`` switches to
 hands-free; ``t WORDS`` types a turn instead (``tt WORDS``: the reply in text only). Transcripts and
-per-turn latencies are printed as they happen, and finished turns go to the same history the window shows. No Qt
-is imported.
+per-turn latencies are printed as they happen, and finished turns go to the same history the window shows (summarized
+when the conversation ends; ``--continue`` goes on with the last one). No Qt is imported.
 
 Threads: the engine runs on its own thread and loop as in the window; its events and the typed lines (read by a
 daemon thread, since a blocking ``readline`` cannot be awaited portably) are both handed to this asyncio loop, which
@@ -32,14 +32,16 @@ from desktop_agent.console.printer import TranscriptPrinter
 from desktop_agent.console.terminal_encoding import shows_every_script
 from desktop_agent.runtime import Runtime, reconfigure_logging
 from desktop_agent.state import events as ev
+from desktop_agent.state.plain_text import plain_text
 
 if TYPE_CHECKING:  # the engine is imported on a worker thread once the settings are read
     from desktop_agent.engine.audio_backend import AudioBackend
     from desktop_agent.engine.config import EngineConfig
     from desktop_agent.engine.session import VoiceSession
     from desktop_agent.global_shortcut.shortcut import ShortcutListener, TalkKeyStyle
-    from desktop_agent.runtime import Simulator
+    from desktop_agent.runtime import Continuation, Simulator
     from desktop_agent.simulator.fault_presets import FaultControls
+    from desktop_agent.summaries.summarizer import SummaryResult
 
 _P = ParamSpec("_P")
 
@@ -89,6 +91,7 @@ class ConsoleApp:
         self._global_name = ""
         self._language_wanted = ""  # the last language l asked for: a slower voice look-up for an earlier one yields
         self._background: set[asyncio.Future[None]] = set()
+        self._continuation: Continuation | None = None  # --continue: the past conversation the session goes on with
 
     @property
     def simulator(self) -> Simulator | None:
@@ -157,13 +160,36 @@ class ConsoleApp:
             log.exception("Building the session configuration failed")
             self.printer.say(f"! The settings cannot start a session ({type(exc).__name__}); details are in the log.")
             return None
-        for problem in self.runtime.open_history(on_error=self._from_thread(self._say_problem)):
+        for problem in self.runtime.open_history(
+            on_error=self._from_thread(self._say_problem), on_summary=self._from_thread(self._say_summary)
+        ):
             self._say_problem(problem)
+        if getattr(self.args, "continue_last", False):
+            await self._find_continuation()
         self._session_class = session_module.VoiceSession
         return config
 
     def _say_problem(self, sentence: str) -> None:
         self.printer.say(f"! {sentence}")
+
+    def _say_summary(self, result: SummaryResult) -> None:
+        self.printer.say(f"{'' if result.saved else '! '}{result.sentence}")
+
+    async def _find_continuation(self) -> None:
+        """``--continue``: the last conversation in the history, which the session goes on with."""
+        from desktop_agent.storage.history import ConversationHistoryUnavailable
+
+        try:
+            self._continuation = await self.runtime.last_continuation()
+        except ConversationHistoryUnavailable as exc:
+            self._say_problem(f"{exc} A new conversation starts.")
+            return
+        if self._continuation is None:
+            self.printer.say("There is no past conversation to continue (is history on?); a new one starts.")
+            return
+        turns = len(self._continuation.messages)
+        title = plain_text(self._continuation.title, single_line=True) or "the last conversation"
+        self.printer.say(f"Continuing “{title}”: the assistant remembers its last {turns} turns.")
 
     async def _choose_first_voice(self) -> None:
         """No voice saved yet (a first run): choose one of the account's own and save it (not on the simulator)."""
@@ -176,9 +202,15 @@ class ConsoleApp:
 
     async def _converse(self, config: EngineConfig) -> None:
         assert self._done is not None and self._session_class is not None
+        continuation = self._continuation
+        history = continuation.messages if continuation is not None else []
         try:
-            session = self._session_class(config, self._from_thread(self._on_event), audio=self.audio_backend)
+            session = self._session_class(
+                config, self._from_thread(self._on_event), audio=self.audio_backend, history=history
+            )
             self.session = session
+            if continuation is not None:
+                self.runtime.continue_recording(continuation)  # what is said now is saved to that conversation
             session.start()
         except Exception as exc:  # a sentence, never a traceback
             log.exception("Starting the session failed")

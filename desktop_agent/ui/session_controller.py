@@ -168,6 +168,17 @@ class SessionController(QObject):
         self._carried_over = list(session.context_messages())
         return self.start()
 
+    def continue_with(self, messages: list[dict]) -> bool:
+        """Start a session whose language model remembers ``messages`` (a past conversation continued from History).
+        False when a session runs or none can start (the reason is shown as for :meth:`start`)."""
+        if self._session is not None:
+            return False
+        self._carried_over = [dict(message) for message in messages]
+        if self.start():
+            return True
+        self._carried_over = []
+        return False
+
     async def stop(self) -> None:
         """End the session: stop the pipeline and join the engine thread off the Qt thread. Idempotent."""
         if self._stopping is not None:

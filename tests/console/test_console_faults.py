@@ -27,12 +27,13 @@ NUMBER = {preset.key: n for n, preset in enumerate(fault_presets(), 1)}
 class TypedConsole:
     """A console app on this loop, fed through a pipe, its output collected."""
 
-    def __init__(self, sim: Simulator, simulate: bool) -> None:
+    def __init__(self, sim: Simulator, simulate: bool, *, record_history: bool = False, continue_last: bool = False):
         self.out = io.StringIO()
         read_fd, self._write_fd = os.pipe()
-        args = argparse.Namespace(simulate=simulate, profile="instant", no_audio=True, log_level="INFO")
+        args = argparse.Namespace(simulate=simulate, profile="instant", no_audio=True, log_level="INFO",
+                                  continue_last=continue_last)
         self.app = ConsoleApp(args, stdin=os.fdopen(read_fd, "r"), stdout=self.out, simulator=sim,
-                              audio_backend=MemoryAudioBackend(), record_history=False)
+                              audio_backend=MemoryAudioBackend(), record_history=record_history)
         self.run = asyncio.ensure_future(self.app.run())
 
     def type(self, line: str) -> None:

@@ -1,4 +1,5 @@
-"""The list of past conversations: title, when, how many turns, what it cost (and the matching words in a search)."""
+"""The list of past conversations: title, when, how many turns, what it cost, and the matching words in a search
+(else the start of the conversation's summary)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ def local_time(seconds: float) -> str:
 
 
 def summary_text(summary: ConversationSummary) -> str:
-    """The row's text. Titles and snippets are words the user said (a transcript): shown as plain text."""
+    """The row's text. Titles, snippets and summaries are what was said or the language model wrote: plain text."""
     title = shown_name(summary.title, 200) or "Untitled conversation"
     turns = "1 turn" if summary.turn_count == 1 else f"{summary.turn_count} turns"
     lines = [title, f"{local_time(summary.started_at)} · {turns} · ${summary.cost_usd:.4f}"]
     if summary.snippet:
         lines.append(f"“{shown_name(summary.snippet, 200)}”")
+    elif summary.summary:  # written by the language model when the conversation ended
+        lines.append(shown_name(summary.summary, 120))
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""The history view: search box, conversation list, transcript reader, and export / copy / delete actions.
+"""The history view: search box, conversation list, transcript reader, and continue / copy / export / delete actions.
 
 Nothing here touches the database on the Qt thread: every query is an ``asyncio.to_thread`` call awaited on the
 qasync loop, and a slow search that has been overtaken by a newer one is dropped, not shown. Confirmations and the
@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_agent.storage.export import all_to_json, all_to_markdown, to_json, to_markdown
+from desktop_agent.storage.export import all_to_json, all_to_markdown, display_title, to_json, to_markdown
 from desktop_agent.storage.history import ConversationHistoryUnavailable, HistoryStore
 from desktop_agent.ui import exception_guard
 from desktop_agent.ui.history.conversation_list import ConversationList
@@ -69,11 +69,14 @@ def write_text_atomically(path: Path, text: str) -> None:
 
 
 class HistoryView(QWidget):
-    """Lists, searches, shows, exports and deletes stored conversations.
+    """Lists, searches, shows, exports and deletes stored conversations, and offers to continue one
+    (``continue_requested(id)``: the window starts a session that carries it on).
 
     Give it the app's :class:`HistoryStore` (or None with ``unavailable_reason`` when history could not be opened).
     The list reloads each time the view is shown; :meth:`refresh` reloads it on demand.
     """
+
+    continue_requested = Signal(int)  # the id of the conversation to continue
 
     def __init__(
         self, store: HistoryStore | None, parent: QWidget | None = None, *, unavailable_reason: str = ""
@@ -81,6 +84,7 @@ class HistoryView(QWidget):
         super().__init__(parent)
         self.setWindowTitle("Conversation history")
         self._store: HistoryStore | None = None
+        self.continue_available = False
         self._tasks: set[asyncio.Task] = set()
         self._list_generation = 0
         self._open_generation = 0
@@ -99,6 +103,8 @@ class HistoryView(QWidget):
         self.status = plain_label(QLabel())  # quotes titles and file paths
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Go on with this conversation: a new session remembers what was said")
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the conversation as Markdown")
         self.export_button = QPushButton("Export…")
@@ -111,7 +117,7 @@ class HistoryView(QWidget):
         splitter.addWidget(self.reader)
         splitter.setStretchFactor(1, 2)
         buttons = QHBoxLayout()
-        for button in (self.copy_button, self.export_button, self.delete_button):
+        for button in (self.continue_button, self.copy_button, self.export_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_all_button)
@@ -127,6 +133,7 @@ class HistoryView(QWidget):
         self._search_timer.timeout.connect(self.refresh)
         self.search_box.textChanged.connect(lambda _text: self._search_timer.start())
         self.conversation_list.conversation_selected.connect(self._on_selected)
+        self.continue_button.clicked.connect(self.request_continue)
         self.copy_button.clicked.connect(self.copy_transcript)
         self.export_button.clicked.connect(lambda: self.request_export(everything=False))
         self.export_all_button.clicked.connect(lambda: self.request_export(everything=True))
@@ -226,6 +233,22 @@ class HistoryView(QWidget):
         has_open = self._store is not None and self.reader.conversation is not None
         for button in (self.copy_button, self.export_button, self.delete_button):
             button.setEnabled(has_open)
+        self.continue_button.setEnabled(has_open and self.continue_available)
+
+    def set_continue_available(self, available: bool) -> None:
+        """Whether Continue can start a session (the window says so; the view alone cannot continue anything)."""
+        self.continue_available = available
+        self._update_actions()
+
+    # ------------------------------------------------------------------ continue
+    def request_continue(self) -> bool:
+        """Ask the window to continue the open conversation (``continue_requested``); False when none is open."""
+        conversation = self.reader.conversation
+        if conversation is None or not self.continue_available:
+            return False
+        self.status.setText(f"Continuing “{shown_name(display_title(conversation), 80)}” in the main window.")
+        self.continue_requested.emit(conversation.id)
+        return True
 
     # ------------------------------------------------------------------ copy and export
     def copy_transcript(self) -> bool:

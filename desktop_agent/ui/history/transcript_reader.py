@@ -1,4 +1,5 @@
-"""Read-only view of one stored conversation: details, then every turn with its time, its marks and latencies.
+"""Read-only view of one stored conversation: details and its summary, then every turn with its time, its marks
+and latencies.
 
 The document is built with a text cursor, not from HTML: every stored text (what was said, the title, voice and
 prompt names) is inserted as the characters it holds, so nothing in it can become markup, a link or an image. It
@@ -20,7 +21,7 @@ from desktop_agent.state.events import Stage
 from desktop_agent.state.plain_text import plain_text
 from desktop_agent.state.turn_notes import turn_notes
 from desktop_agent.state.writing_direction import is_right_to_left
-from desktop_agent.storage.export import display_title
+from desktop_agent.storage.export import display_title, field_text
 from desktop_agent.storage.records import StoredConversation, StoredTurn
 from desktop_agent.ui.script_fonts import with_script_fallbacks
 
@@ -110,6 +111,21 @@ class TranscriptReader(QTextBrowser):
         cursor.insertText(plain_text(display_title(conversation), single_line=True), _HEADING)
         self._paragraph(cursor)
         cursor.insertText(plain_text(" · ".join(details), single_line=True), _SMALL)
+        if conversation.summary or conversation.fields:
+            self._write_summary(cursor, conversation)
+
+    def _write_summary(self, cursor: QTextCursor, conversation: StoredConversation) -> None:
+        """What the language model wrote when the conversation ended: remote text, inserted as plain characters."""
+        self._paragraph(cursor)
+        cursor.insertText("Summary", _SPEAKER)
+        if conversation.summary:
+            self._paragraph(cursor)
+            cursor.insertText(plain_text(conversation.summary).replace("\n", _LINE_BREAK), _TEXT)
+        for name, value in conversation.fields.items():
+            self._paragraph(cursor)
+            cursor.insertText(plain_text(f"{name.replace('_', ' ')}:", single_line=True), _NOTE)
+            cursor.insertText(" ", _TEXT)
+            cursor.insertText(plain_text(field_text(value), single_line=True), _TEXT)
 
     def _write_turn(self, cursor: QTextCursor, turn: StoredTurn) -> None:
         self._paragraph(cursor)

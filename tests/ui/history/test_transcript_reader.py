@@ -101,3 +101,26 @@ def test_arabic_reads_right_to_left_and_each_script_has_a_font_that_draws_it(rea
             families.add(run.rawFont().familyName())
     assert {"Noto Sans Devanagari UI", "Noto Sans Tamil UI", "Noto Sans Arabic UI"} <= families
     assert reader.grab().save(str(tmp_path / "history-scripts.png"))
+
+
+def test_a_summary_and_its_fields_are_shown_as_plain_text(reader, store):
+    conv = store.begin_conversation(started_at=T0)
+    store.record_turn(conv, make_turn(1, Role.USER, "Book a table", T0))
+    # What a model wrote is remote text: markup stays characters, escape sequences and bidi overrides go.
+    store.save_summary(
+        conv,
+        "<b>Dinner</b> plans",
+        "Booked <a href='http://x'>a table</a>\x1b[31m for two.\u202e",
+        {"action_items": ["Call <i>Luigi</i>", "Bring cake"], "follow_up_date": ""},
+    )
+    reader.show_conversation(store.get_conversation(conv))
+    lines = _paragraphs(reader)
+    assert lines[0] == "<b>Dinner</b> plans"
+    summary = lines.index("Summary")
+    assert lines[summary + 1 : summary + 4] == [
+        "Booked <a href='http://x'>a table</a> for two.",
+        "action items: Call <i>Luigi</i>; Bring cake",
+        "follow up date: —",
+    ]
+    assert lines.index("Summary") < next(i for i, line in enumerate(lines) if line.startswith("You "))
+    assert "<a" not in reader.toHtml().replace("&lt;a", "")  # no link was made of it

@@ -52,7 +52,8 @@ def test_history_settings_are_emitted_and_saved(make_dialog, qtbot, config_dir):
         page.keep_history.setChecked(False)
     assert changed.args == [False, 30]
     assert not page.retention.isEnabled()
-    assert saved_settings(config_dir)["privacy"] == {"keep_history": False, "retention_days": 30}
+    saved = saved_settings(config_dir)["privacy"]
+    assert (saved["keep_history"], saved["retention_days"]) == (False, 30)
 
 
 def test_delete_everything_asks_first(make_dialog, qtbot):
