@@ -128,7 +128,7 @@ def request_json(
     json_format = {"type": "json_schema", "json_schema": {"name": schema_name, "schema": schema, "strict": False}}
     try:
         try:
-            response = client.chat.completions.create(response_format=json_format, **arguments)  # type: ignore[arg-type, call-overload]
+            response = client.chat.completions.create(response_format=json_format, **arguments)  # type: ignore[call-overload]
         except openai.BadRequestError:
             response = client.chat.completions.create(**arguments)
     except (openai.AuthenticationError, openai.PermissionDeniedError):

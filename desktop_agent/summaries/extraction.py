@@ -79,7 +79,9 @@ def read_answer(text: str, fields_schema: dict) -> Extraction:
         raise UnusableAnswer("no summary")
     title = plain_text(_string(answer.get("title")), single_line=True).strip()
     wanted = fields_schema.get("properties") or {}
-    found = answer.get("fields") if isinstance(answer.get("fields"), dict) else {}
+    found = answer.get("fields")
+    if not isinstance(found, dict):
+        found = {}
     fields = {name: _clean(found[name]) for name in wanted if name in found}
     return Extraction(title=title, summary=summary, fields=fields)
 
