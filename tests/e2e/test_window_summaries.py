@@ -17,6 +17,7 @@ from PySide6.QtTest import QTest
 
 from desktop_agent.state.conversation import Role
 from desktop_agent.state.events import AgentState
+from desktop_agent.storage.history import HistoryStore, default_history_path
 from desktop_agent.ui.session_phase import SessionPhase
 from tests.conftest import run_async
 from tests.e2e.conftest import desktop_app
@@ -115,3 +116,10 @@ def test_an_ended_conversation_is_summarized_shown_found_exported_and_continued(
         (Role.USER, FOLLOW_UP),
         (Role.ASSISTANT, FOLLOW_UP_REPLY),
     ]
+
+    # Closing the app ends the continued conversation: it is summarized again with what was said since (closing waits
+    # 4 s at most for that; a summary not made by then is left due, for the next start).
+    run_async(qtbot, app.shutdown(), timeout_ms=30_000)
+    with HistoryStore(default_history_path()) as reopened:
+        closed, due = reopened.get_conversation(row.id), reopened.summaries_due()
+    assert closed.summary.endswith(f"The assistant answered: {FOLLOW_UP_REPLY}") or due == [row.id], (closed, due)
