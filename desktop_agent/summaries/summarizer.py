@@ -87,6 +87,7 @@ class Summarizer:
         self._queued: set[int] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._give_up_at: float | None = None  # once closing: when the wait for what is queued ends
         self._thread = threading.Thread(target=self._run, name="summarizer", daemon=True)
         self._thread.start()
 
@@ -114,6 +115,7 @@ class Summarizer:
             if self._closed:
                 return
             self._closed = True
+            self._give_up_at = time.monotonic() + wait
         self._queue.put(None)
         self._thread.join(wait)
         if self._thread.is_alive():
@@ -130,9 +132,9 @@ class Summarizer:
                 continue
             with self._lock:
                 self._queued.discard(item)
-                closed = self._closed
-            if closed:
-                continue  # closing: what is left stays due
+                late = self._give_up_at is not None and time.monotonic() > self._give_up_at
+            if late:
+                continue  # closed, and the wait is over: what is left stays due for the next start
             result = self._summarize(item)
             if result is not None and self.on_result is not None:
                 try:

@@ -116,3 +116,14 @@ def test_closing_does_not_wait_for_a_model_that_never_answers_and_the_next_start
         next_start.close()
     assert [r.saved for r in results] == [True]
     assert store.get_conversation(conversation_id).summary
+
+
+def test_what_is_queued_when_closing_is_still_made_within_the_wait(simulator, runtime, store):
+    first = record_weather_conversation(store)
+    second = record_weather_conversation(store, started_at=store.get_conversation(first).started_at + 60)
+    results: list[SummaryResult] = []
+    summarizer = _summarizer(store, runtime, results)
+    summarizer.request(first)
+    summarizer.request(second)
+    summarizer.close(wait=60)  # the app closing right after two conversations ended
+    assert sorted(r.conversation_id for r in results if r.saved) == [first, second]

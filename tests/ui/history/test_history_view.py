@@ -258,3 +258,19 @@ def test_a_damaged_file_that_was_set_aside_is_mentioned(qtbot, qloop, tmp_path):
         view.show()
         qtbot.waitUntil(lambda: view.status.text() == "No conversations yet.", timeout=5000)
         assert view.notice.isVisible() and "damaged" in view.notice.text()
+
+
+def test_continue_asks_the_window_to_go_on_with_the_open_conversation(view, qtbot, ids):
+    assert not view.continue_button.isEnabled()  # nothing open, and no window that can continue yet
+    _open(qtbot, view, ids["recipes"])
+    assert not view.continue_button.isEnabled(), "only the window can continue: it says when it can"
+    view.set_continue_available(True)
+    assert view.continue_button.isEnabled()
+    with qtbot.waitSignal(view.continue_requested) as asked:
+        qtbot.mouseClick(view.continue_button, Qt.MouseButton.LeftButton)
+    assert asked.args == [ids["recipes"]]
+    assert view.status.text() == "Continuing “How do I make crêpes?” in the main window."
+    view.conversation_list.clearSelection()
+    view.conversation_list.setCurrentItem(None)
+    qtbot.waitUntil(lambda: view.reader.conversation is None, timeout=5000)
+    assert not view.continue_button.isEnabled()
