@@ -388,6 +388,8 @@ class DesktopApp:
             audio_backend=self.audio_backend,
             problems=loaded.problems,
             tray_available=self.tray is not None,
+            tools=loaded.tools,
+            tool_secrets=loaded.tool_secrets,
             parent=self.window,
         )
         dialog.desktop_page.global_talk.show_status(self.global_talk.status)

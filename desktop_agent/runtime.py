@@ -209,7 +209,14 @@ class Runtime:
             raise ValueError(SIMULATOR_MISSING)
         from desktop_agent.config.engine_config import build_engine_config
 
-        return build_engine_config(loaded.settings, loaded.secrets, loaded.prompts, simulator=self.simulator)
+        return build_engine_config(
+            loaded.settings,
+            loaded.secrets,
+            loaded.prompts,
+            simulator=self.simulator,
+            tools=loaded.tools,
+            tool_secrets=loaded.tool_secrets,
+        )
 
     # ------------------------------------------------------------------ simulator
     @property

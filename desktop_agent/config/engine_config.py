@@ -13,6 +13,8 @@ from desktop_agent import providers
 from desktop_agent.config.prompts import FALLBACK_PRESET, PromptLibrary
 from desktop_agent.config.secrets import Secrets
 from desktop_agent.config.settings import AppSettings
+from desktop_agent.config.tool_secrets import ToolSecrets
+from desktop_agent.config.tools import ToolLibrary
 from desktop_agent.engine.config import EngineConfig, ProviderEndpoint
 from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider
@@ -124,8 +126,12 @@ def build_engine_config(
     secrets: Secrets,
     prompts: PromptLibrary,
     simulator: SimulatorAddresses | Any | None = None,
+    tools: ToolLibrary | None = None,
+    tool_secrets: ToolSecrets | None = None,
 ) -> EngineConfig:
-    """The engine configuration for a new session; raises :class:`ConfigurationError` if it could not start."""
+    """The engine configuration for a new session; raises :class:`ConfigurationError` if it could not start.
+    ``tools`` are the user's webhook actions and MCP servers (those switched on are given to the session), their
+    secret header values read from ``tool_secrets``."""
     endpoints = {p: resolve_endpoint(p, settings, secrets, simulator) for p in Provider}
     specs = {p: settings.providers.spec(p) for p in Provider}
     preset = prompts.resolve(settings.prompt.active) or FALLBACK_PRESET
@@ -158,6 +164,18 @@ def build_engine_config(
         fallback = settings.providers.fallback(role)
         setattr(config, f"{role.value}_fallback", fallback if fallback != settings.providers.chosen(role) else "")
     config.speech_fallback_endpoints = speech_fallback_endpoints(settings, secrets, simulator)
+    if tools is not None:
+        config.webhooks = [tool for tool in tools.webhooks if tool.enabled]
+        config.webhook_headers = {
+            tool.name: {
+                header.name: (tool_secrets.get(tool.name, header.name) if tool_secrets else "")
+                if header.secret
+                else header.value
+                for header in tool.headers
+            }
+            for tool in config.webhooks
+        }
+        config.mcp_servers = [server for server in tools.servers if server.enabled]
     missing = [p for p in Provider if specs[p].key_required and not endpoints[p].api_key]
     # Missing keys in words that name the variable too; the engine's own check says the rest.
     problems = [missing_key_message(specs[p]) for p in missing] + config.validate(keys=False)

@@ -15,6 +15,8 @@ from desktop_agent.config.local_files import error_words, folder_write_problem
 from desktop_agent.config.prompts import PromptLibrary
 from desktop_agent.config.secrets import Secrets
 from desktop_agent.config.settings import AppSettings, SettingsStore
+from desktop_agent.config.tool_secrets import ToolSecrets
+from desktop_agent.config.tools import TOOLS_FILE_NAME, ToolLibrary
 
 
 @dataclass(slots=True)
@@ -23,6 +25,9 @@ class LoadedSettings:
     settings: AppSettings
     secrets: Secrets
     prompts: PromptLibrary
+    #: The user's webhook actions and MCP servers, and the secret values of the webhooks' headers.
+    tools: ToolLibrary
+    tool_secrets: ToolSecrets
     #: Sentences about values that were damaged and replaced by their defaults (nothing else was lost).
     problems: list[str]
 
@@ -41,6 +46,9 @@ def load_settings(config_dir: Path | None = None) -> LoadedSettings:
     store = SettingsStore(folder / paths.SETTINGS_FILE_NAME, secrets=secrets)
     settings, problems = store.load()
     prompts = PromptLibrary(folder / paths.PROMPTS_FILE_NAME, save_on_load=not_writable is None)
+    tools = ToolLibrary(folder / TOOLS_FILE_NAME)
     if not_writable is not None:
         problems.insert(0, read_only_sentence(folder, not_writable))
-    return LoadedSettings(store, settings, secrets, prompts, problems + list(prompts.problems))
+    return LoadedSettings(
+        store, settings, secrets, prompts, tools, ToolSecrets(), problems + list(prompts.problems) + tools.problems
+    )

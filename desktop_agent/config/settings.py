@@ -95,14 +95,14 @@ def _endpoint_check(secure: str, plain: str) -> Callable[[str], str | None]:
         parts = urlsplit(value)
         if parts.scheme not in (secure, plain) or not parts.hostname:
             return f"is not a {secure}:// address"
-        if parts.scheme == plain and not _is_loopback(parts.hostname):
+        if parts.scheme == plain and not is_loopback(parts.hostname):
             return f"uses {plain}:// to another computer; use {secure}:// so the API key travels encrypted"
         return None
 
     return check
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     import ipaddress
 
     if host in ("localhost", "localhost.localdomain"):

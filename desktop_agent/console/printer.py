@@ -41,6 +41,7 @@ from desktop_agent.state.outage import (
     span,
 )
 from desktop_agent.state.plain_text import plain_text
+from desktop_agent.state.tool_calls import ToolCallInfo, card_lines
 from desktop_agent.state.turn_notes import turn_notes
 
 _CLEAR_LINE = "\r\x1b[2K"
@@ -223,6 +224,13 @@ class TranscriptPrinter:
         if turn.latencies:
             self.say(f"  latency: {format_latencies(turn.latencies, self._budgets)}")
 
+    def _on_tool_started(self, e: ev.ToolCallStarted) -> None:
+        head, running = card_lines(ToolCallInfo(e.call_id, e.name, e.arguments))
+        self.say(f"Tool: {head} {running}")
+
+    def _on_tool_finished(self, e: ev.ToolCallFinished) -> None:
+        self.say(f"  {card_lines(ToolCallInfo(e.call_id, e.name, '', e.result, e.error, e.seconds))[1]}")
+
     def _on_error(self, e: ev.ErrorOccurred) -> None:
         if e.provider in self._outages and about_lost_connection(e):
             return  # the outage line said it, with when the next attempt is
@@ -313,6 +321,8 @@ class TranscriptPrinter:
         ev.ProviderSwitched: _on_switched,
         ev.SettingsApplied: _on_settings,
         ev.ConversationReset: _on_reset,
+        ev.ToolCallStarted: _on_tool_started,
+        ev.ToolCallFinished: _on_tool_finished,
     }
 
     # ------------------------------------------------------------------ summary

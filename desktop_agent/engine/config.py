@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from desktop_agent import providers
 from desktop_agent.config.languages import language_name, with_answer_language
 from desktop_agent.config.settings import DEFAULT_PROMPT_NAME, setting_problem
+from desktop_agent.config.tools import McpServer, WebhookTool
 from desktop_agent.providers import ProviderSpec
 from desktop_agent.state.events import Provider, TurnMode
 
@@ -120,6 +121,12 @@ class EngineConfig:
     # A language model request refused for a passing reason (429, 5xx, a dropped connection) is tried this many
     # more times within the turn, with backoff, before the turn is given up.
     llm_retries: int = 3
+    #: The user's webhook actions that are switched on, and the values of their headers by tool name (secret ones
+    #: read from the keyring; kept out of reprs and logs).
+    webhooks: list[WebhookTool] = field(default_factory=list)
+    webhook_headers: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    #: The user's MCP servers that are switched on: started with the session, stopped with it.
+    mcp_servers: list[McpServer] = field(default_factory=list)
 
     def endpoint(self, provider: Provider) -> ProviderEndpoint:
         return {Provider.STT: self.stt, Provider.LLM: self.llm, Provider.TTS: self.tts}[provider]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.observers.base_observer import BaseObserver
 from pipecat.pipeline.llm_switcher import LLMSwitcher
 from pipecat.pipeline.pipeline import Pipeline
@@ -65,16 +66,17 @@ def build_pipeline(
     stt_up: Callable[[], bool] = lambda: True,
     stt_generation: Callable[[], int] = lambda: 0,
     earlier_messages: Sequence[dict] = (),
+    tools: Sequence[FunctionSchema] = (),
 ) -> VoicePipeline:
     """``stt_up`` and ``stt_generation`` tell the speech keeper whether speech-to-text can take audio now and which
     connection it is on (the session's connection healer); the defaults assume a connection that never drops.
     ``earlier_messages`` is the conversation so far (the language model's messages), for a session that carries one
-    on."""
+    on. ``tools`` are offered to the language model beside its own ``end_conversation`` (the user's tools)."""
     services = services or build_services(config)
     switch = ModeSwitch(config.mode)
     context = LLMContext(
         messages=[dict(message) for message in earlier_messages],  # type: ignore[misc]
-        tools=[end_conversation_tool(on_end_conversation)],
+        tools=[end_conversation_tool(on_end_conversation), *tools],
     )
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,

@@ -51,7 +51,9 @@ from desktop_agent.engine.observer import EventObserver
 from desktop_agent.engine.pipeline import VoicePipeline, build_pipeline, build_worker
 from desktop_agent.engine.reply_guard import Deadlines, GuardActions, ReplyGuard, retry_after_of
 from desktop_agent.engine.speech_failover import SpeechFailover
+from desktop_agent.engine.tool_calls import ToolReporting, tool_schema
 from desktop_agent.engine.tools import END_REASON
+from desktop_agent.engine.webhook import WebhookAction
 from desktop_agent.providers.chat_completions import ModelListRefused, cleared_reasoning_effort, served_models
 from desktop_agent.state.events import (
     AgentState,
@@ -130,6 +132,7 @@ class VoiceSession:
         self._background: set[asyncio.Future] = set()  # held until done: the loop keeps only weak references
         self._talk_wanted = False  # push-to-talk held, possibly since before the pipeline existed
         self._early_microphone = early_microphone
+        self._tool_reporting = ToolReporting(emit=self._emit)
 
     # -- properties (any thread) ----------------------------------------------------------------------------
 
@@ -239,6 +242,7 @@ class VoiceSession:
         configure_logging()
         config = self.config
         mask_secrets(config.stt.api_key, config.llm.api_key, config.tts.api_key)
+        mask_secrets(*(value for headers in config.webhook_headers.values() for value in headers.values()))
         problems = config.validate()
         if problems:
             self._emit(ErrorOccurred(kind=ErrorKind.CONFIG, message=" ".join(problems), recoverable=False))
@@ -266,6 +270,7 @@ class VoiceSession:
             stt_up=lambda: self._healer is not None and self._healer.is_up(Provider.STT),
             stt_generation=lambda: self._healer.generation(Provider.STT) if self._healer is not None else 0,
             earlier_messages=self._history,
+            tools=self._user_tools(config),
         )
         llm_switch = LanguageModelSwitch(
             config,
@@ -352,6 +357,14 @@ class VoiceSession:
         else:
             run_task.result()
         return self._end_reason or STOP_REASON
+
+    def _user_tools(self, config: EngineConfig) -> list:
+        """The user's webhook actions as tools the language model is offered, each reporting its calls."""
+        reporting = self._tool_reporting
+        return [
+            tool_schema(WebhookAction(tool, config.webhook_headers.get(tool.name, {})), reporting)
+            for tool in config.webhooks
+        ]
 
     async def _check_tts_key(self, config: EngineConfig, observer: EventObserver) -> None:
         key_rejected = config.spec(Provider.TTS).key_rejected

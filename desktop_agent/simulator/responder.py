@@ -2,7 +2,8 @@
 
 The default answers in two short sentences that quote the last user message, so a transcript shows which turn a
 reply belongs to. When the request offers an ``end_conversation`` tool and the user says goodbye, it calls that tool,
-which lets the app's hang-up path run without a script. After a tool result it says the tool finished.
+which lets the app's hang-up path run without a script. After a tool result it says what the tool answered (a
+``{"result": ...}`` quoted, an ``{"error": ...}`` apologised for) or, for any other result, that it finished.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _MAX_QUOTED_WORDS = 12
+_MAX_TOOL_WORDS = 30
 _GOODBYE = re.compile(r"\b(good ?bye|bye|see you|that'?s all|end the (call|conversation))\b", re.IGNORECASE)
 
 
@@ -86,8 +88,7 @@ def default_reply(body: dict) -> Reply:
     messages = [m for m in body.get("messages", []) if isinstance(m, dict)]
     last = messages[-1] if messages else {}
     if last.get("role") == "tool":
-        name = _tool_name_for(messages, last.get("tool_call_id"))
-        return f"Done, the {name} tool has finished." if name else "Done."
+        return _after_tool(messages, last)
     user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
     if user is None:
         return "Hello! How can I help you today?"
@@ -137,6 +138,21 @@ def reasoning_text(body: dict, effort: str) -> str:
         said = " ".join(message_text(user).split()[:_MAX_QUOTED_WORDS]) if user else ""
         opening = f'The user said "{said}".' if said else "There is nothing from the user yet, so I greet them."
     return " ".join((opening, *_THOUGHTS.get(effort, _THOUGHTS["medium"])))
+
+
+def _after_tool(messages: list[dict], last: dict) -> str:
+    name = _tool_name_for(messages, last.get("tool_call_id"))
+    try:
+        answer = json.loads(message_text(last))
+    except ValueError:
+        answer = None
+    if name and isinstance(answer, dict) and isinstance(answer.get("result"), str):
+        words = answer["result"].split()
+        quoted = " ".join(words[:_MAX_TOOL_WORDS]) + (" ..." if len(words) > _MAX_TOOL_WORDS else "")
+        return f"The {name} tool answered: {quoted}"
+    if name and isinstance(answer, dict) and isinstance(answer.get("error"), str):
+        return f"Sorry, the {name} tool did not work. {answer['error']}"
+    return f"Done, the {name} tool has finished." if name else "Done."
 
 
 def _offers_tool(body: dict, name: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from desktop_agent.state import events as ev
 from desktop_agent.state.cost import CostMeter, PriceTable
 from desktop_agent.state.latency import LatencyHistory
+from desktop_agent.state.tool_calls import ToolCallInfo, card_text
 
 
 class Area(enum.Flag):
@@ -37,6 +38,7 @@ class Area(enum.Flag):
 class Role(enum.StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
+    TOOL = "tool"  # a tool the assistant called: ``Turn.tool`` holds the call, ``text`` its card
 
 
 @dataclass(slots=True)
@@ -59,6 +61,7 @@ class Turn:
     spoken: bool = True
     complete: bool = True
     latencies: dict[ev.Stage, float] = field(default_factory=dict)
+    tool: ToolCallInfo | None = None
 
     @property
     def finished(self) -> bool:
@@ -258,11 +261,32 @@ class Conversation:
 
     def _on_latency(self, e: ev.StageLatency) -> Area:
         self.latency.add(e.stage, e.seconds)
-        self._pending_latencies[e.stage] = e.seconds
+        seconds = e.seconds
+        if e.stage is ev.Stage.TOOLS:  # one figure per tool call: the turn's is their sum
+            seconds += self._pending_latencies.get(e.stage, 0.0)
+        self._pending_latencies[e.stage] = seconds
         turn = self.current_assistant_turn
         if turn is not None:
-            turn.latencies[e.stage] = e.seconds
+            turn.latencies[e.stage] = seconds
         return Area.LATENCY
+
+    def _on_tool_started(self, e: ev.ToolCallStarted) -> Area:
+        reply = self.current_assistant_turn
+        if reply is not None and not reply.text:
+            self.turns.remove(reply)  # the reply has not begun: it follows the card
+        turn = self._new_turn(Role.TOOL)
+        turn.tool = ToolCallInfo(e.call_id, e.name, e.arguments)
+        turn.text = card_text(turn.tool)
+        return Area.TRANSCRIPT
+
+    def _on_tool_finished(self, e: ev.ToolCallFinished) -> Area:
+        turn = next((t for t in reversed(self.turns) if t.tool is not None and t.tool.call_id == e.call_id), None)
+        if turn is None or turn.tool is None or turn.finished:
+            return Area.NONE
+        turn.tool = ToolCallInfo(turn.tool.call_id, turn.tool.name, turn.tool.arguments, e.result, e.error, e.seconds)
+        turn.text = card_text(turn.tool)
+        self._finish(turn)
+        return Area.TRANSCRIPT | Area.TURN_FINISHED
 
     def _on_usage(self, e: ev.UsageReported) -> Area:
         self.usage.add(e)
@@ -339,4 +363,6 @@ class Conversation:
         ev.AudioLevel: _on_levels,
         ev.SettingsApplied: _on_settings,
         ev.ConversationReset: _on_reset,
+        ev.ToolCallStarted: _on_tool_started,
+        ev.ToolCallFinished: _on_tool_finished,
     }

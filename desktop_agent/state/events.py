@@ -51,6 +51,7 @@ class Stage(enum.StrEnum):
     LLM_FIRST_TOKEN = "llm_first_token"  # LLM request -> first token
     TTS_FIRST_AUDIO = "tts_first_audio"  # first text to TTS -> first audio back
     VOICE_TO_VOICE = "voice_to_voice"  # user stopped speaking -> assistant audio starts playing
+    TOOLS = "tools"  # time the turn's tool calls ran (their sum), outside the stages above
 
 
 class ConnectionStatus(enum.StrEnum):
@@ -269,3 +270,25 @@ class SettingsApplied(Event):
 @dataclass(frozen=True, slots=True)
 class ConversationReset(Event):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted(Event):
+    """The language model called a tool. ``arguments`` is the call's arguments as JSON text (as the model wrote them,
+    untrusted); ``call_id`` pairs it with its :class:`ToolCallFinished`."""
+
+    call_id: str
+    name: str
+    arguments: str = "{}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallFinished(Event):
+    """A tool call is over: ``result`` is what the tool answered (told to the model), or ``error`` the sentence the
+    model was told instead (the tool failed, timed out, was refused or interrupted); ``seconds`` how long it ran."""
+
+    call_id: str
+    name: str
+    result: str = ""
+    error: str = ""
+    seconds: float = 0.0

@@ -14,6 +14,7 @@ DEFAULT_BUDGETS: dict[Stage, float] = {
     Stage.LLM_FIRST_TOKEN: 0.300,
     Stage.TTS_FIRST_AUDIO: 0.200,
     Stage.VOICE_TO_VOICE: 0.800,
+    Stage.TOOLS: 2.000,
 }
 
 #: How the stages are named wherever they are shown (gauges, chart, console).
@@ -23,7 +24,11 @@ STAGE_TITLES: dict[Stage, str] = {
     Stage.LLM_FIRST_TOKEN: "LLM first token",
     Stage.TTS_FIRST_AUDIO: "TTS first audio",
     Stage.VOICE_TO_VOICE: "Voice to voice",
+    Stage.TOOLS: "Tools",
 }
+
+#: The stages every spoken exchange measures (a turn without a tool call has no tool time).
+EXCHANGE_STAGES: tuple[Stage, ...] = tuple(stage for stage in Stage if stage is not Stage.TOOLS)
 
 
 def percentile(values: list[float], q: float) -> float | None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from desktop_agent.state.conversation import Role
 from desktop_agent.state.events import Stage
+from desktop_agent.state.tool_calls import ToolCallInfo
 from desktop_agent.state.turn_notes import turn_notes
 from desktop_agent.storage.records import StoredConversation, StoredTurn
 
@@ -28,8 +29,9 @@ _STAGE_LABELS: dict[Stage | str, str] = {
     Stage.LLM_FIRST_TOKEN: "LLM first token",
     Stage.TTS_FIRST_AUDIO: "TTS first audio",
     Stage.VOICE_TO_VOICE: "voice to voice",
+    Stage.TOOLS: "tools",
 }
-_SPEAKERS = {Role.USER: "You", Role.ASSISTANT: "Assistant"}
+_SPEAKERS = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.TOOL: "Tool"}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 
@@ -82,6 +84,29 @@ def conversation_to_dict(conversation: StoredConversation) -> dict[str, object]:
 
 
 def _turn_to_dict(turn: StoredTurn) -> dict[str, object]:
+    document = _spoken_turn_to_dict(turn)
+    if turn.tool is not None:
+        document["tool_call"] = _tool_call_to_dict(turn.tool)
+    return document
+
+
+def _tool_call_to_dict(call: ToolCallInfo) -> dict[str, object]:
+    """The whole call: its arguments as the JSON the model wrote (as text when it was not JSON), the result or
+    the error the model was told, and how long it ran."""
+    try:
+        arguments: object = json.loads(call.arguments)
+    except ValueError:
+        arguments = call.arguments
+    return {
+        "name": call.name,
+        "arguments": arguments,
+        "result": call.result,
+        "error": call.error,
+        "seconds": None if call.seconds is None else round(call.seconds, 3),
+    }
+
+
+def _spoken_turn_to_dict(turn: StoredTurn) -> dict[str, object]:
     return {
         "role": str(turn.role),
         "text": turn.text,

@@ -32,6 +32,7 @@ import platformdirs
 from desktop_agent.config.local_files import error_words
 from desktop_agent.state.conversation import Role, Turn, UsageTotals
 from desktop_agent.state.events import Stage
+from desktop_agent.state.tool_calls import ToolCallInfo
 from desktop_agent.storage.records import ConversationSummary, StoredConversation, StoredTurn
 from desktop_agent.storage.schema import LATEST_VERSION, SchemaTooNew, migrate, schema_version
 
@@ -436,6 +437,13 @@ class HistoryStore:
                 "INSERT INTO turn_latencies (turn_id, stage, seconds) VALUES (?, ?, ?)",
                 [(turn_row, str(stage), float(seconds)) for stage, seconds in turn.latencies.items()],
             )
+            if turn.tool is not None:
+                call = turn.tool
+                conn.execute(
+                    "INSERT OR REPLACE INTO tool_calls (turn_id, call_id, name, arguments, result, error, seconds) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (turn_row, call.call_id, call.name, call.arguments, call.result, call.error, call.seconds),
+                )
             if turn.ended_at is not None:
                 conn.execute(
                     "UPDATE conversations SET ended_at = max(coalesce(ended_at, ?), ?) WHERE id = ?",
@@ -585,6 +593,21 @@ class HistoryStore:
                 key=lambda r: (r[0], _STAGE_ORDER.get(r[1], len(_STAGE_ORDER)), r[1]),
             ):
                 latencies.setdefault(turn_id, {})[_stage_key(stage)] = seconds
+            tools = {
+                turn_id: ToolCallInfo(
+                    _text(call_id),
+                    _text(name),
+                    _text(arguments),
+                    _text(result),
+                    _text(error),
+                    (_seconds_or_none(seconds)),
+                )
+                for turn_id, call_id, name, arguments, result, error, seconds in conn.execute(
+                    "SELECT c.turn_id, c.call_id, c.name, c.arguments, c.result, c.error, c.seconds FROM tool_calls c "
+                    "JOIN turns t ON t.id = c.turn_id WHERE t.conversation_id = ?",
+                    (row[0],),
+                )
+            }
             turns = tuple(
                 StoredTurn(
                     seq=seq,
@@ -596,6 +619,7 @@ class HistoryStore:
                     spoken=_flag(spoken, default=True),
                     complete=_flag(complete, default=True),
                     latencies=latencies.get(turn_id, {}),
+                    tool=tools.get(turn_id),
                 )
                 for turn_id, seq, role, text, interrupted, spoken, complete, started, ended in conn.execute(
                     "SELECT id, seq, role, text, interrupted, spoken, complete, started_at, ended_at FROM turns "

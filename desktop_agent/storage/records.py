@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from desktop_agent.state.conversation import Role, UsageTotals
 from desktop_agent.state.events import Stage
+from desktop_agent.state.tool_calls import ToolCallInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,8 @@ class StoredTurn:
     complete: bool = True
     #: Stage -> seconds, in pipeline order. A stage written by a newer version stays a plain string key.
     latencies: dict[Stage | str, float] = field(default_factory=dict)
+    #: The call, for a turn of role ``tool`` (``text`` is then its card).
+    tool: ToolCallInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE conversations ADD COLUMN summary_due INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    Migration(
+        5,
+        "tool calls: a turn of role 'tool' holds its card's text; its call (arguments, result or error, time) is here",
+        (
+            """
+            CREATE TABLE tool_calls (
+                turn_id INTEGER PRIMARY KEY REFERENCES turns(id) ON DELETE CASCADE,
+                call_id TEXT NOT NULL DEFAULT '',
+                name TEXT NOT NULL,
+                arguments TEXT NOT NULL DEFAULT '{}',
+                result TEXT NOT NULL DEFAULT '',
+                error TEXT NOT NULL DEFAULT '',
+                seconds REAL
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

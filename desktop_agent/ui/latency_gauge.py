@@ -20,6 +20,7 @@ STAGE_EXPLANATIONS = {
     Stage.LLM_FIRST_TOKEN: "from the request to the language model until its first word",
     Stage.TTS_FIRST_AUDIO: "from the first text sent to speech synthesis until its first audio",
     Stage.VOICE_TO_VOICE: "from when you stopped speaking until the assistant's voice started",
+    Stage.TOOLS: "how long the tools the assistant called took to answer, in the turn",
 }
 
 START_ANGLE = 210.0  # degrees, Qt convention (0 = 3 o'clock, counter-clockwise)

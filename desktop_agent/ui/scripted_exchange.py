@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop_agent.state.conversation import Conversation, Role
-from desktop_agent.state.events import AgentState, Stage
+from desktop_agent.state.events import AgentState
+from desktop_agent.state.latency import EXCHANGE_STAGES
 
 EXCHANGES = (
     (
@@ -61,7 +62,7 @@ class ScriptedExchange:
         if conversation.finished_exchanges() <= before:
             return False
         replies = [t for t in conversation.turns if t.role is Role.ASSISTANT and t.finished]
-        return bool(replies) and all(stage in replies[-1].latencies for stage in Stage)
+        return bool(replies) and all(stage in replies[-1].latencies for stage in EXCHANGE_STAGES)
 
     async def run(self, exchanges: tuple[tuple[str, str], ...] = EXCHANGES) -> None:
         for user_text, reply_text in exchanges:

@@ -71,6 +71,13 @@ def assistant_bubble_color(pal: QPalette | None = None) -> QColor:
     return blend(pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.WindowText), 0.07)
 
 
+def tool_card_color(pal: QPalette | None = None, failed: bool = False) -> QColor:
+    """A tool call's card: set apart from the replies, warmer when the call failed."""
+    pal = pal or palette()
+    accent = tone_color(Tone.WARNING, pal) if failed else pal.color(QPalette.ColorRole.Mid)
+    return blend(pal.color(QPalette.ColorRole.Base), accent, 0.16)
+
+
 def muted_text_color(pal: QPalette | None = None) -> QColor:
     pal = pal or palette()
     return blend(pal.color(QPalette.ColorRole.Text), pal.color(QPalette.ColorRole.Base), 0.45)

@@ -213,7 +213,10 @@ class TranscriptDelegate(QStyledItemDelegate):
 
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        fill = theme.user_bubble_color(palette) if is_user else theme.assistant_bubble_color(palette)
+        if turn.tool is not None:
+            fill = theme.tool_card_color(palette, failed=turn.tool.failed)
+        else:
+            fill = theme.user_bubble_color(palette) if is_user else theme.assistant_bubble_color(palette)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2) if selected else Qt.PenStyle.NoPen
         painter.setPen(pen)

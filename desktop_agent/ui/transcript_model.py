@@ -17,7 +17,7 @@ from desktop_agent.state.conversation import Role, Turn
 from desktop_agent.state.plain_text import plain_text
 from desktop_agent.state.turn_notes import turn_notes
 
-ROLE_LABELS = {Role.USER: "You", Role.ASSISTANT: "Assistant"}
+ROLE_LABELS = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.TOOL: "Tool"}
 
 
 def turn_signature(turn: Turn) -> tuple:

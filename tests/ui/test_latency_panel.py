@@ -103,7 +103,8 @@ def test_panel_fills_gauges_and_chart_from_conversation_events(qtbot):
     conversation = Conversation()
     feed(conversation, *exchange("one", ["reply"], TURN), *exchange("two", ["reply"], {**TURN, S.VOICE_TO_VOICE: 0.9}))
     panel.refresh(conversation)
-    assert all(g.summary.count == 2 for g in panel.gauges.values())
+    assert all(g.summary.count == 2 for stage, g in panel.gauges.items() if stage is not S.TOOLS)
+    assert panel.gauges[S.TOOLS].summary.count == 0  # no tool was called
     assert panel.gauges[S.VOICE_TO_VOICE].summary.last == pytest.approx(0.9)
     assert panel.gauges[S.VOICE_TO_VOICE].tone is theme.Tone.WARNING
     assert panel.gauges[S.STT_FINAL].tone is theme.Tone.GOOD

@@ -25,7 +25,7 @@ from desktop_agent.storage.export import display_title, field_text
 from desktop_agent.storage.records import StoredConversation, StoredTurn
 from desktop_agent.ui.script_fonts import with_script_fallbacks
 
-_SPEAKERS = {Role.USER: "You", Role.ASSISTANT: "Assistant"}
+_SPEAKERS = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.TOOL: "Tool"}
 #: Keyed by Stage; a stored turn may hold a stage this version does not know (a plain string), shown as it is.
 _STAGE_LABELS: dict[Stage | str, str] = {
     Stage.ENDPOINTING: "endpointing",
@@ -33,6 +33,7 @@ _STAGE_LABELS: dict[Stage | str, str] = {
     Stage.LLM_FIRST_TOKEN: "LLM",
     Stage.TTS_FIRST_AUDIO: "TTS",
     Stage.VOICE_TO_VOICE: "voice to voice",
+    Stage.TOOLS: "tools",
 }
 _PARAGRAPH_GAP = 8.0  # pixels above each turn and each details line
 _LINE_BREAK = "\u2028"  # a line break inside one paragraph (a "\n" would start a new one)

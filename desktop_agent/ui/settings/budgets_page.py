@@ -15,6 +15,7 @@ STAGE_LABELS = {
     Stage.LLM_FIRST_TOKEN: "First word from the model",
     Stage.TTS_FIRST_AUDIO: "First audio from the voice",
     Stage.VOICE_TO_VOICE: "Voice to voice (you stop, it starts)",
+    Stage.TOOLS: "Tools the assistant called",
 }
 
 

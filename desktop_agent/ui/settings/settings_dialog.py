@@ -32,6 +32,8 @@ from desktop_agent.config.pcm_player import PcmPlayer, PlaybackError
 from desktop_agent.config.prompts import PromptLibrary
 from desktop_agent.config.secrets import Secrets, SecretsError
 from desktop_agent.config.settings import AppSettings, SettingsStore
+from desktop_agent.config.tool_secrets import ToolSecrets
+from desktop_agent.config.tools import TOOLS_FILE_NAME, ToolLibrary
 from desktop_agent.config.voices import VoiceError
 from desktop_agent.engine.audio_backend import AudioBackend, AudioDeviceError, SoundDeviceBackend
 from desktop_agent.state.events import Provider
@@ -44,6 +46,7 @@ from desktop_agent.ui.settings.models_page import ModelsPage
 from desktop_agent.ui.settings.prices_page import PricesPage
 from desktop_agent.ui.settings.privacy_page import PrivacyPage
 from desktop_agent.ui.settings.prompts_page import PromptsPage
+from desktop_agent.ui.settings.tools_page import ToolsPage
 from desktop_agent.ui.settings.voice_page import VoicePage
 from desktop_agent.ui.untrusted_text import plain_label, shown_text
 
@@ -58,6 +61,7 @@ class SettingsPage(enum.Enum):
     PRICES = "Prices"
     PRIVACY = "Privacy"
     DESKTOP = "Desktop"
+    TOOLS = "Tools"
 
 
 class SettingsDialog(QDialog):
@@ -103,6 +107,8 @@ class SettingsDialog(QDialog):
         audio_backend: AudioBackend | None = None,
         problems: list[str] | tuple[str, ...] = (),
         tray_available: bool | None = None,
+        tools: ToolLibrary | None = None,
+        tool_secrets: ToolSecrets | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -130,6 +136,10 @@ class SettingsDialog(QDialog):
         self.prices_page = PricesPage(settings)
         self.privacy_page = PrivacyPage(settings)
         self.desktop_page = DesktopPage(settings, tray_available)
+        self.tools_page = ToolsPage(
+            tools if tools is not None else ToolLibrary(store.path.parent / TOOLS_FILE_NAME),
+            tool_secrets if tool_secrets is not None else ToolSecrets(),
+        )
         self._pages: dict[SettingsPage, QWidget] = {
             SettingsPage.KEYS: self.keys_page,
             SettingsPage.VOICE: self.voice_page,
@@ -140,6 +150,7 @@ class SettingsDialog(QDialog):
             SettingsPage.PRICES: self.prices_page,
             SettingsPage.PRIVACY: self.privacy_page,
             SettingsPage.DESKTOP: self.desktop_page,
+            SettingsPage.TOOLS: self.tools_page,
         }
 
         self.notice_label = plain_label(QLabel())  # quotes values from the settings and prompt files
@@ -203,6 +214,7 @@ class SettingsDialog(QDialog):
             lambda: self._save_then(self.restart_needed, "New endpoints apply from the next session.")
         )
         self.keys_page.keys_changed.connect(self.keys_changed)
+        self.tools_page.tools_changed.connect(lambda: self.restart_needed.emit("Tools apply from the next session."))
         self.keys_page.provider_changed.connect(self._provider_changed)
         self.keys_page.fallback_changed.connect(
             lambda: self._save_then(self.restart_needed, "The fallback applies from the next session.")

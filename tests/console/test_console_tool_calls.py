@@ -1,0 +1,64 @@
+"""A tool call in the console: the user's webhook action (saved in the tools file) is called when the language model
+(the emulator, scripted) asks for it, through the real console, engine and simulator, and the console prints the
+same card the window shows: the call with its arguments, then its result or error and its duration."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from desktop_agent.config import paths
+from desktop_agent.config.tools import TOOLS_FILE_NAME, ToolLibrary, WebhookHeader, WebhookTool
+from desktop_agent.simulator import Simulator, ToolCall
+from desktop_agent.state.conversation import Role
+from tests.console.test_console_faults import TypedConsole
+from tests.webhook_server import WebhookServer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.asyncio
+async def test_the_console_prints_each_tool_call(isolated_user_dirs):
+    with WebhookServer() as webhook:
+        ToolLibrary(paths.config_dir() / TOOLS_FILE_NAME).put_webhook(
+            WebhookTool(
+                name="create_ticket",
+                description="Open a support ticket.",
+                url=webhook.url,
+                parameters={"type": "object", "properties": {"title": {"type": "string"}}},
+                headers=[WebhookHeader("X-Team", "support")],
+            )
+        )
+        async with Simulator(profile="instant") as sim:
+            sim.llm.script([ToolCall("create_ticket", {"title": "Printer jam"})])
+            console = TypedConsole(sim, simulate=False)
+            await console.wait_for("Push-to-talk: press Enter")
+
+            console.type("t Open a ticket about the printer jam.")
+            await console.wait_for('Tool: create_ticket(title: "Printer jam") running…')
+            await console.wait_for('  → {"ticket":"T-1042","status":"open"} · ')
+            await console.wait_for("Assistant: The create_ticket tool answered:")
+            assert json.loads(webhook.requests[0]["body"]) == {"title": "Printer jam"}
+            assert webhook.requests[0]["headers"]["X-Team"] == "support"
+
+            webhook.status = 503
+            sim.llm.script([ToolCall("create_ticket", {"title": "Stapler"})])
+            console.type("t Once more please.")
+            await console.wait_for("  ✗ The create_ticket tool answered with an error (HTTP 503). · ")
+            await console.wait_for("Assistant: Sorry, the create_ticket tool did not work.")
+            code = await console.quit()
+
+    printed = console.out.getvalue()
+    assert code == 0, printed
+    assert re.search(r'  → \{"ticket":"T-1042","status":"open"\} · \d+ ms\n', printed)
+    assert [t.role for t in console.app.printer.conversation.turns] == [
+        Role.USER,
+        Role.TOOL,
+        Role.ASSISTANT,
+        Role.USER,
+        Role.TOOL,
+        Role.ASSISTANT,
+    ]
+    assert "Traceback" not in printed
