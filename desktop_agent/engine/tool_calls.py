@@ -105,11 +105,11 @@ async def run_call(
     started = time.monotonic()
     result, error = "", ""
     try:
-        if action.ask_first and reporting.confirm is not None:
-            allowed = await reporting.confirm(ConfirmationRequest(call_id, action.name, arguments_text))
-            if not allowed:
+        if action.ask_first:  # never run unasked: without anyone to ask, the call is refused
+            confirm = reporting.confirm
+            request = ConfirmationRequest(call_id, action.name, arguments_text)
+            if confirm is None or not await confirm(request):
                 error = REFUSED
-                started = time.monotonic()
         if not error:
             started = time.monotonic()  # the tool's own time, not the user's thinking
             result = await asyncio.wait_for(action.run(arguments), action.timeout_secs)
