@@ -48,6 +48,10 @@ class ToolsError(ValueError):
     """A tool definition the app cannot use, or a library that cannot be saved: a sentence for the user."""
 
 
+class McpUnavailable(ToolsError):
+    """An MCP server could not start or be reached: a sentence for the user."""
+
+
 @dataclass
 class WebhookHeader:
     """``value`` is kept in the file for a plain header; a secret one's value lives in the keyring ("" here)."""

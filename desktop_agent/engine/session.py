@@ -51,6 +51,7 @@ from desktop_agent.engine.observer import EventObserver
 from desktop_agent.engine.pipeline import VoicePipeline, build_pipeline, build_worker
 from desktop_agent.engine.reply_guard import Deadlines, GuardActions, ReplyGuard, retry_after_of
 from desktop_agent.engine.speech_failover import SpeechFailover
+from desktop_agent.engine.tool_box import ToolBox
 from desktop_agent.engine.tool_calls import ToolReporting, tool_schema
 from desktop_agent.engine.tools import END_REASON
 from desktop_agent.engine.webhook import WebhookAction
@@ -133,6 +134,7 @@ class VoiceSession:
         self._talk_wanted = False  # push-to-talk held, possibly since before the pipeline existed
         self._early_microphone = early_microphone
         self._tool_reporting = ToolReporting(emit=self._emit)
+        self._tool_box: ToolBox | None = None
 
     # -- properties (any thread) ----------------------------------------------------------------------------
 
@@ -157,6 +159,12 @@ class VoiceSession:
     def loop(self) -> asyncio.AbstractEventLoop | None:
         """The engine's event loop while the session runs (for benchmarks that schedule work on it)."""
         return self._loop
+
+    @property
+    def offered_tools(self) -> list[str]:
+        """The names of the tools the language model is offered now (MCP servers' join once started)."""
+        box = self._tool_box
+        return box.offered if box is not None else []
 
     @property
     def config(self) -> EngineConfig:
@@ -317,6 +325,8 @@ class VoiceSession:
         observer.is_standby = lambda service: any(f.is_standby(service) for f in failovers.values())
         observer.on_standby_failure = self._on_standby_failure
         worker = build_worker(voice, observers=[observer, guard])
+        tools = ToolBox(voice.context, self._tool_reporting, self._emit)
+        self._tool_box = tools
         self._hook_events(voice, worker, observer)
         self._transport, self._voice, self._worker = transport, voice, worker
         self._healer, self._guard = healer, guard
@@ -326,6 +336,7 @@ class VoiceSession:
             self._press()  # pressed before the pipeline existed: the turn starts with the microphone
 
         key_check = asyncio.gather(
+            tools.start_servers(config.mcp_servers),
             self._check_tts_key(config, observer),
             self._warm_up_llm(voice.services.llm, observer),
             self._check_voice(config, observer),
@@ -339,6 +350,7 @@ class VoiceSession:
             self._stop_event.set()
         await asyncio.wait({run_task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
         stop_wait.cancel()
+        await tools.close()
         key_check.cancel()
         observer.shutting_down = True
         guard.cancel_all()

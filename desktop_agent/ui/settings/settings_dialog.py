@@ -33,7 +33,7 @@ from desktop_agent.config.prompts import PromptLibrary
 from desktop_agent.config.secrets import Secrets, SecretsError
 from desktop_agent.config.settings import AppSettings, SettingsStore
 from desktop_agent.config.tool_secrets import ToolSecrets
-from desktop_agent.config.tools import TOOLS_FILE_NAME, ToolLibrary
+from desktop_agent.config.tools import TOOLS_FILE_NAME, McpUnavailable, ToolLibrary
 from desktop_agent.config.voices import VoiceError
 from desktop_agent.engine.audio_backend import AudioBackend, AudioDeviceError, SoundDeviceBackend
 from desktop_agent.state.events import Provider
@@ -118,7 +118,7 @@ class SettingsDialog(QDialog):
         self.store = store
         self.settings = settings
         self.runner = AsyncRunner(
-            self, expected=(VoiceError, ModelListError, PlaybackError, AudioDeviceError, SecretsError)
+            self, expected=(VoiceError, ModelListError, PlaybackError, AudioDeviceError, SecretsError, McpUnavailable)
         )
         self.player = PcmPlayer()
         self._stopping_tests: asyncio.Future | None = None  # the microphone test stopping as the panel closes
@@ -139,6 +139,7 @@ class SettingsDialog(QDialog):
         self.tools_page = ToolsPage(
             tools if tools is not None else ToolLibrary(store.path.parent / TOOLS_FILE_NAME),
             tool_secrets if tool_secrets is not None else ToolSecrets(),
+            self.runner,
         )
         self._pages: dict[SettingsPage, QWidget] = {
             SettingsPage.KEYS: self.keys_page,

@@ -1,4 +1,5 @@
-"""Settings > Tools: the webhook actions the assistant may call, each with an on/off switch, and their editor.
+"""Settings > Tools: the webhook actions the assistant may call, each with an on/off switch, and their editor; the MCP
+servers whose tools it is offered (:mod:`mcp_servers_box`).
 
 Changes are saved to the tools file at once (secret header values to the keyring) and apply from the next session:
 ``tools_changed`` says so. A definition that cannot be used is refused with one sentence and the form keeps what was
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -24,16 +25,19 @@ from PySide6.QtWidgets import (
 from desktop_agent.config.secrets import SecretsError
 from desktop_agent.config.tool_secrets import ToolSecrets
 from desktop_agent.config.tools import ToolLibrary, ToolsError, WebhookTool
+from desktop_agent.ui.settings.async_runner import AsyncRunner
+from desktop_agent.ui.settings.mcp_servers_box import McpServersBox
+from desktop_agent.ui.settings.switch_item import NAME_ROLE, is_on, switch_item
 from desktop_agent.ui.settings.webhook_editor import WebhookEditor
 from desktop_agent.ui.untrusted_text import plain_label
-
-_NAME_ROLE = Qt.ItemDataRole.UserRole
 
 
 class ToolsPage(QWidget):
     tools_changed = Signal()
 
-    def __init__(self, library: ToolLibrary, secrets: ToolSecrets, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, library: ToolLibrary, secrets: ToolSecrets, runner: AsyncRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.library = library
         self.secrets = secrets
@@ -64,7 +68,11 @@ class ToolsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addWidget(webhooks, 1)
+        self.servers = McpServersBox(library, runner)
+        layout.addWidget(self.servers, 1)
         layout.addWidget(self.status_label)
+        self.servers.said.connect(self.status_label.setText)
+        self.servers.changed.connect(self.tools_changed)
         self.webhook_list.currentItemChanged.connect(self._selected)
         self.webhook_list.itemChanged.connect(self._switched)
         self.new_button.clicked.connect(self.new_action)
@@ -77,10 +85,7 @@ class ToolsPage(QWidget):
         self.webhook_list.blockSignals(True)
         self.webhook_list.clear()
         for tool in self.library.webhooks:
-            item = QListWidgetItem(f"{tool.name} — {tool.description}")
-            item.setData(_NAME_ROLE, tool.name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if tool.enabled else Qt.CheckState.Unchecked)
+            item = switch_item(f"{tool.name} — {tool.description}", tool.name, tool.enabled)
             item.setToolTip("Switch it off to keep it without offering it to the assistant.")
             self.webhook_list.addItem(item)
             if tool.name == current:
@@ -88,16 +93,16 @@ class ToolsPage(QWidget):
         self.webhook_list.blockSignals(False)
 
     def _selected(self, item: QListWidgetItem | None) -> None:
-        tool = self.library.webhook(item.data(_NAME_ROLE)) if item is not None else None
+        tool = self.library.webhook(item.data(NAME_ROLE)) if item is not None else None
         self._editing = tool.name if tool is not None else ""
         self.editor.show_tool(tool)
         self.status_label.clear()
 
     def _switched(self, item: QListWidgetItem) -> None:
-        tool = self.library.webhook(item.data(_NAME_ROLE))
+        tool = self.library.webhook(item.data(NAME_ROLE))
         if tool is None:
             return
-        tool.enabled = item.checkState() == Qt.CheckState.Checked
+        tool.enabled = is_on(item)
         self._save_library(f"{tool.name} is {'on' if tool.enabled else 'off'} from the next session.")
 
     def new_action(self) -> None:

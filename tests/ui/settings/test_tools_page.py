@@ -1,18 +1,25 @@
 """Settings > Tools with real widgets (pytest-qt) and the real Secret Service keyring: a webhook action typed into
 the form is saved to the tools file with its secret header's value in the keyring only; bad input is one sentence
-and keeps the form; the on/off switch and removal are saved at once and say they apply from the next session."""
+and keeps the form; the on/off switch and removal are saved at once and say they apply from the next session. An MCP
+server (the tests' own, tests/mcp_test_server.py) is saved, its tools listed by starting it, each switched on or
+off; a server that cannot be used is one sentence."""
 
 from __future__ import annotations
 
 import json
+import shlex
+import sys
+from pathlib import Path
 
 import keyring
 import pytest
+from keyring.backends import fail
 from PySide6.QtCore import Qt
 
 from desktop_agent.config.secrets import KEYRING_SERVICE
 from desktop_agent.config.tool_secrets import ToolSecrets, entry_name
-from desktop_agent.config.tools import ToolLibrary
+from desktop_agent.config.tools import McpUnavailable, ToolLibrary
+from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.tools_page import ToolsPage
 from desktop_agent.ui.settings.webhook_editor import KEPT_SECRET
 
@@ -22,7 +29,7 @@ SECRET = "n8n-header-token-5521"
 @pytest.fixture
 def page(qtbot, tmp_path, secret_service_keyring):
     library = ToolLibrary(tmp_path / "tools.json")
-    widget = ToolsPage(library, ToolSecrets(secret_service_keyring))
+    widget = ToolsPage(library, ToolSecrets(secret_service_keyring), AsyncRunner(expected=(McpUnavailable,)))
     qtbot.addWidget(widget)
     yield widget
     for tool in ("create_ticket", "open_ticket"):
@@ -116,3 +123,62 @@ def test_plain_http_to_this_computer_is_allowed(page, qtbot, tmp_path):
     assert (
         json.loads((tmp_path / "tools.json").read_text())["webhooks"][0]["url"] == "http://127.0.0.1:5678/webhook/abc"
     )
+
+
+MCP_SERVER = Path(__file__).resolve().parents[2] / "mcp_test_server.py"
+
+
+@pytest.fixture
+def mcp_page(qtbot, qloop, tmp_path):
+    """The page on the qasync loop (listing a server's tools runs there); no keyring needed for servers."""
+    widget = ToolsPage(
+        ToolLibrary(tmp_path / "tools.json"), ToolSecrets(fail.Keyring()), AsyncRunner(expected=(McpUnavailable,))
+    )
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_an_mcp_server_is_saved_its_tools_listed_and_switched(mcp_page, qtbot, tmp_path):
+    box = mcp_page.servers
+    changes = []
+    mcp_page.tools_changed.connect(lambda: changes.append(True))
+    box.name.setText("weather")
+    box.address.setText(f"{shlex.quote(sys.executable)} {shlex.quote(str(MCP_SERVER))}")
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    assert mcp_page.status_label.text() == "weather is saved; it starts with the next session." and changes
+    [saved] = json.loads((tmp_path / "tools.json").read_text())["mcp_servers"]
+    assert saved["name"] == "weather" and saved["command"].endswith("mcp_test_server.py") and saved["url"] == ""
+
+    # Listing starts the server for a moment and shows each tool with its switch on.
+    qtbot.mouseClick(box.list_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: box.tool_list.count() == 3, timeout=30_000)
+    names = [box.tool_list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(3)]
+    assert sorted(names) == ["shut_down", "station_report", "weather"]
+    assert mcp_page.status_label.text().startswith("weather offers 3 tools")
+    assert all(box.tool_list.item(row).checkState() == Qt.CheckState.Checked for row in range(3))
+    # Switched off: saved at once, and the library the next session reads leaves it out.
+    box.tool_list.item(names.index("shut_down")).setCheckState(Qt.CheckState.Unchecked)
+    assert ToolLibrary(tmp_path / "tools.json").servers[0].disabled_tools == ["shut_down"]
+    assert mcp_page.status_label.text() == "shut_down is off from the next session."
+    # The server itself can be switched off.
+    box.server_list.item(0).setCheckState(Qt.CheckState.Unchecked)
+    assert ToolLibrary(tmp_path / "tools.json").servers[0].enabled is False
+
+
+def test_mcp_server_problems_are_one_sentence(mcp_page, qtbot, tmp_path):
+    box = mcp_page.servers
+    box.name.setText("remote")
+    box.address.setText("http://mcp.example.com/mcp")
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    assert mcp_page.status_label.text().startswith("Plain http:// is only allowed to this computer")
+    assert box.address.text() == "http://mcp.example.com/mcp" and not (tmp_path / "tools.json").exists()
+
+    box.name.setText("calendar")
+    box.address.setText("no-such-mcp-server-program --stdio")
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box.list_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "was not found" in mcp_page.status_label.text(), timeout=30_000)
+    assert mcp_page.status_label.text() == (
+        "The MCP server calendar could not start: the command no-such-mcp-server-program was not found."
+    )
+    assert box.tool_list.count() == 0
