@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from desktop_agent.config.voices import Voice
     from desktop_agent.engine.config import EngineConfig
     from desktop_agent.simulator.thread import SimulatorThread
+    from desktop_agent.state.events import EarlierTurn
     from desktop_agent.storage.history import HistoryStore
     from desktop_agent.storage.recorder import HistoryRecorder
     from desktop_agent.summaries.summarizer import LanguageModelTarget, Summarizer, SummaryResult
@@ -60,14 +61,16 @@ class SettingsNotSaved(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Continuation:
-    """A past conversation to continue: its id and title, the language model's messages it carries on, and its
-    last stored turn number and start (the new turns are stored after it, in the same conversation)."""
+    """A past conversation to continue: its id and title, the language model's messages it carries on (and the
+    turns they come from, which the window shows), and its last stored turn number and start (the new turns are
+    stored after it, in the same conversation)."""
 
     conversation_id: int
     title: str
     messages: list[dict]
     last_seq: int
     started_at: float
+    turns: tuple[EarlierTurn, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,16 +332,18 @@ class Runtime:
         conversation = await asyncio.to_thread(store.get_conversation, conversation_id)
         if conversation is None:
             return None
-        from desktop_agent.storage.continuation import context_messages
+        from desktop_agent.storage.continuation import as_messages, remembered_turns
 
         settings = self.settings
         keep = settings.conversation.max_history_exchanges if settings is not None else 20
+        turns = remembered_turns(conversation, keep)
         return Continuation(
             conversation.id,
             conversation.title,
-            context_messages(conversation, keep),
+            as_messages(turns),
             conversation.last_seq,
             conversation.started_at,
+            turns,
         )
 
     async def last_continuation(self) -> Continuation | None:

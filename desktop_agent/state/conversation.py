@@ -48,7 +48,8 @@ class Turn:
     ``text`` is what was said; for the user, ``interim`` holds the not-yet-final words shown live after it.
     For the assistant, ``text`` grows word by word as the words are spoken, so an interrupted reply never shows
     its unspoken rest. A reply the voice could not say is kept whole as written with ``spoken`` False; one the
-    language model stopped writing midway has ``complete`` False.
+    language model stopped writing midway has ``complete`` False. An ``earlier`` turn was said in a past session of
+    a continued conversation: shown for context, it is in the history already and never recorded again.
     """
 
     id: int
@@ -62,6 +63,7 @@ class Turn:
     complete: bool = True
     latencies: dict[ev.Stage, float] = field(default_factory=dict)
     tool: ToolCallInfo | None = None
+    earlier: bool = False
 
     @property
     def finished(self) -> bool:
@@ -122,6 +124,8 @@ class Conversation:
         self.prompt_name = ""
         self.started_at: float | None = None
         self.ended_reason: str | None = None
+        #: When the past conversation this one continues started (wall clock); None for a new conversation.
+        self.continued_from: float | None = None
         self._pending_latencies: dict[ev.Stage, float] = {}
         self.last_finished: list[Turn] = []
 
@@ -338,7 +342,29 @@ class Conversation:
         self.errors.clear()
         self.retry_offered = False
         self._pending_latencies = {}
+        self.continued_from = None
         return Area.TRANSCRIPT | Area.LATENCY | Area.USAGE | Area.ERRORS | Area.SESSION
+
+    def _on_continued(self, e: ev.ConversationContinued) -> Area:
+        """The remembered turns of a continued conversation go first, finished and ``earlier``; they are not
+        ``last_finished`` (the history has them), so nothing records them again."""
+        for said in e.turns:
+            if said.text.strip() and said.role in (Role.USER, Role.ASSISTANT):
+                self.turns.append(
+                    Turn(
+                        id=next(self._ids),
+                        role=Role(said.role),
+                        started_at=said.started_at,
+                        text=said.text,
+                        ended_at=said.started_at,
+                        interrupted=said.interrupted,
+                        spoken=said.spoken,
+                        complete=said.complete,
+                        earlier=True,
+                    )
+                )
+        self.continued_from = e.started_at
+        return Area.TRANSCRIPT
 
     #: Each handler takes the event type it is filed under, which a Callable type cannot say per entry: Any.
     _handlers: ClassVar[dict[type[ev.Event], Callable[[Conversation, Any], Area]]] = {
@@ -365,4 +391,5 @@ class Conversation:
         ev.ConversationReset: _on_reset,
         ev.ToolCallStarted: _on_tool_started,
         ev.ToolCallFinished: _on_tool_finished,
+        ev.ConversationContinued: _on_continued,
     }

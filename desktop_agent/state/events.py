@@ -292,3 +292,25 @@ class ToolCallFinished(Event):
     result: str = ""
     error: str = ""
     seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierTurn:
+    """A turn said in an earlier session of a continued conversation, as it was stored (remote text: plain only)."""
+
+    role: str  # "user" or "assistant"
+    text: str
+    started_at: float  # wall clock
+    interrupted: bool = False
+    spoken: bool = True
+    complete: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationContinued(Event):
+    """A past conversation goes on (History > Continue), in a transcript just reset: the turns of it the language
+    model remembers, shown before what is said now, and when the conversation started (wall clock). The app sends
+    it, not the engine; the turns are in the history already."""
+
+    started_at: float
+    turns: tuple[EarlierTurn, ...] = ()

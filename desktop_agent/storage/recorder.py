@@ -117,8 +117,9 @@ class HistoryRecorder:
         self._had_turns = bool(conversation.turns)
         if Area.TURN_FINISHED in areas and conversation.last_finished:
             if self._live is None:
-                first = min(
-                    (t.started_at for t in conversation.turns), default=conversation.last_finished[0].started_at
+                first = min(  # (earlier turns, shown from a continued conversation, are not this one's)
+                    (t.started_at for t in conversation.turns if not t.earlier),
+                    default=conversation.last_finished[0].started_at,
                 )
                 self._live = _Live(first, conversation.voice, conversation.prompt_name)
                 self._voice_prompt = (conversation.voice, conversation.prompt_name)

@@ -135,3 +135,23 @@ def test_percentile_and_history_bounds():
     for value in (1, 2, 3, 4):
         history.add(ev.Stage.STT_FINAL, value)
     assert history.samples(ev.Stage.STT_FINAL) == [2, 3, 4]
+
+
+def test_a_continued_conversation_starts_with_its_earlier_turns_which_are_not_finished_again(conversation):
+    earlier = (
+        ev.EarlierTurn("user", "Remind me tomorrow", 100.0),
+        ev.EarlierTurn("assistant", "I will.", 101.0, spoken=False),
+        ev.EarlierTurn("assistant", "   ", 102.0),  # nothing said: not shown
+    )
+    changed = conversation.apply(ev.ConversationContinued(90.0, earlier))
+    assert changed == Area.TRANSCRIPT and conversation.last_finished == []  # the history has them already
+    assert [(t.role, t.text, t.earlier, t.finished, t.spoken) for t in conversation.turns] == [
+        (Role.USER, "Remind me tomorrow", True, True, True),
+        (Role.ASSISTANT, "I will.", True, True, False),
+    ]
+    assert conversation.continued_from == 90.0
+    speak_user(conversation, final="And on Friday?")
+    new = conversation.turns[-1]
+    assert not new.earlier and new.id > conversation.turns[1].id and conversation.last_finished == [new]
+    conversation.apply(ev.ConversationReset())
+    assert conversation.turns == [] and conversation.continued_from is None
