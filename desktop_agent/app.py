@@ -560,8 +560,9 @@ class DesktopApp:
 
     async def continue_conversation(self, conversation_id: int) -> bool:
         """Continue a past conversation (History > Continue): the running session ends (its conversation is saved
-        and summarized as any that ends), and a new one starts whose language model remembers the past one's turns;
-        what is said next is saved to that same conversation. False, after saying why, when it could not start."""
+        and summarized as any that ends), and a new one starts whose language model remembers the past one's turns
+        (the transcript shows them, then "Continued from <date>"); what is said next is saved to that same
+        conversation. False, after saying why, when it could not start."""
         from desktop_agent.state import events as ev
         from desktop_agent.storage.history import ConversationHistoryUnavailable
         from desktop_agent.ui.untrusted_text import shown_name
@@ -576,7 +577,9 @@ class DesktopApp:
                 self.window.status.flash("That conversation is no longer in the history.")
             return False
         await self.controller.stop()
-        self.bridge.deliver(ev.ConversationReset())  # the window's transcript starts afresh for the continuation
+        # The window's transcript starts afresh with what the assistant remembers of the conversation, then a divider.
+        self.bridge.deliver(ev.ConversationReset())
+        self.bridge.deliver(ev.ConversationContinued(continuation.started_at, continuation.turns))
         self.bridge.flush()
         self.runtime.continue_recording(continuation)
         if not self.controller.continue_with(continuation.messages):

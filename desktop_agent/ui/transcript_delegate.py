@@ -6,6 +6,9 @@ so appending a row or growing the live one never makes Qt ask every row for its 
 Every script the assistant's languages use is drawn with a font that has it (the text font carries a family for
 each script: :mod:`desktop_agent.ui.script_fonts`), and a paragraph whose text reads right to left (Arabic, Urdu)
 is laid out right to left, its lines against the bubble's right edge.
+
+The last earlier turn of a continued conversation has the divider ("Continued from <date>") drawn below its bubble,
+in the same row: a small muted line of plain text between two rules.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ RADIUS = 12
 MAX_BUBBLE_FRACTION = 0.80
 MIN_BUBBLE_WIDTH = 160
 THINKING_TEXT = "…"
+DIVIDER_PAD_V = 6
+DIVIDER_GAP = 8  # between the divider's text and its rules
 
 
 TEXT_FLAGS = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -57,6 +62,8 @@ class _Bubble:
     body_height: float
     bubble_width: float
     height: int
+    divider: str = ""  # drawn below the bubble ("Continued from <date>"); empty for most turns
+    divider_height: float = 0.0
 
 
 def _layout_text(
@@ -139,8 +146,18 @@ class TranscriptDelegate(QStyledItemDelegate):
             return THINKING_TEXT, -1
         return text, -1
 
-    def _bubble(self, turn: Turn, row_width: int) -> _Bubble:
-        key = (turn.id, turn.text, turn.interim, turn.interrupted, turn.spoken, turn.complete, turn.finished, row_width)
+    def _bubble(self, turn: Turn, row_width: int, divider: str = "") -> _Bubble:
+        key = (
+            turn.id,
+            turn.text,
+            turn.interim,
+            turn.interrupted,
+            turn.spoken,
+            turn.complete,
+            turn.finished,
+            row_width,
+            divider,
+        )
         bubble = self._bubbles.get(key)
         if bubble is not None:
             self._bubbles.move_to_end(key)
@@ -169,14 +186,16 @@ class TranscriptDelegate(QStyledItemDelegate):
         bubble_width = min(max_bubble, max(natural, header_width) + 2 * PAD_H + 1)
         height = PAD_V + self._header_metrics.height() + HEADER_GAP + body_height + extra + PAD_V
         header = f"{ROLE_LABELS[turn.role]} · {clock_time(turn.started_at)}"
-        bubble = _Bubble(text, layout, header, notes, body_height, bubble_width, int(height + 2 * ROW_MARGIN_V + 0.999))
+        divider_height = self._header_metrics.height() + 2 * DIVIDER_PAD_V if divider else 0.0
+        row_height = int(height + 2 * ROW_MARGIN_V + divider_height + 0.999)
+        bubble = _Bubble(text, layout, header, notes, body_height, bubble_width, row_height, divider, divider_height)
         self._bubbles[key] = bubble
         if len(self._bubbles) > 256:  # only rows near the viewport are painted; heights live in the view
             self._bubbles.popitem(last=False)
         return bubble
 
-    def row_height(self, turn: Turn, row_width: int) -> int:
-        return self._bubble(turn, row_width).height
+    def row_height(self, turn: Turn, row_width: int, divider: str = "") -> int:
+        return self._bubble(turn, row_width, divider).height
 
     def text_font(self) -> QFont:
         return self._font
@@ -195,7 +214,9 @@ class TranscriptDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         turn = index.data(TranscriptModel.TurnRole)
         width = option.rect.width() if option.rect.width() > 0 else 600
-        return QSize(width, self.row_height(turn, width)) if turn is not None else QSize(width, 0)
+        if turn is None:
+            return QSize(width, 0)
+        return QSize(width, self.row_height(turn, width, index.data(TranscriptModel.DividerRole) or ""))
 
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -204,10 +225,10 @@ class TranscriptDelegate(QStyledItemDelegate):
         if turn is None:
             return
         rect = option.rect
-        bubble = self._bubble(turn, rect.width())
+        bubble = self._bubble(turn, rect.width(), index.data(TranscriptModel.DividerRole) or "")
         palette: QPalette = option.palette
         is_user = turn.role is Role.USER
-        height = rect.height() - 2 * ROW_MARGIN_V
+        height = rect.height() - 2 * ROW_MARGIN_V - bubble.divider_height
         left = rect.right() - ROW_MARGIN_H - bubble.bubble_width if is_user else rect.left() + ROW_MARGIN_H
         box = QRectF(left, rect.top() + ROW_MARGIN_V, bubble.bubble_width, height)
 
@@ -250,4 +271,27 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.setFont(font)
             painter.setPen(theme.tone_color(theme.Tone.WARNING, palette))
             painter.drawText(QPointF(box.left() + PAD_H, top + HEADER_GAP + header_metrics.ascent()), bubble.notes)
+        if bubble.divider:
+            area = QRectF(
+                rect.left() + ROW_MARGIN_H,
+                box.bottom() + ROW_MARGIN_V,
+                rect.width() - 2 * ROW_MARGIN_H,
+                bubble.divider_height,
+            )
+            self._paint_divider(painter, area, bubble.divider, palette)
         painter.restore()
+
+    def _paint_divider(self, painter: QPainter, area: QRectF, text: str, palette: QPalette) -> None:
+        """``text`` centred in ``area`` in the small muted font, a thin rule on either side."""
+        metrics = self._header_metrics
+        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width())
+        text_width = metrics.horizontalAdvance(shown)
+        text_left = area.center().x() - text_width / 2
+        middle = area.center().y()
+        color = theme.muted_text_color(palette)
+        painter.setFont(self._header_font)
+        painter.setPen(QPen(color, 1))
+        if text_left - DIVIDER_GAP > area.left():
+            painter.drawLine(QPointF(area.left(), middle), QPointF(text_left - DIVIDER_GAP, middle))
+            painter.drawLine(QPointF(text_left + text_width + DIVIDER_GAP, middle), QPointF(area.right(), middle))
+        painter.drawText(QPointF(text_left, middle - metrics.height() / 2 + metrics.ascent()), shown)

@@ -1,5 +1,8 @@
 """The transcript as a Qt list model over the conversation's turns, updated incrementally.
 
+A continued conversation's earlier turns (those the assistant remembers) come first; the last of them carries the
+divider line, "Continued from <date>" (:attr:`TranscriptModel.DividerRole`), drawn below its bubble.
+
 :meth:`TranscriptModel.sync` compares the model with ``Conversation.turns`` and emits only what changed: rows
 appended at the end, rows removed (a silent user turn dropped, a reset), and ``dataChanged`` for the few turns
 still open. Finished turns never change, so a sync costs the same at 10 turns and at 10 000.
@@ -35,6 +38,11 @@ def notes_line(turn: Turn) -> str:
     return line[:1].upper() + line[1:]
 
 
+def continued_line(wall_seconds: float) -> str:
+    """The divider after a continued conversation's earlier turns, e.g. ``Continued from 2026-12-07 14:03``."""
+    return f"Continued from {time.strftime('%Y-%m-%d %H:%M', time.localtime(wall_seconds))}"
+
+
 def turn_as_text(turn: Turn) -> str:
     """One line of plain text for the clipboard: ``[14:03:22] Assistant: text [not spoken]``."""
     suffix = "".join(f" [{note}]" for note in turn_notes(turn))
@@ -43,12 +51,14 @@ def turn_as_text(turn: Turn) -> str:
 
 class TranscriptModel(QAbstractListModel):
     TurnRole = Qt.ItemDataRole.UserRole + 1
+    DividerRole = Qt.ItemDataRole.UserRole + 2  # the line drawn below the row ("" for most rows)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._turns: list[Turn] = []
         self._ids: list[int] = []
         self._open: dict[int, tuple] = {}  # id -> signature of turns that may still change
+        self._continued_from: float | None = None  # when the continued conversation started (wall clock)
         self.rows_removed = False  # whether the last sync removed rows (row numbers after them shifted)
 
     # ----------------------------------------------------------------------------------- Qt model interface
@@ -64,11 +74,15 @@ class TranscriptModel(QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             notes = turn_notes(turn) if turn.finished else ("in progress",)
             state = "".join(f", {note}" for note in notes)
-            return f"{ROLE_LABELS[turn.role]} at {clock_time(turn.started_at)}{state}: {plain_text(turn.display_text)}"
+            said = f"{ROLE_LABELS[turn.role]} at {clock_time(turn.started_at)}{state}: {plain_text(turn.display_text)}"
+            divider = self.divider(index.row())
+            return f"{said}. {divider}." if divider else said
         if role == Qt.ItemDataRole.ToolTipRole:
             return time.strftime("%A %d %B %Y, %H:%M:%S", time.localtime(turn.started_at))
         if role == self.TurnRole:
             return turn
+        if role == self.DividerRole:
+            return self.divider(index.row())
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
@@ -83,15 +97,25 @@ class TranscriptModel(QAbstractListModel):
     def turns(self) -> list[Turn]:
         return list(self._turns)
 
+    def divider(self, row: int) -> str:
+        """The divider below ``row``: "Continued from <date>" after the last earlier turn, else ""."""
+        if self._continued_from is None or not self._turns[row].earlier:
+            return ""
+        if row + 1 < len(self._turns) and self._turns[row + 1].earlier:
+            return ""
+        return continued_line(self._continued_from)
+
     # ----------------------------------------------------------------------------------- incremental sync
-    def sync(self, turns: list[Turn]) -> list[int]:
-        """Make the model match ``turns``; return the rows that were added or changed (their height may differ).
+    def sync(self, turns: list[Turn], continued_from: float | None = None) -> list[int]:
+        """Make the model match ``turns`` (and ``Conversation.continued_from``); return the rows that were added or
+        changed (their height may differ).
 
         Relies on what :class:`~desktop_agent.state.conversation.Conversation` guarantees: turn ids grow, new
         turns are appended, and turns are only ever removed, never reordered.
         """
         touched: list[int] = []
         self.rows_removed = False
+        self._continued_from = continued_from  # (its earlier turns arrive with it, in the same sync)
         old_count = len(self._ids)
         prefix_kept = old_count == 0 or (len(turns) >= old_count and turns[old_count - 1].id == self._ids[-1])
         if not prefix_kept:

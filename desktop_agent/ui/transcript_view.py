@@ -107,14 +107,14 @@ class TranscriptView(QTableView):
 
     def refresh(self, conversation: Conversation) -> None:
         """Apply the conversation's turns: new rows appended, open rows updated, nothing else touched."""
-        touched = self._model.sync(conversation.turns)
+        touched = self._model.sync(conversation.turns, conversation.continued_from)
         width = self._row_width()
         if width != self._laid_out_width or (self._model.rows_removed and self._pending_rows):
             self._relayout_all()
             return
         header = self.verticalHeader()
         for row in touched:
-            header.resizeSection(row, self._delegate.row_height(self._model.turn(row), width))
+            header.resizeSection(row, self._row_height(row, width))
         self._update_placeholder_visibility()
 
     def set_placeholder(self, text: str) -> None:
@@ -190,12 +190,15 @@ class TranscriptView(QTableView):
         if self._follow:
             self.scroll_to_latest()
 
+    def _row_height(self, row: int, width: int) -> int:
+        return self._delegate.row_height(self._model.turn(row), width, self._model.divider(row))
+
     def _measure(self, rows: Iterable[int], width: int) -> None:
         header = self.verticalHeader()
         count = self._model.rowCount()
         for row in rows:
             if row < count:
-                header.resizeSection(row, self._delegate.row_height(self._model.turn(row), width))
+                header.resizeSection(row, self._row_height(row, width))
 
     def _relayout_slice(self) -> None:
         if self._row_width() != self._laid_out_width:
@@ -242,10 +245,20 @@ class TranscriptView(QTableView):
         rows = sorted({index.row() for index in self.selectionModel().selectedRows()})
         if not rows and self.currentIndex().isValid():
             rows = [self.currentIndex().row()]
-        return "\n".join(turn_as_text(self._model.turn(row)) for row in rows)
+        return self._rows_text(rows)
 
     def all_text(self) -> str:
-        return "\n".join(turn_as_text(turn) for turn in self._model.turns())
+        return self._rows_text(range(self._model.rowCount()))
+
+    def _rows_text(self, rows: Iterable[int]) -> str:
+        """The rows as plain text lines, with the divider after a continued conversation's earlier turns."""
+        lines = []
+        for row in rows:
+            lines.append(turn_as_text(self._model.turn(row)))
+            divider = self._model.divider(row)
+            if divider:
+                lines.append(f"— {divider} —")
+        return "\n".join(lines)
 
     def copy_selected(self) -> None:
         self._copy(self.selected_text())

@@ -5,7 +5,8 @@ engine's in-memory device.
 Ending the session (the window's End button) gets the conversation a title, a summary and the default fields from
 the simulated language model, saved in history: the History window lists and shows them, its search finds words
 only the summary holds, and the JSON export carries them. History > Continue then starts a session whose first
-request to the language model carries the past turns, and what is said next is saved to the same conversation."""
+request to the language model carries the past turns, the window's transcript shows those turns and "Continued from
+<date>" before what is said next, and that is saved to the same conversation. New conversation then clears it all."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from desktop_agent.state.conversation import Role
+from desktop_agent.state.conversation import Role, Turn
 from desktop_agent.state.events import AgentState
 from desktop_agent.storage.history import HistoryStore, default_history_path
+from desktop_agent.ui.history.conversation_list import local_time
 from desktop_agent.ui.session_phase import SessionPhase
 from tests.conftest import run_async
 from tests.e2e.conftest import desktop_app
@@ -48,8 +50,22 @@ def _replies(app) -> list[str]:
     return [t.text for t in app.bridge.conversation.turns if t.role is Role.ASSISTANT and t.finished]
 
 
+_EXCHANGE = ((Role.USER, "Question"), (Role.ASSISTANT, "Answer"))
+
+
 def _conversation_requests(simulator) -> list[dict]:
     return [r for r in simulator.llm_requests() if "response_format" not in r]
+
+
+def _shown(app) -> list[tuple[Role, str, bool]]:
+    """The window's transcript rows: role, text, and whether the turn is an earlier one of a continued conversation."""
+    model = app.window.transcript.transcript_model()
+    return [(turn.role, turn.text, turn.earlier) for turn in model.turns()]
+
+
+def _dividers(app) -> list[tuple[int, str]]:
+    model = app.window.transcript.transcript_model()
+    return [(row, model.divider(row)) for row in range(model.rowCount()) if model.divider(row)]
 
 
 def test_an_ended_conversation_is_summarized_shown_found_exported_and_continued(desktop, qtbot, tmp_path):
@@ -99,10 +115,21 @@ def test_an_ended_conversation_is_summarized_shown_found_exported_and_continued(
     QTest.mouseClick(history.continue_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: app.controller.phase is SessionPhase.RUNNING, timeout=30_000)
     qtbot.waitUntil(lambda: app.bridge.conversation.agent_state is AgentState.LISTENING, timeout=30_000)
-    assert app.bridge.conversation.turns == []  # the window's transcript starts afresh
+    # The transcript shows what the assistant remembers, as it was, then the divider; new turns follow.
+    assert _shown(app) == [(Role.USER, QUESTION, True), (Role.ASSISTANT, REPLY, True)]
+    divider = f"Continued from {local_time(stored.started_at)}"
+    assert _dividers(app) == [(1, divider)]
     simulator.llm.script([FOLLOW_UP_REPLY])
     _type(qtbot, app, FOLLOW_UP)
-    qtbot.waitUntil(lambda: _replies(app) == [FOLLOW_UP_REPLY], timeout=30_000)
+    qtbot.waitUntil(lambda: _replies(app) == [REPLY, FOLLOW_UP_REPLY], timeout=30_000)
+    assert _shown(app) == [
+        (Role.USER, QUESTION, True),
+        (Role.ASSISTANT, REPLY, True),
+        (Role.USER, FOLLOW_UP, False),
+        (Role.ASSISTANT, FOLLOW_UP_REPLY, False),
+    ]
+    assert _dividers(app) == [(1, divider)]
+    assert f"Assistant: {REPLY}\n— {divider} —\n" in app.window.transcript.all_text()
     (request,) = _conversation_requests(simulator)[requests_before:]
     said = [(m["role"], m["content"]) for m in request["messages"] if m["role"] != "system"]
     assert said == [("user", QUESTION), ("assistant", REPLY), ("user", FOLLOW_UP)]
@@ -123,3 +150,65 @@ def test_an_ended_conversation_is_summarized_shown_found_exported_and_continued(
     with HistoryStore(default_history_path()) as reopened:
         closed, due = reopened.get_conversation(row.id), reopened.summaries_due()
     assert closed.summary.endswith(f"The assistant answered: {FOLLOW_UP_REPLY}") or due == [row.id], (closed, due)
+
+
+def _seed_conversation(store: HistoryStore, started_at: float, exchanges: int) -> int:
+    """``exchanges`` stored exchanges ("Question n", "Answer n"); the last but one reply was interrupted and the last
+    one not spoken (as the window stores them)."""
+    conversation_id = store.begin_conversation(started_at=started_at)
+    for n in range(1, exchanges + 1):
+        at = started_at + 60 * n
+        store.record_turn(conversation_id, Turn(2 * n - 1, Role.USER, at, f"Question {n}", ended_at=at + 5))
+        reply = Turn(2 * n, Role.ASSISTANT, at + 6, f"Answer {n}", ended_at=at + 9)
+        reply.interrupted, reply.spoken = n == exchanges - 1, n != exchanges
+        store.record_turn(conversation_id, reply)
+    return conversation_id
+
+
+def test_a_continued_conversation_shows_what_is_remembered_and_new_conversation_clears_it(desktop, qtbot):
+    app, simulator = desktop
+    run_async(qtbot, app.start(), timeout_ms=60_000)
+    qtbot.waitUntil(lambda: app.bridge.conversation.agent_state is AgentState.LISTENING, timeout=30_000)
+    store = app.history_store
+    started_at = 1_700_000_000.0
+    past = _seed_conversation(store, started_at, exchanges=12)
+    app.runtime.settings.conversation.max_history_exchanges = 10  # the assistant remembers the last ten exchanges
+
+    assert run_async(qtbot, app.continue_conversation(past), timeout_ms=30_000)
+    qtbot.waitUntil(lambda: app.bridge.conversation.agent_state is AgentState.LISTENING, timeout=30_000)
+    remembered = [(role, f"{word} {n}") for n in range(3, 13) for role, word in _EXCHANGE]
+    assert _shown(app) == [(role, text, True) for role, text in remembered]
+    model = app.window.transcript.transcript_model()
+    assert [(t.interrupted, t.spoken) for t in model.turns()[-3:]] == [(True, True), (False, True), (False, False)]
+    divider = f"Continued from {local_time(started_at)}"
+    assert _dividers(app) == [(19, divider)]
+    accessible = model.index(19).data(Qt.ItemDataRole.AccessibleTextRole)
+    assert "Answer 12" in accessible and "not spoken" in accessible and accessible.endswith(f"{divider}.")
+
+    simulator.llm.script([FOLLOW_UP_REPLY])
+    _type(qtbot, app, FOLLOW_UP)
+    qtbot.waitUntil(lambda: _replies(app)[-1] == FOLLOW_UP_REPLY, timeout=30_000)
+    assert _shown(app)[20:] == [(Role.USER, FOLLOW_UP, False), (Role.ASSISTANT, FOLLOW_UP_REPLY, False)]
+    assert _dividers(app) == [(19, divider)]
+    (request,) = [r for r in _conversation_requests(simulator) if r["messages"][-1].get("content") == FOLLOW_UP]
+    said = [m["content"] for m in request["messages"] if m["role"] != "system"]
+    assert said == [text for _role, text in remembered] + [FOLLOW_UP]
+
+    # New conversation clears the transcript, the earlier turns and the divider; what follows is a new conversation.
+    app.window.new_conversation_action.trigger()
+    qtbot.waitUntil(lambda: model.rowCount() == 0, timeout=30_000)
+    assert app.bridge.conversation.continued_from is None and _dividers(app) == []
+    simulator.llm.script([REPLY])
+    _type(qtbot, app, QUESTION)
+    qtbot.waitUntil(lambda: _replies(app) == [REPLY], timeout=30_000)
+    assert _shown(app) == [(Role.USER, QUESTION, False), (Role.ASSISTANT, REPLY, False)]
+    assert app.recorder.flush(timeout=10)
+    rows = store.list_conversations()
+    assert len(rows) == 2
+    assert [t.text for t in store.get_conversation(past).turns][-2:] == [FOLLOW_UP, FOLLOW_UP_REPLY]
+    assert len(store.get_conversation(past).turns) == 26
+    (new,) = [row for row in rows if row.id != past]
+    assert [(t.role, t.text) for t in store.get_conversation(new.id).turns] == [
+        (Role.USER, QUESTION),
+        (Role.ASSISTANT, REPLY),
+    ]

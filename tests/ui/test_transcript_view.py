@@ -10,7 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from desktop_agent.state import events as ev
 from desktop_agent.state.conversation import Conversation
 from desktop_agent.ui.transcript_delegate import TranscriptDelegate
-from desktop_agent.ui.transcript_model import TranscriptModel, clock_time, notes_line
+from desktop_agent.ui.transcript_model import TranscriptModel, clock_time, continued_line, notes_line
 from desktop_agent.ui.transcript_view import TranscriptView
 from tests.ui.conftest import exchange, feed
 
@@ -175,7 +175,7 @@ def test_updates_at_thousands_of_turns_touch_only_the_changed_row(view, qtbot, m
     qtbot.waitUntil(lambda: view.verticalScrollBar().isVisible() and not view.layout_pending, timeout=5000)
     measured: list[int] = []
     original = TranscriptDelegate.row_height
-    monkeypatch.setattr(TranscriptDelegate, "row_height", lambda self, turn, width: measured.append(turn.id) or original(self, turn, width))
+    monkeypatch.setattr(TranscriptDelegate, "row_height", lambda self, turn, width, divider="": measured.append(turn.id) or original(self, turn, width, divider))
     hints: list[int] = []
     monkeypatch.setattr(TranscriptDelegate, "sizeHint", lambda self, option, index: hints.append(index.row()) or original(self, index.data(TranscriptModel.TurnRole), 600))
 
@@ -239,3 +239,46 @@ def test_words_are_never_split_but_an_overlong_word_still_fits_its_bubble(qtbot)
     assert long_word.bubble_width <= 600
     lines = [long_word.layout.lineAt(i) for i in range(long_word.layout.lineCount())]
     assert len(lines) > 1 and all(line.naturalTextWidth() <= long_word.bubble_width for line in lines)
+
+
+def test_a_continued_conversation_shows_its_earlier_turns_then_the_divider_then_the_new_turns(view, qtbot):
+    conversation = Conversation(clock=lambda: 1_700_000_500.0)
+    earlier = (
+        ev.EarlierTurn("user", "Book the train to Lyon", 1_700_000_000.0),
+        ev.EarlierTurn("assistant", "Booked for\x1b[2J Friday", 1_700_000_010.0, interrupted=True),
+    )
+    feed(conversation, ev.ConversationReset(), ev.ConversationContinued(1_699_999_000.0, earlier))
+    view.refresh(conversation)
+    model = view.transcript_model()
+    divider = continued_line(1_699_999_000.0)
+    assert shown(view) == ["Book the train to Lyon", "Booked for Friday"]  # remote text, shown plain
+    assert [model.divider(row) for row in range(2)] == ["", divider]
+    assert notes_line(model.turn(1)) == "Interrupted"
+
+    feed(conversation, *exchange("And the return?", ["Sunday"]))
+    view.refresh(conversation)
+    assert shown(view) == ["Book the train to Lyon", "Booked for Friday", "And the return?", "Sunday"]
+    assert [model.divider(row) for row in range(4)] == ["", divider, "", ""]
+    lines = view.all_text().splitlines()
+    assert lines[1].endswith("Assistant: Booked for Friday [interrupted]") and lines[2] == f"— {divider} —"
+
+    # The divider's row is taller by the divider, and the divider is painted below the bubble.
+    width = view.viewport().width()
+    delegate = view.itemDelegate()
+    with_divider = delegate.row_height(model.turn(1), width, divider)
+    assert view.verticalHeader().sectionSize(1) == with_divider > delegate.row_height(model.turn(1), width)
+    view.scrollToTop()
+    qtbot.waitUntil(lambda: view.rowViewportPosition(1) >= 0, timeout=5_000)
+    image = view.viewport().grab().toImage()
+    bottom = view.rowViewportPosition(1) + with_divider
+    strip = [
+        image.pixelColor(x, y)
+        for y in range(bottom - (with_divider - delegate.row_height(model.turn(1), width)), bottom)
+        for x in range(0, width, 2)
+    ]
+    background = image.pixelColor(width - 2, bottom - 1)
+    assert sum(1 for color in strip if color != background) > 50  # the rules and the words
+
+    feed(conversation, ev.ConversationReset())  # New conversation: everything goes, the divider too
+    view.refresh(conversation)
+    assert shown(view) == [] and view.all_text() == ""
