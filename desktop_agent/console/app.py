@@ -32,7 +32,7 @@ from desktop_agent.console.printer import TranscriptPrinter
 from desktop_agent.console.terminal_encoding import shows_every_script
 from desktop_agent.runtime import Runtime, reconfigure_logging
 from desktop_agent.state import events as ev
-from desktop_agent.state.plain_text import plain_text
+from desktop_agent.state.plain_text import plain_text, shorten
 
 if TYPE_CHECKING:  # the engine is imported on a worker thread once the settings are read
     from desktop_agent.engine.audio_backend import AudioBackend
@@ -187,9 +187,18 @@ class ConsoleApp:
         if self._continuation is None:
             self.printer.say("There is no past conversation to continue (is history on?); a new one starts.")
             return
-        turns = len(self._continuation.messages)
-        title = plain_text(self._continuation.title, single_line=True) or "the last conversation"
-        self.printer.say(f"Continuing “{title}”: the assistant remembers its last {turns} turns.")
+        self._say_continuation(self._continuation)
+
+    def _say_continuation(self, continuation: Continuation) -> None:
+        """Which conversation goes on, how much of it the assistant remembers, and its last two turns, briefly."""
+        exchanges = sum(1 for turn in continuation.turns if turn.role == "user")
+        title = shorten(plain_text(continuation.title, single_line=True), 80) or "the last conversation"
+        remembered = f"its last {exchanges} exchange{'s' if exchanges != 1 else ''}"
+        last_said = " Last said:" if continuation.turns else ""
+        self.printer.say(f"Continuing “{title}”: the assistant remembers {remembered}.{last_said}")
+        for turn in continuation.turns[-2:]:
+            who = "You" if turn.role == "user" else "Assistant"
+            self.printer.say(f"  {who}: {shorten(plain_text(turn.text, single_line=True), 100)}")
 
     async def _choose_first_voice(self) -> None:
         """No voice saved yet (a first run): choose one of the account's own and save it (not on the simulator)."""

@@ -43,7 +43,9 @@ async def test_a_conversation_ended_by_the_model_is_summarized_and_continued(iso
 
         requests_before = len(sim.llm_requests())
         again = TypedConsole(sim, simulate=False, record_history=True, continue_last=True)
-        await again.wait_for(f"Continuing “{stored.title}”: the assistant remembers its last")
+        # It says what the assistant remembers, and the last two turns (the goodbye got no words, only the end).
+        await again.wait_for(f"Continuing “{stored.title}”: the assistant remembers its last 2 exchanges. Last said:")
+        await again.wait_for(f"  Assistant: {REPLY}\n  You: Thanks, goodbye\n")
         await again.wait_for("Push-to-talk: press Enter")
         again.type(f"t {FOLLOW_UP}")
         await again.wait_for(f"You: {FOLLOW_UP}")
