@@ -55,6 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-audio", action="store_true", help="use an in-memory audio device instead of the sound card"
     )
+    metrics = parser.add_argument_group(
+        "metrics export", "write each reply's stage latencies, tokens, characters and cost, with p50/p95, and exit"
+    )
+    metrics.add_argument("--export-metrics", metavar="PATH", help="the CSV or JSON file to write")
+    metrics.add_argument("--since", metavar="DATE", help="from this local day on (YYYY-MM-DD), with --export-metrics")
+    metrics.add_argument("--until", metavar="DATE", help="up to this local day included (YYYY-MM-DD)")
+    metrics.add_argument(
+        "--conversation", dest="metrics_conversation", metavar="ID", type=int, help="one conversation (its id)"
+    )
+    metrics.add_argument(
+        "--format", dest="metrics_format", choices=("csv", "json"), help="default: from PATH's extension, else csv"
+    )
     parser.add_argument(
         "--log-level",
         default="INFO",
@@ -66,7 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.export_metrics is None and (
+        args.since or args.until or args.metrics_conversation is not None or args.metrics_format
+    ):
+        parser.error("--since, --until, --conversation and --format go with --export-metrics PATH")
+    if args.export_metrics is not None:
+        from desktop_agent.metrics_command import run as export_metrics
+
+        return export_metrics(args)
     if args.self_check:
         from desktop_agent.self_check import run_self_check
 

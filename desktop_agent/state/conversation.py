@@ -42,6 +42,20 @@ class Role(enum.StrEnum):
 
 
 @dataclass(slots=True)
+class UsageTotals:
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
+    tts_characters: int = 0
+    stt_audio_seconds: float = 0.0
+
+    def add(self, usage: ev.UsageReported) -> None:
+        self.llm_prompt_tokens += usage.prompt_tokens
+        self.llm_completion_tokens += usage.completion_tokens
+        self.tts_characters += usage.characters
+        self.stt_audio_seconds += usage.audio_seconds
+
+
+@dataclass(slots=True)
 class Turn:
     """One utterance in the transcript.
 
@@ -50,6 +64,9 @@ class Turn:
     its unspoken rest. A reply the voice could not say is kept whole as written with ``spoken`` False; one the
     language model stopped writing midway has ``complete`` False. An ``earlier`` turn was said in a past session of
     a continued conversation: shown for context, it is in the history already and never recorded again.
+
+    An assistant turn carries the usage reported since the previous reply ended (the user's words transcribed, the
+    model's tokens, the characters spoken) and its cost at the prices of the time: ``usage`` and ``cost_usd``.
     """
 
     id: int
@@ -64,6 +81,8 @@ class Turn:
     latencies: dict[ev.Stage, float] = field(default_factory=dict)
     tool: ToolCallInfo | None = None
     earlier: bool = False
+    usage: UsageTotals = field(default_factory=UsageTotals)
+    cost_usd: float = 0.0
 
     @property
     def finished(self) -> bool:
@@ -84,20 +103,6 @@ class ProviderState:
     retry_at: float | None = None  # wall clock of the next attempt to reconnect
     attempt: int = 0  # attempts to reconnect made so far in this outage
     standing_in: str = ""  # the fallback provider answering while the chosen one is down ("" = the chosen one)
-
-
-@dataclass(slots=True)
-class UsageTotals:
-    llm_prompt_tokens: int = 0
-    llm_completion_tokens: int = 0
-    tts_characters: int = 0
-    stt_audio_seconds: float = 0.0
-
-    def add(self, usage: ev.UsageReported) -> None:
-        self.llm_prompt_tokens += usage.prompt_tokens
-        self.llm_completion_tokens += usage.completion_tokens
-        self.tts_characters += usage.characters
-        self.stt_audio_seconds += usage.audio_seconds
 
 
 class Conversation:
@@ -127,6 +132,8 @@ class Conversation:
         #: When the past conversation this one continues started (wall clock); None for a new conversation.
         self.continued_from: float | None = None
         self._pending_latencies: dict[ev.Stage, float] = {}
+        #: Usage reported since the last reply ended: the next reply to end carries it (``Turn.usage``).
+        self._usage_since_reply = UsageTotals()
         self.last_finished: list[Turn] = []
 
     # ------------------------------------------------------------------ queries
@@ -260,6 +267,8 @@ class Conversation:
         turn.complete = e.complete
         turn.latencies.update(self._pending_latencies)
         self._pending_latencies = {}
+        turn.usage, self._usage_since_reply = self._usage_since_reply, UsageTotals()
+        turn.cost_usd = self.cost.total(turn.usage)
         self._finish(turn)
         return Area.TRANSCRIPT | Area.TURN_FINISHED
 
@@ -294,6 +303,7 @@ class Conversation:
 
     def _on_usage(self, e: ev.UsageReported) -> Area:
         self.usage.add(e)
+        self._usage_since_reply.add(e)
         return Area.USAGE
 
     def _on_provider(self, e: ev.ProviderStatusChanged) -> Area:
@@ -339,6 +349,7 @@ class Conversation:
         self.turns.clear()
         self.latency = LatencyHistory()
         self.usage = UsageTotals()
+        self._usage_since_reply = UsageTotals()
         self.errors.clear()
         self.retry_offered = False
         self._pending_latencies = {}

@@ -413,10 +413,15 @@ class HistoryStore:
                 raise ConversationNotFound(conversation_id)
             conn.execute(
                 "INSERT INTO turns (conversation_id, seq, role, text, interrupted, spoken, complete, started_at, "
-                "ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ended_at, llm_prompt_tokens, llm_completion_tokens, tts_characters, stt_audio_seconds, cost_usd) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (conversation_id, seq) DO UPDATE SET role = excluded.role, text = excluded.text, "
                 "interrupted = excluded.interrupted, spoken = excluded.spoken, complete = excluded.complete, "
-                "started_at = excluded.started_at, ended_at = excluded.ended_at",
+                "started_at = excluded.started_at, ended_at = excluded.ended_at, "
+                "llm_prompt_tokens = excluded.llm_prompt_tokens, "
+                "llm_completion_tokens = excluded.llm_completion_tokens, "
+                "tts_characters = excluded.tts_characters, stt_audio_seconds = excluded.stt_audio_seconds, "
+                "cost_usd = excluded.cost_usd",
                 (
                     conversation_id,
                     turn.id,
@@ -427,6 +432,11 @@ class HistoryStore:
                     int(turn.complete),
                     turn.started_at,
                     turn.ended_at,
+                    turn.usage.llm_prompt_tokens,
+                    turn.usage.llm_completion_tokens,
+                    turn.usage.tts_characters,
+                    turn.usage.stt_audio_seconds,
+                    turn.cost_usd,
                 ),
             )
             (turn_row,) = conn.execute(
@@ -569,6 +579,24 @@ class HistoryStore:
         with self._access() as conn:
             return self._read_conversations(conn, "", ())
 
+    def get_conversations_between(self, since: float | None, until: float | None) -> list[StoredConversation]:
+        """The conversations started at or after ``since`` and before ``until`` (wall-clock seconds; None: no bound),
+        with their turns, oldest first (for the metrics export of a date range)."""
+        with self._access() as conn:
+            return self._read_conversations(
+                conn,
+                "WHERE started_at >= coalesce(?, started_at) AND started_at < coalesce(?, started_at + 1)",
+                (since, until),
+            )
+
+    def cost_since(self, since: float) -> float:
+        """What the conversations started at or after ``since`` (wall-clock seconds) cost in all, in US dollars."""
+        with self._access() as conn:
+            (total,) = conn.execute(
+                "SELECT coalesce(sum(cost_usd), 0) FROM conversations WHERE started_at >= ?", (since,)
+            ).fetchone()
+        return _seconds(total)
+
     def _read_conversations(
         self, conn: sqlite3.Connection, where: str, params: tuple[object, ...]
     ) -> list[StoredConversation]:
@@ -620,9 +648,32 @@ class HistoryStore:
                     complete=_flag(complete, default=True),
                     latencies=latencies.get(turn_id, {}),
                     tool=tools.get(turn_id),
+                    usage=UsageTotals(
+                        llm_prompt_tokens=_count(prompt_tokens),
+                        llm_completion_tokens=_count(completion_tokens),
+                        tts_characters=_count(characters),
+                        stt_audio_seconds=_seconds(audio_seconds),
+                    ),
+                    cost_usd=_seconds(cost),
                 )
-                for turn_id, seq, role, text, interrupted, spoken, complete, started, ended in conn.execute(
-                    "SELECT id, seq, role, text, interrupted, spoken, complete, started_at, ended_at FROM turns "
+                for (
+                    turn_id,
+                    seq,
+                    role,
+                    text,
+                    interrupted,
+                    spoken,
+                    complete,
+                    started,
+                    ended,
+                    prompt_tokens,
+                    completion_tokens,
+                    characters,
+                    audio_seconds,
+                    cost,
+                ) in conn.execute(
+                    "SELECT id, seq, role, text, interrupted, spoken, complete, started_at, ended_at, "
+                    "llm_prompt_tokens, llm_completion_tokens, tts_characters, stt_audio_seconds, cost_usd FROM turns "
                     "WHERE conversation_id = ? ORDER BY seq",
                     (row[0],),
                 )

@@ -319,4 +319,4 @@ class HistoryRecorder:
 
 def _snapshot(turn: Turn) -> Turn:
     """A private copy: the live turn keeps changing on the Qt thread while the writer stores this one."""
-    return dataclasses.replace(turn, latencies=dict(turn.latencies))
+    return dataclasses.replace(turn, latencies=dict(turn.latencies), usage=dataclasses.replace(turn.usage))

@@ -27,6 +27,9 @@ class StoredTurn:
     latencies: dict[Stage | str, float] = field(default_factory=dict)
     #: The call, for a turn of role ``tool`` (``text`` is then its card).
     tool: ToolCallInfo | None = None
+    #: What this turn used and cost (an assistant turn: its exchange's); zero for turns stored before schema 6.
+    usage: UsageTotals = field(default_factory=UsageTotals)
+    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        6,
+        "per-turn usage and cost, for the metrics export (zero for turns stored before: only their conversation's "
+        "totals are known)",
+        (
+            "ALTER TABLE turns ADD COLUMN llm_prompt_tokens INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE turns ADD COLUMN llm_completion_tokens INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE turns ADD COLUMN tts_characters INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE turns ADD COLUMN stt_audio_seconds REAL NOT NULL DEFAULT 0",
+            "ALTER TABLE turns ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

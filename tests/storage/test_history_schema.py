@@ -162,3 +162,34 @@ def test_a_file_from_a_newer_version_is_left_untouched(tmp_path):
     assert "newer version" in message and message.endswith(".")
     assert path.read_bytes() == before
     assert not list(tmp_path.glob("*.corrupt-*")), "a newer file is not damaged and must not be moved aside"
+
+
+def test_a_version_3_file_is_upgraded_and_its_turns_keep_zero_usage(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore(path) as store:
+        pass
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "DROP TABLE turn_latencies; DROP TABLE turns; DROP TABLE conversations; PRAGMA user_version = 0;"
+    )
+    conn.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    schema.migrate(conn, upto=3)
+    conn.execute("INSERT INTO conversations (id, started_at, cost_usd) VALUES (4, ?, 0.25)", (T0,))
+    conn.execute(
+        "INSERT INTO turns (conversation_id, seq, role, text, started_at) VALUES (4, 2, 'assistant', 'Hi', ?)", (T0,)
+    )
+    conn.close()
+    assert "cost_usd" not in _turn_columns(path)
+
+    with HistoryStore(path) as store:
+        [old] = store.get_conversation(4).turns
+        assert (old.usage.llm_prompt_tokens, old.usage.tts_characters, old.cost_usd) == (0, 0, 0.0)
+        reply = make_turn(3, Role.ASSISTANT, "Priced", T0 + 5)
+        reply.usage.llm_prompt_tokens, reply.usage.tts_characters, reply.cost_usd = 120, 6, 0.0125
+        store.record_turn(4, reply)
+        latest = store.get_conversation(4).turns[-1]
+        assert (latest.usage.llm_prompt_tokens, latest.usage.tts_characters, latest.cost_usd) == (120, 6, 0.0125)
+
+    assert _tables(path)[1] == schema.LATEST_VERSION
+    assert _turn_columns(path)["cost_usd"] == ("REAL", 1, "0")
