@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from desktop_agent.config.atomic import write_text_atomic
 from desktop_agent.config.local_files import error_words
+from desktop_agent.state.local_days import local_day_start
 
 EXAMPLE_DATE = "2026-12-07"
 
@@ -37,11 +38,6 @@ class MetricsRequest:
         if self.conversation_id is not None:
             return {"conversation_id": self.conversation_id}
         return {"since": iso_utc(self.since), "until": iso_utc(self.until)}
-
-
-def local_day_start(day: date) -> float:
-    """The first moment of ``day`` on this computer's clock, as wall-clock seconds."""
-    return datetime.combine(day, time()).astimezone().timestamp()
 
 
 def parse_moment(text: str, option: str, *, end_of_day: bool) -> float:

@@ -34,6 +34,8 @@ from desktop_agent.storage.export import all_to_json, all_to_markdown, display_t
 from desktop_agent.storage.history import ConversationHistoryUnavailable, HistoryStore
 from desktop_agent.ui import exception_guard
 from desktop_agent.ui.history.conversation_list import ConversationList
+from desktop_agent.ui.history.metrics_export_button import MetricsExportButton
+from desktop_agent.ui.history.save_dialog import save_dialog
 from desktop_agent.ui.history.transcript_reader import TranscriptReader
 from desktop_agent.ui.untrusted_text import plain_label, plain_message_box, shown_name
 
@@ -111,6 +113,9 @@ class HistoryView(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.export_all_button = QPushButton("Export all…")
         self.delete_all_button = QPushButton("Delete all…")
+        self.metrics_button = MetricsExportButton(
+            lambda: self._store, lambda: self.reader.conversation, self.status.setText, self._spawn
+        )
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.conversation_list)
@@ -120,6 +125,7 @@ class HistoryView(QWidget):
         for button in (self.continue_button, self.copy_button, self.export_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.metrics_button)
         buttons.addWidget(self.export_all_button)
         buttons.addWidget(self.delete_all_button)
         layout = QVBoxLayout(self)
@@ -234,6 +240,7 @@ class HistoryView(QWidget):
         for button in (self.copy_button, self.export_button, self.delete_button):
             button.setEnabled(has_open)
         self.continue_button.setEnabled(has_open and self.continue_available)
+        self.metrics_button.update_actions()
 
     def set_continue_available(self, available: bool) -> None:
         """Whether Continue can start a session (the window says so; the view alone cannot continue anything)."""
@@ -267,15 +274,8 @@ class HistoryView(QWidget):
             stem = f"desktop-agent-history-{datetime.now().astimezone():%Y-%m-%d}"
         else:
             stem = f"conversation-{datetime.fromtimestamp(conversation.started_at).astimezone():%Y-%m-%d-%H%M}"
-        dialog = QFileDialog(self, "Export all conversations" if everything else "Export conversation")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilters([MARKDOWN_FILTER, JSON_FILTER])
-        dialog.setDefaultSuffix("md")
-        dialog.selectFile(f"{stem}.md")
-        dialog.filterSelected.connect(
-            lambda name_filter: dialog.setDefaultSuffix("json" if name_filter == JSON_FILTER else "md")
-        )
+        title = "Export all conversations" if everything else "Export conversation"
+        dialog = save_dialog(self, title, {MARKDOWN_FILTER: "md", JSON_FILTER: "json"}, stem)
 
         def chosen(path: str) -> None:
             target = Path(path)
