@@ -87,6 +87,7 @@ class DesktopApp:
         from desktop_agent.ui.desktop_presence import DesktopPresence
         from desktop_agent.ui.main_window import MainWindow
         from desktop_agent.ui.session_controller import SessionController
+        from desktop_agent.ui.spending_guard import SpendingGuard
 
         self.args = args
         screenshot = bool(getattr(args, "screenshot", None))
@@ -121,6 +122,11 @@ class DesktopApp:
         self.controller = SessionController(
             self.bridge, self.runtime.build_engine_config, audio_backend=audio_backend, parent=self.window
         )
+        self.spending = SpendingGuard(
+            self.window.show_problem, lambda: self._in_background(self.controller.stop()), self._in_background
+        )
+        self.bridge.add_observer(self.spending.on_change)
+        self.controller.start_gate = self.spending.allows_start
         self.controller.phase_changed.connect(self.window.set_phase)
         self.controller.problem.connect(self._on_controller_problem)
         self.window.set_close_handler(self._on_close_requested)
@@ -279,6 +285,7 @@ class DesktopApp:
         self.window.key_filter.set_key(key_from_text(settings.audio.push_to_talk_key))
         self.window.set_talk_key_name(self.window.key_filter.key_name())
         self.bridge.conversation.cost.prices = settings.prices
+        self.spending.set_limits(settings.spending.limits())
         self.window.set_provider_names({role: settings.providers.spec(role).display_name for role in Provider})
         self.window.status.language_chooser.offer(settings.providers.spec(Provider.STT), settings.models.stt_language)
         if self.controller.session is None and settings.conversation.mode is not self.controller.mode:
@@ -313,6 +320,7 @@ class DesktopApp:
         recorder = self.runtime.recorder
         if recorder is not None:
             self.bridge.add_observer(recorder.on_change)
+        self.spending.use_history(self.runtime.history_store)
         if self.history_window is not None:  # opened before the history was: it showed it as unavailable
             self.history_window.set_store(self.runtime.history_store)
             self.history_window.set_continue_available(self.runtime.history_store is not None)
@@ -350,7 +358,8 @@ class DesktopApp:
 
     # ------------------------------------------------------------------ settings and history windows
     def open_settings_for(self, kind: ErrorKind | None = None) -> None:
-        """The banner's "Open Settings": keys for rejected or missing keys, audio for device problems."""
+        """The banner's "Open Settings": keys for rejected or missing keys, audio for device problems, prices (with
+        the spending limits) for a budget used up."""
         from desktop_agent.state.events import ErrorKind
         from desktop_agent.ui.settings import SettingsPage
 
@@ -358,6 +367,7 @@ class DesktopApp:
             ErrorKind.AUTH: SettingsPage.KEYS,
             ErrorKind.CONFIG: SettingsPage.KEYS,
             ErrorKind.AUDIO_DEVICE: SettingsPage.AUDIO,
+            ErrorKind.BUDGET: SettingsPage.PRICES,
         }
         self.open_settings(pages.get(kind) if kind is not None else None)
 
@@ -407,6 +417,7 @@ class DesktopApp:
         dialog.push_to_talk_key_changed.connect(lambda _key: self.apply_settings())
         dialog.budgets_changed.connect(self.window.set_budgets)
         dialog.prices_changed.connect(self._apply_prices)
+        dialog.spending_changed.connect(self.spending.set_limits)
         dialog.history_settings_changed.connect(self._apply_privacy)
         dialog.summaries_changed.connect(self.runtime.set_summaries)
         dialog.desktop_changed.connect(lambda *_: self._apply_desktop_settings())

@@ -49,6 +49,7 @@ from desktop_agent.state.cost import PriceTable
 from desktop_agent.state.events import Provider, Stage, TurnMode
 from desktop_agent.state.latency import DEFAULT_BUDGETS
 from desktop_agent.state.plain_text import shorten
+from desktop_agent.state.spending import AtLimit, SpendingLimits
 from desktop_agent.summaries.fields_schema import DEFAULT_FIELDS_SCHEMA, fields_problem
 
 SCHEMA_VERSION = 1
@@ -277,6 +278,25 @@ class PrivacySettings:
 
 
 @dataclass
+class SpendingSettings:
+    """Budgets for what the providers charge (at the prices in ``prices``): a warning at 80 %, and at 100 % a
+    warning or a stop."""
+
+    per_conversation_usd: float = setting(
+        0.0, minimum=0.0, maximum=10000.0, help="0 sets no limit", label="The budget per conversation (USD)"
+    )
+    per_day_usd: float = setting(
+        0.0, minimum=0.0, maximum=10000.0, help="0 sets no limit; local days", label="The budget per day (USD)"
+    )
+    at_limit: AtLimit = setting(
+        AtLimit.WARN, help="warn: say so and go on; stop: take no more turns until the budget is raised"
+    )
+
+    def limits(self) -> SpendingLimits:
+        return SpendingLimits(self.per_conversation_usd, self.per_day_usd, self.at_limit)
+
+
+@dataclass
 class DesktopSettings:
     """How the app lives on the desktop beside its window."""
 
@@ -327,6 +347,7 @@ class AppSettings:
     budgets: dict[Stage, float] = field(default_factory=_default_budgets)
     prices: PriceTable = field(default_factory=PriceTable)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    spending: SpendingSettings = field(default_factory=SpendingSettings)
     desktop: DesktopSettings = field(default_factory=DesktopSettings)
 
     def copy(self) -> AppSettings:

@@ -32,15 +32,18 @@ from desktop_agent.console.printer import TranscriptPrinter
 from desktop_agent.console.terminal_encoding import shows_every_script
 from desktop_agent.runtime import Runtime, reconfigure_logging
 from desktop_agent.state import events as ev
+from desktop_agent.state.conversation import Area
 from desktop_agent.state.plain_text import plain_text, shorten
 
 if TYPE_CHECKING:  # the engine is imported on a worker thread once the settings are read
+    from desktop_agent.config.settings import AppSettings
     from desktop_agent.engine.audio_backend import AudioBackend
     from desktop_agent.engine.config import EngineConfig
     from desktop_agent.engine.session import VoiceSession
     from desktop_agent.global_shortcut.shortcut import ShortcutListener, TalkKeyStyle
     from desktop_agent.runtime import Continuation, Simulator
     from desktop_agent.simulator.fault_presets import FaultControls
+    from desktop_agent.state.spending import SpendingWatch
     from desktop_agent.summaries.summarizer import SummaryResult
 
 _P = ParamSpec("_P")
@@ -92,6 +95,7 @@ class ConsoleApp:
         self._language_wanted = ""  # the last language l asked for: a slower voice look-up for an earlier one yields
         self._background: set[asyncio.Future[None]] = set()
         self._continuation: Continuation | None = None  # --continue: the past conversation the session goes on with
+        self.spending: SpendingWatch | None = None  # the spending limits, once the settings are read
 
     @property
     def simulator(self) -> Simulator | None:
@@ -166,8 +170,34 @@ class ConsoleApp:
             self._say_problem(problem)
         if getattr(self.args, "continue_last", False):
             await self._find_continuation()
+        if not await self._within_budget(settings):
+            return None
         self._session_class = session_module.VoiceSession
         return config
+
+    async def _within_budget(self, settings: AppSettings) -> bool:
+        """Follow the spending limits from today's spending in history; False (said why) when one that stops is
+        used up already."""
+        from datetime import date
+
+        from desktop_agent.state.local_days import local_day_start
+        from desktop_agent.state.spending import CONSOLE_WORDING, SpendingWatch
+
+        spent = 0.0
+        store = self.runtime.history_store
+        if store is not None:
+            from desktop_agent.storage.history import ConversationHistoryUnavailable
+
+            try:
+                spent = await asyncio.to_thread(store.cost_since, local_day_start(date.today()))
+            except ConversationHistoryUnavailable as exc:
+                self._say_problem(f"Today's spending could not be read from history, so it counts from now: {exc}")
+        self.spending = SpendingWatch(settings.spending.limits(), day_spent_before=spent, wording=CONSOLE_WORDING)
+        refusal = self.spending.refusal(0.0)
+        if refusal is not None:
+            self._say_problem(refusal)
+            return False
+        return True
 
     def _say_problem(self, sentence: str) -> None:
         self.printer.say(f"! {sentence}")
@@ -270,11 +300,24 @@ class ConsoleApp:
         areas = self.printer.show(event)
         if self.runtime.recorder is not None:
             self.runtime.recorder.on_change(self.printer.conversation, areas)
+        if self.spending is not None:
+            self._follow_spending(areas)
         if isinstance(event, ev.SessionStarted):
             self._ready_seen = True
         elif isinstance(event, ev.ModeChanged):
             self._talking = False
         elif isinstance(event, ev.SessionEnded):
+            self._finish()
+
+    def _follow_spending(self, areas: Area) -> None:
+        """The spending limits' sentences as they are crossed; at a stop, the console ends after the reply."""
+        assert self.spending is not None
+        if self.spending.day_changed():  # past midnight: this conversation is the only one of the new day
+            self.spending.new_day(0.0)
+        notices, stop_now = self.spending.follow(self.printer.conversation, areas)
+        for notice in notices:
+            self._say_problem(notice.sentence)
+        if stop_now:
             self._finish()
 
     def _on_line(self, line: str | None) -> None:

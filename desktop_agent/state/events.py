@@ -70,6 +70,7 @@ class ErrorKind(enum.StrEnum):
     PROVIDER = "provider"  # provider-side error (5xx, malformed reply)
     AUDIO_DEVICE = "audio_device"  # microphone or speaker missing or failing
     CONFIG = "config"
+    BUDGET = "budget"  # a spending limit was reached: Settings > Prices holds the budgets
     INTERNAL = "internal"
 
 

@@ -40,7 +40,7 @@ def action_for(error: ev.ErrorOccurred) -> BannerAction:
     fix settings (keys, devices) or restart a session that stopped."""
     if isinstance(error, ev.ChoiceUnavailable) and error.replacement:
         return BannerAction.SWITCH
-    if error.kind in (ev.ErrorKind.AUTH, ev.ErrorKind.CONFIG, ev.ErrorKind.AUDIO_DEVICE):
+    if error.kind in (ev.ErrorKind.AUTH, ev.ErrorKind.CONFIG, ev.ErrorKind.AUDIO_DEVICE, ev.ErrorKind.BUDGET):
         return BannerAction.OPEN_SETTINGS
     if error.retry:
         return BannerAction.RETRY

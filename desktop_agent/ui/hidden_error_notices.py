@@ -48,5 +48,6 @@ TITLES = {
     ev.ErrorKind.PROVIDER: "A provider had a problem",
     ev.ErrorKind.AUDIO_DEVICE: "A sound device failed",
     ev.ErrorKind.CONFIG: "The settings need attention",
+    ev.ErrorKind.BUDGET: "A spending limit was reached",
     ev.ErrorKind.INTERNAL: "Something went wrong",
 }

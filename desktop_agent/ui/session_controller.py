@@ -72,6 +72,9 @@ class SessionController(QObject):
         self._early_held = False
         #: The microphone the next session uses (the early microphone opens it too).
         self.input_device: Device = None
+        #: Asked before a session starts: False keeps it from starting (the gate has said why), e.g. a spending
+        #: limit used up (``ui/spending_guard.py``).
+        self.start_gate: Callable[[], bool] | None = None
         bridge.session_started.connect(self._on_session_started)
         bridge.session_ended.connect(self._on_session_ended)
 
@@ -127,6 +130,8 @@ class SessionController(QObject):
     def start(self) -> bool:
         """Start a session (returns at once; progress arrives as events). False if it could not start."""
         if self._phase is not SessionPhase.STOPPED or self._session_factory is None:
+            return False
+        if self.start_gate is not None and not self.start_gate():
             return False
         try:
             config = self._config_factory()

@@ -1,4 +1,4 @@
-"""Settings > Prices: what each provider charges, for the live cost meter."""
+"""Settings > Prices: what each provider charges, for the live cost meter, and the spending limits."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QPushButton, 
 from desktop_agent.config.settings import PRICE_RULE, AppSettings
 from desktop_agent.state.cost import PriceTable
 from desktop_agent.state.events import Provider
+from desktop_agent.ui.settings.spending_box import SpendingBox
 
 #: Each price field: the role it prices and its unit.
 PRICE_FIELDS = {
@@ -52,6 +53,8 @@ class PricesPage(QWidget):
         layout.addWidget(explanation)
         layout.addLayout(form)
         layout.addWidget(self.defaults_button)
+        self.spending = SpendingBox(settings)
+        layout.addWidget(self.spending)
         layout.addStretch(1)
 
     def _edited(self) -> None:

@@ -70,11 +70,12 @@ class SettingsDialog(QDialog):
     ``voice_changed(voice_id, name)``, ``prompt_changed(text, name)``, ``llm_changed(model, temperature,
     max_tokens)``, ``devices_changed(input, output)``, ``echo_changed(echo_cancellation, noise_suppression)``,
     ``mode_changed(TurnMode)``, ``vad_changed(confidence, stop_secs)``, ``push_to_talk_key_changed(key)``; for the
-    window: ``budgets_changed(dict)``, ``prices_changed(PriceTable)``; for storage: ``history_settings_changed(keep,
-    days)``, ``summaries_changed(on)``, ``summary_fields_changed()``, ``delete_history_requested()``; for the app:
-    ``desktop_changed(close_to_tray, sound_cues)``; ``keys_changed()`` and ``restart_needed(reason)`` for what needs
-    a new session; ``provider_changed(role)`` after another provider was chosen for a role (its model, address,
-    price and voice reset to that provider's defaults); ``settings_saved(AppSettings)`` after every save.
+    window: ``budgets_changed(dict)``, ``prices_changed(PriceTable)``, ``spending_changed(SpendingLimits)``; for
+    storage: ``history_settings_changed(keep, days)``, ``summaries_changed(on)``, ``summary_fields_changed()``,
+    ``delete_history_requested()``; for the app: ``desktop_changed(close_to_tray, sound_cues)``; ``keys_changed()``
+    and ``restart_needed(reason)`` for what needs a new session; ``provider_changed(role)`` after another provider
+    was chosen for a role (its model, address, price and voice reset to that provider's defaults);
+    ``settings_saved(AppSettings)`` after every save.
     """
 
     voice_changed = Signal(str, str)
@@ -87,6 +88,7 @@ class SettingsDialog(QDialog):
     push_to_talk_key_changed = Signal(str)
     budgets_changed = Signal(object)
     prices_changed = Signal(object)
+    spending_changed = Signal(object)
     history_settings_changed = Signal(bool, int)
     summaries_changed = Signal(bool)
     summary_fields_changed = Signal()
@@ -200,6 +202,7 @@ class SettingsDialog(QDialog):
             (self.audio_page.push_to_talk_key_changed, self.push_to_talk_key_changed),
             (self.budgets_page.budgets_changed, self.budgets_changed),
             (self.prices_page.prices_changed, self.prices_changed),
+            (self.prices_page.spending.limits_changed, self.spending_changed),
             (self.privacy_page.history_settings_changed, self.history_settings_changed),
             (self.privacy_page.summaries_changed, self.summaries_changed),
             (self.privacy_page.summary_fields_changed, self.summary_fields_changed),
