@@ -1,10 +1,11 @@
 """Spending limits: a budget per conversation and per day (US dollars), a warning at 80 %, and at 100 % a warning
 or a stop, as the user chose.
 
-:class:`SpendingWatch` is told what the live conversation has cost so far and what the day's other conversations
-cost (from history, local time), and says each threshold once, when it is crossed, in one sentence. The window and
-the console show the sentence and, for a stop, end the session once the reply under way is over (nothing said is
-lost); while the limit stays reached, :meth:`SpendingWatch.refusal` keeps a new session from starting. Pure Python.
+:class:`SpendingWatch` is told what the live conversation has cost so far and what was spent earlier the same day
+(the replies in history since midnight, local time), and says each threshold once, when it is crossed, in one
+sentence. The window and the console show the sentence and, for a stop, end the session once the reply under way is
+over (nothing said is lost); while the limit stays reached, :meth:`SpendingWatch.refusal` keeps a new session from
+starting. Pure Python.
 """
 
 from __future__ import annotations

@@ -590,10 +590,12 @@ class HistoryStore:
             )
 
     def cost_since(self, since: float) -> float:
-        """What the conversations started at or after ``since`` (wall-clock seconds) cost in all, in US dollars."""
+        """What was spent from ``since`` on (wall-clock seconds), in US dollars: the cost of the turns that ended
+        then or later, in any conversation (a conversation continued today counts its new turns only). Turns stored
+        before turns had a cost of their own (schema 6) count nothing."""
         with self._access() as conn:
             (total,) = conn.execute(
-                "SELECT coalesce(sum(cost_usd), 0) FROM conversations WHERE started_at >= ?", (since,)
+                "SELECT coalesce(sum(cost_usd), 0) FROM turns WHERE coalesce(ended_at, started_at) >= ?", (since,)
             ).fetchone()
         return _seconds(total)
 

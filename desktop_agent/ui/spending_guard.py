@@ -1,8 +1,8 @@
 """The spending limits in the window: the 80 % and 100 % sentences on the banner, the session ended at a stop, and
 no new session while a limit that stops is used up (see :mod:`desktop_agent.state.spending`).
 
-The day's spend before this conversation comes from the history (what today's conversations cost, local time), read
-on a worker thread when the history opens and again after midnight.
+The day's spend before this conversation comes from the history (what the replies saved since midnight, local time,
+cost), read on a worker thread when the history opens and again after midnight.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class SpendingGuard:
             self.watch.set_limits(limits)
 
     def use_history(self, store: HistoryStore | None) -> None:
-        """Count what today's stored conversations cost (read on a worker thread)."""
+        """Count what today's stored replies cost (read on a worker thread)."""
         self.store = store
         self._run(self._read_day_spent())
 

@@ -25,13 +25,18 @@ import pytest
 from desktop_agent.console.app import ConsoleApp
 from desktop_agent.engine.memory_audio import MemoryAudioBackend
 from desktop_agent.simulator import Simulator
-from desktop_agent.state.conversation import Role, UsageTotals
+from desktop_agent.state.conversation import Role, Turn, UsageTotals
 from desktop_agent.state.events import Stage
 from desktop_agent.state.latency import percentile
 from desktop_agent.state.local_days import local_day_start
 from desktop_agent.storage.history import HistoryStore, default_history_path
 
 pytestmark = pytest.mark.e2e
+
+
+def replies_asked_for(simulator) -> list[dict]:
+    """The language model requests for replies (not the summary asked for when a conversation ends)."""
+    return [request for request in simulator.llm_requests() if "response_format" not in request]
 
 QUESTIONS = ["What is the capital of France?", "And the capital of Italy?"]
 REPLIES = ["The capital of France is Paris.", "The capital of Italy is Rome."]
@@ -201,7 +206,7 @@ async def test_a_conversation_budget_warns_at_80_percent_then_stops_after_the_re
     assert lines.index(warning) < lines.index("You: When does it start?")
     assert lines.index(f"Assistant: {LONG_REPLIES[1]}") < lines.index(stop)
     assert lines[lines.index(f"Assistant: {LONG_REPLIES[0]}") + 1].startswith("  latency:"), "not cut short"
-    assert len(sim.llm_requests()) == 2
+    assert len(replies_asked_for(sim)) == 2, "no turn after the stop"
     with HistoryStore(default_history_path()) as store:
         [stored] = store.get_all_conversations()
     assert [t.text for t in stored.turns if t.role is Role.ASSISTANT] == LONG_REPLIES
@@ -216,8 +221,14 @@ async def test_a_day_budget_used_up_by_earlier_conversations_keeps_the_console_f
     monkeypatch.setenv("DESKTOP_AGENT_SPENDING__PER_DAY_USD", "0.5")
     monkeypatch.setenv("DESKTOP_AGENT_SPENDING__AT_LIMIT", "stop")
     with HistoryStore() as store:
-        earlier = store.begin_conversation(started_at=local_day_start(date.today()))  # today, whatever the hour
-        store.record_usage(earlier, UsageTotals(tts_characters=10_000), 0.75)
+        # Yesterday's conversation, continued today: only what was said today counts.
+        midnight = local_day_start(date.today())
+        earlier = store.begin_conversation(started_at=midnight - 3600)
+        for seq, ended, cost in ((2, midnight - 3000, 5.0), (4, time.time(), 0.75)):
+            reply = Turn(id=seq, role=Role.ASSISTANT, started_at=ended - 2, text="Sure.", ended_at=ended)
+            reply.usage, reply.cost_usd = UsageTotals(tts_characters=10_000), cost
+            store.record_turn(earlier, reply)
+        store.record_usage(earlier, UsageTotals(tts_characters=20_000), 5.75)
     async with Simulator(profile="instant") as sim:
         console = PipedConsole(sim)
         code = await console.ended(timeout=60)
@@ -228,4 +239,4 @@ async def test_a_day_budget_used_up_by_earlier_conversations_keeps_the_console_f
         "budget. To go on, raise spending.per_day_usd"
     ) in printed
     assert "or wait until tomorrow; everything said so far is kept." in printed
-    assert "Connected" not in printed and not sim.llm_requests()
+    assert "Connected" not in printed and not replies_asked_for(sim)

@@ -23,6 +23,11 @@ from tests.e2e.conftest import desktop_app
 
 pytestmark = pytest.mark.e2e
 
+
+def replies_asked_for(simulator) -> list[dict]:
+    """The language model requests for replies (not the summary asked for when a conversation ends)."""
+    return [request for request in simulator.llm_requests() if "response_format" not in request]
+
 REPLIES = [
     "Bring your notes, the latest sales figures and a pen, and be there ten minutes before it starts.",
     "It starts at ten o'clock in the small meeting room on the second floor, next to the kitchen area.",
@@ -72,7 +77,7 @@ def test_a_conversation_budget_warns_at_80_percent_and_stops_at_100(desktop, qtb
     assert banner.message.startswith("The assistant stopped taking turns: this conversation has cost $")
     assert banner.message.endswith(stop), banner.message
     assert replies() == [(REPLIES[0], False), (REPLIES[1], False)], "the second reply was said whole, then it stopped"
-    assert len(simulator.llm_requests()) == 2
+    assert len(replies_asked_for(simulator)) == 2, "no turn after the stop"
 
     # Still over the budget: no new session, the same sentence again.
     banner.dismiss()

@@ -33,8 +33,8 @@ class SpendingBox(QGroupBox):
             self.at_limit.addItem(label, choice)
         self.at_limit.currentIndexChanged.connect(lambda _index: self._edited())
         explanation = QLabel(
-            "A warning at 80 % of a budget; at 100 %, a warning or a stop. The day's spending counts today's "
-            "conversations in the history. $0 sets no limit."
+            "A warning at 80 % of a budget; at 100 %, a warning or a stop. The day's spending counts what the "
+            "replies in the history cost since midnight, and the current conversation. $0 sets no limit."
         )
         explanation.setWordWrap(True)
         form = QFormLayout(self)
