@@ -164,17 +164,11 @@ def test_a_file_from_a_newer_version_is_left_untouched(tmp_path):
     assert not list(tmp_path.glob("*.corrupt-*")), "a newer file is not damaged and must not be moved aside"
 
 
-def test_a_version_3_file_is_upgraded_and_its_turns_keep_zero_usage(tmp_path):
+def test_a_file_from_before_per_turn_costs_is_upgraded_and_its_turns_keep_zero_usage(tmp_path):
     path = tmp_path / "history.sqlite3"
-    with HistoryStore(path) as store:
-        pass
-    conn = sqlite3.connect(path)
-    conn.executescript(
-        "DROP TABLE turn_latencies; DROP TABLE turns; DROP TABLE conversations; PRAGMA user_version = 0;"
-    )
-    conn.close()
+    before = schema.MIGRATIONS[-1].version - 1  # the version before per-turn usage and cost
     conn = sqlite3.connect(path, isolation_level=None)
-    schema.migrate(conn, upto=3)
+    schema.migrate(conn, upto=before)
     conn.execute("INSERT INTO conversations (id, started_at, cost_usd) VALUES (4, ?, 0.25)", (T0,))
     conn.execute(
         "INSERT INTO turns (conversation_id, seq, role, text, started_at) VALUES (4, 2, 'assistant', 'Hi', ?)", (T0,)
