@@ -10,13 +10,13 @@ from desktop_agent.state.events import (
     AgentState,
     AssistantTurnEnded,
     ErrorOccurred,
-    Stage,
     StageLatency,
     TurnMode,
     UserSpeechStarted,
     UserSpeechStopped,
     UserTurnEnded,
 )
+from desktop_agent.state.latency import EXCHANGE_STAGES
 from tests.engine.conftest import config_for
 
 QUESTION = "Can you recommend a good book to read this weekend?"
@@ -44,7 +44,7 @@ async def test_utterance_then_silence_ends_the_turn(sim, harness_factory, speech
     assert sim.llm_requests()[0]["messages"][-1] == {"role": "user", "content": QUESTION}
 
     stages = {e.stage for e in h.of(StageLatency, since)}
-    assert stages == set(Stage)
+    assert stages == set(EXCHANGE_STAGES)
     await h.until(lambda: h.session.state is AgentState.LISTENING, 10, "listening again")
     assert not h.of(ErrorOccurred)
 
