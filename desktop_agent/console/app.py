@@ -357,6 +357,15 @@ class ConsoleApp:
             self._type(session, argument(line), reply_in_text=command is Command.TYPE_TEXT_REPLY)
         elif command is Command.LANGUAGE:
             self._language(session, argument(line))
+        elif command is Command.YES or command is Command.NO:
+            self._answer(session, command is Command.YES)
+
+    def _answer(self, session: VoiceSession, yes: bool) -> None:
+        """``y`` / ``no``: the answer to a tool call that asks first, sent as the word would be said."""
+        if self.printer.conversation.awaiting_confirmation is None:
+            self.printer.say("No tool call is waiting for an answer.")
+        elif not session.answer_confirmation(yes):
+            self.printer.say("The assistant cannot take your answer right now; try again in a moment.")
 
     def _talk(self, session: VoiceSession, done_hint: str = "press Enter when you are done") -> None:
         if session.mode is ev.TurnMode.HANDS_FREE:

@@ -25,6 +25,8 @@ class Command(enum.Enum):
     TYPE = "type"  # t WORDS: a turn typed instead of spoken; the reply is spoken
     TYPE_TEXT_REPLY = "type_text_reply"  # tt WORDS: the same, the reply shown only (a meeting, a shared office)
     LANGUAGE = "language"  # l CODE: the conversation's language from the next turn (l alone lists them)
+    YES = "yes"  # y: run the tool call waiting for the user's answer ("ask before running")
+    NO = "no"  # no: do not run it
 
 
 _WORDS: dict[str, Command] = {
@@ -55,6 +57,9 @@ _WORDS: dict[str, Command] = {
     "l": Command.LANGUAGE,
     "lang": Command.LANGUAGE,
     "language": Command.LANGUAGE,
+    "y": Command.YES,
+    "yes": Command.YES,
+    "no": Command.NO,
 }
 _TAKES_ARGUMENT = frozenset({Command.FAULTS, Command.TYPE, Command.TYPE_TEXT_REPLY, Command.LANGUAGE})
 
@@ -65,6 +70,7 @@ s       stop the assistant speaking               m   mute or unmute the microph
 r       retry the last turn that got no reply     n   new conversation
 t WORDS type your turn instead of speaking        tt WORDS  the same, the reply in text only
 l CODE  speak another language (l hi, l ta, l auto; l alone lists them)
+y / no  run, or not, a tool call waiting for your answer (saying yes or no does the same)
 ?       this help                                 q   quit (also Ctrl+D or Ctrl+C)"""
 
 FAULTS_HELP = "f       list the simulated faults; f N switches fault N on, f 0 clears them all"

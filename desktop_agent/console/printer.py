@@ -228,6 +228,10 @@ class TranscriptPrinter:
         head, running = card_lines(ToolCallInfo(e.call_id, e.name, e.arguments))
         self.say(f"Tool: {head} {running}")
 
+    def _on_tool_confirmation(self, e: ev.ToolConfirmationRequested) -> None:
+        head, waiting = card_lines(ToolCallInfo(e.call_id, e.name, e.arguments, awaiting=True))
+        self.say(f"  {waiting} Run {head}? Say yes or no, or type y or no.")
+
     def _on_tool_finished(self, e: ev.ToolCallFinished) -> None:
         self.say(f"  {card_lines(ToolCallInfo(e.call_id, e.name, '', e.result, e.error, e.seconds))[1]}")
 
@@ -323,6 +327,7 @@ class TranscriptPrinter:
         ev.ConversationReset: _on_reset,
         ev.ToolCallStarted: _on_tool_started,
         ev.ToolCallFinished: _on_tool_finished,
+        ev.ToolConfirmationRequested: _on_tool_confirmation,
     }
 
     # ------------------------------------------------------------------ summary

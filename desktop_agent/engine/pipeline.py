@@ -24,6 +24,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMUserAggregator,
     LLMUserAggregatorParams,
 )
+from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
 
 from desktop_agent.engine.audio_end import MicrophoneAudioEnd
@@ -67,11 +68,13 @@ def build_pipeline(
     stt_generation: Callable[[], int] = lambda: 0,
     earlier_messages: Sequence[dict] = (),
     tools: Sequence[FunctionSchema] = (),
+    confirmation_gate: FrameProcessor | None = None,
 ) -> VoicePipeline:
     """``stt_up`` and ``stt_generation`` tell the speech keeper whether speech-to-text can take audio now and which
     connection it is on (the session's connection healer); the defaults assume a connection that never drops.
     ``earlier_messages`` is the conversation so far (the language model's messages), for a session that carries one
-    on. ``tools`` are offered to the language model beside its own ``end_conversation`` (the user's tools)."""
+    on. ``tools`` are offered to the language model beside its own ``end_conversation`` (the user's tools);
+    ``confirmation_gate`` reads the user's turns before the language model does (engine/confirmation_gate.py)."""
     services = services or build_services(config)
     switch = ModeSwitch(config.mode)
     context = LLMContext(
@@ -113,6 +116,7 @@ def build_pipeline(
             user_aggregator,
             MicrophoneAudioEnd(),
             history,
+            *([confirmation_gate] if confirmation_gate is not None else []),
             llm_switcher or services.llm,
             tts_switcher or services.tts,
             transport.output(),

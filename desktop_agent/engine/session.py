@@ -41,6 +41,7 @@ from desktop_agent import providers
 from desktop_agent.engine import catalogue
 from desktop_agent.engine.audio import AudioBackend, EchoCancellerLike, LocalAudioTransport
 from desktop_agent.engine.config import EngineConfig
+from desktop_agent.engine.confirmation_gate import ConfirmationGate
 from desktop_agent.engine.early_microphone import EarlyMicrophone
 from desktop_agent.engine.errors import error_event
 from desktop_agent.engine.failover import LanguageModelSwitch
@@ -271,6 +272,8 @@ class VoiceSession:
             on_ready_changed=self._check_ready,
         )
         transport.set_muted(self._muted)
+        gate = ConfirmationGate(self._tool_reporting)
+        self._tool_reporting.ask_first = gate.ask
         voice = build_pipeline(
             config,
             transport,
@@ -279,6 +282,7 @@ class VoiceSession:
             stt_generation=lambda: self._healer.generation(Provider.STT) if self._healer is not None else 0,
             earlier_messages=self._history,
             tools=self._user_tools(config),
+            confirmation_gate=gate,
         )
         llm_switch = LanguageModelSwitch(
             config,
@@ -725,6 +729,11 @@ class VoiceSession:
             return False
         self._submit(lambda: self._typed_turn(text, reply_in_text), "send your message")
         return True
+
+    def answer_confirmation(self, yes: bool) -> bool:
+        """The user's answer to a tool call waiting for it (a click, the console's y / n): the word, as a typed turn,
+        so it is answered as a spoken "yes" or "no" would be. False when no conversation runs to take it."""
+        return self.send_typed_turn("Yes." if yes else "No.")
 
     async def _typed_turn(self, text: str, reply_in_text: bool) -> None:
         worker = self._worker

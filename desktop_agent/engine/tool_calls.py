@@ -4,7 +4,7 @@
 ``FunctionSchema`` the language model is offered, with a handler that
 
 * reports the call (``ToolCallStarted``) and its end (``ToolCallFinished``, and its time as ``Stage.TOOLS``);
-* asks the user first when the tool is set to (``confirm``), and tells the model when the user said no;
+* asks the user first when the tool is set to (:mod:`confirmation_gate`), and never runs such a call unasked;
 * gives up after the tool's timeout, and turns a failure into a sentence: the model is always told what happened
   (``{"error": ...}``), so it can answer gracefully instead of waiting or inventing a result.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,7 +22,14 @@ from loguru import logger
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.services.llm_service import FunctionCallParams
 
-from desktop_agent.state.events import Event, Stage, StageLatency, ToolCallFinished, ToolCallStarted
+from desktop_agent.state.events import (
+    Event,
+    Stage,
+    StageLatency,
+    ToolCallFinished,
+    ToolCallStarted,
+    ToolConfirmationRequested,
+)
 
 #: What the model is told when the user refuses a call.
 REFUSED = "The user declined to run this tool. Do not call it again for this request; tell them it was not done."
@@ -60,23 +67,16 @@ class ToolAction(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class ConfirmationRequest:
-    call_id: str
-    name: str
-    arguments: str
-
-
-#: Asks the user whether a call may run; True to run it.
-Confirm = Callable[[ConfirmationRequest], Awaitable[bool]]
+#: Takes a call that must be confirmed (its id, the tool, the arguments) and returns what the model is told meanwhile.
+AskFirst = Callable[[str, "ToolAction", dict[str, Any]], dict[str, str]]
 
 
 @dataclass
 class ToolReporting:
-    """Where a tool call's events go, and who is asked before a call that must be confirmed."""
+    """Where a tool call's events go, and who asks the user before a call that must be confirmed."""
 
     emit: Callable[[Event], None]
-    confirm: Confirm | None = None
+    ask_first: AskFirst | None = None
     #: Calls running now, by call id (the session's teardown and tests look at them).
     running: dict[str, str] = field(default_factory=dict)
 
@@ -96,23 +96,23 @@ def tool_schema(action: ToolAction, reporting: ToolReporting) -> FunctionSchema:
 
 
 async def run_call(
-    action: ToolAction, call_id: str, arguments: dict[str, Any], reporting: ToolReporting
+    action: ToolAction, call_id: str, arguments: dict[str, Any], reporting: ToolReporting, *, confirmed: bool = False
 ) -> dict[str, str]:
-    """Run one call as the module docstring says; returns what the model is told."""
+    """Run one call as the module docstring says; returns what the model is told. A tool that asks first is only
+    run ``confirmed``: until then the user is asked (``reporting.ask_first``), or with no one to ask it is refused."""
     arguments_text = json.dumps(arguments, ensure_ascii=False)
     reporting.emit(ToolCallStarted(call_id=call_id, name=action.name, arguments=arguments_text))
     reporting.running[call_id] = action.name
+    if action.ask_first and not confirmed:
+        if reporting.ask_first is not None:
+            reporting.emit(ToolConfirmationRequested(call_id=call_id, name=action.name, arguments=arguments_text))
+            return reporting.ask_first(call_id, action, arguments)
+        _finish(reporting, action, call_id, "", REFUSED, 0.0)
+        return {"error": REFUSED}
     started = time.monotonic()
     result, error = "", ""
     try:
-        if action.ask_first:  # never run unasked: without anyone to ask, the call is refused
-            confirm = reporting.confirm
-            request = ConfirmationRequest(call_id, action.name, arguments_text)
-            if confirm is None or not await confirm(request):
-                error = REFUSED
-        if not error:
-            started = time.monotonic()  # the tool's own time, not the user's thinking
-            result = await asyncio.wait_for(action.run(arguments), action.timeout_secs)
+        result = await asyncio.wait_for(action.run(arguments), action.timeout_secs)
     except TimeoutError:
         error = f"The {action.name} tool did not answer within {action.timeout_secs:g} seconds."
     except ToolFailed as failed:

@@ -150,6 +150,10 @@ def _after_tool(messages: list[dict], last: dict) -> str:
         words = answer["result"].split()
         quoted = " ".join(words[:_MAX_TOOL_WORDS]) + (" ..." if len(words) > _MAX_TOOL_WORDS else "")
         return f"The {name} tool answered: {quoted}"
+    if name and isinstance(answer, dict) and "awaiting_confirmation" in answer:
+        return f"Shall I run the {name} tool? Please say yes or no."
+    if name and isinstance(answer, dict) and "declined" in answer:
+        return f"All right, I did not run the {name} tool."
     if name and isinstance(answer, dict) and isinstance(answer.get("error"), str):
         return f"Sorry, the {name} tool did not work. {answer['error']}"
     return f"Done, the {name} tool has finished." if name else "Done."

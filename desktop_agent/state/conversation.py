@@ -6,6 +6,7 @@ repaints only those widgets and storage commits only finished turns. Pure Python
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import itertools
 import time
@@ -284,6 +285,11 @@ class Conversation:
         return Area.LATENCY
 
     def _on_tool_started(self, e: ev.ToolCallStarted) -> Area:
+        card = self._tool_card(e.call_id)
+        if card is not None and card.tool is not None:  # confirmed: the waiting card now runs
+            card.tool = dataclasses.replace(card.tool, awaiting=False)
+            card.text = card_text(card.tool)
+            return Area.TRANSCRIPT
         reply = self.current_assistant_turn
         if reply is not None and not reply.text:
             self.turns.remove(reply)  # the reply has not begun: it follows the card
@@ -292,8 +298,24 @@ class Conversation:
         turn.text = card_text(turn.tool)
         return Area.TRANSCRIPT
 
+    def _on_tool_confirmation(self, e: ev.ToolConfirmationRequested) -> Area:
+        card = self._tool_card(e.call_id)
+        if card is None or card.tool is None:
+            return Area.NONE
+        card.tool = dataclasses.replace(card.tool, awaiting=True)
+        card.text = card_text(card.tool)
+        return Area.TRANSCRIPT
+
+    @property
+    def awaiting_confirmation(self) -> ToolCallInfo | None:
+        """The call waiting for the user's yes or no, if one is."""
+        return next((t.tool for t in reversed(self.turns) if t.tool is not None and t.tool.awaiting), None)
+
+    def _tool_card(self, call_id: str) -> Turn | None:
+        return next((t for t in reversed(self.turns) if t.tool is not None and t.tool.call_id == call_id), None)
+
     def _on_tool_finished(self, e: ev.ToolCallFinished) -> Area:
-        turn = next((t for t in reversed(self.turns) if t.tool is not None and t.tool.call_id == e.call_id), None)
+        turn = self._tool_card(e.call_id)
         if turn is None or turn.tool is None or turn.finished:
             return Area.NONE
         turn.tool = ToolCallInfo(turn.tool.call_id, turn.tool.name, turn.tool.arguments, e.result, e.error, e.seconds)
@@ -403,4 +425,5 @@ class Conversation:
         ev.ToolCallStarted: _on_tool_started,
         ev.ToolCallFinished: _on_tool_finished,
         ev.ConversationContinued: _on_continued,
+        ev.ToolConfirmationRequested: _on_tool_confirmation,
     }

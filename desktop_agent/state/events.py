@@ -284,6 +284,17 @@ class ToolCallStarted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ToolConfirmationRequested(Event):
+    """The call ``call_id`` (already started) runs only if the user says yes: the model asks them, the window and the
+    console offer yes and no. A :class:`ToolCallStarted` follows with the same id if they said yes, else a
+    :class:`ToolCallFinished` with the refusal."""
+
+    call_id: str
+    name: str
+    arguments: str = "{}"
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCallFinished(Event):
     """A tool call is over: ``result`` is what the tool answered (told to the model), or ``error`` the sentence the
     model was told instead (the tool failed, timed out, was refused or interrupted); ``seconds`` how long it ran."""

@@ -16,6 +16,7 @@ from desktop_agent.state.plain_text import plain_text, shorten
 CARD_ARGUMENTS_LENGTH = 120
 CARD_RESULT_LENGTH = 200
 RUNNING = "running…"
+AWAITING = "waiting for your yes or no…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class ToolCallInfo:
     result: str = ""
     error: str = ""
     seconds: float | None = None
+    #: The call runs only if the user says yes, and they have not answered yet.
+    awaiting: bool = False
 
     @property
     def finished(self) -> bool:
@@ -60,7 +63,7 @@ def card_lines(call: ToolCallInfo) -> list[str]:
     """The card in two lines: ``name(arguments)`` and ``→ result · 0.4 s`` (``✗ error · 5.0 s``, or running)."""
     head = f"{plain_text(call.name)}({shorten(arguments_line(call.arguments), CARD_ARGUMENTS_LENGTH)})"
     if not call.finished:
-        return [head, RUNNING]
+        return [head, AWAITING if call.awaiting else RUNNING]
     assert call.seconds is not None
     if call.failed:
         outcome = f"✗ {shorten(plain_text(call.error, single_line=True), CARD_RESULT_LENGTH)}"

@@ -28,6 +28,7 @@ from desktop_agent.ui.push_to_talk_key import PushToTalkKeyFilter
 from desktop_agent.ui.session_phase import SessionPhase
 from desktop_agent.ui.session_status_bar import SessionStatusBar
 from desktop_agent.ui.state_indicator import StateIndicator
+from desktop_agent.ui.tool_confirmation_bar import ToolConfirmationBar
 from desktop_agent.ui.transcript_view import TranscriptView
 from desktop_agent.ui.typed_turn_box import TypedTurnBox, TypedTurnSender
 
@@ -82,6 +83,8 @@ class MainWindow(QMainWindow):
         self.latency_panel = LatencyPanel(parent=self)
         self.latency_panel.setMinimumWidth(360)
         self.typed_turn = TypedTurnBox(self)
+        self.tool_confirmation = ToolConfirmationBar(self)
+        self._typed_sender: TypedTurnSender | None = None
         self.controls = ControlBar(self.mute_action, self.stop_speaking_action, self.new_conversation_action, self)
         self.status = SessionStatusBar(self)
         self.setStatusBar(self.status)
@@ -105,6 +108,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.tool_confirmation)
         layout.addWidget(self.typed_turn)
         layout.addWidget(self.controls)
         self.setCentralWidget(central)
@@ -120,6 +124,7 @@ class MainWindow(QMainWindow):
         self.banner.action_triggered.connect(self._on_banner_action)
         self.transcript.copied.connect(self._on_copied)
         self.typed_turn.refused.connect(self._on_typed_turn_refused)
+        self.tool_confirmation.answered.connect(self._answer_tool_confirmation)
 
         self.set_talk_key_name(self.key_filter.key_name())
         self.set_phase(SessionPhase.LOADING)
@@ -268,6 +273,13 @@ class MainWindow(QMainWindow):
     @guarded
     def _on_transcript_changed(self) -> None:
         self.transcript.refresh(self._conversation)
+        self.tool_confirmation.show_call(self._conversation.awaiting_confirmation)
+
+    @guarded
+    def _answer_tool_confirmation(self, yes: bool) -> None:
+        """A click answers as the word would: sent as a typed turn (engine/confirmation_gate.py)."""
+        if self._typed_sender is not None:
+            self._typed_sender("Yes." if yes else "No.", False)
 
     @guarded
     def _on_latency_changed(self) -> None:
@@ -383,6 +395,7 @@ class MainWindow(QMainWindow):
 
     def set_typed_turn_sender(self, sender: TypedTurnSender) -> None:
         """Where a typed turn goes (the session controller); it says whether the turn was taken."""
+        self._typed_sender = sender
         self.typed_turn.set_sender(sender)
 
     def set_talk_key_name(self, name: str) -> None:

@@ -38,7 +38,12 @@ def webhook():
 
 
 @pytest.fixture
-def saved_action(isolated_user_dirs, secret_service_keyring, webhook):
+def ask_first():
+    return False
+
+
+@pytest.fixture
+def saved_action(isolated_user_dirs, secret_service_keyring, webhook, ask_first):
     library = ToolLibrary(paths.config_dir() / TOOLS_FILE_NAME)
     library.put_webhook(
         WebhookTool(
@@ -47,6 +52,7 @@ def saved_action(isolated_user_dirs, secret_service_keyring, webhook):
             url=webhook.url,
             parameters={"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]},
             headers=[WebhookHeader("X-Api-Key", secret=True)],
+            ask_first=ask_first,
         )
     )
     secrets = ToolSecrets()
@@ -116,3 +122,42 @@ def test_a_tool_call_is_carded_timed_spoken_and_saved(qtbot, qloop, saved_action
         markdown = to_markdown(stored)
         assert "**Tool**" in markdown and 'create\\_ticket(title: "Printer jam")' in markdown
         assert SECRET not in markdown and SECRET not in json.dumps(exported)
+
+
+@pytest.mark.parametrize("ask_first", [True])
+def test_ask_before_running_is_answered_with_a_click(qtbot, qloop, saved_action, webhook):
+    with desktop_app(qtbot, "instant") as (app, simulator):
+        window, conversation = app.window, app.bridge.conversation
+        run_async(qtbot, app.start(), timeout_ms=60_000)
+        qtbot.waitUntil(lambda: conversation.agent_state is AgentState.LISTENING, timeout=30_000)
+        qtbot.waitUntil(lambda: window.typed_turn.available, timeout=5_000)
+        simulator.llm.script([ToolCall("create_ticket", {"title": "Printer jam"})])
+        QTest.keyClicks(window.typed_turn.line, "Open a ticket about the printer jam.")
+        QTest.keyClick(window.typed_turn.line, Qt.Key.Key_Return)
+
+        bar = window.tool_confirmation
+        qtbot.waitUntil(bar.isVisible, timeout=30_000)
+        assert bar.question.text() == 'Run create_ticket(title: "Printer jam")? Say yes or no, or answer here.'
+        card = next(t for t in conversation.turns if t.role is Role.TOOL)
+        assert card.text.splitlines()[1] == "waiting for your yes or no…"
+        qtbot.waitUntil(
+            lambda: any(t.role is Role.ASSISTANT and t.finished for t in conversation.turns), timeout=30_000
+        )
+        assert [t.text for t in conversation.turns if t.role is Role.ASSISTANT] == [
+            "Shall I run the create_ticket tool? Please say yes or no."
+        ]
+        assert webhook.requests == []
+
+        qtbot.mouseClick(bar.yes_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(webhook.requests) == 1, timeout=30_000)
+        qtbot.waitUntil(lambda: not bar.isVisible(), timeout=10_000)
+        qtbot.waitUntil(
+            lambda: len([t for t in conversation.turns if t.role is Role.ASSISTANT and t.finished]) == 2,
+            timeout=30_000,
+        )
+        assert json.loads(webhook.requests[0]["body"]) == {"title": "Printer jam"}
+        # The answer is the user's turn ("Yes."), the card shows the result, the reply is about it.
+        assert [t.role for t in conversation.turns] == [Role.USER, Role.TOOL, Role.ASSISTANT, Role.USER, Role.ASSISTANT]
+        assert conversation.turns[3].text == "Yes."
+        assert conversation.turns[1].text.splitlines()[1].startswith('→ {"ticket":"T-1042","status":"open"} · ')
+        assert "T-1042" in conversation.turns[4].text

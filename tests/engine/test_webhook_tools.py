@@ -18,6 +18,7 @@ from desktop_agent.state.events import (
     StageLatency,
     ToolCallFinished,
     ToolCallStarted,
+    ToolConfirmationRequested,
 )
 from tests.engine.conftest import config_for
 from tests.webhook_server import WebhookServer
@@ -142,3 +143,56 @@ async def test_a_webhook_past_its_timeout_is_told_to_the_model(sim, webhook, har
     finished = h.of(ToolCallFinished, since)[0]
     assert finished.error == error and finished.seconds >= 1.0
     assert "did not work" in ended.text
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_ask_before_running_refused_by_a_typed_no(sim, webhook, harness_factory):
+    h = await harness_factory(_config(sim, webhook, ask_first=True))
+    sim.llm.script([ToolCall("create_ticket", {"title": "Printer jam"})])
+    since = h.mark()
+    h.session.send_typed_turn("Open a ticket about the printer jam.")
+    question = await h.wait(AssistantTurnEnded, since, timeout=30)
+
+    # Not run: the model was told to ask, and its question was spoken.
+    assert webhook.requests == []
+    [asked] = h.of(ToolConfirmationRequested, since)
+    assert asked.name == "create_ticket" and json.loads(asked.arguments) == {"title": "Printer jam"}
+    assert "awaiting_confirmation" in _tool_message(sim)
+    assert question.text == "Shall I run the create_ticket tool? Please say yes or no." and question.spoken
+    assert not h.of(ToolCallFinished, since)
+
+    since = h.mark()
+    assert h.session.answer_confirmation(False)  # the window's No, the console's n: the word, typed
+    reply = await h.wait(AssistantTurnEnded, since, timeout=30)
+    assert webhook.requests == []
+    [finished] = h.of(ToolCallFinished, since)
+    assert finished.call_id == asked.call_id and finished.error.startswith("The user declined")
+    assert _tool_message(sim) == {"declined": finished.error}
+    assert reply.text == "All right, I did not run the create_ticket tool."
+    assert not [e for e in h.of(StageLatency, since) if e.stage is Stage.TOOLS]
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_ask_before_running_accepted_by_a_spoken_yes(sim, webhook, harness_factory, speech):
+    h = await harness_factory(_config(sim, webhook, ask_first=True))
+    sim.llm.script([ToolCall("create_ticket", {"title": "Printer jam"})])
+    sim.stt.script(["Open a ticket about the printer jam.", "Yes, go ahead."])
+    since = h.mark()
+    question = await h.exchange(speech("Open a ticket about the printer jam."))
+    assert question.text == "Shall I run the create_ticket tool? Please say yes or no."
+    [asked] = h.of(ToolConfirmationRequested, since)
+    assert webhook.requests == []
+
+    since = h.mark()
+    reply = await h.exchange(speech("Yes, go ahead."))
+    # Run now, with the arguments the model gave when it asked, and the model answered with its result.
+    [request] = webhook.requests
+    assert json.loads(request["body"]) == {"title": "Printer jam"} and request["headers"]["X-Api-Key"] == SECRET
+    [started], [finished] = h.of(ToolCallStarted, since), h.of(ToolCallFinished, since)
+    assert started.call_id == finished.call_id == asked.call_id
+    assert finished.result == '{"ticket":"T-1042","status":"open"}' and not finished.error
+    assert _tool_message(sim) == {"result": finished.result}
+    assert reply.text == 'The create_ticket tool answered: {"ticket":"T-1042","status":"open"}' and reply.spoken
+    assert [e.seconds for e in h.of(StageLatency, since) if e.stage is Stage.TOOLS] == [finished.seconds]

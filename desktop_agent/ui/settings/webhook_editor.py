@@ -1,5 +1,5 @@
 """The form of one webhook action in Settings > Tools: name, description, JSON-schema parameters, URL, method, headers
-(a secret one's value goes to the keyring) and timeout.
+(a secret one's value goes to the keyring), timeout, and whether it asks before running.
 
 :meth:`WebhookEditor.tool` reads the form into a :class:`~desktop_agent.config.tools.WebhookTool` and the secret
 values to keep, or raises :class:`~desktop_agent.config.tools.ToolsError` with the sentence to show.
@@ -11,6 +11,7 @@ import json
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -66,6 +67,7 @@ class WebhookEditor(QWidget):
         self.timeout.setRange(MIN_TIMEOUT_SECS, MAX_TIMEOUT_SECS)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(10.0)
+        self.ask_first = QCheckBox("Ask me before running it (the assistant asks; say yes or no, or click)")
         header_buttons = QHBoxLayout()
         header_buttons.addWidget(self.add_header)
         header_buttons.addWidget(self.remove_header)
@@ -83,7 +85,7 @@ class WebhookEditor(QWidget):
         form.addRow("Parameters (JSON schema)", self.parameters)
         form.addRow("Headers", headers)
         form.addRow("Timeout", self.timeout)
-        self._ask_first = False
+        form.addRow(self.ask_first)
         self.add_header.clicked.connect(lambda: self.add_header_row())
         self.remove_header.clicked.connect(self._remove_header_row)
 
@@ -100,7 +102,7 @@ class WebhookEditor(QWidget):
         for header in tool.headers:
             self.add_header_row(header.name, KEPT_SECRET if header.secret else header.value, header.secret)
         self.timeout.setValue(tool.timeout_secs)
-        self._ask_first = tool.ask_first
+        self.ask_first.setChecked(tool.ask_first)
 
     def add_header_row(self, name: str = "", value: str = "", secret: bool = False) -> None:
         row = self.headers.rowCount()
@@ -144,7 +146,7 @@ class WebhookEditor(QWidget):
             headers=headers,
             timeout_secs=self.timeout.value(),
             enabled=enabled,
-            ask_first=self._ask_first,
+            ask_first=self.ask_first.isChecked(),
         )
         if len({h.name.lower() for h in headers}) != len(headers):
             raise ToolsError("Each header can be given once.")

@@ -49,6 +49,7 @@ def _fill(page: ToolsPage, url: str = "https://hooks.example.com/webhook/abc") -
     editor.add_header_row("X-Api-Key", SECRET, secret=True)
     editor.add_header_row("X-Team", "support")
     editor.timeout.setValue(8)
+    editor.ask_first.setChecked(True)
 
 
 def test_a_webhook_action_is_saved_with_its_secret_in_the_keyring(page, qtbot, tmp_path):
@@ -60,7 +61,7 @@ def test_a_webhook_action_is_saved_with_its_secret_in_the_keyring(page, qtbot, t
     assert "create_ticket is saved" in page.status_label.text() and changes
     saved = json.loads((tmp_path / "tools.json").read_text())
     [tool] = saved["webhooks"]
-    assert tool["name"] == "create_ticket" and tool["timeout_secs"] == 8
+    assert tool["name"] == "create_ticket" and tool["timeout_secs"] == 8 and tool["ask_first"] is True
     assert tool["parameters"]["required"] == ["title"]
     assert {"name": "X-Api-Key", "value": "", "secret": True} in tool["headers"]
     assert {"name": "X-Team", "value": "support", "secret": False} in tool["headers"]
