@@ -19,6 +19,9 @@ from desktop_agent.state.cost import CostMeter, PriceTable
 from desktop_agent.state.latency import LatencyHistory
 from desktop_agent.state.tool_calls import ToolCallInfo, card_text
 
+#: What a tool call's card says when the session ended before the call did.
+SESSION_ENDED = "The session ended before it finished."
+
 
 class Area(enum.Flag):
     """What an event changed; a widget subscribes to the areas it shows."""
@@ -197,6 +200,9 @@ class Conversation:
             if turn.role is Role.USER and not turn.text:
                 self.turns.remove(turn)  # nothing was said: drop the empty bubble
             else:
+                if turn.tool is not None:  # a call still running or waiting for a yes: it never finished
+                    turn.tool = dataclasses.replace(turn.tool, awaiting=False, error=SESSION_ENDED, seconds=0.0)
+                    turn.text = card_text(turn.tool)
                 turn.interim = ""
                 self._finish(turn)
             changed |= Area.TRANSCRIPT | Area.TURN_FINISHED

@@ -68,7 +68,7 @@ def card_lines(call: ToolCallInfo) -> list[str]:
     if call.failed:
         outcome = f"✗ {shorten(plain_text(call.error, single_line=True), CARD_RESULT_LENGTH)}"
     else:
-        result = shorten(plain_text(" ".join(call.result.split())), CARD_RESULT_LENGTH)
+        result = shorten(" ".join(plain_text(call.result).split()), CARD_RESULT_LENGTH)
         outcome = f"→ {result or '(no result)'}"
     return [head, f"{outcome} · {duration(call.seconds)}"]
 

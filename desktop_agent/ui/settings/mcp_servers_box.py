@@ -1,5 +1,6 @@
 """Settings > Tools, MCP servers: each server (a local command spoken to over stdio, or a streamable-HTTP URL) with
-an on/off switch, and its tools, listed by asking the server, each with its own switch.
+an on/off switch, and its tools, listed by asking the server, each with its own switch and whether it asks before
+running.
 
 Servers start with a session and stop with it; changes here are saved at once and apply from the next session
 (``changed``). Listing a server's tools starts it for a moment, on the panel's task runner (the window never waits).
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -56,6 +58,8 @@ class McpServersBox(QGroupBox):
         self.list_button = QPushButton("List its tools")
         self.tool_list = QListWidget()
         self.tool_list.setAccessibleName("The server's tools")
+        self.ask_first = QCheckBox("Ask me before running the selected tool")
+        self.ask_first.setEnabled(False)
         self.tool_hint = plain_label(QLabel("Save the server, then list its tools to switch each on or off."))
         self.tool_hint.setWordWrap(True)
         form = QFormLayout()
@@ -71,9 +75,12 @@ class McpServersBox(QGroupBox):
         layout.addLayout(buttons)
         layout.addWidget(self.tool_hint)
         layout.addWidget(self.tool_list)
+        layout.addWidget(self.ask_first)
         self.server_list.currentItemChanged.connect(self._selected)
         self.server_list.itemChanged.connect(self._switched)
         self.tool_list.itemChanged.connect(self._tool_switched)
+        self.tool_list.currentItemChanged.connect(self._tool_selected)
+        self.ask_first.toggled.connect(self._ask_first_switched)
         self.new_button.clicked.connect(self.new_server)
         self.save_button.clicked.connect(self.save_server)
         self.remove_button.clicked.connect(self.remove_server)
@@ -97,6 +104,7 @@ class McpServersBox(QGroupBox):
         self.address.setText((server.url or server.command) if server else "")
         self._runner.cancel(LISTING)
         self.tool_list.clear()
+        self._tool_selected(None)
 
     def _switched(self, item: QListWidgetItem) -> None:
         server = self.library.server(item.data(NAME_ROLE))
@@ -161,6 +169,23 @@ class McpServersBox(QGroupBox):
             f"{server.name} offers {len(tools)} tool{'s' if len(tools) != 1 else ''}; switch off those the "
             "assistant should not use."
         )
+
+    def _tool_selected(self, item: QListWidgetItem | None) -> None:
+        server = self.library.server(self._editing)
+        self.ask_first.blockSignals(True)
+        self.ask_first.setEnabled(item is not None and server is not None)
+        self.ask_first.setChecked(
+            item is not None and server is not None and item.data(NAME_ROLE) in server.ask_first_tools
+        )
+        self.ask_first.blockSignals(False)
+
+    def _ask_first_switched(self, on: bool) -> None:
+        server, item = self.library.server(self._editing), self.tool_list.currentItem()
+        if server is None or item is None:
+            return
+        name = item.data(NAME_ROLE)
+        server.ask_first_tools = [tool for tool in server.ask_first_tools if tool != name] + ([name] if on else [])
+        self._save(f"{name} {'asks' if on else 'no longer asks'} before running, from the next session.")
 
     def _tool_switched(self, item: QListWidgetItem) -> None:
         server = self.library.server(self._editing)

@@ -161,6 +161,13 @@ def test_an_mcp_server_is_saved_its_tools_listed_and_switched(mcp_page, qtbot, t
     box.tool_list.item(names.index("shut_down")).setCheckState(Qt.CheckState.Unchecked)
     assert ToolLibrary(tmp_path / "tools.json").servers[0].disabled_tools == ["shut_down"]
     assert mcp_page.status_label.text() == "shut_down is off from the next session."
+    # One tool asks before running.
+    box.tool_list.setCurrentRow(names.index("weather"))
+    assert box.ask_first.isEnabled() and not box.ask_first.isChecked()
+    box.ask_first.setChecked(True)
+    assert ToolLibrary(tmp_path / "tools.json").servers[0].ask_first_tools == ["weather"]
+    box.tool_list.setCurrentRow(names.index("station_report"))
+    assert not box.ask_first.isChecked()
     # The server itself can be switched off.
     box.server_list.item(0).setCheckState(Qt.CheckState.Unchecked)
     assert ToolLibrary(tmp_path / "tools.json").servers[0].enabled is False
