@@ -221,7 +221,14 @@ def _text_of(result: Any) -> str:
 
 
 async def server_tools(server: McpServer) -> list[McpTool]:
-    """Start ``server`` just to list all its tools (Settings), then stop it; raises :class:`McpUnavailable`."""
+    """Start ``server`` just to list all its tools (Settings), then stop it; raises :class:`McpUnavailable`.
+
+    On a loop of its own in a worker thread: the window's loop (qasync) watches its sockets through Qt, and a
+    server's process pipes opened and closed there left it watching closed descriptors (a crash later)."""
+    return await asyncio.to_thread(asyncio.run, _all_tools(server))
+
+
+async def _all_tools(server: McpServer) -> list[McpTool]:
     connection = McpConnection(server)
     try:
         return await connection.start(switched_off=True)

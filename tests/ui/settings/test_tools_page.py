@@ -29,7 +29,9 @@ SECRET = "n8n-header-token-5521"
 @pytest.fixture
 def page(qtbot, tmp_path, secret_service_keyring):
     library = ToolLibrary(tmp_path / "tools.json")
-    widget = ToolsPage(library, ToolSecrets(secret_service_keyring), AsyncRunner(expected=(McpUnavailable,)))
+    runner = AsyncRunner(expected=(McpUnavailable,))
+    widget = ToolsPage(library, ToolSecrets(secret_service_keyring), runner)
+    runner.setParent(widget)  # owned by the page (the dialog, in the app): deleted with it, on the Qt thread
     qtbot.addWidget(widget)
     yield widget
     for tool in ("create_ticket", "open_ticket"):
@@ -132,9 +134,9 @@ MCP_SERVER = Path(__file__).resolve().parents[2] / "mcp_test_server.py"
 @pytest.fixture
 def mcp_page(qtbot, qloop, tmp_path):
     """The page on the qasync loop (listing a server's tools runs there); no keyring needed for servers."""
-    widget = ToolsPage(
-        ToolLibrary(tmp_path / "tools.json"), ToolSecrets(fail.Keyring()), AsyncRunner(expected=(McpUnavailable,))
-    )
+    runner = AsyncRunner(expected=(McpUnavailable,))
+    widget = ToolsPage(ToolLibrary(tmp_path / "tools.json"), ToolSecrets(fail.Keyring()), runner)
+    runner.setParent(widget)  # owned by the page (the dialog, in the app): deleted with it, on the Qt thread
     qtbot.addWidget(widget)
     return widget
 
