@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shlex
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from desktop_agent.config import paths
-from desktop_agent.config.tools import TOOLS_FILE_NAME, ToolLibrary, WebhookHeader, WebhookTool
+from desktop_agent.config.tools import TOOLS_FILE_NAME, McpServer, ToolLibrary, WebhookHeader, WebhookTool
 from desktop_agent.console.commands import HELP, Command, parse
 from desktop_agent.simulator import Simulator, ToolCall
 from desktop_agent.state.conversation import Role
@@ -120,3 +123,28 @@ def test_y_and_no_answer_and_n_stays_a_new_conversation():
     assert parse("no") is Command.NO
     assert parse("n") is Command.NEW_CONVERSATION
     assert "y / no  run, or not, a tool call waiting for your answer" in HELP
+
+
+@pytest.mark.asyncio
+async def test_the_console_uses_an_mcp_server_and_says_when_one_cannot_start(isolated_user_dirs):
+    server = Path(__file__).resolve().parents[1] / "mcp_test_server.py"
+    library = ToolLibrary(paths.config_dir() / TOOLS_FILE_NAME)
+    library.put_server(McpServer(name="weather", command=f"{shlex.quote(sys.executable)} {shlex.quote(str(server))}"))
+    library.put_server(McpServer(name="calendar", command="no-such-mcp-server-program"))
+    async with Simulator(profile="instant") as sim:
+        console = TypedConsole(sim, simulate=False)
+        await console.wait_for(
+            "! The MCP server calendar could not start: the command no-such-mcp-server-program was not found."
+        )
+        await console.wait_for("Push-to-talk: press Enter")
+        deadline = time.monotonic() + 30
+        while "weather" not in (console.app.session.offered_tools if console.app.session else []):
+            assert time.monotonic() < deadline, console.out.getvalue()
+            await asyncio.sleep(0.05)
+        sim.llm.script([ToolCall("weather", {"city": "Lisbon"})])
+        console.type("t What is the weather in Lisbon?")
+        await console.wait_for('Tool: weather(city: "Lisbon") running…')
+        await console.wait_for("  → Sunny and 21 degrees in Lisbon · ")
+        await console.wait_for("Assistant: The weather tool answered: Sunny and 21 degrees in Lisbon")
+        code = await console.quit()
+    assert code == 0 and "Traceback" not in console.out.getvalue()
