@@ -40,8 +40,9 @@ class AsyncRunner(QObject):
         return task
 
     def busy(self, purpose: str) -> bool:
-        task = self._tasks.get(purpose)
-        return task is not None and not task.done()
+        """True until the task's result or error has been delivered: a task is done a moment before its done
+        callback runs, and a caller that waits for "not busy" must find the result already shown."""
+        return purpose in self._tasks
 
     def task(self, purpose: str) -> asyncio.Task | None:
         return self._tasks.get(purpose)
