@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import hashlib
 import importlib.util
 import os
 import platform
@@ -43,6 +44,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -67,7 +69,19 @@ LIBRARY_PACKAGES = ["livekit"]
 # Shared libraries taken from the user's system instead of the build machine (Linux). ALSA's library loads the sound
 # server plugins (PulseAudio, PipeWire) from a folder compiled into it, which differs between distributions; the
 # build machine's copy would miss them elsewhere and the app would see no microphone. Every desktop has libasound.
-HOST_LIBRARIES = ["libasound.so*"]
+# The others are libraries every Linux desktop has, that the app requires from the system and names, with the Debian
+# package to install, when one is missing (desktop_agent/system_libraries.py; the .deb depends on their packages):
+# D-Bus, GLib, fontconfig/FreeType, X11, xkbcommon, and PortAudio, which sounddevice only loads when the system has it
+# (a bundled copy was never used, and it brought JACK and Berkeley DB along). The libraries only they needed
+# (systemd, libgcrypt, PCRE2, libpng, ...) go with them (see SPEC). Then three the system keeps up to date: OpenSSL
+# (security fixes, and it knows where its distribution keeps certificates), SQLite (the history), and the C++ runtime
+# (a bundled libstdc++ older than the system's breaks the system's OpenGL drivers, which load the system's LLVM).
+# Last, the compression libraries (zlib, xz, bzip2, zstd) that every distribution's package manager itself uses.
+# The bundle already needs a glibc at least as new as the build machine's; a distribution that new has these too.
+HOST_LIBRARIES = ["libasound.so*", "libdbus-1.so*", "libglib-2.0.so*", "libgthread-2.0.so*", "libfontconfig.so*",
+                  "libfreetype.so*", "libX11.so*", "libX11-xcb.so*", "libxcb.so*", "libxkbcommon.so*",
+                  "libxkbcommon-x11.so*", "libportaudio.so*", "libssl.so*", "libcrypto.so*", "libsqlite3.so*",
+                  "libstdc++.so*", "libgcc_s.so*", "libz.so*", "liblzma.so*", "libbz2.so*", "libzstd.so*"]
 # All of desktop_agent is bundled (parts are imported lazily), except the benchmarks.
 SKIPPED_SUBPACKAGES = ["desktop_agent.bench"]
 
@@ -112,7 +126,45 @@ EXCLUDED_MODULES = [f"PySide6.{name}" for name in UNUSED_QT_MODULES] + [
     # pydantic's optional mypy plugin, found by PyInstaller's analysis (2 MB of compiled mypy); line editing for an
     # interactive interpreter the app never opens.
     "mypy", "pydantic.mypy", "pydantic.v1.mypy", "readline", "curses", "_curses",
+    # requests (with urllib3 and charset_normalizer) is imported only by the OpenAI SDK's Google Vertex sign-in, and
+    # PyYAML only by numpy's show_config() and Pipecat's flows and evals: none of them run in the app (1 MB).
+    "requests", "urllib3", "charset_normalizer", "yaml",
+    # Python's codecs for the legacy Chinese, Japanese and Korean character sets (Shift JIS, GB 18030, Big5, EUC-KR,
+    # ISO-2022, ...; 1 MB): the providers send UTF-8 and the app's languages are English and India's. Decoding one of
+    # those would say "unknown encoding". And Qt's D-Bus module for Python, which only Qt's own dependency list
+    # brings in (Qt's D-Bus library stays: Qt uses it for the portal, the tray and input methods).
+    "_codecs_jp", "_codecs_kr", "_codecs_cn", "_codecs_tw", "_codecs_hk", "_codecs_iso2022", "_multibytecodec",
+    "PySide6.QtDBus",
 ]
+
+
+
+@dataclass(frozen=True)
+class SourceBuild:
+    """A package the Linux bundle takes built from its source with ``options`` (pip --config-settings) instead of its
+    stock wheel, to leave out native libraries the app never uses."""
+
+    distribution: str
+    options: tuple[str, ...]
+    needs_cxx: bool  # numpy has C++ parts; Pillow is C only
+
+
+# numpy's Linux wheels carry OpenBLAS with gfortran (28 MB) for linear algebra, which the app never does: it scales,
+# mixes, resamples and measures audio buffers, and the voice models run in onnxruntime's own kernels. The bundle's
+# numpy is built without BLAS/LAPACK (numpy.linalg still works, on numpy's own slower lapack_lite) and without
+# CPU-specific dispatch: its loops run at the x86-64-v2 baseline's SIMD level on every CPU instead of also carrying
+# AVX2/AVX-512 variants (6 MB less, and a build of minutes instead of a quarter of an hour).
+# Pillow's wheels carry JPEG, JPEG 2000, TIFF, XCB and zstd libraries (5 MB). Pipecat imports Pillow for image frames,
+# which a voice app never makes; the bundle's Pillow has its core and PNG (zlib) only.
+SOURCE_BUILDS = (
+    SourceBuild("numpy", tuple(f"setup-args={option}" for option in (
+        "-Dallow-noblas=true", "-Dblas=none", "-Dlapack=none", "-Dcpu-dispatch=none")), needs_cxx=True),
+    SourceBuild("pillow", tuple(f"{feature}=disable" for feature in (
+        "jpeg", "jpeg2000", "tiff", "freetype", "lcms", "webp", "avif", "imagequant", "raqm", "xcb")), needs_cxx=False),
+)
+# The wheels are built once (minutes) with this environment's versions of those packages and kept here (delete it to
+# rebuild); the development environment keeps the stock wheels.
+WHEEL_CACHE = ROOT / "build" / "wheels"
 
 # Items of Qt's ICU data kept on Linux, by ICU item name under icudt<N>l/ (fnmatch patterns; one without a "/" only
 # matches items outside the subfolders). Qt uses ICU for locale-aware
@@ -122,7 +174,7 @@ EXCLUDED_MODULES = [f"PySide6.{name}" for name in UNUSED_QT_MODULES] + [
 ICU_DATA_KEPT = ("*.res", "*.icu", "*.nrm", "*.spp", "*.cfu", "coll/root.res", "coll/res_index.res", "coll/ucadata.icu",
                  "coll/en*.res")
 
-WORK_FOLDERS = ("hooks", "icons", "pyinstaller")
+WORK_FOLDERS = ("hooks", "icons", "pyinstaller", "source-built")
 SMOKE_TIMEOUT_S = 180
 ENVIRONMENT_CHECKS = {"audio input", "audio output", "keyring"}
 MIN_SCREENSHOT_BYTES = 5_000
@@ -396,6 +448,7 @@ SPEC = '''\
 # Generated by build_installer.py; change that script, not this file.
 import fnmatch
 import os
+import subprocess
 
 from PyInstaller.utils.hooks import collect_data_files, collect_dynamic_libs, collect_submodules, copy_metadata
 
@@ -425,10 +478,33 @@ a = Analysis(
     runtime_hooks=[CONFIG["tls_hook"]],
     excludes=CONFIG["excludes"],
 )
-a.binaries = [
-    entry for entry in a.binaries
-    if not any(fnmatch.fnmatch(os.path.basename(entry[0]), pattern) for pattern in CONFIG["host_libraries"])
-]
+
+
+def _needed(path):
+    """The sonames an ELF file links (readelf's NEEDED entries); none for other files."""
+    dynamic = subprocess.run(["readelf", "-d", path], capture_output=True, text=True).stdout
+    return {{line.split("[", 1)[1].rstrip("]") for line in dynamic.splitlines() if "(NEEDED)" in line}}
+
+
+def _from_host(entry):
+    return any(fnmatch.fnmatch(os.path.basename(entry[0]), pattern) for pattern in CONFIG["host_libraries"])
+
+
+# The system's copies are used instead of the host libraries; what PyInstaller collected only because one of them
+# linked it (systemd for D-Bus, PCRE2 for GLib, ...) goes too, unless something that stays links it as well.
+left_to_host = [entry for entry in a.binaries if _from_host(entry)]
+a.binaries = [entry for entry in a.binaries if not _from_host(entry)]
+only_for_host = set().union(*(_needed(source) for _, source, _ in left_to_host))
+while only_for_host:
+    still_needed = set().union(*(_needed(source) for _, source, _ in a.binaries))
+    orphans = {{
+        name for name, _, _ in a.binaries
+        if os.path.basename(name) in only_for_host and os.path.basename(name) not in still_needed
+    }}
+    if not orphans:
+        break
+    only_for_host |= set().union(*(_needed(source) for name, source, _ in a.binaries if name in orphans))
+    a.binaries = [entry for entry in a.binaries if entry[0] not in orphans]
 pyz = PYZ(a.pure)
 exe = EXE(
     pyz,
@@ -508,13 +584,17 @@ def write_pyinstaller_input(target: Target, work: Path, icons: Icons, version: s
     return spec
 
 
-def run_pyinstaller(spec: Path, target: Target, work: Path, clean: bool) -> None:
+def run_pyinstaller(spec: Path, target: Target, work: Path, clean: bool, first_paths: list[Path]) -> None:
+    """Runs PyInstaller on ``spec``; packages in ``first_paths`` are bundled instead of this environment's copies."""
     command = [
         sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN", *(["--clean"] if clean else []),
         "--distpath", str(target.dist), "--workpath", str(work / "pyinstaller"), str(spec),
     ]
-    # PyInstaller imports Pipecat while analysing it; keep its INFO banner out of the build log.
+    # PyInstaller imports Pipecat while analysing it; keep its INFO banner out of the build log. PYTHONPATH comes
+    # before site-packages, for PyInstaller and for the processes its hooks import packages in.
     env = {**os.environ, "LOGURU_LEVEL": "WARNING"}
+    if first_paths:
+        env["PYTHONPATH"] = os.pathsep.join([*map(str, first_paths), *filter(None, [os.environ.get("PYTHONPATH")])])
     result = subprocess.run(command, cwd=work, env=env)
     if result.returncode != 0:
         raise BuildError(f"PyInstaller failed (exit code {result.returncode}); its messages are above.")
@@ -522,14 +602,81 @@ def run_pyinstaller(spec: Path, target: Target, work: Path, clean: bool) -> None
         raise BuildError(f"PyInstaller finished but {target.executable} was not created.")
 
 
+# -------------------------------------------------------------------------------------- packages built from source
+def wheel_from_source(build: SourceBuild, cache: Path) -> Path:
+    """This environment's version of ``build.distribution`` built from its source with ``build.options``, as a wheel
+    kept in ``cache`` (built once, the next builds reuse it)."""
+    from importlib.metadata import version
+
+    release = version(build.distribution)
+    folder = source_wheel_folder(build, cache)
+    wheels = sorted(folder.glob("*.whl"))
+    if wheels:
+        return wheels[-1]
+    missing = source_build_prerequisites(build)
+    if missing:
+        raise BuildError(f"building {build.distribution} from its source needs " + " and ".join(missing) +
+                         " (Debian/Ubuntu: `apt-get install build-essential python3-dev`, Fedora: `dnf install "
+                         "gcc-c++ python3-devel zlib-devel`)", exit_code=2)
+    say(f"building {build.distribution} {release} from its source (once; kept in {shown(folder)})")
+    started = time.monotonic()
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-binary", build.distribution, "--quiet",
+               f"{build.distribution}=={release}", "--wheel-dir", str(partial),
+               *(f"--config-settings={option}" for option in build.options)]
+    result = subprocess.run(command, capture_output=True, text=True, errors="replace")
+    wheels = sorted(partial.glob("*.whl"))
+    if result.returncode != 0 or len(wheels) != 1:
+        raise BuildError(f"building {build.distribution} {release} from its source failed (pip exit code "
+                         f"{result.returncode}); pip's last output:\n{_tail(result.stdout + result.stderr, 25)}")
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.replace(folder)
+    say(f"{build.distribution} built in {time.monotonic() - started:.0f} s")
+    return folder / wheels[0].name
+
+
+def source_wheel_folder(build: SourceBuild, cache: Path) -> Path:
+    """Where the wheel of this version of the package, for this Python, built with its options, is kept."""
+    from importlib.metadata import version
+
+    options = hashlib.sha256(" ".join(build.options).encode()).hexdigest()[:12]
+    python_tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    return cache / f"{build.distribution}-{version(build.distribution)}-{python_tag}-{options}"
+
+
+def source_build_prerequisites(build: SourceBuild) -> list[str]:
+    """What building the package from its source needs and this machine lacks, as phrases."""
+    import sysconfig
+
+    compilers = (("C", "cc"), ("C++", "c++")) if build.needs_cxx else (("C", "cc"),)
+    missing = [f"a {language} compiler ({tool})" for language, tool in compilers if shutil.which(tool) is None]
+    if not (Path(sysconfig.get_paths()["include"]) / "Python.h").is_file():
+        missing.append("Python's headers (Python.h)")
+    return missing
+
+
+def unpack_wheels(wheels: list[Path], folder: Path) -> Path:
+    """The wheels' packages in ``folder`` (emptied first), importable with ``folder`` on the path."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(folder)
+    for path in folder.rglob("*.so"):  # zip files do not keep the executable bit PyInstaller's checks expect
+        path.chmod(0o755)
+    return folder
+
+
 # ----------------------------------------------------------------------------------------------- Linux finishing
 def strip_symbols(bundle: Path, executable: Path) -> int:
     """Strips debug sections and symbols no program needs (``strip --strip-unneeded``: the dynamic symbols that
     libraries are linked by stay) from the bundle's ELF files. The app's own executable is left alone (its Python
     archive is appended after the ELF image), and so are libraries patchelf rewrote for a wheel (in a
-    ``<package>.libs`` folder): strip breaks their layout ("ELF load command address/offset not page-aligned"). Files
-    with an RPATH/RUNPATH (patchelf's other mark; also libpython and its extension modules) lose only their debug
-    sections, which is safe for them. Returns the bytes saved."""
+    ``<package>.libs`` folder). strip can break the layout of a file patchelf rewrote ("ELF load command
+    address/offset not page-aligned"), so each file is stripped into a copy that replaces it only when its loadable
+    segments still sit at page-aligned offsets; otherwise it loses only its debug sections, on the same condition.
+    Returns the bytes saved."""
     if shutil.which("strip") is None:
         say("strip (binutils) not found: debug information stays in the bundle")
         return 0
@@ -539,16 +686,28 @@ def strip_symbols(bundle: Path, executable: Path) -> int:
             continue
         if path.parent.name.endswith(".libs"):
             continue
-        how = "--strip-debug" if _has_run_path(path) else "--strip-unneeded"
-        before = path.stat().st_size
-        if subprocess.run(["strip", how, str(path)], capture_output=True).returncode == 0:
-            saved += before - path.stat().st_size
+        stripped = path.with_name(path.name + ".stripped")
+        for how in ("--strip-unneeded", "--strip-debug"):
+            result = subprocess.run(["strip", how, "-o", str(stripped), str(path)], capture_output=True)
+            if result.returncode == 0 and _load_segments_aligned(stripped):
+                saved += path.stat().st_size - stripped.stat().st_size
+                shutil.copymode(path, stripped)
+                stripped.replace(path)
+                break
+        stripped.unlink(missing_ok=True)
     return saved
 
 
-def _has_run_path(path: Path) -> bool:
-    dynamic = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True).stdout
-    return "(RPATH)" in dynamic or "(RUNPATH)" in dynamic
+PAGE_SIZE = 4096
+
+
+def _load_segments_aligned(path: Path) -> bool:
+    """Whether every loadable segment's file offset and address agree modulo its alignment and the page size (the
+    dynamic loader refuses the file otherwise)."""
+    headers = subprocess.run(["readelf", "-l", "-W", str(path)], capture_output=True, text=True)
+    loads = [line.split() for line in headers.stdout.splitlines() if line.split()[:1] == ["LOAD"]]
+    return headers.returncode == 0 and bool(loads) and all(
+        (int(fields[1], 16) - int(fields[2], 16)) % max(int(fields[-1], 16), PAGE_SIZE) == 0 for fields in loads)
 
 
 def _is_elf(path: Path) -> bool:
@@ -638,6 +797,17 @@ def filter_icu_common_data(data: bytes, keep) -> bytes:
     table = struct.pack("<I", len(items)) + b"".join(struct.pack("<II", n, d) for n, d in pairs)
     names_part = name_blob + b"\0" * ((-(table_size + len(name_blob))) % 16)
     return data[:header_size] + table + names_part + body
+
+
+def drop_install_records(bundle: Path) -> int:
+    """Deletes the RECORD files (pip's list of every installed file with its hash, for uninstalling) from the
+    bundled packages' metadata; what the app reads there (versions, entry points, licences) stays. Returns the bytes
+    saved."""
+    saved = 0
+    for record in bundle.glob("_internal/*.dist-info/RECORD"):
+        saved += record.stat().st_size
+        record.unlink()
+    return saved
 
 
 def install_desktop_entry(bundle: Path, icons: Icons) -> None:
@@ -897,7 +1067,11 @@ def build(args: argparse.Namespace) -> int:
     say(f"building {APP_NAME} {version} for {system} ({platform.machine()}) with {sys.executable}")
     icons = make_icons(system, work / "icons")
     spec = write_pyinstaller_input(target, work, icons, version)
-    run_pyinstaller(spec, target, work, args.clean)
+    first_paths = []
+    if system == "linux":
+        wheels = [wheel_from_source(source_build, WHEEL_CACHE) for source_build in SOURCE_BUILDS]
+        first_paths.append(unpack_wheels(wheels, work / "source-built"))
+    run_pyinstaller(spec, target, work, args.clean, first_paths)
     say(f"PyInstaller done in {time.monotonic() - started:.0f} s")
 
     if system == "linux":
@@ -905,6 +1079,8 @@ def build(args: argparse.Namespace) -> int:
         say(f"stripped {saved / 1e6:.1f} MB of debug information and unneeded symbols")
         saved = trim_icu_data(target.bundle, work)
         say(f"trimmed Qt's ICU data by {saved / 1e6:.1f} MB")
+        saved = drop_install_records(target.bundle)
+        say(f"dropped {saved / 1e6:.1f} MB of pip's install records")
         install_desktop_entry(target.bundle, icons)
     say(size_report(target.bundle))
     if system == "linux":

@@ -16,9 +16,10 @@ app_packages=(python3-venv libportaudio2 libgl1 libegl1 libxkbcommon0 libfontcon
               libwayland-cursor0 libwayland-egl1 fonts-noto-ui-core)
 # What only the tests need: a sound server, a Secret Service in a D-Bus session, speech, a font for offscreen Qt,
 # for PyInstaller's build binutils and Debian's shared libpython (its python3 links Python in statically), and
-# desktop-file-validate for the menu and autostart entries, and Xvfb for the global shortcut tests.
+# desktop-file-validate for the menu and autostart entries, Xvfb for the global shortcut tests, and a compiler with
+# Python's headers for the numpy the installer builds from its source (without OpenBLAS: build_installer.py).
 test_packages=(pulseaudio pulseaudio-utils libasound2-plugins dbus gnome-keyring espeak-ng sox fonts-dejavu-core
-               binutils libpython3.11 desktop-file-utils xvfb)
+               binutils libpython3.11 desktop-file-utils xvfb build-essential python3-dev)
 missing=()
 for package in "${app_packages[@]}" "${test_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
