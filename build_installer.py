@@ -135,6 +135,14 @@ EXCLUDED_MODULES = [f"PySide6.{name}" for name in UNUSED_QT_MODULES] + [
     # brings in (Qt's D-Bus library stays: Qt uses it for the portal, the tray and input methods).
     "_codecs_jp", "_codecs_kr", "_codecs_cn", "_codecs_tw", "_codecs_hk", "_codecs_iso2022", "_multibytecodec",
     "PySide6.QtDBus",
+    # Parts of the providers' SDKs the app never calls, which their clients import only when one is used (2.6 MB of
+    # compiled Python): OpenAI's beta (Assistants, threads), admin, realtime and live APIs (the app uses chat
+    # completions); Deepgram's voice agent, management and text-to-speech (the app uses its streaming recognition);
+    # numpy's Fortran wrapper generator, test helpers, masked arrays and polynomials.
+    "openai.types.beta", "openai.resources.beta", "openai.types.admin", "openai.resources.admin",
+    "openai.types.realtime", "openai.resources.realtime", "openai.types.live", "openai.resources.live",
+    "deepgram.agent", "deepgram.manage", "deepgram.speak",
+    "numpy.f2py", "numpy.testing", "numpy.ma", "numpy.polynomial",
 ]
 
 

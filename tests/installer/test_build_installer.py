@@ -329,7 +329,8 @@ def check_unused_parts_left_out(installer, bundle: Path, members: set[str]) -> N
     assert {"desktop_agent.app", "desktop_agent.simulator", "pipecat.audio.vad.silero", "certifi",
             "runtime_tls_certificates"} <= modules
     unused = ("tkinter", "pytest", "matplotlib", "desktop_agent.bench", "PySide6.QtNetwork", "PySide6.QtQml",
-              "PySide6.QtQuick", "PySide6.QtWebEngineCore", "PySide6.QtPdf", "PySide6.QtMultimedia")
+              "PySide6.QtQuick", "PySide6.QtWebEngineCore", "PySide6.QtPdf", "PySide6.QtMultimedia", "PySide6.QtDBus",
+              "requests", "yaml", "openai.types.beta", "deepgram.agent", "numpy.f2py", "_codecs_jp")
     leaked = sorted(m for m in modules if any(m == u or m.startswith(u + ".") for u in unused))
     assert not leaked, f"unused modules were bundled: {leaked[:10]}"
     plugin_root = bundle / "_internal" / "PySide6" / "Qt" / "plugins"
