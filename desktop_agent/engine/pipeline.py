@@ -30,6 +30,7 @@ from pipecat.transports.base_transport import BaseTransport
 from desktop_agent.engine.audio_end import MicrophoneAudioEnd
 from desktop_agent.engine.config import EngineConfig
 from desktop_agent.engine.history import HistoryWindow
+from desktop_agent.engine.observer_group import ObserverGroup
 from desktop_agent.engine.services import Services, build_services
 from desktop_agent.engine.speech_keeper import SpeechKeeper
 from desktop_agent.engine.tools import end_conversation_tool
@@ -141,6 +142,10 @@ def build_pipeline(
 
 
 def build_worker(voice: VoicePipeline, observers: Sequence[BaseObserver] = ()) -> PipelineWorker:
+    """The worker running ``voice``; ``observers`` share one of its observer queues (engine/observer_group.py).
+
+    Pipecat's turn tracking (an observer of every frame, for its turn events and tracing) is off: the engine tracks
+    turns itself (engine/observer.py) and nothing reads those events."""
     return PipelineWorker(
         voice.pipeline,
         params=PipelineParams(
@@ -149,7 +154,8 @@ def build_worker(voice: VoicePipeline, observers: Sequence[BaseObserver] = ()) -
             enable_metrics=True,
             enable_usage_metrics=True,
         ),
-        observers=list(observers),
+        observers=[ObserverGroup(observers)] if observers else [],
         idle_timeout_secs=None,
         enable_rtvi=False,
+        enable_turn_tracking=False,
     )
