@@ -17,11 +17,16 @@ Holding is bounded (``max_secs`` of audio); older audio is dropped first.
 **Hands-free: speech-to-text hears only speech.** While ``gated()`` is true (hands-free), the audio between turns is
 not sent to speech-to-text: idle listening costs nothing and uploads nothing. The service is muted (Pipecat's
 ``STTMuteFrame``: a muted service sends nothing but still passes the audio on, so smart-turn downstream hears the
-room as before) and the audio reaches it half a second late, through the pre-roll: when the VAD hears a voice, the
+room) and the audio reaches it half a second late, through the pre-roll: when the VAD hears a voice, the
 service is unmuted and the pre-roll goes first, so the provider gets the ``preroll_secs`` before the VAD's start (the
 first syllable, which the VAD needs ``start_secs`` to be sure of) and the turn without a gap. After the VAD's stop a
-``tail_secs`` tail still goes out, then the service is muted again. The provider's connection is kept open meanwhile
-the way each provider's Pipecat service does it (a keepalive message, or a little silence after minutes idle).
+``tail_secs`` tail still goes out, then the service is muted again. The muted audio goes on downstream for a while
+(:data:`DRAIN_SECS` after the VAD's stop, and as long as a user turn is open) for smart-turn: a turn it judged
+incomplete ends once it has counted its ``stop_secs`` of silence. After that, while nobody speaks, the audio leaving
+the pre-roll goes no further: nothing downstream needs it (smart-turn gets the pre-roll with the next turn), and each
+frame would wake every processor on its way, and the observers at each hop, 50 times a second. The provider's
+connection is kept open meanwhile the way each provider's Pipecat service does it (a keepalive message, or a little
+silence after minutes idle).
 While the assistant speaks the gate stays open: the echo canceller can muffle a user talking over the reply enough
 for the VAD to miss them, and the words speech-to-text still makes out then interrupt the reply instead (see
 ``engine/turns.py``); that costs the reply's length in audio, and idle listening stays free.
@@ -42,6 +47,8 @@ from pipecat.frames.frames import (
     ProposedUserStartedSpeakingFrame,
     ProposedUserStoppedSpeakingFrame,
     STTMuteFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
@@ -60,6 +67,9 @@ PREROLL_SECS = 0.8
 #: While muted, the mute is said again this often (in blocks: 1 s). A speech-to-text switch (a fallback taking over)
 #: sends frames to a service that did not hear the first one; Pipecat keeps mute per service.
 MUTE_REASSERT_BLOCKS = 50
+#: Muted audio between turns goes on downstream this long after the VAD's stop (or the assistant's speech) before it
+#: is dropped: more than smart-turn's ``stop_secs`` (3 s) after its last speech plus the pre-roll it waited in.
+DRAIN_SECS = 5.0
 
 
 class SpeechKeeper(FrameProcessor):
@@ -71,6 +81,7 @@ class SpeechKeeper(FrameProcessor):
         gated: Callable[[], bool] = lambda: False,
         preroll_secs: float = PREROLL_SECS,
         tail_secs: float = 0.3,
+        drain_secs: float = DRAIN_SECS,
         max_secs: float = 60.0,
         **kwargs: Any,
     ) -> None:
@@ -93,6 +104,9 @@ class SpeechKeeper(FrameProcessor):
         self._held_audio = 0
         self._in_turn = False
         self._assistant_speaking = False
+        self._user_turn_open = False  # the user aggregator's turn: from its user started speaking to its stop
+        self._drain_blocks = round(drain_secs / BLOCK_SECS)
+        self._quiet_blocks = 0  # gated blocks since the VAD's stop or the assistant's speech
         self._voiced = False
         self._sent_on: int | None = None  # the STT connection the tape's audio went to, None if it went nowhere
         self.dropped_secs = 0.0
@@ -145,6 +159,8 @@ class SpeechKeeper(FrameProcessor):
         await super().process_frame(frame, direction)
         if isinstance(frame, (BotStartedSpeakingFrame, BotStoppedSpeakingFrame)):
             self._assistant_speaking = isinstance(frame, BotStartedSpeakingFrame)
+        elif isinstance(frame, (UserStartedSpeakingFrame, UserStoppedSpeakingFrame)):
+            self._user_turn_open = isinstance(frame, UserStartedSpeakingFrame)
         if direction is not FrameDirection.DOWNSTREAM:
             await self.push_frame(frame, direction)
             return
@@ -156,6 +172,7 @@ class SpeechKeeper(FrameProcessor):
             if isinstance(frame, VADUserStoppedSpeakingFrame) and self._in_turn:
                 self._in_turn = False
                 self._tail_left = self._tail_blocks
+                self._quiet_blocks = 0
             await self._pass_or_hold(frame)
         else:
             await self.push_frame(frame, direction)
@@ -202,6 +219,7 @@ class SpeechKeeper(FrameProcessor):
             return
         self._tail_left = 0
         if not self._gated() or self._assistant_speaking:
+            self._quiet_blocks = 0
             if self._preroll_unsent:  # the gate just opened: what waited goes on (muted) before this
                 await self._push_preroll_muted()
             self._preroll.append(frame)
@@ -222,8 +240,10 @@ class SpeechKeeper(FrameProcessor):
             self._preroll_unsent = True
         if len(self._preroll) == self._preroll.maxlen:
             oldest = self._preroll.popleft()
-            await self._mute()
-            await self.push_frame(oldest)
+            await self._mute()  # also when dropping: a speech-to-text switched in meanwhile hears the mute in time
+            if self._quiet_blocks < self._drain_blocks or self._user_turn_open:
+                await self.push_frame(oldest)
+        self._quiet_blocks += 1
         self._preroll.append(frame)
 
     async def _push_preroll_muted(self) -> None:
