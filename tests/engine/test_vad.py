@@ -1,4 +1,5 @@
-"""The engine's Silero VAD decides exactly as Pipecat's, with fewer trips to the executor thread."""
+"""The engine's Silero VAD decides exactly as Pipecat's, with fewer trips to the executor thread, and without running
+the model while the room is too quiet for any window to count as speech."""
 
 from __future__ import annotations
 
@@ -45,3 +46,26 @@ async def test_same_decisions_as_pipecats_analyzer_with_fewer_thread_trips(speec
     blocks = len(stock)
     assert stock_trips == blocks
     assert our_trips == pytest.approx(blocks * 5 / 8, abs=2)  # a 512-sample window completes in 5 of 8 blocks
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("noise_dbfs", [None, -75.0, -60.0, -40.0])
+async def test_quiet_stretches_skip_the_model_and_decide_the_same(speech, noise_dbfs):
+    rng = np.random.default_rng(7)
+    pieces = []
+    for lead, text in ((3.3, "What time is it in Tokyo?"), (0.6, "Tell me a fun fact."), (4.1, "Thanks a lot.")):
+        pieces += [np.zeros(int(16000 * lead)), speech(text).astype(np.float64)]
+    signal = np.concatenate([*pieces, np.zeros(16000)])
+    if noise_dbfs is not None:  # room noise under the voice: above -50 LUFS the model has to run throughout
+        signal = signal + rng.standard_normal(len(signal)) * 32768 * 10 ** (noise_dbfs / 20)
+    pcm = np.clip(signal, -32768, 32767).astype("<i2").tobytes()
+    params = VADParams(confidence=0.7, stop_secs=0.2)
+    analyzer = SileroVAD(params=params)
+    ours, _ = await states(analyzer, pcm)
+    stock, _ = await states(SileroVADAnalyzer(params=params), pcm)
+    assert ours.count(VADState.SPEAKING) > 20 and ours == stock
+    windows = len(pcm) // 1024
+    if noise_dbfs is None or noise_dbfs < -50:
+        assert analyzer.model_runs < windows * 0.7  # the quiet stretches (8 s of 13.5) were mostly not scored
+    else:
+        assert analyzer.windows_skipped < 20  # only while the loudness window fills at the start
