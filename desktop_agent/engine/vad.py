@@ -8,7 +8,8 @@
 * **The model only scores windows whose score can matter.** Pipecat counts a window as speech only when the model's
   confidence reaches ``confidence`` *and* the room's smoothed loudness reaches ``min_volume`` (-50 LUFS by default).
   While the VAD is quiet and the loudness is below that, the window cannot be speech whatever the model says, so it
-  is not scored then (the model costs several times the loudness): silence and a quiet room cost next to nothing.
+  is not scored then (the model costs several times the loudness), and its bookkeeping is done on the engine loop
+  without a thread hop: silence and a quiet room cost next to nothing.
   The model carries a recurrent state from window to window, so the windows it skipped are run through it (their
   scores unused) before it scores again, as they would have been. Pipecat resets that state every two seconds of
   quiet; that schedule is kept for the skipped windows as if they had scored as quiet, except the last
@@ -45,24 +46,37 @@ class SileroVAD(SileroVADAnalyzer):
         if len(self._vad_buffer) + len(buffer) < self._vad_frames_num_bytes:
             self._vad_buffer += buffer
             return self._vad_state
+        window = (self._vad_buffer + buffer)[: self._vad_frames_num_bytes]  # the window Pipecat cuts next
+        if self._skips(self._volume(window)):
+            return self._run_analyzer(buffer)  # nothing to score: the rest is bookkeeping, not worth a thread hop
         return await super().analyze_audio(buffer)
 
     def voice_confidence(self, buffer: bytes) -> float:
-        # Pipecat asks for a window's confidence, then for its smoothed volume: the volume is worked out here, once.
-        self._volume_tracker.update(buffer, self.sample_rate)
-        volume = exp_smoothing(self._volume_tracker.volume, self._prev_volume, self._smoothing_factor)
-        self._volume_of = (buffer, volume)
-        if volume < self._params.min_volume and self._vad_state is VADState.QUIET:
+        # Pipecat asks for a window's confidence, then for its smoothed volume: the volume is worked out once.
+        if self._skips(self._volume(buffer)):
             self._skip(buffer)
             return 0.0
         self._catch_up()
         return self._score(buffer)
 
-    def _get_smoothed_volume(self, audio: bytes) -> float:
-        known, self._volume_of = self._volume_of, None
-        if known is not None and known[0] is audio:
+    def _volume(self, window: bytes) -> float:
+        """The smoothed volume Pipecat will find for ``window`` (worked out once, whoever asks first)."""
+        known = self._volume_of
+        if known is not None and known[0] == window:
             return known[1]
-        return super()._get_smoothed_volume(audio)
+        self._volume_tracker.update(window, self.sample_rate)
+        volume = exp_smoothing(self._volume_tracker.volume, self._prev_volume, self._smoothing_factor)
+        self._volume_of = (window, volume)
+        return volume
+
+    def _skips(self, volume: float) -> bool:
+        """Whether the window with ``volume`` cannot be speech, whatever the model would say."""
+        return volume < self._params.min_volume and self._vad_state is VADState.QUIET
+
+    def _get_smoothed_volume(self, audio: bytes) -> float:
+        volume = self._volume(audio)
+        self._volume_of = None
+        return volume
 
     def _score(self, window: bytes) -> float:
         self.model_runs += 1
