@@ -21,6 +21,7 @@ drops the words that were never heard.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -107,9 +108,10 @@ QUIET_STOP_SECS = 2.0
 
 
 class _Turn:
-    """Timing marks of the current user turn (``time.monotonic()`` seconds)."""
+    """Timing marks of the current user turn (``time.monotonic()`` seconds) and its number in this session."""
 
-    def __init__(self) -> None:
+    def __init__(self, number: int = 0) -> None:
+        self.number = number
         self.speech_end: float | None = None
         self.first_final: float | None = None
         self.llm_start: float | None = None
@@ -127,6 +129,8 @@ class EventObserver(BaseObserver):
         self._names = names
         self._state = AgentState.STOPPED
         self._turn = _Turn()
+        self._turn_numbers = itertools.count(1)
+        self._reply_turn = 0  # the number of the user turn the current reply answers
         self._assistant_active = False  # from the LLM request until the assistant stops speaking
         self._response_had_text = False
         self._bot_speaking = False
@@ -287,6 +291,7 @@ class EventObserver(BaseObserver):
             except TimeoutError:
                 logger.debug("The reply's end was not seen in time; judging the reply on what was seen")
         self._reply_end_seen.clear()
+        answers = self._reply_turn
         content = (message.content or "").strip()
         spoken = content if (self._reply_heard or message.interrupted) else ""
         written = self._reply_text.strip()
@@ -303,7 +308,7 @@ class EventObserver(BaseObserver):
                 # Another voice took over: it says what the lost one could not, so the reply counts as spoken.
                 self._voice_lost = False
                 self._continuing = True
-                self.emit(AssistantTurnEnded(text=written, interrupted=False, complete=complete))
+                self.emit(AssistantTurnEnded(text=written, interrupted=False, complete=complete, user_turn=answers))
                 if self.on_unspoken_reply is not None:
                     self.on_unspoken_reply(rest if content else written)
                 return
@@ -315,16 +320,23 @@ class EventObserver(BaseObserver):
                     interrupted=bool(message.interrupted),
                     spoken=False,
                     complete=complete,
+                    user_turn=answers,
                 )
             )
             if not content and written and not message.interrupted and self.on_unspoken_reply is not None:
                 self.on_unspoken_reply(written)
             return
         if message.interrupted or not written or _said_all(spoken, written):
-            self.emit(AssistantTurnEnded(text=spoken, interrupted=bool(message.interrupted), complete=complete))
+            self.emit(
+                AssistantTurnEnded(
+                    text=spoken, interrupted=bool(message.interrupted), complete=complete, user_turn=answers
+                )
+            )
             return
         # The voice could not say (all of) it: the reply is still shown and saved, whole, marked as not spoken.
-        self.emit(AssistantTurnEnded(text=written, interrupted=False, spoken=False, complete=complete))
+        self.emit(
+            AssistantTurnEnded(text=written, interrupted=False, spoken=False, complete=complete, user_turn=answers)
+        )
         if not content and self.on_unspoken_reply is not None:  # else the aggregator put it in the context already
             self.on_unspoken_reply(written)
 
@@ -378,13 +390,13 @@ class EventObserver(BaseObserver):
             self.emit(UserSpeechStopped())
         elif isinstance(frame, UserStartedSpeakingFrame):
             # A hands-free turn may start (on its first words) after the VAD already saw the speech end.
-            previous, self._turn = self._turn, _Turn()
+            previous, self._turn = self._turn, _Turn(next(self._turn_numbers))
             self._turn.speech_end, self._turn.first_final = previous.speech_end, previous.first_final
             self._reply_in_text = False
             self.turn_ended.clear()
             self.set_state(AgentState.USER_SPEAKING)
         elif isinstance(frame, TypedTurnFrame):
-            self._turn = _Turn()  # no speech: the turn's figures start at the language model's request
+            self._turn = _Turn(next(self._turn_numbers))  # no speech: its figures start at the language model's request
             self._reply_in_text = frame.reply_in_text
             self.turn_ended.set()
             self.emit(UserTurnEnded(text=frame.text))
@@ -418,7 +430,8 @@ class EventObserver(BaseObserver):
             self._response_had_text = True
             if not self._assistant_turn_open:
                 self._assistant_turn_open = True
-                self.emit(AssistantTurnStarted())
+                self._reply_turn = self._turn.number
+                self.emit(AssistantTurnStarted(user_turn=self._reply_turn))
             if self._turn.llm_start is not None:
                 self._report(Stage.LLM_FIRST_TOKEN, now - self._turn.llm_start)
             self._reply_text += frame.text
@@ -490,7 +503,7 @@ class EventObserver(BaseObserver):
         if stage in self._turn.reported:
             return
         self._turn.reported.add(stage)
-        self.emit(StageLatency(stage=stage, seconds=round(seconds, 4)))
+        self.emit(StageLatency(stage=stage, seconds=round(seconds, 4), user_turn=self._turn.number))
 
     def _on_metrics(self, frame: MetricsFrame) -> None:
         for item in frame.data:

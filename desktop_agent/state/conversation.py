@@ -29,6 +29,7 @@ class Area(enum.Flag):
     NONE = 0
     TRANSCRIPT = enum.auto()  # a turn was added or its text changed
     TURN_FINISHED = enum.auto()  # a turn became final (storage commits it)
+    TURN_UPDATED = enum.auto()  # a finished turn changed: a stage figure came after it ended (storage rewrites it)
     LATENCY = enum.auto()
     AGENT_STATE = enum.auto()
     MODE = enum.auto()
@@ -135,10 +136,17 @@ class Conversation:
         self.ended_reason: str | None = None
         #: When the past conversation this one continues started (wall clock); None for a new conversation.
         self.continued_from: float | None = None
-        self._pending_latencies: dict[ev.Stage, float] = {}
+        #: Stage figures waiting for their reply, by the user turn they measured (None: the next reply to end).
+        self._pending_latencies: dict[int | None, dict[ev.Stage, float]] = {}
+        #: This session's finished replies by the user turn they answer (the first reply of each), so a figure that
+        #: arrives after its reply ended still lands on that reply (see ``_on_latency``).
+        self._replies: dict[int, Turn] = {}
+        self._answering: int | None = None  # the user turn the open reply answers
         #: Usage reported since the last reply ended: the next reply to end carries it (``Turn.usage``).
         self._usage_since_reply = UsageTotals()
         self.last_finished: list[Turn] = []
+        #: Finished turns the last event changed (``Area.TURN_UPDATED``).
+        self.last_updated: list[Turn] = []
 
     # ------------------------------------------------------------------ queries
     @property
@@ -160,6 +168,7 @@ class Conversation:
     def apply(self, event: ev.Event) -> Area:
         """Fold one event in; return the areas it changed (``Area.NONE`` if nothing)."""
         self.last_finished = []
+        self.last_updated = []
         handler = self._handlers.get(type(event))
         return handler(self, event) if handler else Area.NONE
 
@@ -204,8 +213,11 @@ class Conversation:
                     turn.tool = dataclasses.replace(turn.tool, awaiting=False, error=SESSION_ENDED, seconds=0.0)
                     turn.text = card_text(turn.tool)
                 turn.interim = ""
+                if turn.role is Role.ASSISTANT:
+                    turn.latencies.update(self._figures_for(self._answering))
                 self._finish(turn)
             changed |= Area.TRANSCRIPT | Area.TURN_FINISHED
+        self._forget_figures()  # the next session numbers its user turns afresh
         return changed
 
     def _on_agent_state(self, e: ev.AgentStateChanged) -> Area:
@@ -241,8 +253,9 @@ class Conversation:
         self._finish(turn)
         return Area.TRANSCRIPT | Area.TURN_FINISHED | self._withdraw_retry()
 
-    def _on_assistant_started(self, _e: ev.AssistantTurnStarted) -> Area:
+    def _on_assistant_started(self, e: ev.AssistantTurnStarted) -> Area:
         self._assistant_turn()
+        self._answering = e.user_turn
         return Area.TRANSCRIPT
 
     def _on_word(self, e: ev.AssistantWordSpoken) -> Area:
@@ -272,8 +285,10 @@ class Conversation:
         turn.interrupted = turn.interrupted or e.interrupted
         turn.spoken = e.spoken
         turn.complete = e.complete
-        turn.latencies.update(self._pending_latencies)
-        self._pending_latencies = {}
+        turn.latencies.update(self._figures_for(e.user_turn))
+        if e.user_turn is not None:
+            self._replies.setdefault(e.user_turn, turn)
+        self._answering = None
         turn.usage, self._usage_since_reply = self._usage_since_reply, UsageTotals()
         turn.cost_usd = self.cost.total(turn.usage)
         self._finish(turn)
@@ -281,14 +296,44 @@ class Conversation:
 
     def _on_latency(self, e: ev.StageLatency) -> Area:
         self.latency.add(e.stage, e.seconds)
+        ended = self._replies.get(e.user_turn) if e.user_turn is not None else None
+        if ended is not None and e.stage is not ev.Stage.TOOLS and e.stage not in ended.latencies:
+            # Measured for a reply that has ended already (the engine reports some figures a little behind, e.g.
+            # voice to voice when the reply is interrupted at its start): it goes on that reply, stored again.
+            ended.latencies[e.stage] = e.seconds
+            self.last_updated.append(ended)
+            return Area.LATENCY | Area.TURN_UPDATED
+        waiting = self._pending_latencies.setdefault(e.user_turn, {})
         seconds = e.seconds
         if e.stage is ev.Stage.TOOLS:  # one figure per tool call: the turn's is their sum
-            seconds += self._pending_latencies.get(e.stage, 0.0)
-        self._pending_latencies[e.stage] = seconds
+            seconds += waiting.get(e.stage, 0.0)
+        waiting[e.stage] = seconds
         turn = self.current_assistant_turn
-        if turn is not None:
-            turn.latencies[e.stage] = seconds
+        if turn is not None and (e.user_turn is None or e.user_turn == self._answering):
+            turn.latencies[e.stage] = seconds  # shown on the reply under way; its end applies the waiting ones
         return Area.LATENCY
+
+    def _figures_for(self, user_turn: int | None) -> dict[ev.Stage, float]:
+        """The waiting figures a reply to ``user_turn`` takes as it ends: its turn's and the unnumbered ones.
+
+        Figures of earlier turns left waiting measured turns that got no reply: no reply shows them. A reply that
+        does not say which turn it answers takes every figure waiting.
+        """
+        if user_turn is None:
+            figures = {stage: s for waiting in self._pending_latencies.values() for stage, s in waiting.items()}
+            self._pending_latencies = {}
+            return figures
+        figures = self._pending_latencies.pop(None, {})
+        figures.update(self._pending_latencies.pop(user_turn, {}))
+        self._pending_latencies = {
+            turn: waiting for turn, waiting in self._pending_latencies.items() if turn is None or turn > user_turn
+        }
+        return figures
+
+    def _forget_figures(self) -> None:
+        self._pending_latencies = {}
+        self._replies = {}
+        self._answering = None
 
     def _on_tool_started(self, e: ev.ToolCallStarted) -> Area:
         card = self._tool_card(e.call_id)
@@ -380,7 +425,7 @@ class Conversation:
         self._usage_since_reply = UsageTotals()
         self.errors.clear()
         self.retry_offered = False
-        self._pending_latencies = {}
+        self._forget_figures()
         self.continued_from = None
         return Area.TRANSCRIPT | Area.LATENCY | Area.USAGE | Area.ERRORS | Area.SESSION
 

@@ -133,7 +133,9 @@ class UserTurnEnded(Event):
 
 @dataclass(frozen=True, slots=True)
 class AssistantTurnStarted(Event):
-    pass
+    """A reply has begun; ``user_turn`` numbers the user's turn it answers (see :class:`StageLatency`)."""
+
+    user_turn: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,13 +169,14 @@ class AssistantTurnEnded(Event):
     ``spoken`` is False when the voice could not say the reply (text-to-speech down), or the user asked for it in text
     (a typed turn): ``text`` is then the whole reply as written, so it is still shown and saved. ``complete`` is False
     when the language model's answer was cut off before its end (the stream broke): the reply is kept, marked as
-    incomplete.
+    incomplete. ``user_turn`` numbers the user's turn it answers (see :class:`StageLatency`).
     """
 
     text: str
     interrupted: bool
     spoken: bool = True
     complete: bool = True
+    user_turn: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +188,16 @@ class Interrupted(Event):
 
 @dataclass(frozen=True, slots=True)
 class StageLatency(Event):
+    """One stage's figure for one user turn.
+
+    ``user_turn`` numbers the user's turn it measured, counted by the engine within one session; the replies carry the
+    same number (``AssistantTurnStarted``, ``AssistantTurnEnded``), so a figure lands on the reply of the turn it
+    measured even when it arrives after that reply ended. None (a tool call's time): it goes to the next reply to end.
+    """
+
     stage: Stage
     seconds: float
+    user_turn: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """Records the live conversation into the history store without ever making the Qt thread wait for the disk.
 
 The window's bridge calls :meth:`HistoryRecorder.on_change` on the Qt thread after each ``Conversation.apply``. It
-only copies what changed (finished turns, usage totals) and queues it; a single writer thread applies the queue to
-the :class:`~desktop_agent.storage.history.HistoryStore` in order, one committed transaction per finished turn.
+only copies what changed (finished turns, a finished reply again when a stage figure reaches it late, usage totals)
+and queues it; a single writer thread applies the queue to the :class:`~desktop_agent.storage.history.HistoryStore`
+in order, one committed transaction per finished turn.
 
 A stored conversation is created when its first turn finishes (no empty entries), and a new one starts when the
 live conversation is reset (``ConversationReset``: the transcript empties) or a different ``Conversation`` object is
@@ -129,6 +130,11 @@ class HistoryRecorder:
             self._queue_usage(conversation)
         elif Area.USAGE in areas and self._live is not None:
             self._queue_usage(conversation)
+        if Area.TURN_UPDATED in areas and self._live is not None:
+            # A stage figure that came after its reply ended: the reply is written again, with it.
+            for turn in conversation.last_updated:
+                if not turn.earlier:
+                    self._submit(self._write_turn, self._live, _snapshot(turn))
         if Area.SESSION in areas and self._live is not None:
             details = (conversation.voice, conversation.prompt_name)
             if details != self._voice_prompt:

@@ -155,3 +155,107 @@ def test_a_continued_conversation_starts_with_its_earlier_turns_which_are_not_fi
     assert not new.earlier and new.id > conversation.turns[1].id and conversation.last_finished == [new]
     conversation.apply(ev.ConversationReset())
     assert conversation.turns == [] and conversation.continued_from is None
+
+
+# The engine numbers the user's turns and says which one each figure measured and each reply answers: a figure
+# that arrives after its reply ended (the order seen when the engine's observer runs behind the reply's end) still
+# lands on that reply, never on the next one.
+SPEECH_STAGES = (ev.Stage.ENDPOINTING, ev.Stage.STT_FINAL, ev.Stage.LLM_FIRST_TOKEN, ev.Stage.TTS_FIRST_AUDIO)
+
+
+def spoken_exchange(c: Conversation, number: int, reply: str, *, late: dict[ev.Stage, float]) -> None:
+    """User turn ``number`` and its reply; the ``late`` figures arrive after the reply ended."""
+    speak_user(c, final=f"Question {number}?")
+    for stage in SPEECH_STAGES:
+        if stage not in late:
+            c.apply(ev.StageLatency(stage, number / 10, user_turn=number))
+    c.apply(ev.AssistantTurnStarted(user_turn=number))
+    c.apply(ev.AssistantWordSpoken(reply))
+    c.apply(ev.AssistantTurnEnded(reply, interrupted=False, user_turn=number))
+
+
+def test_a_figure_that_arrives_after_its_reply_ended_lands_on_that_reply_not_the_next(conversation):
+    spoken_exchange(conversation, 1, "Paris.", late={ev.Stage.VOICE_TO_VOICE: 0.71})
+    first = conversation.turns[-1]
+    assert ev.Stage.VOICE_TO_VOICE not in first.latencies
+    changed = conversation.apply(ev.StageLatency(ev.Stage.VOICE_TO_VOICE, 0.71, user_turn=1))
+    assert changed == Area.LATENCY | Area.TURN_UPDATED
+    assert conversation.last_updated == [first] and conversation.last_finished == []
+    assert first.latencies == {**{s: 0.1 for s in SPEECH_STAGES}, ev.Stage.VOICE_TO_VOICE: 0.71}
+
+    # The next reply measures its own (here before it ends): it gets that one, the first keeps its own.
+    speak_user(conversation, final="Question 2?")
+    for stage in SPEECH_STAGES:
+        conversation.apply(ev.StageLatency(stage, 0.2, user_turn=2))
+    conversation.apply(ev.AssistantTurnStarted(user_turn=2))
+    assert conversation.apply(ev.StageLatency(ev.Stage.VOICE_TO_VOICE, 0.82, user_turn=2)) == Area.LATENCY
+    conversation.apply(ev.AssistantWordSpoken("Rome."))
+    conversation.apply(ev.AssistantTurnEnded("Rome.", interrupted=False, user_turn=2))
+    second = conversation.turns[-1]
+    assert second.latencies[ev.Stage.VOICE_TO_VOICE] == 0.82
+    assert first.latencies[ev.Stage.VOICE_TO_VOICE] == 0.71
+    assert conversation.latency.summary(ev.Stage.VOICE_TO_VOICE).count == 2
+
+
+def test_a_late_figure_is_not_carried_to_a_typed_turn_that_measures_no_speech(conversation):
+    spoken_exchange(conversation, 1, "Paris.", late={ev.Stage.TTS_FIRST_AUDIO: 0.15})
+    conversation.apply(ev.UserTurnEnded("Typed question"))
+    conversation.apply(ev.StageLatency(ev.Stage.LLM_FIRST_TOKEN, 0.3, user_turn=2))
+    conversation.apply(ev.AssistantTurnStarted(user_turn=2))
+    conversation.apply(ev.StageLatency(ev.Stage.TTS_FIRST_AUDIO, 0.15, user_turn=1))  # the first reply's, late
+    conversation.apply(ev.AssistantWordSpoken("Rome."))
+    conversation.apply(ev.AssistantTurnEnded("Rome.", interrupted=False, user_turn=2))
+    first, typed = (t for t in conversation.turns if t.role is Role.ASSISTANT)
+    assert first.latencies[ev.Stage.TTS_FIRST_AUDIO] == 0.15
+    assert typed.latencies == {ev.Stage.LLM_FIRST_TOKEN: 0.3}
+
+
+def test_figures_of_a_turn_that_got_no_reply_go_on_no_other_reply(conversation):
+    speak_user(conversation, final="Hello?")
+    conversation.apply(ev.StageLatency(ev.Stage.ENDPOINTING, 0.05, user_turn=1))
+    conversation.apply(ev.StageLatency(ev.Stage.STT_FINAL, 0.15, user_turn=1))  # the reply failed: none came
+    conversation.apply(ev.UserTurnEnded("Typed instead"))
+    conversation.apply(ev.StageLatency(ev.Stage.LLM_FIRST_TOKEN, 0.3, user_turn=2))
+    conversation.apply(ev.AssistantTurnStarted(user_turn=2))
+    conversation.apply(ev.AssistantTurnEnded("Hi.", interrupted=False, user_turn=2))
+    assert conversation.turns[-1].latencies == {ev.Stage.LLM_FIRST_TOKEN: 0.3}
+    spoken_exchange(conversation, 3, "Hello.", late={})
+    assert conversation.turns[-1].latencies == {stage: 0.3 for stage in SPEECH_STAGES}
+
+
+def test_figures_of_the_next_turn_arriving_while_a_reply_is_open_wait_for_their_own_reply(conversation):
+    speak_user(conversation, final="Tell me a story.")
+    conversation.apply(ev.StageLatency(ev.Stage.ENDPOINTING, 0.1, user_turn=1))
+    conversation.apply(ev.AssistantTurnStarted(user_turn=1))
+    conversation.apply(ev.AssistantWordSpoken("Once"))
+    conversation.apply(ev.StageLatency(ev.Stage.ENDPOINTING, 0.2, user_turn=2))  # the user's next turn ended
+    story = conversation.current_assistant_turn
+    assert story.latencies == {}  # not the next turn's figure (its own is applied as it ends)
+    conversation.apply(ev.AssistantTurnEnded("Once", interrupted=True, user_turn=1))
+    conversation.apply(ev.AssistantTurnStarted(user_turn=2))
+    conversation.apply(ev.AssistantTurnEnded("Yes?", interrupted=False, user_turn=2))
+    answer = conversation.turns[-1]
+    assert story.latencies == {ev.Stage.ENDPOINTING: 0.1} and answer.latencies == {ev.Stage.ENDPOINTING: 0.2}
+
+
+def test_tool_time_without_a_turn_number_goes_to_the_reply_that_follows_the_tool(conversation):
+    speak_user(conversation, final="What's the weather?")
+    conversation.apply(ev.StageLatency(ev.Stage.LLM_FIRST_TOKEN, 0.3, user_turn=1))
+    conversation.apply(ev.ToolCallStarted("call-1", "weather", "{}"))
+    conversation.apply(ev.StageLatency(ev.Stage.TOOLS, 0.4))
+    conversation.apply(ev.StageLatency(ev.Stage.TOOLS, 0.1))
+    conversation.apply(ev.AssistantTurnStarted(user_turn=1))
+    conversation.apply(ev.AssistantTurnEnded("Sunny.", interrupted=False, user_turn=1))
+    assert conversation.turns[-1].latencies == {ev.Stage.LLM_FIRST_TOKEN: 0.3, ev.Stage.TOOLS: pytest.approx(0.5)}
+
+
+def test_a_new_session_numbers_its_turns_afresh(conversation):
+    spoken_exchange(conversation, 1, "Paris.", late={})
+    conversation.apply(ev.SessionEnded("stopped"))
+    conversation.apply(ev.SessionStarted(mode=ev.TurnMode.PUSH_TO_TALK))
+    speak_user(conversation, final="Again?")
+    conversation.apply(ev.AssistantTurnStarted(user_turn=1))
+    conversation.apply(ev.AssistantTurnEnded("Yes.", interrupted=False, user_turn=1))
+    assert conversation.apply(ev.StageLatency(ev.Stage.VOICE_TO_VOICE, 0.9, user_turn=1)) & Area.TURN_UPDATED
+    first, again = (t for t in conversation.turns if t.role is Role.ASSISTANT)
+    assert ev.Stage.VOICE_TO_VOICE not in first.latencies and again.latencies[ev.Stage.VOICE_TO_VOICE] == 0.9

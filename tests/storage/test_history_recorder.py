@@ -237,3 +237,29 @@ def test_close_writes_what_is_queued_and_later_changes_are_ignored(store):
     script.assistant_says("After close", latencies_for(1))
     assert recorder.flush(timeout=1)
     assert store.list_conversations()[0].turn_count == 1
+
+
+def test_a_stage_figure_that_arrives_after_its_reply_was_stored_is_stored_with_that_reply(store, recorder):
+    conversation = Conversation()
+    script = Script(conversation, recorder)
+    script.start()
+    script.user_says("What's the capital of France?")
+    figures = latencies_for(1)
+    late = {ev.Stage.VOICE_TO_VOICE: figures.pop(ev.Stage.VOICE_TO_VOICE)}
+    for stage, seconds in figures.items():
+        script.feed(ev.StageLatency(stage=stage, seconds=seconds, user_turn=1))
+    script.feed(ev.AssistantTurnStarted(user_turn=1))
+    script.assistant_word("Paris.")
+    script.feed(ev.AssistantTurnEnded(text="Paris.", interrupted=False, user_turn=1))
+    assert recorder.flush(5)
+    [summary] = store.list_conversations()
+    assert store.get_conversation(summary.id).turns[1].latencies == figures  # stored as it ended
+    for stage, seconds in late.items():
+        script.feed(ev.StageLatency(stage=stage, seconds=seconds, user_turn=1))
+    script.user_says("And of Italy?")
+    script.assistant_says("Rome.", {})
+    assert recorder.flush(5)
+    turns = store.get_conversation(summary.id).turns
+    assert [t.text for t in turns] == ["What's the capital of France?", "Paris.", "And of Italy?", "Rome."]
+    assert turns[1].latencies == latencies_for(1)
+    assert turns[3].latencies == {}
