@@ -4,7 +4,8 @@ When the model calls such a tool, the call is not run: the model is told that th
 (``{"awaiting_confirmation": ...}``), so its reply is the question ("Shall I create the ticket?"), spoken and shown,
 and the window and the console show the call waiting for a yes or a no. The user's next turn answers it: this gate
 sits between the user aggregator and the language model and reads that turn before the model does. "Yes" (yeah,
-sure, go ahead, ...) runs the call then, through the same reporting as any call; "no" (or anything else) does not.
+sure, go ahead, ..., or yes in the conversation's language: state/yes_words.py) runs the call then, through the
+same reporting as any call; "no" (or anything else) does not.
 Either way the outcome is added to the context as the tool's answer to a call of the assistant's, so the model's
 reply to the "yes" is about the result. A click on the window's Yes / No, and the console's ``y`` / ``n``, send that
 word as a typed turn: one path for every way of answering.
@@ -13,8 +14,8 @@ word as a typed turn: one path for every way of answering.
 from __future__ import annotations
 
 import json
-import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,17 +24,13 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from desktop_agent.engine.tool_calls import REFUSED, ToolAction, ToolReporting, run_call
 from desktop_agent.state.events import ToolCallFinished
+from desktop_agent.state.yes_words import is_yes
 
 AWAITING = (
     "Not run yet: the user must confirm it first. Ask them in one short sentence whether to run it, and wait for "
     "their answer; the app runs it if they say yes."
 )
 NOT_ANSWERED = "The user did not confirm, so it was not run."
-_YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|ok|okay|go ahead|do it|please do|run it|confirm(ed)?)\b", re.I)
-
-
-def is_yes(text: str) -> bool:
-    return bool(_YES.match(text.strip()))
 
 
 @dataclass
@@ -44,9 +41,13 @@ class _Pending:
 
 
 class ConfirmationGate(FrameProcessor):
-    def __init__(self, reporting: ToolReporting, **kwargs: Any) -> None:
+    def __init__(
+        self, reporting: ToolReporting, language: Callable[[], str | None] = lambda: None, **kwargs: Any
+    ) -> None:
+        """``language`` gives the conversation's language now (it can change between turns)."""
         super().__init__(name="ConfirmationGate", **kwargs)
         self._reporting = reporting
+        self._language = language
         self._pending: _Pending | None = None
 
     @property
@@ -74,7 +75,7 @@ class ConfirmationGate(FrameProcessor):
             said = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None)
             content = said.get("content") if said is not None else None
             text = content if isinstance(content, str) else ""
-            if is_yes(text):
+            if is_yes(text, self._language()):
                 answer = await run_call(
                     pending.action, pending.call_id, pending.arguments, self._reporting, confirmed=True
                 )

@@ -272,7 +272,7 @@ class VoiceSession:
             on_ready_changed=self._check_ready,
         )
         transport.set_muted(self._muted)
-        gate = ConfirmationGate(self._tool_reporting)
+        gate = ConfirmationGate(self._tool_reporting, language=lambda: self._config.stt_language)
         self._tool_reporting.ask_first = gate.ask
         voice = build_pipeline(
             config,
