@@ -135,6 +135,10 @@ class WebhookEditor(QWidget):
                 if value and value != KEPT_SECRET:
                     secrets[name] = value
                 headers.append(WebhookHeader(name, "", True))
+            elif value == KEPT_SECRET:  # unmarked as secret: the keyring's value is not shown, so it cannot move
+                raise ToolsError(
+                    f"Type the value of header {name} again, or mark it secret to keep the keyring's value."
+                )
             else:
                 headers.append(WebhookHeader(name, value))
         tool = WebhookTool(

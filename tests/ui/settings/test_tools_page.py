@@ -95,6 +95,28 @@ def test_a_webhook_action_is_saved_with_its_secret_in_the_keyring(page, qtbot, t
     assert keyring.get_password(KEYRING_SERVICE, entry_name("open_ticket", "X-Api-Key")) is None
 
 
+def test_a_kept_secret_unmarked_as_secret_asks_for_its_value(page, qtbot, tmp_path):
+    """The value field of a kept secret shows a placeholder: unticking Secret must not save that placeholder as the
+    header's plain value (nor drop the keyring's value)."""
+    _fill(page)
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert page.editor.headers.item(0, 1).text() == KEPT_SECRET
+    page.editor.headers.item(0, 2).setCheckState(Qt.CheckState.Unchecked)
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+
+    assert page.status_label.text().startswith("Type the value of header X-Api-Key again")
+    assert KEPT_SECRET not in (tmp_path / "tools.json").read_text()
+    assert keyring.get_password(KEYRING_SERVICE, entry_name("create_ticket", "X-Api-Key")) == SECRET
+    assert page.editor.headers.item(0, 1).text() == KEPT_SECRET  # the form is kept
+
+    page.editor.headers.item(0, 1).setText("now-plain")
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert {"name": "X-Api-Key", "value": "now-plain", "secret": False} in json.loads(
+        (tmp_path / "tools.json").read_text()
+    )["webhooks"][0]["headers"]
+    assert keyring.get_password(KEYRING_SERVICE, entry_name("create_ticket", "X-Api-Key")) is None
+
+
 @pytest.mark.parametrize(
     ("change", "sentence"),
     [
