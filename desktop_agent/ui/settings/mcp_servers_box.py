@@ -38,7 +38,7 @@ LISTING = "list MCP tools"
 
 class McpServersBox(QGroupBox):
     changed = Signal()
-    #: A sentence for the page's status line.
+    #: A sentence on what became of the user's click (shown in ``status_label``).
     said = Signal(str)
 
     def __init__(self, library: ToolLibrary, runner: AsyncRunner, parent: QWidget | None = None) -> None:
@@ -60,6 +60,8 @@ class McpServersBox(QGroupBox):
         self.tool_list.setAccessibleName("The server's tools")
         self.ask_first = QCheckBox("Ask me before running the selected tool")
         self.ask_first.setEnabled(False)
+        self.status_label = plain_label(QLabel())  # what ``said`` says, under the buttons
+        self.status_label.setWordWrap(True)
         self.tool_hint = plain_label(QLabel("Save the server, then list its tools to switch each on or off."))
         self.tool_hint.setWordWrap(True)
         form = QFormLayout()
@@ -73,9 +75,11 @@ class McpServersBox(QGroupBox):
         layout.addWidget(self.server_list)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
         layout.addWidget(self.tool_hint)
         layout.addWidget(self.tool_list)
         layout.addWidget(self.ask_first)
+        self.said.connect(self.status_label.setText)
         self.server_list.currentItemChanged.connect(self._selected)
         self.server_list.itemChanged.connect(self._switched)
         self.tool_list.itemChanged.connect(self._tool_switched)

@@ -1,5 +1,6 @@
 """Settings > Tools: the webhook actions the assistant may call, each with an on/off switch, and their editor; the MCP
-servers whose tools it is offered (:mod:`mcp_servers_box`).
+servers whose tools it is offered (:mod:`mcp_servers_box`). Each box says what became of a click under its own buttons,
+where the click was (the page is taller than the settings panel).
 
 Changes are saved to the tools file at once (secret header values to the keyring) and apply from the next session:
 ``tools_changed`` says so. A definition that cannot be used is refused with one sentence and the form keeps what was
@@ -64,14 +65,13 @@ class ToolsPage(QWidget):
         box = QVBoxLayout(webhooks)
         box.addWidget(self.webhook_list)
         box.addLayout(buttons)
+        box.addWidget(self.status_label)  # beside the buttons: the page is taller than the panel, the answer in view
         box.addWidget(self.editor)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addWidget(webhooks, 1)
         self.servers = McpServersBox(library, runner)
         layout.addWidget(self.servers, 1)
-        layout.addWidget(self.status_label)
-        self.servers.said.connect(self.status_label.setText)
         self.servers.changed.connect(self.tools_changed)
         self.webhook_list.currentItemChanged.connect(self._selected)
         self.webhook_list.itemChanged.connect(self._switched)

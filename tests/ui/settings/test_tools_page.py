@@ -14,7 +14,8 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backends import fail
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QScrollArea
 
 from desktop_agent.config.secrets import KEYRING_SERVICE
 from desktop_agent.config.tool_secrets import ToolSecrets, entry_name
@@ -150,6 +151,40 @@ def test_plain_http_to_this_computer_is_allowed(page, qtbot, tmp_path):
     )
 
 
+def _in_view(scroll: QScrollArea, widget) -> bool:
+    """Whether ``widget`` lies wholly inside the part of the scrolled page the viewport shows."""
+    top_left = widget.mapTo(scroll.widget(), QPoint(0, 0))
+    shown = QRect(0, scroll.verticalScrollBar().value(), scroll.viewport().width(), scroll.viewport().height())
+    return shown.contains(QRect(top_left, widget.size()))
+
+
+def test_what_a_click_did_is_said_where_the_click_was(qtbot, tmp_path):
+    """The page is taller than the settings panel (which scrolls it): a refused Save must be said in view of the
+    button, not at the page's far end (it was: clicking Save with a mistake seemed to do nothing)."""
+    page = ToolsPage(ToolLibrary(tmp_path / "tools.json"), ToolSecrets(fail.Keyring()), AsyncRunner())
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(page)
+    scroll.resize(620, 560)  # the panel's page area
+    qtbot.addWidget(scroll)
+    scroll.show()
+    qtbot.waitExposed(scroll)
+    assert page.height() > 2 * scroll.viewport().height()
+
+    page.editor.name.setText("9 lives")
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert page.status_label.text().startswith("A tool name starts with a letter")
+    assert _in_view(scroll, page.save_button) and _in_view(scroll, page.status_label)
+
+    box = page.servers
+    scroll.verticalScrollBar().setValue(box.save_button.mapTo(page, QPoint(0, 0)).y() - 200)
+    box.name.setText("files")
+    box.address.setText("")
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    assert box.status_label.text().startswith("An MCP server is either a command")
+    assert _in_view(scroll, box.save_button) and _in_view(scroll, box.status_label)
+
+
 MCP_SERVER = Path(__file__).resolve().parents[2] / "mcp_test_server.py"
 
 
@@ -170,7 +205,7 @@ def test_an_mcp_server_is_saved_its_tools_listed_and_switched(mcp_page, qtbot, t
     box.name.setText("weather")
     box.address.setText(f"{shlex.quote(sys.executable)} {shlex.quote(str(MCP_SERVER))}")
     qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
-    assert mcp_page.status_label.text() == "weather is saved; it starts with the next session." and changes
+    assert mcp_page.servers.status_label.text() == "weather is saved; it starts with the next session." and changes
     [saved] = json.loads((tmp_path / "tools.json").read_text())["mcp_servers"]
     assert saved["name"] == "weather" and saved["command"].endswith("mcp_test_server.py") and saved["url"] == ""
 
@@ -179,12 +214,12 @@ def test_an_mcp_server_is_saved_its_tools_listed_and_switched(mcp_page, qtbot, t
     qtbot.waitUntil(lambda: box.tool_list.count() == 3, timeout=30_000)
     names = [box.tool_list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(3)]
     assert sorted(names) == ["shut_down", "station_report", "weather"]
-    assert mcp_page.status_label.text().startswith("weather offers 3 tools")
+    assert mcp_page.servers.status_label.text().startswith("weather offers 3 tools")
     assert all(box.tool_list.item(row).checkState() == Qt.CheckState.Checked for row in range(3))
     # Switched off: saved at once, and the library the next session reads leaves it out.
     box.tool_list.item(names.index("shut_down")).setCheckState(Qt.CheckState.Unchecked)
     assert ToolLibrary(tmp_path / "tools.json").servers[0].disabled_tools == ["shut_down"]
-    assert mcp_page.status_label.text() == "shut_down is off from the next session."
+    assert mcp_page.servers.status_label.text() == "shut_down is off from the next session."
     # One tool asks before running.
     box.tool_list.setCurrentRow(names.index("weather"))
     assert box.ask_first.isEnabled() and not box.ask_first.isChecked()
@@ -202,15 +237,15 @@ def test_mcp_server_problems_are_one_sentence(mcp_page, qtbot, tmp_path):
     box.name.setText("remote")
     box.address.setText("http://mcp.example.com/mcp")
     qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
-    assert mcp_page.status_label.text().startswith("Plain http:// is only allowed to this computer")
+    assert mcp_page.servers.status_label.text().startswith("Plain http:// is only allowed to this computer")
     assert box.address.text() == "http://mcp.example.com/mcp" and not (tmp_path / "tools.json").exists()
 
     box.name.setText("calendar")
     box.address.setText("no-such-mcp-server-program --stdio")
     qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(box.list_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "was not found" in mcp_page.status_label.text(), timeout=30_000)
-    assert mcp_page.status_label.text() == (
+    qtbot.waitUntil(lambda: "was not found" in mcp_page.servers.status_label.text(), timeout=30_000)
+    assert mcp_page.servers.status_label.text() == (
         "The MCP server calendar could not start: the command no-such-mcp-server-program was not found."
     )
     assert box.tool_list.count() == 0
