@@ -1,5 +1,5 @@
 """The question under the transcript while a tool call waits for the user's yes or no ("ask before running"):
-the call in one line, and Yes / No buttons that answer as saying the word would (``answered``)."""
+the call in one line, and Yes / No buttons that answer as saying the word would (``answered``), once per call."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ class ToolConfirmationBar(QFrame):
         layout.addWidget(self.question, 1)
         layout.addWidget(self.yes_button)
         layout.addWidget(self.no_button)
-        self.yes_button.clicked.connect(lambda: self.answered.emit(True))
-        self.no_button.clicked.connect(lambda: self.answered.emit(False))
+        self.yes_button.clicked.connect(lambda: self._answer(True))
+        self.no_button.clicked.connect(lambda: self._answer(False))
         self._call_id = ""
         self.hide()
 
@@ -40,4 +40,15 @@ class ToolConfirmationBar(QFrame):
         if call.call_id != self._call_id:
             self._call_id = call.call_id
             self.question.setText(f"Run {card_lines(call)[0]}? Say yes or no, or answer here.")
+            self._set_answerable(True)
         self.show()
+
+    def _answer(self, yes: bool) -> None:
+        # One answer per call: the bar stays up until the answer reaches the session, and a second click would be
+        # a stray "Yes." turn the assistant replies to again.
+        self._set_answerable(False)
+        self.answered.emit(yes)
+
+    def _set_answerable(self, on: bool) -> None:
+        self.yes_button.setEnabled(on)
+        self.no_button.setEnabled(on)

@@ -182,3 +182,32 @@ def test_provider_indicator_names_the_fallback_standing_in(qtbot):
     listening.show_state(ProviderState(ev.ConnectionStatus.CONNECTED, standing_in="Deepgram"))
     assert "Deepgram (for Cartesia)" in listening.text()
     assert listening.toolTip().endswith("Deepgram listens until Cartesia is back")
+
+
+# ----------------------------------------------------------------------------------------------- tool confirmation bar
+def test_tool_confirmation_bar_answers_each_call_once(qtbot):
+    """A double click on Yes was two "Yes." turns: the second reached the assistant as a new request and got a reply
+    of its own. The buttons take one answer per call, and ask again for the next call."""
+    from PySide6.QtCore import Qt
+
+    from desktop_agent.state.tool_calls import ToolCallInfo
+    from desktop_agent.ui.tool_confirmation_bar import ToolConfirmationBar
+
+    bar = shown(qtbot, ToolConfirmationBar())
+    answers: list[bool] = []
+    bar.answered.connect(answers.append)
+    first = ToolCallInfo("call-1", "create_ticket", '{"title": "Printer jam"}', awaiting=True)
+    bar.show_call(first)
+    assert bar.isVisible() and bar.yes_button.isEnabled() and bar.no_button.isEnabled()
+    qtbot.mouseClick(bar.yes_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(bar.yes_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(bar.no_button, Qt.MouseButton.LeftButton)
+    assert answers == [True]
+    bar.show_call(first)  # the same call still waiting while the answer travels: still answered
+    assert not bar.yes_button.isEnabled()
+
+    bar.show_call(None)
+    bar.show_call(ToolCallInfo("call-2", "create_ticket", "{}", awaiting=True))
+    assert bar.yes_button.isEnabled() and bar.no_button.isEnabled()
+    qtbot.mouseClick(bar.no_button, Qt.MouseButton.LeftButton)
+    assert answers == [True, False]
