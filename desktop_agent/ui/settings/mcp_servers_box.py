@@ -55,6 +55,7 @@ class McpServersBox(QGroupBox):
         self.new_button = QPushButton("New server")
         self.save_button = QPushButton("Save server")
         self.remove_button = QPushButton("Remove server")
+        self.remove_button.setToolTip("Removes the server chosen in the list.")
         self.list_button = QPushButton("List its tools")
         self.tool_list = QListWidget()
         self.tool_list.setAccessibleName("The server's tools")
@@ -90,6 +91,12 @@ class McpServersBox(QGroupBox):
         self.remove_button.clicked.connect(self.remove_server)
         self.list_button.clicked.connect(self.list_tools)
         self._fill_list()
+        self._edit("")
+
+    def _edit(self, name: str) -> None:
+        """The form now holds the saved server ``name`` ("" for a new one): only a saved one can be removed."""
+        self._editing = name
+        self.remove_button.setEnabled(bool(name))
 
     def _fill_list(self, current: str = "") -> None:
         self.server_list.blockSignals(True)
@@ -103,7 +110,7 @@ class McpServersBox(QGroupBox):
 
     def _selected(self, item: QListWidgetItem | None) -> None:
         server = self.library.server(item.data(NAME_ROLE)) if item is not None else None
-        self._editing = server.name if server is not None else ""
+        self._edit(server.name if server is not None else "")
         self.name.setText(server.name if server else "")
         self.address.setText((server.url or server.command) if server else "")
         self._runner.cancel(LISTING)
@@ -138,7 +145,7 @@ class McpServersBox(QGroupBox):
         except ToolsError as problem:
             self.said.emit(str(problem))
             return
-        self._editing = server.name
+        self._edit(server.name)
         self._fill_list(current=server.name)
         self.said.emit(f"{server.name} is saved; it starts with the next session.")
         self.changed.emit()

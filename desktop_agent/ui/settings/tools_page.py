@@ -48,6 +48,7 @@ class ToolsPage(QWidget):
         self.new_button = QPushButton("New action")
         self.save_button = QPushButton("Save action")
         self.remove_button = QPushButton("Remove action")
+        self.remove_button.setToolTip("Removes the action chosen in the list, with its secret header values.")
         self.editor = WebhookEditor()
         self.status_label = plain_label(QLabel())
         self.status_label.setWordWrap(True)
@@ -80,6 +81,12 @@ class ToolsPage(QWidget):
         self.remove_button.clicked.connect(self.remove_action)
         self._fill_list()
         self.editor.show_tool(None)
+        self._edit("")
+
+    def _edit(self, name: str) -> None:
+        """The form now holds the saved action ``name`` ("" for a new one): only a saved one can be removed."""
+        self._editing = name
+        self.remove_button.setEnabled(bool(name))
 
     def _fill_list(self, current: str = "") -> None:
         self.webhook_list.blockSignals(True)
@@ -94,7 +101,7 @@ class ToolsPage(QWidget):
 
     def _selected(self, item: QListWidgetItem | None) -> None:
         tool = self.library.webhook(item.data(NAME_ROLE)) if item is not None else None
-        self._editing = tool.name if tool is not None else ""
+        self._edit(tool.name if tool is not None else "")
         self.editor.show_tool(tool)
         self.status_label.clear()
 
@@ -107,7 +114,7 @@ class ToolsPage(QWidget):
 
     def new_action(self) -> None:
         self.webhook_list.setCurrentRow(-1)
-        self._editing = ""
+        self._edit("")
         self.editor.show_tool(None)
         self.editor.name.setFocus()
 
@@ -132,7 +139,7 @@ class ToolsPage(QWidget):
         except (ToolsError, SecretsError) as problem:
             self.status_label.setText(str(problem))
             return
-        self._editing = tool.name
+        self._edit(tool.name)
         self._fill_list(current=tool.name)
         self.editor.show_tool(tool)
         self.status_label.setText(f"{tool.name} is saved; the assistant can use it from the next session.")

@@ -151,6 +151,34 @@ def test_plain_http_to_this_computer_is_allowed(page, qtbot, tmp_path):
     )
 
 
+def test_remove_is_offered_only_for_a_saved_entry(qtbot, tmp_path):
+    """Remove with nothing chosen did nothing, without a word: it is disabled until an action (or server) is."""
+    library = ToolLibrary(tmp_path / "tools.json")
+    page = ToolsPage(library, ToolSecrets(fail.Keyring()), AsyncRunner())
+    qtbot.addWidget(page)
+    box = page.servers
+    assert not page.remove_button.isEnabled() and not box.remove_button.isEnabled()
+    page.editor.name.setText("create_ticket")
+    page.editor.description.setText("Open a support ticket.")
+    page.editor.url.setText("https://hooks.example.com/webhook/abc")
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    box.name.setText("files")
+    box.address.setText("files-server --root /srv")
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    assert page.remove_button.isEnabled() and box.remove_button.isEnabled()
+
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box.new_button, Qt.MouseButton.LeftButton)
+    assert not page.remove_button.isEnabled() and not box.remove_button.isEnabled()
+    page.webhook_list.setCurrentRow(0)
+    box.server_list.setCurrentRow(0)
+    assert page.remove_button.isEnabled() and box.remove_button.isEnabled()
+    qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box.remove_button, Qt.MouseButton.LeftButton)
+    assert library.webhooks == [] and library.servers == []
+    assert not page.remove_button.isEnabled() and not box.remove_button.isEnabled()
+
+
 def _in_view(scroll: QScrollArea, widget) -> bool:
     """Whether ``widget`` lies wholly inside the part of the scrolled page the viewport shows."""
     top_left = widget.mapTo(scroll.widget(), QPoint(0, 0))
