@@ -35,6 +35,7 @@ from desktop_agent.config.tools import (
     WebhookTool,
     parse_parameters,
 )
+from desktop_agent.ui.settings.secret_value_delegate import SecretValueDelegate
 
 _PARAMETERS_EXAMPLE = '{"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}'
 #: What a secret header's value field shows while the keyring keeps a value (typing replaces it).
@@ -61,6 +62,8 @@ class WebhookEditor(QWidget):
         self.headers.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.headers.verticalHeader().setVisible(False)
         self.headers.setFixedHeight(100)
+        self.headers.setItemDelegateForColumn(1, SecretValueDelegate(self._is_secret_row, KEPT_SECRET, self.headers))
+        self.headers.itemChanged.connect(self._header_changed)
         self.add_header = QPushButton("Add header")
         self.remove_header = QPushButton("Remove header")
         self.timeout = QDoubleSpinBox()
@@ -114,6 +117,14 @@ class WebhookEditor(QWidget):
         box.setCheckState(Qt.CheckState.Checked if secret else Qt.CheckState.Unchecked)
         self.headers.setItem(row, 2, box)
 
+    def _header_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() == 2:  # Secret ticked or not: the value is drawn masked or not
+            self.headers.viewport().update()
+
+    def _is_secret_row(self, row: int) -> bool:
+        box = self.headers.item(row, 2)
+        return box is not None and box.checkState() == Qt.CheckState.Checked
+
     def _remove_header_row(self) -> None:
         row = self.headers.currentRow()
         if row >= 0:
@@ -127,8 +138,7 @@ class WebhookEditor(QWidget):
         for row in range(self.headers.rowCount()):
             name = _cell(self.headers, row, 0).strip()
             value = _cell(self.headers, row, 1).strip()
-            box = self.headers.item(row, 2)
-            secret = box is not None and box.checkState() == Qt.CheckState.Checked
+            secret = self._is_secret_row(row)
             if not name and not value:
                 continue
             if secret:

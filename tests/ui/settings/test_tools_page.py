@@ -15,7 +15,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QScrollArea
+from PySide6.QtWidgets import QLineEdit, QScrollArea, QStyleOptionViewItem
 
 from desktop_agent.config.secrets import KEYRING_SERVICE
 from desktop_agent.config.tool_secrets import ToolSecrets, entry_name
@@ -177,6 +177,35 @@ def test_remove_is_offered_only_for_a_saved_entry(qtbot, tmp_path):
     qtbot.mouseClick(box.remove_button, Qt.MouseButton.LeftButton)
     assert library.webhooks == [] and library.servers == []
     assert not page.remove_button.isEnabled() and not box.remove_button.isEnabled()
+
+
+def test_a_secret_header_value_is_masked_on_screen(page, qtbot):
+    """A secret header's value was drawn and typed in clear in the headers table (on screen, e.g. while sharing it):
+    it is drawn as dots and edited in a password field; a plain header's value and the kept placeholder are shown."""
+    editor = page.editor
+    editor.add_header_row("X-Api-Key", SECRET, secret=True)
+    editor.add_header_row("X-Team", "support")
+    editor.add_header_row("X-Old", KEPT_SECRET, secret=True)
+    delegate = editor.headers.itemDelegateForColumn(1)
+
+    def drawn(row: int) -> str:
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, editor.headers.model().index(row, 1))
+        return option.text
+
+    assert SECRET not in drawn(0) and set(drawn(0)) == {"•"}
+    assert drawn(1) == "support" and drawn(2) == KEPT_SECRET
+    editor.headers.item(0, 2).setCheckState(Qt.CheckState.Unchecked)
+    assert drawn(0) == SECRET
+    editor.headers.item(0, 2).setCheckState(Qt.CheckState.Checked)
+
+    for row, echo in ((0, QLineEdit.EchoMode.Password), (1, QLineEdit.EchoMode.Normal)):
+        field = delegate.createEditor(
+            editor.headers.viewport(), QStyleOptionViewItem(), editor.headers.model().index(row, 1)
+        )
+        assert isinstance(field, QLineEdit) and field.echoMode() is echo
+        field.deleteLater()
+    assert editor.tool()[1] == {"X-Api-Key": SECRET}  # what was typed is what is kept
 
 
 def _in_view(scroll: QScrollArea, widget) -> bool:
