@@ -8,6 +8,7 @@ Servers start with a session and stop with it; changes here are saved at once an
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -34,6 +35,7 @@ from desktop_agent.ui.settings.switch_item import NAME_ROLE, is_on, switch_item
 from desktop_agent.ui.untrusted_text import plain_label
 
 LISTING = "list MCP tools"
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class McpServersBox(QGroupBox):
@@ -130,7 +132,7 @@ class McpServersBox(QGroupBox):
 
     def save_server(self) -> None:
         address = self.address.text().strip()
-        is_url = address.lower().startswith(("http://", "https://"))
+        is_url = _URL_SCHEME.match(address) is not None  # ws:// or ftp:// too: refused as a URL, not run
         current = self.library.server(self._editing)
         server = McpServer(
             name=self.name.text().strip(),

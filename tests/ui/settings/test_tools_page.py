@@ -208,6 +208,17 @@ def test_a_secret_header_value_is_masked_on_screen(page, qtbot):
     assert editor.tool()[1] == {"X-Api-Key": SECRET}  # what was typed is what is kept
 
 
+@pytest.mark.parametrize("address", ["ws://localhost:9000/mcp", "ftp://files.example.com/mcp"])
+def test_an_address_of_another_scheme_is_a_url_refused_not_a_command(mcp_page, qtbot, tmp_path, address):
+    """It was saved as a command line to run, and failed only when listed or at the next session."""
+    box = mcp_page.servers
+    box.name.setText("remote")
+    box.address.setText(address)
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    assert box.status_label.text() == "The address must be an https:// URL (or http:// to this computer)."
+    assert not (tmp_path / "tools.json").exists() and box.address.text() == address
+
+
 def _in_view(scroll: QScrollArea, widget) -> bool:
     """Whether ``widget`` lies wholly inside the part of the scrolled page the viewport shows."""
     top_left = widget.mapTo(scroll.widget(), QPoint(0, 0))
