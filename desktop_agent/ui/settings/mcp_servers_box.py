@@ -32,9 +32,11 @@ if TYPE_CHECKING:
     from desktop_agent.engine.mcp_servers import McpTool
 from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.switch_item import NAME_ROLE, is_on, switch_item
-from desktop_agent.ui.untrusted_text import plain_label
+from desktop_agent.ui.untrusted_text import plain_label, plain_tooltip, shown_name
 
 LISTING = "list MCP tools"
+#: How much of a tool's description its line in the list shows.
+TOOL_LINE_CHARS = 90
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -175,7 +177,10 @@ class McpServersBox(QGroupBox):
         self.tool_list.blockSignals(True)
         self.tool_list.clear()
         for tool in tools:
-            item = switch_item(f"{tool.name} — {tool.description}", tool.name, tool.name not in server.disabled_tools)
+            # The server's words: on one line in the list (a description can be paragraphs), whole in the tooltip.
+            line = f"{shown_name(tool.name, 64)} — {shown_name(tool.description, TOOL_LINE_CHARS)}"
+            item = switch_item(line, tool.name, tool.name not in server.disabled_tools)
+            item.setToolTip(plain_tooltip(tool.description))
             self.tool_list.addItem(item)
         self.tool_list.blockSignals(False)
         self.said.emit(

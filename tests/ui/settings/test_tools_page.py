@@ -14,6 +14,7 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backends import fail
+from PySide6 import QtGui
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QLineEdit, QScrollArea, QStyleOptionViewItem
 
@@ -264,6 +265,45 @@ def mcp_page(qtbot, qloop, tmp_path):
     runner.setParent(widget)  # owned by the page (the dialog, in the app): deleted with it, on the Qt thread
     qtbot.addWidget(widget)
     return widget
+
+
+WORDY_SERVER = """
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("wordy")
+
+
+@server.tool(description=(
+    "Read the complete contents of a file.\\n\\nHandles <b>many</b> encodings\\x1b[31m and explains every error "
+    "in detail; use it when one file is needed, " + "and so on " * 20
+))
+def read_file(path: str) -> str:
+    return path
+
+
+if __name__ == "__main__":
+    server.run()
+"""
+
+
+def test_a_listed_tools_description_is_one_plain_line_whole_in_its_tooltip(mcp_page, qtbot, tmp_path):
+    """A server's tool descriptions are its own words, often paragraphs: the list showed them whole, lines and all."""
+    script = tmp_path / "wordy_server.py"
+    script.write_text(WORDY_SERVER)
+    box = mcp_page.servers
+    box.name.setText("files")
+    box.address.setText(f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}")
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box.list_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: box.tool_list.count() == 1, timeout=30_000)
+
+    item = box.tool_list.item(0)
+    assert item.text().startswith("read_file — Read the complete contents of a file.  Handles <b>many</b> encodings")
+    assert "\n" not in item.text() and "\x1b" not in item.text() and item.text().endswith("…")
+    assert len(item.text()) <= len("read_file — ") + 90
+    tip = item.toolTip()
+    assert "\x1b" not in tip and tip.endswith("and so on " * 19 + "and so on")
+    assert not QtGui.Qt.mightBeRichText(tip) or "&lt;b&gt;many&lt;/b&gt;" in tip  # shown literally either way
 
 
 def test_an_mcp_server_is_saved_its_tools_listed_and_switched(mcp_page, qtbot, tmp_path):
