@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -30,7 +31,7 @@ from desktop_agent.ui.settings.async_runner import AsyncRunner
 from desktop_agent.ui.settings.mcp_servers_box import McpServersBox
 from desktop_agent.ui.settings.switch_item import NAME_ROLE, is_on, switch_item
 from desktop_agent.ui.settings.webhook_editor import WebhookEditor
-from desktop_agent.ui.untrusted_text import plain_label
+from desktop_agent.ui.untrusted_text import plain_label, plain_message_box
 
 
 class ToolsPage(QWidget):
@@ -43,6 +44,7 @@ class ToolsPage(QWidget):
         self.library = library
         self.secrets = secrets
         self._editing = ""  # the name of the action in the form ("" for a new one)
+        self.discard_box: QMessageBox | None = None  # asking whether to discard the form's changes
         self.webhook_list = QListWidget()
         self.webhook_list.setAccessibleName("Webhook actions")
         self.new_button = QPushButton("New action")
@@ -100,10 +102,7 @@ class ToolsPage(QWidget):
         self.webhook_list.blockSignals(False)
 
     def _selected(self, item: QListWidgetItem | None) -> None:
-        tool = self.library.webhook(item.data(NAME_ROLE)) if item is not None else None
-        self._edit(tool.name if tool is not None else "")
-        self.editor.show_tool(tool)
-        self.status_label.clear()
+        self._show_action(item.data(NAME_ROLE) if item is not None else "")
 
     def _switched(self, item: QListWidgetItem) -> None:
         tool = self.library.webhook(item.data(NAME_ROLE))
@@ -113,10 +112,50 @@ class ToolsPage(QWidget):
         self._save_library(f"{tool.name} is {'on' if tool.enabled else 'off'} from the next session.")
 
     def new_action(self) -> None:
+        self._show_action("")
+
+    def _show_action(self, name: str, *, discard: bool = False) -> None:
+        """Put the saved action ``name`` in the form ("" for a new one); changes not saved are kept unless the user
+        agrees to discard them."""
+        if not discard and self.editor.has_unsaved_changes():
+            self._select_in_list(self._editing)
+            self._ask_discard(name)
+            return
+        tool = self.library.webhook(name)
+        self._select_in_list(tool.name if tool is not None else "")
+        self._edit(tool.name if tool is not None else "")
+        self.editor.show_tool(tool)
+        self.status_label.clear()
+        if tool is None:
+            self.editor.name.setFocus()
+
+    def _select_in_list(self, name: str) -> None:
+        self.webhook_list.blockSignals(True)
         self.webhook_list.setCurrentRow(-1)
-        self._edit("")
-        self.editor.show_tool(None)
-        self.editor.name.setFocus()
+        for row in range(self.webhook_list.count()):
+            if self.webhook_list.item(row).data(NAME_ROLE) == name:
+                self.webhook_list.setCurrentRow(row)
+        self.webhook_list.blockSignals(False)
+
+    def _ask_discard(self, then_show: str) -> None:
+        box = plain_message_box(
+            QMessageBox(
+                QMessageBox.Icon.Question,
+                "Changes not saved",
+                f"Your changes to {self._editing or 'the new action'} are not saved. Discard them?",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                self,
+            )
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda result: self._discard_answered(result, then_show))
+        self.discard_box = box
+        box.open()  # window-modal and non-blocking
+
+    def _discard_answered(self, result: int, then_show: str) -> None:
+        self.discard_box = None
+        if result == QMessageBox.StandardButton.Discard:
+            self._show_action(then_show, discard=True)
 
     def save_action(self) -> None:
         current = self.library.webhook(self._editing)
@@ -153,7 +192,7 @@ class ToolsPage(QWidget):
         self.library.webhooks.remove(tool)
         self._save_library(f"{tool.name} is removed.")
         self._fill_list()
-        self.new_action()
+        self._show_action("", discard=True)
 
     def _forget_secrets(self, tool: WebhookTool | None, keep: str = "", kept_headers: Collection[str] = ()) -> None:
         """Remove the keyring values of ``tool``'s secret headers that the saved action (``keep``) no longer has."""

@@ -91,6 +91,7 @@ class WebhookEditor(QWidget):
         form.addRow(self.ask_first)
         self.add_header.clicked.connect(lambda: self.add_header_row())
         self.remove_header.clicked.connect(self._remove_header_row)
+        self._shown: tuple[object, ...] = ()
 
     def show_tool(self, tool: WebhookTool | None) -> None:
         """Fill the form with ``tool`` (secret values are not read back: the field says the keyring keeps one), or
@@ -106,6 +107,19 @@ class WebhookEditor(QWidget):
             self.add_header_row(header.name, KEPT_SECRET if header.secret else header.value, header.secret)
         self.timeout.setValue(tool.timeout_secs)
         self.ask_first.setChecked(tool.ask_first)
+        self._shown = self._form()
+
+    def has_unsaved_changes(self) -> bool:
+        """Whether the form differs from what :meth:`show_tool` last put in it."""
+        return self._form() != self._shown
+
+    def _form(self) -> tuple[object, ...]:
+        headers = tuple(
+            (_cell(self.headers, row, 0), _cell(self.headers, row, 1), self._is_secret_row(row))
+            for row in range(self.headers.rowCount())
+        )
+        texts = (self.name.text(), self.description.text(), self.url.text(), self.method.currentText())
+        return (*texts, self.parameters.toPlainText(), headers, self.timeout.value(), self.ask_first.isChecked())
 
     def add_header_row(self, name: str = "", value: str = "", secret: bool = False) -> None:
         row = self.headers.rowCount()

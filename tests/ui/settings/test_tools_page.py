@@ -16,7 +16,7 @@ import pytest
 from keyring.backends import fail
 from PySide6 import QtGui
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QLineEdit, QScrollArea, QStyleOptionViewItem
+from PySide6.QtWidgets import QLineEdit, QMessageBox, QScrollArea, QStyleOptionViewItem
 
 from desktop_agent.config.secrets import KEYRING_SERVICE
 from desktop_agent.config.tool_secrets import ToolSecrets, entry_name
@@ -218,6 +218,34 @@ def test_an_address_of_another_scheme_is_a_url_refused_not_a_command(mcp_page, q
     qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
     assert box.status_label.text() == "The address must be an https:// URL (or http:// to this computer)."
     assert not (tmp_path / "tools.json").exists() and box.address.text() == address
+
+
+def test_changes_not_saved_are_kept_unless_discarded(page, qtbot, tmp_path):
+    """Choosing another action, or New action, threw away what was typed in the form without a word: it asks."""
+    _fill(page)
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    page.new_action()  # nothing changed since the save: no question
+    assert page.discard_box is None and page.editor.name.text() == ""
+    page.webhook_list.setCurrentRow(0)
+    assert page.discard_box is None and page.editor.name.text() == "create_ticket"
+
+    page.editor.url.setText("https://hooks.example.com/webhook/changed")
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    box = page.discard_box
+    assert box is not None and box.isVisible() and "create_ticket" in box.text()
+    assert page.editor.url.text() == "https://hooks.example.com/webhook/changed"
+    assert page.webhook_list.currentRow() == 0
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: page.discard_box is None, timeout=5_000)
+    assert page.editor.url.text() == "https://hooks.example.com/webhook/changed"  # kept
+
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    page.discard_box.button(QMessageBox.StandardButton.Discard).click()
+    qtbot.waitUntil(lambda: page.editor.name.text() == "", timeout=5_000)
+    assert page.webhook_list.currentRow() == -1 and not page.editor.has_unsaved_changes()
+    page.webhook_list.setCurrentRow(0)
+    assert page.editor.url.text() == "https://hooks.example.com/webhook/abc"  # the saved one, unchanged
+    assert json.loads((tmp_path / "tools.json").read_text())["webhooks"][0]["url"].endswith("/abc")
 
 
 def _in_view(scroll: QScrollArea, widget) -> bool:
