@@ -80,6 +80,9 @@ class ToolsPage(QWidget):
         self.webhook_list.itemChanged.connect(self._switched)
         self.new_button.clicked.connect(self.new_action)
         self.save_button.clicked.connect(self.save_action)
+        for field in (self.editor.name, self.editor.description, self.editor.url):
+            field.returnPressed.connect(self.save_action)  # Enter in the form saves, as Save action does
+        QWidget.setTabOrder(self.editor.ask_first, self.save_button)  # Save follows the form for the keyboard
         self.remove_button.clicked.connect(self.remove_action)
         self._fill_list()
         self.editor.show_tool(None)

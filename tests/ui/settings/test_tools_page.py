@@ -16,6 +16,7 @@ import pytest
 from keyring.backends import fail
 from PySide6 import QtGui
 from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMessageBox, QScrollArea, QStyleOptionViewItem
 
 from desktop_agent.config.secrets import KEYRING_SERVICE
@@ -246,6 +247,16 @@ def test_changes_not_saved_are_kept_unless_discarded(page, qtbot, tmp_path):
     page.webhook_list.setCurrentRow(0)
     assert page.editor.url.text() == "https://hooks.example.com/webhook/abc"  # the saved one, unchanged
     assert json.loads((tmp_path / "tools.json").read_text())["webhooks"][0]["url"].endswith("/abc")
+
+
+def test_the_keyboard_saves_from_the_form(page, qtbot, tmp_path):
+    """Save action sits above the form: Tab from the form's last field went on to the MCP servers, so a keyboard
+    user had to go back up to save. Enter in a field saves, and Tab from the last field reaches Save."""
+    _fill(page)
+    QTest.keyClick(page.editor.url, Qt.Key.Key_Return)
+    assert page.status_label.text().startswith("create_ticket is saved")
+    assert json.loads((tmp_path / "tools.json").read_text())["webhooks"][0]["name"] == "create_ticket"
+    assert page.editor.ask_first.nextInFocusChain() is page.save_button
 
 
 def _in_view(scroll: QScrollArea, widget) -> bool:
