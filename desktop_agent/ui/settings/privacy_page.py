@@ -89,6 +89,7 @@ class PrivacyPage(QWidget):
         self.delete_button.clicked.connect(self.ask_delete_all)
         self.summaries.toggled.connect(self._summaries_toggled)
         self.apply_fields_button.clicked.connect(self.apply_fields)
+        self.summary_fields.textChanged.connect(self._fields_edited)
         self.default_fields_button.clicked.connect(self._default_fields)
 
     def _summaries_toggled(self, on: bool) -> None:
@@ -108,6 +109,13 @@ class PrivacyPage(QWidget):
             self.summary_fields_changed.emit()
         self.fields_status.setText("The next summaries extract these fields.")
         return True
+
+    def _fields_edited(self) -> None:
+        # Every other setting applies as it changes; these wait for Apply fields, so say so while they wait.
+        if self.summary_fields.toPlainText().strip() != self._settings.privacy.summary_fields:
+            self.fields_status.setText("These fields are not in use yet: Apply fields checks and keeps them.")
+        else:
+            self.fields_status.clear()
 
     def _default_fields(self) -> None:
         self.summary_fields.setPlainText(DEFAULT_FIELDS_SCHEMA)

@@ -47,3 +47,16 @@ def test_the_fields_schema_is_checked_before_it_is_kept(make_dialog, qtbot, conf
     with qtbot.waitSignal(dialog.summary_fields_changed):
         qtbot.mouseClick(page.default_fields_button, Qt.MouseButton.LeftButton)
     assert dialog.settings.privacy.summary_fields == DEFAULT_FIELDS_SCHEMA
+
+
+def test_edited_fields_say_they_wait_for_apply(make_dialog, qtbot, config_dir):
+    """Every other setting applies as it changes: edited fields said nothing, and closing the panel left them unused."""
+    page = make_dialog().privacy_page
+    assert page.fields_status.text() == ""
+    page.summary_fields.setPlainText(CUSTOM)
+    assert page.fields_status.text() == "These fields are not in use yet: Apply fields checks and keeps them."
+    qtbot.mouseClick(page.apply_fields_button, Qt.MouseButton.LeftButton)
+    assert page.fields_status.text() == "The next summaries extract these fields."
+    page.summary_fields.setPlainText(CUSTOM + " ")
+    page.summary_fields.setPlainText(CUSTOM)  # back to what is in use
+    assert page.fields_status.text() == ""
