@@ -168,6 +168,9 @@ class McpServersBox(QGroupBox):
         if server is None:
             self.said.emit("Save the server first, then list its tools.")
             return
+        if (self.name.text().strip(), self.address.text().strip()) != (server.name, server.url or server.command):
+            self.said.emit(f"Save the changes to {server.name} first: the tools listed are those of the saved server.")
+            return
         self.said.emit(f"Starting {server.name} to list its tools…")
         from desktop_agent.engine.mcp_servers import server_tools  # the MCP SDK is slow to import: when needed
 

@@ -259,6 +259,20 @@ def test_the_keyboard_saves_from_the_form(page, qtbot, tmp_path):
     assert page.editor.ask_first.nextInFocusChain() is page.save_button
 
 
+def test_listing_a_server_changed_in_the_form_asks_to_save_first(mcp_page, qtbot, tmp_path):
+    """It listed the saved server's tools under the address typed since, as if they were that address's."""
+    box = mcp_page.servers
+    box.name.setText("weather")
+    box.address.setText(f"{shlex.quote(sys.executable)} {shlex.quote(str(MCP_SERVER))}")
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    box.address.setText("another-server --port 9")
+    qtbot.mouseClick(box.list_button, Qt.MouseButton.LeftButton)
+    assert box.status_label.text() == (
+        "Save the changes to weather first: the tools listed are those of the saved server."
+    )
+    assert box.tool_list.count() == 0 and box.address.text() == "another-server --port 9"
+
+
 def _in_view(scroll: QScrollArea, widget) -> bool:
     """Whether ``widget`` lies wholly inside the part of the scrolled page the viewport shows."""
     top_left = widget.mapTo(scroll.widget(), QPoint(0, 0))
