@@ -2,8 +2,11 @@
 
 The default answers in two short sentences that quote the last user message, so a transcript shows which turn a
 reply belongs to. When the request offers an ``end_conversation`` tool and the user says goodbye, it calls that tool,
-which lets the app's hang-up path run without a script. After a tool result it says what the tool answered (a
-``{"result": ...}`` quoted, an ``{"error": ...}`` apologised for) or, for any other result, that it finished.
+which lets the app's hang-up path run without a script. Asked to use one of the offered tools by its name ("run
+create ticket", "use the weather tool"), it calls that tool, its arguments made up from the tool's schema, so a
+person trying the app on the simulator sees their own tools called. After a tool result it says what the tool
+answered (a ``{"result": ...}`` quoted, an ``{"error": ...}`` apologised for) or, for any other result, that it
+finished.
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ def default_reply(body: dict) -> Reply:
     said = " ".join(message_text(user).split())
     if _GOODBYE.search(said) and _offers_tool(body, "end_conversation"):
         return ToolCall("end_conversation", {})
+    asked_for = _tool_asked_for(body, said)
+    if asked_for is not None:
+        return asked_for
     if not said:
         return "Sorry, I did not catch that. Could you say it again?"
     words = said.rstrip(".!?").split()
@@ -157,6 +163,57 @@ def _after_tool(messages: list[dict], last: dict) -> str:
     if name and isinstance(answer, dict) and isinstance(answer.get("error"), str):
         return f"Sorry, the {name} tool did not work. {answer['error']}"
     return f"Done, the {name} tool has finished." if name else "Done."
+
+
+_USE = re.compile(r"\b(use|run|call|try)\b", re.IGNORECASE)
+
+
+def _tool_asked_for(body: dict, said: str) -> ToolCall | None:
+    """A call of the offered tool the user asked for by name after use / run / call / try (``end_conversation``
+    aside: goodbye calls that one), or None."""
+    verb = _USE.search(said)
+    if verb is None:
+        return None
+    rest = said[verb.end() :].lower()
+    for tool in body.get("tools") or []:
+        function = (tool.get("function") or {}) if isinstance(tool, dict) else {}
+        name = function.get("name")
+        if not isinstance(name, str) or name == "end_conversation":
+            continue
+        spoken = " ".join(re.split(r"[\W_]+", name.lower())).strip()
+        if spoken and re.search(rf"\b{re.escape(spoken)}\b", " ".join(re.split(r"[\W_]+", rest))):
+            return ToolCall(name, made_up_arguments(function.get("parameters"), said))
+    return None
+
+
+def made_up_arguments(parameters: object, said: str) -> dict:
+    """Arguments for a tool's required parameters, by their JSON-schema type: the user's words for a string, the
+    first number said (else 1) for a number, the first choice of an enum, true, or an empty list or object."""
+    if not isinstance(parameters, dict):
+        return {}
+    properties = parameters.get("properties")
+    properties = properties if isinstance(properties, dict) else {}
+    number = re.search(r"-?\d+(\.\d+)?", said)
+    arguments: dict = {}
+    for key in parameters.get("required") or []:
+        found = properties.get(key)
+        schema: dict = found if isinstance(found, dict) else {}
+        kind = schema.get("type")
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            arguments[key] = schema["enum"][0]
+        elif kind == "integer":
+            arguments[key] = int(float(number.group())) if number else 1
+        elif kind == "number":
+            arguments[key] = float(number.group()) if number else 1.0
+        elif kind == "boolean":
+            arguments[key] = True
+        elif kind == "array":
+            arguments[key] = []
+        elif kind == "object":
+            arguments[key] = {}
+        else:
+            arguments[key] = said
+    return arguments
 
 
 def _offers_tool(body: dict, name: str) -> bool:

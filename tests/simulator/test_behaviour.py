@@ -125,6 +125,33 @@ async def test_llm_default_responder_and_end_conversation_tool(sim):
 
 
 @pytest.mark.asyncio
+async def test_llm_default_responder_calls_a_tool_asked_for_by_name(sim):
+    """On the simulator a person can see their own tools called: "run <tool name>" calls it, with arguments made up
+    from its schema; the tool's name said without asking to use it is just words."""
+    ticket = {"type": "function", "function": {"name": "create_ticket", "parameters": {
+        "type": "object",
+        "properties": {"title": {"type": "string"}, "priority": {"type": "integer"},
+                       "kind": {"type": "string", "enum": ["bug", "idea"]}, "notify": {"type": "boolean"}},
+        "required": ["title", "priority", "kind"]}}}
+    weather = {"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}
+    async with aiohttp.ClientSession(headers=LLM_HEADERS) as http:
+        async def ask(said: str) -> dict:
+            body = {"model": "qwen-3.8-27b", "messages": [{"role": "user", "content": said}],
+                    "tools": [ticket, weather]}
+            async with http.post(f"{sim.cerebras_url}/chat/completions", json=body) as response:
+                return (await response.json())["choices"][0]["message"]
+
+        call = (await ask("Please run create ticket with priority 3."))["tool_calls"][0]["function"]
+        assert call["name"] == "create_ticket"
+        assert json.loads(call["arguments"]) == {
+            "title": "Please run create ticket with priority 3.", "priority": 3, "kind": "bug"}
+        weather_call = (await ask("Use the weather tool"))["tool_calls"][0]["function"]
+        assert weather_call == {"name": "weather", "arguments": "{}"}
+        assert (await ask("What is the weather like?"))["content"].startswith("You said: What is the weather like")
+        assert (await ask("Run the calendar"))["content"].startswith("You said: Run the calendar")  # not offered
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("rate", [16000, 44100])
 async def test_tts_audio_follows_output_format_and_alignment_spans_each_chunk(sim, rate):
     async with websockets.connect(tts_url(sim, f"pcm_{rate}"), additional_headers=TTS_HEADERS) as ws:
