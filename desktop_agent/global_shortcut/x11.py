@@ -171,6 +171,9 @@ class X11ShortcutListener:
                         held = True
                         self._events.key_down()
                 elif event.type == X.KeyRelease and held:
+                    if not detectable and not display.pending_events():
+                        # The pair's press is sent with the release but may reach us a read later on a busy machine.
+                        select.select([display.fileno()], [], [], AUTO_REPEAT_PAIR_WAIT_SECS)
                     if not detectable and display.pending_events():
                         following = display.next_event()
                         same_instant = following.type == X.KeyPress and following.time == event.time
@@ -185,6 +188,10 @@ class X11ShortcutListener:
                 if held:
                     self._events.key_up()  # stopped mid-hold: the turn ends
                 return
+
+
+#: How long a release waits for the press of a plain auto-repeat pair (sent at once by the server) before it counts.
+AUTO_REPEAT_PAIR_WAIT_SECS = 0.03
 
 
 def _num_lock_mask(display: Display) -> int:
