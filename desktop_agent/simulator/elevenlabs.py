@@ -1,11 +1,20 @@
-"""ElevenLabs emulator: the multi-stream-input TTS websocket, the HTTP ``stream/with-timestamps`` endpoint and the
-voice lists (``/v1/voices``, ``/v2/voices``).
+"""ElevenLabs emulator: the multi-stream-input TTS websocket, the HTTP endpoints (``stream/with-timestamps``, the
+plain ``stream`` and the whole-file ``/v1/text-to-speech/{voice_id}``) and the voice lists (``/v1/voices``,
+``/v2/voices``).
 
 Websocket contexts follow provider-protocols.md §3: a context opens with its first message, text is synthesized as
 it arrives (``auto_mode=true``) or buffered to the chunk schedule (``false``), ``flush`` releases buffered text, and
 ``close_context`` ends with ``isFinal`` after the remaining audio (when a flush was asked for) or at once (an
 interruption). Audio is base64 PCM s16le at the ``output_format`` rate, with character alignment whose span equals
 each chunk's audio length; later text of a context starts with a space so words never run together.
+
+Output formats are ElevenLabs' ``pcm_<rate>`` and ``mp3_<rate>_<kbit/s>`` (the API's default, ``mp3_44100_128``,
+when an HTTP request names none; the websocket keeps ``pcm_24000``, as this emulator always has). MP3 is encoded by
+the optional encoder of :mod:`desktop_agent.simulator.mp3`: each text a context speaks (or each HTTP request) is one
+MP3 stream, its frames sent as they are encoded, so a client decoding the concatenated audio of a context hears it
+whole. Without the encoder an MP3 request is refused with a sentence that says what to install (websocket: an error
+message, then close 1008; HTTP: 422). The plain ``stream`` endpoint answers raw audio (``audio/mpeg`` or
+``audio/pcm``), paced like the other endpoints.
 
 A voice the account does not have (:mod:`desktop_agent.simulator.voices`; the retired "Rachel" among them) is
 refused: the HTTP endpoint answers 404 ``voice_not_found`` in ElevenLabs' error envelope; the websocket sends an
@@ -28,7 +37,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from desktop_agent.simulator import synth, voices
+from desktop_agent.simulator import mp3, synth, voices
 from desktop_agent.simulator.common import (
     Env,
     WsSender,
@@ -85,14 +94,60 @@ def voice_not_found(voice_id: str) -> str:
     return elevenlabs_error(404, voice=voice_id)["detail"]["message"]
 
 
-def output_rate(output_format: str | None) -> int | None:
-    """The sample rate of a ``pcm_<rate>`` format, None for anything this emulator cannot produce."""
-    if not output_format:
-        return 24000
-    kind, _, rate = output_format.partition("_")
-    if kind == "pcm" and rate.isdigit() and int(rate) in OUTPUT_RATES:
-        return int(rate)
+@dataclass(frozen=True)
+class OutputFormat:
+    """An ``output_format`` this emulator produces: PCM s16le mono (``kbps`` None) or MP3 at ``kbps``."""
+
+    name: str
+    rate: int
+    kbps: int | None = None
+
+    @property
+    def content_type(self) -> str:
+        return "audio/mpeg" if self.kbps is not None else "audio/pcm"
+
+    def stream(self) -> _AudioStream:
+        return _AudioStream(self)
+
+
+class _AudioStream:
+    """Turns one utterance's PCM into the bytes of the format as it is synthesized (MP3 frames, or the PCM)."""
+
+    def __init__(self, output: OutputFormat) -> None:
+        self._mp3 = mp3.Mp3Stream(output.rate, output.kbps) if output.kbps is not None else None
+
+    def encode(self, pcm: bytes) -> bytes:
+        return pcm if self._mp3 is None else self._mp3.encode(pcm)
+
+    def flush(self) -> bytes:
+        return b"" if self._mp3 is None else self._mp3.flush()
+
+
+def output_format(name: str | None, default: str = "pcm_24000") -> OutputFormat | None:
+    """The format named by an ``output_format`` parameter (``default`` when absent), None for anything this emulator
+    cannot produce."""
+    name = name or default
+    if name in mp3.MP3_FORMATS:
+        rate, kbps = mp3.MP3_FORMATS[name]
+        return OutputFormat(name, rate, kbps)
+    kind, _, rate_text = name.partition("_")
+    if kind == "pcm" and rate_text.isdigit() and int(rate_text) in OUTPUT_RATES:
+        return OutputFormat(name, int(rate_text))
     return None
+
+
+def format_refusal(name: str | None, output: OutputFormat | None) -> str | None:
+    """Why a request for ``output_format`` ``name`` cannot be served (None when it can)."""
+    if output is None:
+        return (
+            f"Invalid output_format {name!r}: use pcm_<rate> ({', '.join(map(str, OUTPUT_RATES))}) or one of "
+            f"{', '.join(mp3.MP3_FORMATS)}."
+        )
+    return mp3.encoder_missing() if output.kbps is not None else None
+
+
+#: The HTTP endpoints' default, as ElevenLabs' API reference gives it.
+HTTP_DEFAULT_FORMAT = "mp3_44100_128"
 
 
 def _speed(voice_settings: dict | None) -> float:
@@ -111,6 +166,8 @@ class ElevenLabsEmulator:
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/v1/text-to-speech/{voice_id}/multi-stream-input", self.multi_stream)
         app.router.add_post("/v1/text-to-speech/{voice_id}/stream/with-timestamps", self.http_stream)
+        app.router.add_post("/v1/text-to-speech/{voice_id}/stream", self.http_audio_stream)
+        app.router.add_post("/v1/text-to-speech/{voice_id}", self.http_audio_file)
         app.router.add_get("/v1/voices", self.voices_v1)
         app.router.add_get("/v2/voices", self.voices_v2)
         app.router.add_get("/v1/voices/{voice_id}", self.voice)
@@ -164,8 +221,8 @@ class ElevenLabsEmulator:
         return await self._voice_list(request, lambda: voices.elevenlabs_voice(found, self.base_url))
 
     # ------------------------------------------------------------------------------------------- HTTP streaming TTS
-    async def http_stream(self, request: web.Request) -> web.StreamResponse:
-        arrived = asyncio.get_running_loop().time()
+    async def _http_request(self, request: web.Request, default_format: str) -> web.StreamResponse | _HttpSynthesis:
+        """Check an HTTP synthesis request: the refusal to answer with, or what to synthesize."""
         voice_id = request.match_info["voice_id"]
         try:
             body = await request.json()
@@ -181,23 +238,32 @@ class ElevenLabsEmulator:
         if voices.find_voice(voice_id) is None:
             self.env.records.add(PROVIDER, "rejected", {"status": 404, "path": request.path, "voice": voice_id})
             return http_error(PROVIDER, 404, voice=voice_id)
-        rate = output_rate(request.query.get("output_format", "pcm_24000"))
-        if not isinstance(body, dict) or not isinstance(body.get("text"), str) or rate is None:
-            return json_response(
-                {
-                    "detail": {
-                        "status": "invalid_request",
-                        "message": ("Expected a JSON body with 'text' and a pcm_<rate> output_format."),
-                    }
-                },
-                status=422,
-            )
-        utterance = synth.synthesize(body["text"], rate, voices.pitch_for(voice_id), _speed(body.get("voice_settings")))
+        name = request.query.get("output_format")
+        output = output_format(name, default_format)
+        refusal = format_refusal(name, output)
+        if refusal is None and not (isinstance(body, dict) and isinstance(body.get("text"), str)):
+            refusal = "Expected a JSON body with 'text'."
+        if refusal is not None or output is None or not isinstance(body, dict):
+            message = refusal or "Expected a JSON body with 'text'."
+            return json_response({"detail": {"status": "invalid_request", "message": message}}, status=422)
+        speed = _speed(body.get("voice_settings"))
+        utterance = synth.synthesize(body["text"], output.rate, voices.pitch_for(voice_id), speed)
+        return _HttpSynthesis(output, fault, utterance)
+
+    async def http_stream(self, request: web.Request) -> web.StreamResponse:
+        """``stream/with-timestamps``: newline-delimited JSON, each line a chunk's audio with its alignment."""
+        arrived = asyncio.get_running_loop().time()
+        accepted = await self._http_request(request, "pcm_24000")
+        if isinstance(accepted, web.StreamResponse):
+            return accepted
+        output, fault, utterance = accepted.output, accepted.fault, accepted.utterance
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(request)
         profile = self.env.profile
         pacer = _Pacer(arrived + profile.tts_first_audio_delay)
-        for sent, piece in enumerate(synth.chunk(utterance, profile.tts_chunk_ms)):
+        audio = output.stream()
+        pieces = synth.chunk(utterance, profile.tts_chunk_ms)
+        for sent, piece in enumerate(pieces):
             await pacer.wait_turn()
             if fault is not None and fault.kind == "disconnect_after" and sent >= (fault.n_messages or 0):
                 abort_connection(request)
@@ -209,9 +275,10 @@ class ElevenLabsEmulator:
                     (piece.offset_ms + s + d) / 1000 for s, d in zip(piece.starts_ms, piece.durations_ms, strict=True)
                 ],
             }
+            encoded = audio.encode(piece.pcm) + (audio.flush() if sent == len(pieces) - 1 else b"")
             line = json.dumps(
                 {
-                    "audio_base64": base64.b64encode(piece.pcm).decode(),
+                    "audio_base64": base64.b64encode(encoded).decode(),
                     "alignment": alignment,
                     "normalized_alignment": alignment,
                 }
@@ -225,6 +292,49 @@ class ElevenLabsEmulator:
             pacer.played(piece.span_ms, self.env.profile.tts_realtime_factor)
         await response.write_eof()
         return response
+
+    async def http_audio_stream(self, request: web.Request) -> web.StreamResponse:
+        """The plain ``stream`` endpoint: the audio itself, chunked as it is synthesized, in real-time pace."""
+        arrived = asyncio.get_running_loop().time()
+        accepted = await self._http_request(request, HTTP_DEFAULT_FORMAT)
+        if isinstance(accepted, web.StreamResponse):
+            return accepted
+        output, fault, utterance = accepted.output, accepted.fault, accepted.utterance
+        response = web.StreamResponse(headers={"Content-Type": output.content_type})
+        await response.prepare(request)
+        profile = self.env.profile
+        pacer = _Pacer(arrived + profile.tts_first_audio_delay)
+        audio = output.stream()
+        for sent, piece in enumerate(synth.chunk(utterance, profile.tts_chunk_ms)):
+            await pacer.wait_turn()
+            if (
+                fault is not None
+                and fault.kind in ("disconnect_after", "malformed")
+                and sent >= (fault.n_messages or 0)
+            ):
+                abort_connection(request)
+                return response
+            try:
+                await response.write(audio.encode(piece.pcm))
+            except ConnectionError:
+                return response
+            pacer.played(piece.span_ms, self.env.profile.tts_realtime_factor)
+        await response.write(audio.flush())
+        await response.write_eof()
+        return response
+
+    async def http_audio_file(self, request: web.Request) -> web.StreamResponse:
+        """``POST /v1/text-to-speech/{voice_id}``: the whole audio in one body, once synthesized."""
+        accepted = await self._http_request(request, HTTP_DEFAULT_FORMAT)
+        if isinstance(accepted, web.StreamResponse):
+            return accepted
+        output, fault, utterance = accepted.output, accepted.fault, accepted.utterance
+        await asyncio.sleep(self.env.profile.tts_first_audio_delay)
+        if fault is not None and fault.kind in ("disconnect_after", "malformed"):
+            abort_connection(request)
+            return web.Response(status=500)
+        audio = output.stream()
+        return web.Response(body=audio.encode(utterance.pcm) + audio.flush(), content_type=output.content_type)
 
     # ----------------------------------------------------------------------------------------- websocket streaming
     async def multi_stream(self, request: web.Request) -> web.StreamResponse:
@@ -249,6 +359,15 @@ class ElevenLabsEmulator:
             self.env.websockets.discard(ws)
             self.env.records.add(PROVIDER, "tts_close", {"code": ws.close_code})
         return ws
+
+
+@dataclass(frozen=True)
+class _HttpSynthesis:
+    """An accepted HTTP synthesis request: its format, the fault armed for it, and its speech."""
+
+    output: OutputFormat
+    fault: Fault | None
+    utterance: synth.Utterance
 
 
 class _Pacer:
@@ -298,7 +417,8 @@ class _TtsSession:
         self.voice_id = voice_id
         self.key = key
         self.authorized = key == SIMULATOR_API_KEYS[PROVIDER]
-        self.rate = output_rate(request.query.get("output_format"))
+        self.format_name = request.query.get("output_format")
+        self.output = output_format(self.format_name)
         self.auto_mode = request.query.get("auto_mode", "false").lower() == "true"
         try:
             self.inactivity_timeout = float(request.query.get("inactivity_timeout", DEFAULT_INACTIVITY_TIMEOUT))
@@ -316,8 +436,11 @@ class _TtsSession:
             return
         if self.authorized and not await self._voice_known():
             return
-        if self.rate is None:
-            await self.sender.close(1008, f"Invalid output_format {self.request.query.get('output_format')!r}.")
+        refusal = format_refusal(self.format_name, self.output)
+        if refusal is not None or self.output is None:
+            message = refusal or ""
+            await self.sender.send({"message": message, "error": "invalid_output_format", "code": 1008})
+            await self.sender.close(1008, message)
             return
         watchdog = asyncio.create_task(self._watch_inactivity()) if self.env.strict_elevenlabs else None
         try:
@@ -447,24 +570,28 @@ class _TtsSession:
             text, arrived = item
             if context.spoken_any and not text[:1].isspace():
                 text = " " + text
-            utterance = synth.synthesize(text, self.rate, pitch, speed)
+            assert self.output is not None  # run() refused the socket otherwise
+            utterance = synth.synthesize(text, self.output.rate, pitch, speed)
             profile = self.env.profile
             pacer.not_before(arrived + profile.tts_first_audio_delay)
-            for piece in synth.chunk(utterance, profile.tts_chunk_ms):
+            audio = self.output.stream()
+            pieces = synth.chunk(utterance, profile.tts_chunk_ms)
+            for index, piece in enumerate(pieces):
                 await pacer.wait_turn()
+                encoded = audio.encode(piece.pcm) + (audio.flush() if index == len(pieces) - 1 else b"")
                 alignment = {
                     "chars": list(piece.chars),
                     "charStartTimesMs": list(piece.starts_ms),
                     "charDurationsMs": list(piece.durations_ms),
                 }
                 message = {
-                    "audio": base64.b64encode(piece.pcm).decode(),
+                    "audio": base64.b64encode(encoded).decode(),
                     "isFinal": None,
                     "contextId": context.context_id,
                     "alignment": alignment,
                     "normalizedAlignment": alignment,
                 }
-                record = {**message, "audio": None, "audio_bytes": len(piece.pcm)}
+                record = {**message, "audio": None, "audio_bytes": len(encoded)}
                 if not await self.sender.send(message, record):
                     return
                 pacer.played(piece.span_ms, self.env.profile.tts_realtime_factor)
