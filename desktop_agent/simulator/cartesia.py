@@ -1,4 +1,5 @@
-"""Cartesia emulator: the ink-whisper STT websocket (``/stt/websocket``) and the voice list (``/voices``).
+"""Cartesia emulator: the ink-whisper STT websocket (``/stt/websocket``) and the voice list (``/voices``); Ink-2's
+turn-based STT on the same host is in :mod:`desktop_agent.simulator.cartesia_turns`.
 
 STT: binary PCM arrives continuously; 20 ms slices above an RMS threshold count as speech. While speech arrives,
 interim transcripts (growing prefixes of the utterance's words) go out; ``finalize`` answers, after the profile's
@@ -109,9 +110,14 @@ class CartesiaEmulator:
         self.base_url = ""
         #: Tests shorten it to watch a keepalive at work without waiting three minutes.
         self.stt_idle_timeout_s = STT_IDLE_TIMEOUT_S
+        # Ink-2's turn-based transcription, on the same host; imported here as it builds on this module.
+        from desktop_agent.simulator.cartesia_turns import CartesiaTurnsEmulator
+
+        self.turns = CartesiaTurnsEmulator(env, script)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/stt/websocket", self.stt)
+        self.turns.add_routes(app)
         app.router.add_get("/voices", self.list_voices)
         app.router.add_get("/voices/", self.list_voices)
         app.router.add_get("/voices/{voice_id}", self.get_voice)
