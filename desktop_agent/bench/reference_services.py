@@ -11,6 +11,9 @@ a builder adds something of the app's own, which the reference exists to be meas
 * Deepgram speech to text: its builder returns the app's ``SingleAttemptDeepgramSTTService`` (one connection attempt,
   the app's healer reconnecting; connection events and empty ``Finalize`` answers told to the app's engine). The
   reference builds Pipecat's own ``DeepgramSTTService`` with the same key, address and settings.
+* Cartesia Ink-2 turn-based speech to text: its builder returns the app's ``KeyAwareCartesiaTurnsSTTService``
+  (server turn events passed as transcripts only while a push-to-talk key decides the turn, no compression). The
+  reference builds Pipecat's own ``CartesiaTurnsSTTService`` with the same key, address, model and eager end of turn.
 * Language models: the builders ask reasoning models (gpt-oss) for the lowest ``reasoning_effort``, a choice of the
   app; the reference sends none, as Pipecat's services do unless told, so the provider's default applies (and the
   reference's requests for the default providers stay what they were before providers were plug-ins).
@@ -57,11 +60,25 @@ def _plain_deepgram_stt(config: EngineConfig) -> Any:
     )
 
 
+def _plain_cartesia_turns_stt(config: EngineConfig) -> Any:
+    from pipecat.services.cartesia.turns.stt import CartesiaTurnsSTTService
+
+    from desktop_agent.providers.cartesia_turns_stt import turns_url
+
+    return CartesiaTurnsSTTService(
+        api_key=config.stt.api_key,
+        url=turns_url(config.stt.base_url),
+        enable_eager_end_of_turn=True,
+        settings=CartesiaTurnsSTTService.Settings(model=config.stt_model),
+    )
+
+
 #: Provider id -> the plain-Pipecat builder the reference uses instead of the spec's (see the module docstring). Each
 #: must give the service the settings the spec's builder gives (tests/bench/test_bench_providers.py compares them).
 PLAIN_BUILDERS: dict[str, Callable[[EngineConfig], Any]] = {
     "cartesia": _plain_cartesia_stt,
     "deepgram": _plain_deepgram_stt,
+    "cartesia_turns": _plain_cartesia_turns_stt,
 }
 
 

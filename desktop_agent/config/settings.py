@@ -387,14 +387,25 @@ def choose_provider(settings: AppSettings, spec: providers.ProviderSpec) -> None
     since a model, address or voice of one vendor means nothing to another."""
     role = spec.role
     setattr(settings.providers, role.value, spec.id)
-    if settings.providers.fallback(role) == spec.id:
+    fallback = settings.providers.fallback(role)
+    if fallback == spec.id:
         settings.providers.set_fallback(role, "")  # a provider cannot stand in for itself
+    elif fallback and _known(fallback) and providers.get(fallback).decides_turns is not spec.decides_turns:
+        settings.providers.set_fallback(role, "")  # a speech to text that decides turns stands in only for another
     set_endpoint(settings, role, "")
     model_field = {Provider.STT: "stt_model", Provider.LLM: "llm_model", Provider.TTS: "tts_model"}[role]
     setattr(settings.models, model_field, "")
     if role is Provider.TTS:
         settings.voice = VoiceSettings()
     settings.prices = dataclasses.replace(settings.prices, **{_PRICE_FIELDS[role]: spec.prices.per_unit})
+
+
+def _known(provider_id: str) -> bool:
+    try:
+        providers.get(provider_id)
+    except providers.UnknownProvider:
+        return False
+    return True
 
 
 def rule_for(section: str, name: str) -> schema.Rule:

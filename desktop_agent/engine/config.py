@@ -223,6 +223,12 @@ class EngineConfig:
             "language or speech-to-text provider in Settings."
         ]
 
+    def _chosen_decides_turns(self) -> bool | None:
+        try:
+            return self.spec(Provider.STT).decides_turns
+        except providers.UnknownProvider:
+            return None
+
     def _speech_fallback_problems(self, role: Provider) -> list[str]:
         provider_id = self.fallback(role)
         if not provider_id:
@@ -240,6 +246,14 @@ class EngineConfig:
         problem = _endpoint_problem(spec, endpoint.base_url)
         if problem:
             return [problem]
+        chosen_decides = self._chosen_decides_turns()
+        if role is Provider.STT and chosen_decides is not None and spec.decides_turns is not chosen_decides:
+            # The turn strategies are built for the chosen one: hands-free would never end a turn after a switch.
+            return [
+                f"The fallback speech-to-text provider {spec.display_name} takes turns differently from "
+                f"{self.name_of(role)} (one of them decides when you have finished speaking): choose another "
+                f"fallback. {where}"
+            ]
         if role is Provider.TTS and self.output_sample_rate not in _sample_rates(provider_id):
             return [
                 f"The fallback voice provider {spec.display_name} cannot play at {self.output_sample_rate} Hz; "

@@ -35,7 +35,7 @@ from desktop_agent.engine.services import Services, build_services
 from desktop_agent.engine.speech_keeper import SpeechKeeper
 from desktop_agent.engine.tools import end_conversation_tool
 from desktop_agent.engine.turns import ModeSwitch, TurnInput, build_turn_strategies
-from desktop_agent.state.events import TurnMode
+from desktop_agent.state.events import Provider, TurnMode
 
 INPUT_SAMPLE_RATE = 16000
 
@@ -78,6 +78,8 @@ def build_pipeline(
     ``confirmation_gate`` reads the user's turns before the language model does (engine/confirmation_gate.py)."""
     services = services or build_services(config)
     switch = ModeSwitch(config.mode)
+    # Speech to text that decides turns itself: hands-free takes them from it, with no local VAD beside it.
+    stt_decides_turns = config.spec(Provider.STT).decides_turns
     context = LLMContext(
         messages=[dict(message) for message in earlier_messages],  # type: ignore[misc]
         tools=[end_conversation_tool(on_end_conversation), *tools],
@@ -85,18 +87,26 @@ def build_pipeline(
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(
-            user_turn_strategies=build_turn_strategies(switch, interruption_min_words=config.interruption_min_words),
+            user_turn_strategies=build_turn_strategies(
+                switch, interruption_min_words=config.interruption_min_words, stt_decides_turns=stt_decides_turns
+            ),
             # A press-and-release with nothing said (or a barge-in that was only noise) just stops the assistant.
             empty_user_turn=None,
         ),
         realtime_service_mode=False,
     )
-    turn_input = TurnInput(switch, vad_confidence=config.vad_confidence, vad_stop_secs=config.vad_stop_secs)
-    # Hands-free: speech-to-text hears only what the VAD takes for speech (with a pre-roll and a tail).
+    turn_input = TurnInput(
+        switch,
+        vad_confidence=config.vad_confidence,
+        vad_stop_secs=config.vad_stop_secs,
+        hands_free_vad=not stt_decides_turns,
+    )
+    # Hands-free: speech-to-text hears only what the VAD takes for speech (with a pre-roll and a tail), unless it
+    # decides turns itself: then it hears everything, silence included, which is how it tells a turn has ended.
     keeper = SpeechKeeper(
         stt_up=stt_up,
         stt_generation=stt_generation,
-        gated=lambda: switch.active is TurnMode.HANDS_FREE,
+        gated=lambda: switch.active is TurnMode.HANDS_FREE and not stt_decides_turns,
     )
     history = HistoryWindow(config.max_history_exchanges)
     llm_switcher = None

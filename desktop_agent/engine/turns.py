@@ -10,6 +10,10 @@ switching mode is a flag flip, not a pipeline rebuild (Pipecat has no public set
   decides when the turn is over. While the assistant speaks, the user must say ``interruption_min_words`` words to
   interrupt (``MinWordsUserTurnStartStrategy``), so a cough does not cut the reply off; as a reply starts, the VAD
   must hear a voice too (:class:`_VoiceCorroborated`), so words made of the echo's residue do not either.
+* Hands-free with a speech-to-text that decides turns itself (``stt_decides_turns``): its proposed start and stop
+  open and end the turn, and its predicted end starts a reply that Pipecat holds until the turn ends (dropped if the
+  user goes on). No local VAD or smart-turn runs then: a VAD start beside it makes Pipecat refuse the turn's end and
+  can release a stale held reply as well as the new one (speculation-and-livekit.md, P-1).
 """
 
 from __future__ import annotations
@@ -48,7 +52,12 @@ from pipecat.turns.user_start import (
     TranscriptionUserTurnStartStrategy,
     VADUserTurnStartStrategy,
 )
-from pipecat.turns.user_stop import ExternalUserTurnStopStrategy, TurnAnalyzerUserTurnStopStrategy
+from pipecat.turns.user_stop import (
+    BaseUserTurnStopStrategy,
+    EagerUserTurnStopStrategy,
+    ExternalUserTurnStopStrategy,
+    TurnAnalyzerUserTurnStopStrategy,
+)
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from desktop_agent.engine.frames import TalkGateFrame
@@ -262,22 +271,38 @@ class HandsFreeStopStrategy(_ModeGated, TurnAnalyzerUserTurnStopStrategy):
     """Smart-turn decides when a hands-free turn is complete."""
 
 
-def build_turn_strategies(switch: ModeSwitch, *, interruption_min_words: int) -> UserTurnStrategies:
+class HandsFreeSpeechToTextStartStrategy(_ModeGated, ExternalUserTurnStartStrategy):
+    """Speech to text proposes the start of a turn (and the interruption of the assistant)."""
+
+
+class HandsFreeSpeechToTextStopStrategy(_ModeGated, EagerUserTurnStopStrategy):
+    """Speech to text proposes the end of a turn; its predicted end starts a reply, held until the end confirms it."""
+
+
+def build_turn_strategies(
+    switch: ModeSwitch, *, interruption_min_words: int, stt_decides_turns: bool = False
+) -> UserTurnStrategies:
     ptt, hf = TurnMode.PUSH_TO_TALK, TurnMode.HANDS_FREE
     hands_free_start: list[BaseUserTurnStartStrategy]
-    if interruption_min_words > 1:
-        hands_free_start = [HandsFreeMinWordsStartStrategy(switch=switch, mode=hf, min_words=interruption_min_words)]
+    hands_free_stop: BaseUserTurnStopStrategy
+    if stt_decides_turns:
+        hands_free_start = [HandsFreeSpeechToTextStartStrategy(switch=switch, mode=hf)]
+        # A short straggler wait: the proposed stop (a system frame) can overtake the final transcript.
+        hands_free_stop = HandsFreeSpeechToTextStopStrategy(switch=switch, mode=hf, timeout=PTT_TRANSCRIPT_GRACE_SECS)
     else:
-        hands_free_start = [
-            HandsFreeVADStartStrategy(switch=switch, mode=hf),
-            HandsFreeTranscriptionStartStrategy(switch=switch, mode=hf),
-        ]
+        hands_free_stop = HandsFreeStopStrategy(switch=switch, mode=hf, turn_analyzer=LocalSmartTurnAnalyzerV3())
+        if interruption_min_words > 1:
+            hands_free_start = [
+                HandsFreeMinWordsStartStrategy(switch=switch, mode=hf, min_words=interruption_min_words)
+            ]
+        else:
+            hands_free_start = [
+                HandsFreeVADStartStrategy(switch=switch, mode=hf),
+                HandsFreeTranscriptionStartStrategy(switch=switch, mode=hf),
+            ]
     return UserTurnStrategies(
         start=[PushToTalkStartStrategy(switch=switch, mode=ptt), *hands_free_start],
-        stop=[
-            PushToTalkStopStrategy(switch=switch, mode=ptt, timeout=PTT_TRANSCRIPT_GRACE_SECS),
-            HandsFreeStopStrategy(switch=switch, mode=hf, turn_analyzer=LocalSmartTurnAnalyzerV3()),
-        ],
+        stop=[PushToTalkStopStrategy(switch=switch, mode=ptt, timeout=PTT_TRANSCRIPT_GRACE_SECS), hands_free_stop],
     )
 
 
@@ -288,10 +313,18 @@ class TurnInput(FrameProcessor):
     """
 
     def __init__(
-        self, switch: ModeSwitch, *, vad_confidence: float = 0.7, vad_stop_secs: float = 0.2, **kwargs: Any
+        self,
+        switch: ModeSwitch,
+        *,
+        vad_confidence: float = 0.7,
+        vad_stop_secs: float = 0.2,
+        hands_free_vad: bool = True,
+        **kwargs: Any,
     ) -> None:
+        """``hands_free_vad`` False: speech to text decides hands-free turns, and no local VAD runs beside it."""
         super().__init__(name="TurnInput", **kwargs)
         self._switch = switch
+        self._hands_free_vad = hands_free_vad
         self._analyzer = SileroVAD(params=VADParams(confidence=vad_confidence, stop_secs=vad_stop_secs))
         self._vad = VADController(self._analyzer, audio_idle_timeout=1.0)
         self._vad.add_event_handler("on_speech_started", self._on_speech_started)
@@ -323,7 +356,7 @@ class TurnInput(FrameProcessor):
         elif isinstance(frame, (EndFrame, CancelFrame)):
             await self._vad.stop()
         elif isinstance(frame, InputAudioRawFrame):
-            if self._switch.active is TurnMode.HANDS_FREE:
+            if self._switch.active is TurnMode.HANDS_FREE and self._hands_free_vad:
                 await self._vad.process_frame(frame)
         else:
             await self._vad.process_frame(frame)

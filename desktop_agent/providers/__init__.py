@@ -30,6 +30,7 @@ _MODULES = (
     "cartesia_stt",
     "deepgram_stt",
     "sarvam_stt",
+    "cartesia_turns_stt",
     "cerebras_llm",
     "groq_llm",
     "openai_llm",

@@ -108,6 +108,10 @@ class ProviderSpec:
     #: it is sent, so the words shown tell nothing of what was heard (a reply cut by a dropped voice is then judged by
     #: what the speaker played, not by its words).
     word_timing: bool = True
+    #: Speech to text: the service itself says when a turn starts, probably ends and ends (Pipecat's proposed start
+    #: and stop and eager end-of-turn frames). Hands-free turns are then taken from it, not from the app's own voice
+    #: detection and smart-turn, which must not run beside it (speculation-and-livekit.md, P-1).
+    decides_turns: bool = False
 
     def speaks(self, language: str) -> bool:
         """Whether this provider can hear or speak ``language`` (an app code)."""

@@ -41,7 +41,7 @@ PATH = "/stt/turns/websocket"
 MODELS = ("ink-2",)
 SLICE_S = 0.02
 #: Seconds of speech per transcribed word, for the words heard so far.
-SECONDS_PER_WORD = 0.3
+SECONDS_PER_WORD = 0.2
 #: Silence after speech before the server predicts the end of the turn ...
 EAGER_END_SILENCE_S = 0.25
 #: ... and before it commits to it.

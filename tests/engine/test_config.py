@@ -77,3 +77,14 @@ def test_error_sentences_name_the_provider_and_the_remedy(category, kind, text):
     event = provider_error(Provider.TTS, category, "ElevenLabs")
     assert event.kind is kind and event.provider is Provider.TTS
     assert text in event.message
+
+
+def test_a_speech_to_text_that_decides_turns_takes_only_a_fallback_that_does_too():
+    c = config(stt_provider="cartesia_turns", stt_model="ink-2", stt_fallback="deepgram",
+               speech_fallback_endpoints={"deepgram": ProviderEndpoint("dg-key-123")})
+    assert c.validate() == [
+        "The fallback speech-to-text provider Deepgram takes turns differently from Cartesia Ink-2 (turn-based) (one "
+        "of them decides when you have finished speaking): choose another fallback. Open Settings > Providers & keys."
+    ]
+    c.stt_provider, c.stt_model = "sarvam", "saaras:v3"
+    assert c.validate() == []

@@ -81,7 +81,7 @@ async def test_speech_after_a_predicted_end_resumes_the_turn_and_one_final_cover
     assert kinds.count("turn.start") == 1
     first_eager = kinds.index("turn.eager_end")
     assert kinds[first_eager + 1] == "turn.resume"
-    assert events[first_eager].transcript == "Remind me to"  # only what was heard before the pause
+    assert events[first_eager].transcript == "Remind me to call"  # only what was heard before the pause
     assert kinds[-2:] == ["turn.eager_end", "turn.end"]
     assert events[-1].transcript == "Remind me to call the dentist tomorrow morning."
 

@@ -126,13 +126,15 @@ class KeysPage(QWidget):
         return self.fallback_rows.get(Provider.LLM)
 
     def _fill_fallbacks(self, role: Provider) -> None:
-        """ "No fallback" and every provider of ``role`` but the chosen one."""
+        """ "No fallback" and every provider of ``role`` but the chosen one that takes turns as it does (a speech to
+        text that decides turns itself stands in only for another such)."""
         combo = self.fallback_choosers[role]
         combo.blockSignals(True)
         combo.clear()
         combo.addItem("No fallback", "")
+        chosen = self._settings.providers.spec(role)
         for spec in providers.for_role(role):
-            if spec.id != self._settings.providers.chosen(role):
+            if spec.id != chosen.id and spec.decides_turns is chosen.decides_turns:
                 combo.addItem(spec.display_name, spec.id)
         combo.setCurrentIndex(max(0, combo.findData(self._settings.providers.fallback(role))))
         combo.blockSignals(False)

@@ -15,7 +15,7 @@ def test_every_role_offers_its_providers_with_the_default_chosen(make_dialog):
     page = make_dialog().keys_page
     offered = {role: [page.choosers[role].itemData(i) for i in range(page.choosers[role].count())]
                for role in Provider}
-    assert offered == {Provider.STT: ["cartesia", "deepgram", "sarvam"],
+    assert offered == {Provider.STT: ["cartesia", "deepgram", "sarvam", "cartesia_turns"],
                        Provider.LLM: ["cerebras", "groq", "openai", "local"],
                        Provider.TTS: ["elevenlabs", "cartesia_tts", "sarvam_tts"]}
     assert [page.choosers[role].currentData() for role in Provider] == ["cartesia", "cerebras", "elevenlabs"]
@@ -89,3 +89,22 @@ def test_speech_roles_have_fallbacks_too_each_with_its_own_key_row(make_dialog, 
     assert [page.fallback_choosers[Provider.TTS].itemData(i)
             for i in range(page.fallback_choosers[Provider.TTS].count())] == ["", "elevenlabs", "sarvam_tts"]
     assert Provider.STT in page.fallback_rows, "the other role's fallback stays"
+
+
+def test_turn_based_speech_to_text_is_offered_and_takes_only_a_turn_based_fallback(make_dialog, qtbot, config_dir):
+    dialog = make_dialog()
+    page = dialog.keys_page
+    stt = page.choosers[Provider.STT]
+    turn_based = stt.findData("cartesia_turns")
+    assert stt.itemText(turn_based) == "Cartesia Ink-2 (turn-based)"
+    assert "hands-free" in stt.itemData(turn_based, 3)  # its tooltip says what it changes
+    with qtbot.waitSignal(dialog.restart_needed):
+        choose(page.fallback_choosers[Provider.STT], "deepgram")
+    with qtbot.waitSignal(dialog.provider_changed):
+        choose(stt, "cartesia_turns")
+    # Deepgram cannot say when a turn ends: it no longer stands in, and is not offered.
+    assert dialog.settings.providers.stt_fallback == "" and Provider.STT not in page.fallback_rows
+    fallback = page.fallback_choosers[Provider.STT]
+    assert [fallback.itemData(i) for i in range(fallback.count())] == [""]
+    saved = saved_settings(config_dir)["providers"]
+    assert (saved["stt"], saved["stt_fallback"]) == ("cartesia_turns", "")
