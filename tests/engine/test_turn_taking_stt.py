@@ -138,3 +138,25 @@ def test_the_turn_based_choice_is_offered_for_speech_to_text_and_says_what_it_do
     assert spec in providers.for_role(Provider.STT)
     assert spec.decides_turns and not providers.default_for(Provider.STT).decides_turns
     assert "hands-free" in spec.summary and "push-to-talk" in spec.summary
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+@pytest.mark.timeout(120)
+async def test_a_dropped_connection_heals_and_the_next_hands_free_turn_is_answered(sim, harness_factory, speech):
+    question, reply = "Is the library open late tonight?", "Yes, until nine. Bring your card."
+    h, _ = await hands_free_turn(sim, harness_factory, speech("Hello there."), ["Hello there."], ["Hi. How are you?"])
+    await h.wait(AssistantTurnEnded, timeout=20)
+    await h.until(lambda: h.session.state is AgentState.LISTENING, 10, "listening again")
+    connections = len(sim.select("cartesia", "turns_connect"))
+
+    sim.drop_connections("cartesia")
+    await h.until(lambda: len(sim.select("cartesia", "turns_connect")) > connections and h.session.ready, 20,
+                  "the speech-to-text connection to be made again")
+    sim.stt.script([question])
+    sim.llm.script([reply])
+    since = h.mark()
+    await h.speak(speech(question), trailing_silence=1.5)
+    assert (await h.wait(UserTurnEnded, since, timeout=20)).text == question
+    ended = await h.wait(AssistantTurnEnded, since, timeout=20)
+    assert ended.text == reply and ended.spoken
