@@ -34,7 +34,7 @@ from desktop_agent.engine.observer_group import ObserverGroup
 from desktop_agent.engine.services import Services, build_services
 from desktop_agent.engine.speech_keeper import SpeechKeeper
 from desktop_agent.engine.tools import end_conversation_tool
-from desktop_agent.engine.turns import ModeSwitch, TurnInput, build_turn_strategies
+from desktop_agent.engine.turns import LocalSpeechMarks, ModeSwitch, TurnInput, build_turn_strategies
 from desktop_agent.state.events import Provider, TurnMode
 
 INPUT_SAMPLE_RATE = 16000
@@ -78,7 +78,7 @@ def build_pipeline(
     ``confirmation_gate`` reads the user's turns before the language model does (engine/confirmation_gate.py)."""
     services = services or build_services(config)
     switch = ModeSwitch(config.mode)
-    # Speech to text that decides turns itself: hands-free takes them from it, with no local VAD beside it.
+    # Speech to text that decides turns itself: hands-free takes them from it, the local VAD only marks speech.
     stt_decides_turns = config.spec(Provider.STT).decides_turns
     context = LLMContext(
         messages=[dict(message) for message in earlier_messages],  # type: ignore[misc]
@@ -95,12 +95,7 @@ def build_pipeline(
         ),
         realtime_service_mode=False,
     )
-    turn_input = TurnInput(
-        switch,
-        vad_confidence=config.vad_confidence,
-        vad_stop_secs=config.vad_stop_secs,
-        hands_free_vad=not stt_decides_turns,
-    )
+    turn_input = TurnInput(switch, vad_confidence=config.vad_confidence, vad_stop_secs=config.vad_stop_secs)
     # Hands-free: speech-to-text hears only what the VAD takes for speech (with a pre-roll and a tail), unless it
     # decides turns itself: then it hears everything, silence included, which is how it tells a turn has ended.
     keeper = SpeechKeeper(
@@ -122,6 +117,7 @@ def build_pipeline(
         [
             transport.input(),
             turn_input,
+            *([LocalSpeechMarks(switch)] if stt_decides_turns else []),
             keeper,
             stt_switcher or services.stt,
             user_aggregator,

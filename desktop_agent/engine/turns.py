@@ -12,8 +12,9 @@ switching mode is a flag flip, not a pipeline rebuild (Pipecat has no public set
   must hear a voice too (:class:`_VoiceCorroborated`), so words made of the echo's residue do not either.
 * Hands-free with a speech-to-text that decides turns itself (``stt_decides_turns``): its proposed start and stop
   open and end the turn, and its predicted end starts a reply that Pipecat holds until the turn ends (dropped if the
-  user goes on). No local VAD or smart-turn runs then: a VAD start beside it makes Pipecat refuse the turn's end and
-  can release a stale held reply as well as the new one (speculation-and-livekit.md, P-1).
+  user goes on). No smart-turn runs then, and the local VAD's marks stop at :class:`LocalSpeechMarks`: a VAD start
+  reaching the aggregator makes Pipecat refuse the turn's end and can release a stale held reply as well as the new
+  one (speculation-and-livekit.md, P-1).
 """
 
 from __future__ import annotations
@@ -306,6 +307,28 @@ def build_turn_strategies(
     )
 
 
+class LocalSpeechMarks(FrameProcessor):
+    """Right after :class:`TurnInput` when speech to text decides hands-free turns: the local VAD's marks end here.
+
+    The observers have seen them pushed (when the user's speech ended anchors the latency figures), but neither the
+    speech-to-text service nor the user aggregator gets them: beside the service's own turns a VAD start makes
+    Pipecat refuse the end of the turn (speculation-and-livekit.md, P-1). Push-to-talk's press and release pass.
+    """
+
+    _MARKS = (VADUserStartedSpeakingFrame, VADUserStoppedSpeakingFrame, UserSpeakingFrame)
+
+    def __init__(self, switch: ModeSwitch, **kwargs: Any) -> None:
+        super().__init__(name="LocalSpeechMarks", **kwargs)
+        self._switch = switch
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        hands_free = self._switch.active is TurnMode.HANDS_FREE
+        if direction is FrameDirection.DOWNSTREAM and hands_free and isinstance(frame, self._MARKS):
+            return
+        await self.push_frame(frame, direction)
+
+
 class TurnInput(FrameProcessor):
     """Right after the input transport: voice activity in hands-free mode, press/release in push-to-talk.
 
@@ -313,18 +336,10 @@ class TurnInput(FrameProcessor):
     """
 
     def __init__(
-        self,
-        switch: ModeSwitch,
-        *,
-        vad_confidence: float = 0.7,
-        vad_stop_secs: float = 0.2,
-        hands_free_vad: bool = True,
-        **kwargs: Any,
+        self, switch: ModeSwitch, *, vad_confidence: float = 0.7, vad_stop_secs: float = 0.2, **kwargs: Any
     ) -> None:
-        """``hands_free_vad`` False: speech to text decides hands-free turns, and no local VAD runs beside it."""
         super().__init__(name="TurnInput", **kwargs)
         self._switch = switch
-        self._hands_free_vad = hands_free_vad
         self._analyzer = SileroVAD(params=VADParams(confidence=vad_confidence, stop_secs=vad_stop_secs))
         self._vad = VADController(self._analyzer, audio_idle_timeout=1.0)
         self._vad.add_event_handler("on_speech_started", self._on_speech_started)
@@ -356,7 +371,7 @@ class TurnInput(FrameProcessor):
         elif isinstance(frame, (EndFrame, CancelFrame)):
             await self._vad.stop()
         elif isinstance(frame, InputAudioRawFrame):
-            if self._switch.active is TurnMode.HANDS_FREE and self._hands_free_vad:
+            if self._switch.active is TurnMode.HANDS_FREE:
                 await self._vad.process_frame(frame)
         else:
             await self._vad.process_frame(frame)

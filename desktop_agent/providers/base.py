@@ -110,7 +110,7 @@ class ProviderSpec:
     word_timing: bool = True
     #: Speech to text: the service itself says when a turn starts, probably ends and ends (Pipecat's proposed start
     #: and stop and eager end-of-turn frames). Hands-free turns are then taken from it, not from the app's own voice
-    #: detection and smart-turn, which must not run beside it (speculation-and-livekit.md, P-1).
+    #: detection and smart-turn, whose marks must not reach the turn strategies (speculation-and-livekit.md, P-1).
     decides_turns: bool = False
 
     def speaks(self, language: str) -> bool:

@@ -2,10 +2,10 @@
 
 Pipecat's ``CartesiaTurnsSTTService`` turns the server's turn events into Pipecat's proposed start/stop and eager
 end-of-turn frames, which decide hands-free turns. In push-to-talk the key decides instead: the turn input marks a
-press with a ``VADUserStartedSpeakingFrame`` and a release with a ``VADUserStoppedSpeakingFrame`` (hands-free sends
-none with this STT: it runs no local voice detection). From a press until the server's turn after the release has
-ended, this service passes only transcripts: a pause while the key is held must not end the turn, and a predicted
-end must not start a reply the key has not asked for.
+press with a ``VADUserStartedSpeakingFrame`` and a release with a ``VADUserStoppedSpeakingFrame`` (in hands-free with
+this STT the local voice detection's marks stop before it: engine/turns.py, ``LocalSpeechMarks``). From a press
+until the server's turn after the release has ended, this service passes only transcripts: a pause while the key is
+held must not end the turn, and a predicted end must not start a reply the key has not asked for.
 
 The server has no "finalize": a turn ends after enough silence. The microphone stops at the release, so the release
 sends that silence at once (the server's longest wait, ``turn_end_timeout_ms``), and the final transcript comes as

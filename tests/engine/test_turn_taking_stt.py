@@ -1,5 +1,5 @@
 """A speech-to-text that decides turns itself (Cartesia Ink-2, turn-based), end to end through the real session on
-the simulator: hands-free turns come from its turn events with no local VAD beside it, a reply prepared at its
+the simulator: hands-free turns come from its turn events (the local VAD only times the speech), a reply prepared at its
 predicted end is heard only when the turn really ended, and push-to-talk still ends a turn at the release."""
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from desktop_agent.state.events import (
     UserTranscript,
     UserTurnEnded,
 )
-from tests.engine.test_provider_combinations import combination_config
+from desktop_agent.state.latency import EXCHANGE_STAGES
+from tests.engine.test_provider_combinations import combination_config, stages_of
 
 TURN_STT = "cartesia_turns"
 RATE = 16000
@@ -73,8 +74,9 @@ async def test_hands_free_turns_come_from_the_speech_to_text_and_get_one_reply(s
     assert user_messages(sim, 0) == [question]
     events = [r.data["type"] for r in sim.select("cartesia", "turns_reply")]
     assert events.index("turn.eager_end") < events.index("turn.end")
-    # Only the turn-based endpoint was used, and no local voice detection fed the turn.
+    # Only the turn-based endpoint was used; the local VAD still marks when speech ended, for every latency stage.
     assert not sim.select("cartesia", "stt_connect")
+    await h.until(lambda: set(stages_of(h, since)) == set(EXCHANGE_STAGES), 10, "every latency stage")
     assert not h.errors()
 
 
