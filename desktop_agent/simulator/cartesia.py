@@ -2,9 +2,11 @@
 turn-based STT on the same host is in :mod:`desktop_agent.simulator.cartesia_turns`.
 
 STT: binary PCM arrives continuously; 20 ms slices above an RMS threshold count as speech. While speech arrives,
-interim transcripts (growing prefixes of the utterance's words) go out; ``finalize`` answers, after the profile's
-delay, with one final transcript for the speech since the last final and then ``flush_done`` (only ``flush_done`` when
-there was no speech). The words come from the STT script, else ``"I spoke for N.N seconds."``.
+interim transcripts go out at most every ``stt_interim_interval`` seconds, and one more when the speech pauses; they
+lag the audio, are sometimes revised and may lack the last word at the release, as :mod:`interims` writes them.
+``finalize`` answers, after the profile's delay, with one final transcript for the speech since the last final and
+then ``flush_done`` (only ``flush_done`` when there was no speech). The final's words come from the STT script, else
+``"I spoke for N.N seconds."``.
 
 Idle: a connection with no message from the client (audio or text) for :attr:`CartesiaEmulator.stt_idle_timeout_s`
 (Cartesia's 3 minutes by default) is closed, as Cartesia does (its close code is not documented: 1000 here, with a
@@ -14,6 +16,7 @@ reason saying why). Pipecat's service sends 100 ms of silence after 2 minutes wi
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 
 import numpy as np
@@ -33,12 +36,12 @@ from desktop_agent.simulator.common import (
     start_of_request,
 )
 from desktop_agent.simulator.faults import Fault
+from desktop_agent.simulator.interims import CATCH_UP_PAUSE_S, InterimWriter
 from desktop_agent.simulator.keys import SIMULATOR_API_KEYS, bearer_token
 from desktop_agent.simulator.responder import ReplyScript
 
 PROVIDER = "cartesia"
 SLICE_S = 0.02
-SECONDS_PER_INTERIM_WORD = 0.3
 #: Cartesia closes a speech-to-text connection after this long with no message (provider-protocols.md, "Idle").
 STT_IDLE_TIMEOUT_S = 180.0
 IDLE_CLOSE_REASON = "Connection closed: no audio or message received for too long"
@@ -97,6 +100,8 @@ class _Utterance:
     def __init__(self) -> None:
         self.start: float | None = None
         self.end = 0.0
+        self.interims: InterimWriter | None = None  # from the first slice of speech
+        self.caught_up = False  # the interim after the latest pause went out
 
     @property
     def duration(self) -> float:
@@ -108,6 +113,8 @@ class CartesiaEmulator:
         self.env = env
         self.script = script
         self.base_url = ""
+        #: Numbers the utterances heard, on every connection, for :class:`InterimWriter`.
+        self.utterances = itertools.count()
         #: Tests shorten it to watch a keepalive at work without waiting three minutes.
         self.stt_idle_timeout_s = STT_IDLE_TIMEOUT_S
         # Ink-2's turn-based transcription, on the same host; imported here as it builds on this module.
@@ -239,21 +246,29 @@ class _SttSession:
                 speech = True
                 if self.utterance.start is None:
                     self.utterance.start = begin
+                    self.utterance.interims = InterimWriter(self.env.profile, next(self.owner.utterances))
                 self.utterance.end = begin + piece.size / self.rate
+                self.utterance.caught_up = False
         self.audio_clock += len(samples) / self.rate
         self.env.records.add(PROVIDER, "stt_audio", {"bytes": len(data), "speech": speech})
-        if speech:
-            await self._maybe_interim()
+        utterance = self.utterance
+        paused = utterance.start is not None and self.audio_clock - utterance.end >= CATCH_UP_PAUSE_S
+        if paused and not utterance.caught_up:
+            utterance.caught_up = True
+            await self._maybe_interim(paused=True)
+        elif speech:
+            await self._maybe_interim(paused=False)
 
-    async def _maybe_interim(self) -> None:
+    async def _maybe_interim(self, paused: bool) -> None:
+        """An interim, unless one went out less than ``stt_interim_interval`` ago (the one after a pause always
+        goes) or it would say what the last one said."""
         now = asyncio.get_running_loop().time()
-        if now - self.last_interim_at < self.env.profile.stt_interim_interval:
+        if not paused and now - self.last_interim_at < self.env.profile.stt_interim_interval:
             return
+        writer = self.utterance.interims
+        assert writer is not None, "interims are written only for an utterance with speech"
         words = self._expected_text(self.utterance.duration).split()
-        shown = min(len(words), int(self.utterance.duration / SECONDS_PER_INTERIM_WORD) + 1)
-        if len(words) > 1:
-            shown = min(shown, len(words) - 1)
-        text = " ".join(words[:shown])
+        text = writer.text(words, self.utterance.duration, paused)
         if not text or text == self.last_interim_text:
             return
         self.last_interim_at = now

@@ -27,7 +27,8 @@ transcripts, as Deepgram streams during silence). A final (``is_final: true``) c
 
 The words of a segment with speech come from the STT script (``sim.stt``, one item per final with speech, taken as
 the final is sent, so a final lost with its connection leaves its item for the next), else ``"I spoke for N.N
-seconds."``; interims show a growing part of them. With ``punctuate`` or ``smart_format`` the transcript is the text as
+seconds."``; interims show part of them as :mod:`interims` writes them (lagging the audio, sometimes revised, one more
+when the speech pauses, and in a share of utterances without the last word until the final). With ``punctuate`` or ``smart_format`` the transcript is the text as
 written and each word has its ``punctuated_word``; without them it is lower case without punctuation, as Deepgram
 writes it. Numbers are left as digits either way.
 
@@ -54,20 +55,22 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import json
 import math
 import struct
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 from aiohttp import WSMsgType, web
 
-from desktop_agent.simulator.cartesia import SECONDS_PER_INTERIM_WORD, SLICE_S, default_transcript, to_int16
+from desktop_agent.simulator.cartesia import SLICE_S, default_transcript, to_int16
 from desktop_agent.simulator.common import Env, WsSender, request_summary, start_of_request
 from desktop_agent.simulator.faults import Fault
+from desktop_agent.simulator.interims import CATCH_UP_PAUSE_S, InterimWriter
 from desktop_agent.simulator.keys import MASK, SIMULATOR_API_KEYS
 from desktop_agent.simulator.responder import ReplyScript
 
@@ -244,6 +247,8 @@ class DeepgramEmulator:
     def __init__(self, env: Env, script: ReplyScript) -> None:
         self.env = env
         self.script = script
+        #: Numbers the segments with speech, on every connection, for :class:`InterimWriter`.
+        self.utterances = itertools.count()
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(LISTEN_PATH, self.listen)
@@ -271,7 +276,7 @@ class DeepgramEmulator:
         self.env.websockets.add(ws)
         self.env.records.add(PROVIDER, "stt_connect", summary, accepted=True, request_id=request_id)
         sender = WsSender(self.env, PROVIDER, "stt_reply", request, ws, fault)
-        session = _ListenSession(self.env, self.script, ws, sender, fault, request_id, options)
+        session = _ListenSession(self.env, self.script, ws, sender, fault, request_id, options, self.utterances)
         try:
             await session.run()
         finally:
@@ -288,6 +293,8 @@ class _Segment:
         self.speech_start: float | None = None
         self.speech_end = start
         self.next_interim = start + SILENT_INTERIM_S  # audio time of the next interim
+        self.interims: InterimWriter | None = None  # from the first slice of speech
+        self.caught_up = False  # the interim after the latest pause is queued
 
     @property
     def has_speech(self) -> bool:
@@ -308,8 +315,10 @@ class _ListenSession:
         fault: Fault | None,
         request_id: str,
         options: ListenOptions,
+        utterances: Iterator[int],
     ) -> None:
         self.env, self.script, self.ws, self.sender, self.fault = env, script, ws, sender, fault
+        self.utterances = utterances
         self.request_id, self.options = request_id, options
         self.created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         self.hung = fault is not None and fault.kind == "hang"
@@ -446,19 +455,23 @@ class _ListenSession:
             if segment.speech_start is None:
                 segment.speech_start = begin
                 segment.next_interim = min(segment.next_interim, begin + self.env.profile.stt_interim_interval)
+                segment.interims = InterimWriter(self.env.profile, next(self.utterances))
             segment.speech_end = end
+            segment.caught_up = False
             self.pause = 0.0
             self.last_word_end = end
         else:
             self.pause += end - begin
+        paused = segment.has_speech and self.pause >= CATCH_UP_PAUSE_S and not segment.caught_up
         if self._at_endpoint(segment, end):
             self._close_segment(speech_final=True, from_finalize=False, delay=0.0, at=end)
-        elif options.interim_results and end >= segment.next_interim:
+        elif options.interim_results and (paused or end >= segment.next_interim):
+            segment.caught_up = segment.caught_up or paused
             segment.next_interim = end + (
                 self.env.profile.stt_interim_interval if segment.has_speech else SILENT_INTERIM_S
             )
             shown = copy.copy(segment)  # as it is now; its text is read from the script as it is sent
-            self._queue(lambda: self._results(shown, end, self._interim_text(shown), is_final=False))
+            self._queue(lambda: self._results(shown, end, self._interim_text(shown, paused), is_final=False))
         if (
             options.utterance_end_s is not None
             and self.last_word_end is not None
@@ -494,15 +507,13 @@ class _ListenSession:
         return None
 
     # ------------------------------------------------------------------------------------------------ results
-    def _interim_text(self, segment: _Segment) -> str:
-        if not segment.has_speech:
+    def _interim_text(self, segment: _Segment, paused: bool) -> str:
+        """What :class:`InterimWriter` shows of the segment's words; ``paused``: the interim after a pause."""
+        if segment.interims is None:
             return ""
         scripted = self.script.peek()
         words = (scripted if isinstance(scripted, str) else default_transcript(segment.speech_duration)).split()
-        shown = min(len(words), int(segment.speech_duration / SECONDS_PER_INTERIM_WORD) + 1)
-        if len(words) > 1:
-            shown = min(shown, len(words) - 1)
-        return " ".join(words[:shown])
+        return segment.interims.text(words, segment.speech_duration, paused)
 
     def _final_text(self, segment: _Segment) -> str:
         if not segment.has_speech:

@@ -16,7 +16,11 @@ class LatencyProfile:
     """Every timing the emulators apply. Seconds unless the name says otherwise.
 
     STT (Cartesia): ``stt_final_delay`` is the time from a ``finalize`` message to the final transcript;
-    ``stt_interim_interval`` the wall-clock spacing of interim transcripts while speech arrives.
+    ``stt_interim_interval`` the spacing of interim transcripts while speech arrives. How interims lag the audio,
+    get revised and miss the last word at the release (Cartesia and Deepgram; :mod:`interims`):
+    ``stt_interim_lag`` (seconds of audio a word waits before it is shown), ``stt_interim_revision_rate`` (the chance
+    an interim's newest word is misheard, put right in the next), ``stt_last_word_miss_share`` (the share of
+    utterances whose interim at the release still lacks the last word) and ``stt_interim_seed``.
     LLM (every chat-completions emulator): ``llm_first_token_delay`` is request arrival to the first streamed token,
     then tokens follow at ``llm_tokens_per_second`` (``math.inf`` = all at once).
     TTS (ElevenLabs): ``tts_first_audio_delay`` is a text message's arrival to its first audio chunk, then chunks of
@@ -28,6 +32,10 @@ class LatencyProfile:
 
     stt_interim_interval: float = 0.3
     stt_final_delay: float = 0.15
+    stt_interim_lag: float = 0.4
+    stt_interim_revision_rate: float = 0.2
+    stt_last_word_miss_share: float = 0.3
+    stt_interim_seed: int = 0
     llm_first_token_delay: float = 0.24
     llm_tokens_per_second: float = 450.0
     tts_first_audio_delay: float = 0.15
@@ -48,6 +56,10 @@ PROFILES: dict[str, LatencyProfile] = {
     "instant": LatencyProfile(
         stt_interim_interval=0.1,
         stt_final_delay=0.0,
+        # Interims as the emulators always wrote them: no lag, no revision, never the last word before the final.
+        stt_interim_lag=0.0,
+        stt_interim_revision_rate=0.0,
+        stt_last_word_miss_share=1.0,
         llm_first_token_delay=0.0,
         llm_tokens_per_second=math.inf,
         tts_first_audio_delay=0.0,
@@ -58,6 +70,11 @@ PROFILES: dict[str, LatencyProfile] = {
     "prd": LatencyProfile(
         stt_interim_interval=0.3,
         stt_final_delay=0.15,
+        # A word shows 0.4 s after it is spoken, one interim in five mishears its newest word, and at the release
+        # three utterances in ten still lack their last word (see README, "Simulator").
+        stt_interim_lag=0.4,
+        stt_interim_revision_rate=0.2,
+        stt_last_word_miss_share=0.3,
         llm_first_token_delay=0.24,
         llm_tokens_per_second=450.0,
         tts_first_audio_delay=0.15,
@@ -68,6 +85,9 @@ PROFILES: dict[str, LatencyProfile] = {
     "slow": LatencyProfile(
         stt_interim_interval=0.5,
         stt_final_delay=0.6,
+        stt_interim_lag=0.7,
+        stt_interim_revision_rate=0.3,
+        stt_last_word_miss_share=0.5,
         llm_first_token_delay=1.0,
         llm_tokens_per_second=100.0,
         tts_first_audio_delay=0.6,
