@@ -471,7 +471,7 @@ class _ListenSession:
                 self.env.profile.stt_interim_interval if segment.has_speech else SILENT_INTERIM_S
             )
             shown = copy.copy(segment)  # as it is now; its text is read from the script as it is sent
-            self._queue(lambda: self._results(shown, end, self._interim_text(shown, paused), is_final=False))
+            self._queue(lambda: self._results(shown, end, self._interim_text(shown), is_final=False))
         if (
             options.utterance_end_s is not None
             and self.last_word_end is not None
@@ -507,13 +507,13 @@ class _ListenSession:
         return None
 
     # ------------------------------------------------------------------------------------------------ results
-    def _interim_text(self, segment: _Segment, paused: bool) -> str:
-        """What :class:`InterimWriter` shows of the segment's words; ``paused``: the interim after a pause."""
+    def _interim_text(self, segment: _Segment) -> str:
+        """What :class:`InterimWriter` shows of the segment's words (all it will show, once the speech paused)."""
         if segment.interims is None:
             return ""
         scripted = self.script.peek()
         words = (scripted if isinstance(scripted, str) else default_transcript(segment.speech_duration)).split()
-        return segment.interims.text(words, segment.speech_duration, paused)
+        return segment.interims.text(words, segment.speech_duration, segment.caught_up)
 
     def _final_text(self, segment: _Segment) -> str:
         if not segment.has_speech:
