@@ -21,6 +21,11 @@ refused: the HTTP endpoint answers 404 ``voice_not_found`` in ElevenLabs' error 
 error message in the shape ElevenLabs uses on its sockets (``{"message", "error", "code"}``) and closes with 1008
 and the same sentence (the socket's answer to an unknown voice is not documented; this is a stand-in).
 
+Each context leaves a ``tts_context`` record when it ends, for the benchmark's cost accounting: its text, the
+characters it was sent (what ElevenLabs bills), when it opened, the audio bytes it sent back and how it ended:
+``completed`` (closed after a flush, all its audio sent), ``interrupted`` (closed without a flush: its pending audio
+dropped) or ``socket_closed`` (the socket ended first).
+
 Strict mode (off by default, like the lenient real-world behaviour Pipecat relies on) closes with 1008 as the real
 service does for: a sixth simultaneous context, ``voice_settings`` changed within a context, and no message for
 ``inactivity_timeout`` seconds (default 20).
@@ -31,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -390,7 +396,7 @@ class _Pacer:
         self.next_due = max(self.next_due, due)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Context:
     context_id: str
     voice_settings: dict | None
@@ -400,6 +406,9 @@ class _Context:
     flush_requested: bool = False
     spoken_any: bool = False
     worker: asyncio.Task | None = None
+    text: str = ""  # all the text it was sent
+    audio_bytes: int = 0
+    opened: float = field(default_factory=time.monotonic)  # on the records' clock
 
 
 class _TtsSession:
@@ -425,6 +434,7 @@ class _TtsSession:
         except ValueError:
             self.inactivity_timeout = DEFAULT_INACTIVITY_TIMEOUT
         self.contexts: dict[str, _Context] = {}
+        self.unreported: list[_Context] = []  # contexts without their ``tts_context`` record yet
         self.tasks: set[asyncio.Task] = set()
         self.last_message_at = asyncio.get_running_loop().time()
         self.closing = False
@@ -465,6 +475,8 @@ class _TtsSession:
                     await watchdog
                 else:
                     watchdog.cancel()
+            for context in list(self.unreported):
+                self._report(context, "socket_closed")
 
     async def _voice_known(self) -> bool:
         """False (after refusing the voice and closing) when the account has no voice ``voice_id``."""
@@ -515,12 +527,14 @@ class _TtsSession:
             context = _Context(context_id, data.get("voice_settings"))
             context.worker = self._task(self._speak(context))
             self.contexts[context_id] = context
+            self.unreported.append(context)
         elif (
             self.env.strict_elevenlabs and "voice_settings" in data and data["voice_settings"] != context.voice_settings
         ):
             return await self._policy_close(VOICE_SETTINGS_CHANGED)
         text = data.get("text")
         if isinstance(text, str) and text.strip():
+            context.text += text
             if self.auto_mode:
                 self._enqueue(context, text)
             else:
@@ -553,7 +567,25 @@ class _TtsSession:
             return
         if context.worker is not None:  # an interruption: drop what is pending, end the context now
             context.worker.cancel()
+        self._report(context, "interrupted")
         context.worker = self._task(self._send_final(context.context_id))
+
+    def _report(self, context: _Context, ended: str) -> None:
+        if context not in self.unreported:
+            return
+        self.unreported.remove(context)
+        self.env.records.add(
+            PROVIDER,
+            "tts_context",
+            {
+                "context_id": context.context_id,
+                "opened": context.opened,
+                "text": context.text,
+                "chars": len(context.text),
+                "audio_bytes": context.audio_bytes,
+                "ended": ended,
+            },
+        )
 
     async def _send_final(self, context_id: str) -> None:
         await self.sender.send({"isFinal": True, "contextId": context_id})
@@ -565,6 +597,7 @@ class _TtsSession:
         while True:
             item = await context.queue.get()
             if item is _FINAL:
+                self._report(context, "completed")
                 await self._send_final(context.context_id)
                 return
             text, arrived = item
@@ -594,6 +627,7 @@ class _TtsSession:
                 record = {**message, "audio": None, "audio_bytes": len(encoded)}
                 if not await self.sender.send(message, record):
                     return
+                context.audio_bytes += len(piece.pcm)
                 pacer.played(piece.span_ms, self.env.profile.tts_realtime_factor)
             context.spoken_any = True
 

@@ -11,6 +11,11 @@ hooks for what differs on the wire: how it refuses a key or a model, the chunks 
 The reply is cut into *pieces*, one per streamed token: reasoning tokens first (models that reason), then answer
 tokens, or for tool calls the call's name and then fragments of its JSON arguments. Pieces are what the latency
 profile paces (``llm_first_token_delay``, then ``llm_tokens_per_second``) and what ``completion_tokens`` counts.
+
+Every answered request also leaves an ``llm_usage`` record when it ends, for the benchmark's cost accounting: the last
+user message, whether it was the app's conversation summary, the prompt's tokens, the reply's tokens, how many of
+them were generated before the request ended, and whether the client abandoned it (closed the connection before the
+reply was all sent).
 A vendor streams them as they are, or gathers a tool call's pieces into one chunk sent when its last piece is due
 (Groq, Ollama), or keeps reasoning hidden (OpenAI's reasoning models: the time passes, nothing is sent). Every chunk
 carries at most one tool call, with an ``index`` that grows by one per call, as the real services stream them:
@@ -45,6 +50,7 @@ from desktop_agent.simulator.responder import (
     ToolCall,
     argument_fragments,
     default_reply,
+    message_text,
     prompt_token_estimate,
     reasoning_text,
     tokens,
@@ -347,6 +353,7 @@ class OpenAIChatEmulator:
         interval = 0.0 if profile.llm_tokens_per_second == float("inf") else 1.0 / profile.llm_tokens_per_second
         events_sent = 0
         paced_sent = 0
+        abandoned = True  # until the stream ends or the server itself cuts it
 
         async def emit(payload: str) -> bool:
             nonlocal events_sent
@@ -359,6 +366,7 @@ class OpenAIChatEmulator:
             events_sent += 1
             return True
 
+        generated = 0
         try:
             for paced, event in self.stream_events(turn):
                 if paced:
@@ -366,13 +374,16 @@ class OpenAIChatEmulator:
                     paced_sent += 1
                 elif paced_sent == 0:
                     await asyncio.sleep(max(0.0, first_at - loop.time()))
-                if event is None:
-                    continue
-                if not await emit(event if isinstance(event, str) else json.dumps(event)):
+                if event is not None and not await emit(event if isinstance(event, str) else json.dumps(event)):
+                    abandoned = False  # a fault cut it
                     return response
+                generated += paced
             await response.write_eof()
+            abandoned = False
         except ConnectionError:
             return response
+        finally:
+            self.env.records.add(self.provider, "llm_usage", usage_record(turn, generated, abandoned))
         self.env.records.add(self.provider, "llm_reply", reply_record(turn))
         return response
 
@@ -388,6 +399,7 @@ class OpenAIChatEmulator:
         if fault is not None and fault.kind == "malformed":
             return web.Response(text='{"id": "chatcmpl-broken", "choices": [', content_type="application/json")
         turn.usage = self.usage(turn, duration)
+        self.env.records.add(self.provider, "llm_usage", usage_record(turn, len(turn.pieces), abandoned=False))
         self.env.records.add(self.provider, "llm_reply", reply_record(turn))
         return json_response(self.completion(turn, duration), headers=self.headers(200, turn.asked_for) or None)
 
@@ -472,6 +484,26 @@ def usage_counts(turn: Turn) -> dict:
     prompt = prompt_token_estimate(turn.body)
     completion = len(turn.pieces)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def usage_record(turn: Turn, generated: int, abandoned: bool) -> dict:
+    """What one request cost and whether its reply reached the client: the ``llm_usage`` record.
+
+    ``generated`` is how many of the reply's ``completion_tokens`` were streamed before the request ended (all of
+    them unless it was abandoned or cut); the text says what was asked and answered, so the benchmark can tell a
+    reply the app used from one it threw away."""
+    messages = [m for m in turn.body.get("messages", []) if isinstance(m, dict)]
+    user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+    return {
+        "arrived": time.monotonic() - turn.elapsed(),  # on the records' clock
+        "user_text": message_text(user) if user is not None else "",
+        "reply_text": turn.reply if isinstance(turn.reply, str) else "",
+        "summary": is_summary_request(turn.body),
+        "prompt_tokens": prompt_token_estimate(turn.body),
+        "completion_tokens": len(turn.pieces),
+        "generated_tokens": generated,
+        "abandoned": abandoned,
+    }
 
 
 def reply_record(turn: Turn) -> dict:

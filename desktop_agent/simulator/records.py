@@ -14,12 +14,13 @@ class Record:
     """One event. ``at`` is ``time.monotonic()``.
 
     Kinds (provider in brackets): ``stt_connect``, ``stt_audio`` (per binary frame: ``{"bytes", "speech"}``),
-    ``stt_message`` (client text), ``stt_reply``, ``stt_close`` [cartesia]; ``voices_request`` [cartesia, elevenlabs];
-    ``llm_request`` (parsed JSON body; headers in ``meta``), ``llm_reply`` (what was streamed), ``models_request``
-    [every language model: cerebras, openai, groq, local_llm];
-    ``tts_connect``, ``tts_message``, ``tts_reply`` (audio replaced by its byte count), ``tts_close``,
-    ``tts_http_request`` [elevenlabs]; ``rejected`` (auth failure or injected HTTP status) and ``fault`` (an armed
-    fault acting on a request) [any]; ``fault_armed``, ``fault_cleared``, ``faults_cleared`` and
+    ``stt_message`` (client text), ``stt_reply``, ``stt_close`` [cartesia]; ``voices_request`` [cartesia,
+    elevenlabs]; ``llm_request`` (parsed JSON body; headers in ``meta``), ``llm_reply`` (what was streamed),
+    ``llm_usage`` (a request's tokens, generated or not, and whether the client abandoned it), ``models_request``
+    [every language model: cerebras, openai, groq, local_llm]; ``tts_connect``, ``tts_message``, ``tts_reply``
+    (audio replaced by its byte count), ``tts_close``, ``tts_http_request``, ``tts_context`` (a context's text and
+    characters and how it ended) [elevenlabs]; ``rejected`` (auth failure or injected HTTP status) and ``fault`` (an
+    armed fault acting on a request) [any]; ``fault_armed``, ``fault_cleared``, ``faults_cleared`` and
     ``connections_dropped`` (``{"count"}``) [any], from the simulator's fault controls.
     """
 

@@ -5,6 +5,7 @@ itself."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -27,8 +28,10 @@ def cartesia_url(sim: Simulator) -> str:
 
 
 def deepgram_url(sim: Simulator) -> str:
-    return (f"{sim.deepgram_url}/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000&interim_results=true"
-            "&punctuate=true&endpointing=false")  # finals only on Finalize
+    return (
+        f"{sim.deepgram_url}/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000&interim_results=true"
+        "&punctuate=true&endpointing=false"
+    )  # finals only on Finalize
 
 
 def knobs(sim: Simulator, **changes) -> None:
@@ -40,7 +43,7 @@ async def cartesia_turn(ws, audio: bytes, silence: bytes = SILENCE) -> tuple[lis
     """One push-to-talk turn: speech, the silence before the release, ``finalize``. Returns the interims and the
     final."""
     for i in range(0, len(audio), FRAME):
-        await ws.send(audio[i:i + FRAME])
+        await ws.send(audio[i : i + FRAME])
     if silence:
         await ws.send(silence)
     await ws.send("finalize")
@@ -59,7 +62,7 @@ async def cartesia_turn(ws, audio: bytes, silence: bytes = SILENCE) -> tuple[lis
 
 async def deepgram_turn(ws, audio: bytes) -> tuple[list[str], str]:
     for i in range(0, len(audio), FRAME):
-        await ws.send(audio[i:i + FRAME])
+        await ws.send(audio[i : i + FRAME])
     await ws.send(SILENCE)
     await ws.send(json.dumps({"type": "Finalize"}))
     interims = []
@@ -110,7 +113,7 @@ def test_misheard_words_keep_their_punctuation_and_capital():
 # -------------------------------------------------------------------------------------------- the emulators
 @pytest.mark.asyncio
 async def test_cartesia_interims_lag_the_audio(sim, speech):
-    audio = speech(SENTENCE).tobytes()[:FRAME * 7]  # the first 0.7 s, released without a pause
+    audio = speech(SENTENCE).tobytes()[: FRAME * 7]  # the first 0.7 s, released without a pause
     sim.stt.script([SENTENCE, SENTENCE])
     knobs(sim, stt_interim_lag=0.0)
     async with websockets.connect(cartesia_url(sim), additional_headers=CARTESIA_HEADERS) as ws:
@@ -132,9 +135,10 @@ async def test_cartesia_interims_revise_earlier_words_and_the_final_is_exact(sim
     # Each interim while speaking ends with a misheard word, which the next interim puts right.
     during, at_release = interims[:-1], interims[-1]
     assert len(during) >= 2
-    assert all(text.split() != SENTENCE.split()[:len(text.split())] for text in during)
+    assert all(text.split() != SENTENCE.split()[: len(text.split())] for text in during)
     revised = [
-        (before, after) for before, after in zip(interims, interims[1:], strict=False)
+        (before, after)
+        for before, after in itertools.pairwise(interims)
         if before.split()[-1] != after.split()[len(before.split()) - 1]
     ]
     assert len(revised) == len(during)
@@ -160,8 +164,7 @@ async def test_cartesia_misses_the_last_word_at_the_release_in_the_configured_sh
 @pytest.mark.asyncio
 async def test_deepgram_interims_lag_revise_and_miss_the_last_word_in_the_configured_share(sim, speech):
     audio = speech(SENTENCE).tobytes()
-    knobs(sim, stt_interim_lag=0.4, stt_interim_revision_rate=0.5, stt_last_word_miss_share=0.5,
-          stt_interim_seed=3)
+    knobs(sim, stt_interim_lag=0.4, stt_interim_revision_rate=0.5, stt_last_word_miss_share=0.5, stt_interim_seed=3)
     sim.stt.script([SENTENCE] * DECK)
     missed, revisions = [], 0
     async with websockets.connect(deepgram_url(sim), additional_headers=DEEPGRAM_HEADERS) as ws:
@@ -172,7 +175,7 @@ async def test_deepgram_interims_lag_revise_and_miss_the_last_word_in_the_config
             assert len(interims[0].split()) == 1
             revisions += sum(
                 before.split()[-1] != after.split()[len(before.split()) - 1]
-                for before, after in zip(interims, interims[1:], strict=False)
+                for before, after in itertools.pairwise(interims)
             )
             assert interims[-1] in (SENTENCE, SENTENCE.rsplit(" ", 1)[0])
             missed.append(interims[-1] != SENTENCE)
