@@ -21,6 +21,7 @@ from pathlib import Path
 from desktop_agent.bench import goals, machine, provider_choice, report
 from desktop_agent.bench.analysis import compare, latency_figures
 from desktop_agent.bench.sim_host import SimHost
+from desktop_agent.bench.spend import summarize_spend, turn_spends
 from desktop_agent.bench.stages import provider_floor
 from desktop_agent.bench.stats import summarize
 
@@ -146,7 +147,10 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
         "reference": {},
     }
     from desktop_agent.bench.reference import describe
+    from desktop_agent.providers.base import Role
 
+    prices = (runner.providers.spec(Role.LLM).prices.per_unit, runner.providers.spec(Role.TTS).prices.per_unit)
+    spends: dict = {mode: {} for mode in MODES}
     reference_services = None
     for mode in MODES:
         figures = {}
@@ -168,13 +172,16 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
                 "--idle-secs",
                 str(args.idle_secs),
             )
-            figures[system] = latency_figures(phase, sim.records(since), sim.profile)
+            records = sim.records(since)
+            figures[system] = latency_figures(phase, records, sim.profile)
+            spends[mode][system] = turn_spends(phase.get("turns", []), records)
             if system == "reference":
                 reference_services = reference_services or phase.get("services")
             sim.clear()
         section[mode] = {**figures, **compare(figures["app"], figures["reference"])}
     section["reference"] = describe(reference_services)
     results["latency"] = section
+    results["speculation"] = speculation_section(spends, *prices)
     results["cpu"] = {
         "idle_hands_free_pct": section["hands_free"]["app"]["idle_cpu_pct"],
         "idle_push_to_talk_pct": section["push_to_talk"]["app"]["idle_cpu_pct"],
@@ -185,6 +192,20 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
         "note": "% of one core for the whole engine process (the simulator runs in another process); turns "
         "include playing the replies",
     }
+
+
+def speculation_section(spends: dict, llm_price: float, tts_price: float) -> dict:
+    """Hit rate, LLM requests per turn and the tokens and characters wasted on replies nobody heard (and their cost
+    at the catalogue's prices), per mode and system, and for the app over both modes (what the goals read)."""
+    section: dict = {
+        mode: {system: summarize_spend(turns, llm_price, tts_price) for system, turns in by_system.items()}
+        for mode, by_system in spends.items()
+    }
+    section["app"] = summarize_spend(
+        [t for by_system in spends.values() for t in by_system.get("app", [])], llm_price, tts_price
+    )
+    section["prices"] = {"llm_usd_per_million_tokens": llm_price, "tts_usd_per_thousand_chars": tts_price}
+    return section
 
 
 def run_idle(runner: Runner, sim: SimHost, results: dict) -> None:
@@ -419,7 +440,12 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(goals.table(rows))
     print()
-    for text in (report.latency_details(results), report.loaded_details(results), report.other_details(results)):
+    for text in (
+        report.latency_details(results),
+        report.speculation_details(results),
+        report.loaded_details(results),
+        report.other_details(results),
+    ):
         if text:
             print(text)
             print()

@@ -58,6 +58,20 @@ GOALS: tuple[Goal, ...] = (
     Goal("CPU over the idle phase, hands-free", ("idle", "app", "cpu_pct"), "<=", 5.0, "% core"),
     Goal("audio sent to STT over the idle phase, hands-free", ("idle", "app", "stt_audio_bytes"), "==", 0, "B"),
     Goal("STT cost of the idle phase, hands-free", ("idle", "app", "stt_cost_usd"), "==", 0, "$"),
+    Goal(
+        "LLM tokens wasted on unheard replies (both modes)",
+        ("speculation", "app", "wasted_llm_token_pct"),
+        "<=",
+        15.0,
+        "%",
+    ),
+    Goal(
+        "TTS characters wasted on unheard replies (both modes)",
+        ("speculation", "app", "wasted_tts_char_pct"),
+        "<=",
+        15.0,
+        "%",
+    ),
     Goal("RSS growth over the soak turns", ("memory", "growth_mb"), "<=", 20.0, "MB"),
     Goal("output underruns during replies", ("underruns", "total"), "==", 0, ""),
     Goal(

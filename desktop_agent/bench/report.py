@@ -51,6 +51,48 @@ def latency_details(results: dict) -> str:
     return "\n".join(lines)
 
 
+def speculation_details(results: dict) -> str:
+    """Per mode and system: LLM requests per turn, speculations and hits, and what was wasted per turn."""
+    section = results.get("speculation")
+    if not section:
+        return ""
+    prices = section.get("prices", {})
+    lines = [
+        "speculation and waste, from the simulator's records (prices: LLM "
+        f"${prices.get('llm_usd_per_million_tokens')}/M tokens, "
+        f"TTS ${prices.get('tts_usd_per_thousand_chars')}/k chars):",
+        f"  {'':24}{'LLM req/turn':>13}{'speculated':>11}{'hit rate':>9}{'wasted tok/turn':>16}{'tok %':>7}"
+        f"{'wasted chr/turn':>16}{'chr %':>7}{'wasted $/turn':>15}{'$/turn':>11}",
+    ]
+    for mode in ("push_to_talk", "hands_free"):
+        for system in ("app", "reference"):
+            figures = section.get(mode, {}).get(system)
+            if figures:
+                lines.append(_spend_row(f"{mode.replace('_', '-')}, {system}", figures))
+    if section.get("app"):
+        lines.append(_spend_row("app, both modes", section["app"]))
+    lines.append(
+        "  (speculated: turns with an LLM request before the final transcript; hit rate: of those, turns whose first "
+        "such request was the reply used; wasted: abandoned requests and replies to words the final did not say, "
+        "prompt and reply tokens)"
+    )
+    return "\n".join(lines)
+
+
+def _spend_row(label: str, f: dict) -> str:
+    hit = "-" if f["hit_rate"] is None else f"{f['hit_rate']:.2f}"
+    return (
+        f"  {label:24}{_fmt(f['llm_requests_per_turn']):>13}{f['speculated_turns']:>5} of {f['turns']:<3}{hit:>9}"
+        f"{_fmt(f['wasted_llm_tokens_per_turn']):>16}{_fmt(f['wasted_llm_token_pct']):>7}"
+        f"{_fmt(f['wasted_tts_chars_per_turn']):>16}{_fmt(f['wasted_tts_char_pct']):>7}"
+        f"{_usd(f['wasted_cost_usd_per_turn']):>15}{_usd(f['cost_usd_per_turn']):>11}"
+    )
+
+
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"${value:.6f}"
+
+
 def loaded_details(results: dict) -> str:
     loaded = results.get("loaded")
     if not loaded:

@@ -33,7 +33,21 @@ TIMING_KINDS = (
     "tts_reply",
     "stt_connect",
     "tts_connect",
+    "llm_usage",
+    "tts_context",
 )
+
+
+def final_text(reply: dict) -> str | None:
+    """The words of a speech-to-text final (Cartesia and Deepgram ``is_final``, Sarvam's ``data``), else None."""
+    if reply.get("type") == "transcript" and reply.get("is_final"):
+        return str(reply.get("text") or "")
+    if reply.get("type") == "Results" and reply.get("is_final"):
+        alternatives = (reply.get("channel") or {}).get("alternatives") or [{}]
+        return str(alternatives[0].get("transcript") or "")
+    if reply.get("type") == "data" and isinstance(reply.get("data"), dict):
+        return str(reply["data"].get("transcript") or "")
+    return None
 
 
 def _profile_dict(profile: LatencyProfile) -> dict:
@@ -47,13 +61,20 @@ def _slim(record: Record) -> dict:
         data = {}
     elif record.kind == "stt_reply" and isinstance(data, dict):
         # ``from_finalize`` (Deepgram): whether a final answers ``Finalize`` or closed an utterance on its own.
-        data = {"type": data.get("type"), "is_final": data.get("is_final"), "from_finalize": data.get("from_finalize")}
+        data = {
+            "type": data.get("type"),
+            "is_final": data.get("is_final"),
+            "from_finalize": data.get("from_finalize"),
+            "final_text": final_text(data),  # what the speculation accounting compares requests with
+        }
     elif record.kind == "tts_message" and isinstance(data, dict):
         # ElevenLabs sends ``text``, Cartesia ``transcript``: both are the text to speak.
         text = data.get("text") if "text" in data else data.get("transcript")
         data = {"text": text, "flush": data.get("flush"), "context_id": data.get("context_id")}
     elif record.kind == "stt_audio" and isinstance(data, dict):
         data = {"bytes": data.get("bytes") or 0}
+    elif record.kind in ("llm_usage", "tts_context") and isinstance(data, dict):
+        pass  # small already: the cost accounting reads all of it
     elif record.kind == "tts_reply" and isinstance(data, dict):
         data = {"audio_bytes": data.get("audio_bytes") or 0, "isFinal": data.get("isFinal")}
     elif not isinstance(data, str | int | float | bool | type(None)):
