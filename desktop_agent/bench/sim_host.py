@@ -38,6 +38,16 @@ TIMING_KINDS = (
 )
 
 
+def interim_text(reply: dict) -> str | None:
+    """The words of a speech-to-text interim (Cartesia ``transcript``, Deepgram ``Results``), else None."""
+    if reply.get("type") == "transcript" and reply.get("is_final") is False:
+        return str(reply.get("text") or "")
+    if reply.get("type") == "Results" and reply.get("is_final") is False:
+        alternatives = (reply.get("channel") or {}).get("alternatives") or [{}]
+        return str(alternatives[0].get("transcript") or "")
+    return None
+
+
 def final_text(reply: dict) -> str | None:
     """The words of a speech-to-text final (Cartesia and Deepgram ``is_final``, Sarvam's ``data``), else None."""
     if reply.get("type") == "transcript" and reply.get("is_final"):
@@ -66,6 +76,7 @@ def _slim(record: Record) -> dict:
             "is_final": data.get("is_final"),
             "from_finalize": data.get("from_finalize"),
             "final_text": final_text(data),  # what the speculation accounting compares requests with
+            "interim_text": interim_text(data),
         }
     elif record.kind == "tts_message" and isinstance(data, dict):
         # ElevenLabs sends ``text``, Cartesia ``transcript``: both are the text to speak.

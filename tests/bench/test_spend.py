@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from desktop_agent.bench import goals
-from desktop_agent.bench.sim_host import final_text
+from desktop_agent.bench.sim_host import final_text, interim_text
 from desktop_agent.bench.spend import account_turn, summarize_spend, turn_records, turn_spends
 
 pytestmark = pytest.mark.bench
@@ -19,6 +19,10 @@ WRONG_REPLY = "You said: What is the weather like in Paris. This is the simulate
 
 def final(at: float, text: str = FINAL) -> dict:
     return {"kind": "stt_reply", "at": at, "data": {"type": "transcript", "is_final": True, "final_text": text}}
+
+
+def interim(at: float, text: str) -> dict:
+    return {"kind": "stt_reply", "at": at, "data": {"type": "transcript", "is_final": False, "interim_text": text}}
 
 
 def usage(
@@ -176,3 +180,21 @@ def test_final_text_of_each_speech_to_text_emulator():
     assert final_text(results) == FINAL
     assert final_text({"type": "data", "data": {"transcript": FINAL}}) == FINAL
     assert final_text({"type": "flush_done"}) is None
+
+
+def test_the_interim_before_the_final_says_whether_any_speculation_could_have_hit():
+    complete = account_turn([interim(9.5, INTERIM), interim(9.9, FINAL), final(10.15)])
+    short = account_turn([interim(9.5, "What is"), interim(9.9, INTERIM), final(10.15), interim(11.0, FINAL)])
+    silent = account_turn([final(10.15)])
+    assert complete.interim_at_final == FINAL and short.interim_at_final == INTERIM and silent.interim_at_final is None
+    figures = summarize_spend([complete, short, silent, account_turn([])], 0.6, 0.05)
+    assert figures["turns_with_final"] == 3 and figures["interim_complete_at_final"] == 1
+    assert figures["interim_complete_share"] == 0.33
+
+
+def test_interim_text_of_each_streaming_emulator():
+    assert interim_text({"type": "transcript", "is_final": False, "text": INTERIM}) == INTERIM
+    assert interim_text({"type": "transcript", "is_final": True, "text": FINAL}) is None
+    results = {"type": "Results", "is_final": False, "channel": {"alternatives": [{"transcript": INTERIM}]}}
+    assert interim_text(results) == INTERIM
+    assert interim_text({"type": "data", "data": {"transcript": FINAL}}) is None
