@@ -46,7 +46,9 @@ chunks) faults apply.
 Faults and records go by the name ``cartesia_tts``, apart from the speech-to-text emulator's ``cartesia``; a
 ``ws_close`` fault without a reason borrows Cartesia's. Records: ``tts_connect`` (request summary; ``accepted`` and
 ``request_id`` in ``meta``), ``tts_message`` (each client message, credentials masked), ``tts_reply`` (each reply, a
-chunk's audio replaced by ``audio_bytes``), ``tts_close``, ``tts_bytes_request`` (a ``/tts/bytes`` body, the request
+chunk's audio replaced by ``audio_bytes``), ``tts_close``, ``tts_context`` (a context's text and characters when it
+ends: ``completed`` at its ``done``, ``interrupted`` by a cancel or an error, or ``socket_closed``; see
+:class:`~desktop_agent.simulator.common.ContextLedger`), ``tts_bytes_request`` (a ``/tts/bytes`` body, the request
 summary in ``meta``), ``voices_request``, ``rejected`` (a refused handshake or REST call, or a refused context-opening
 or ``/tts/bytes`` request with its ``code``) and ``fault``.
 """
@@ -67,6 +69,8 @@ from aiohttp import WSMsgType, web
 
 from desktop_agent.simulator import synth, voices
 from desktop_agent.simulator.common import (
+    ContextAccount,
+    ContextLedger,
     Env,
     WsSender,
     abort_connection,
@@ -499,6 +503,7 @@ class _Context:
     clock_ms: int = 0  # audio generated so far: where the next segment's timestamps start
     worker: asyncio.Task | None = None
     timer: asyncio.Task | None = None
+    account: ContextAccount = field(default_factory=lambda: ContextAccount(""))  # the ledger's, for its record
 
 
 class _Session:
@@ -511,6 +516,7 @@ class _Session:
         self.request_id = request_id
         self.structured_errors = version >= STRUCTURED_ERRORS_SINCE
         self.contexts: dict[str, _Context] = {}
+        self.ledger = ContextLedger(env, PROVIDER)
         self.tasks: set[asyncio.Task] = set()
         self.last_message_at = asyncio.get_running_loop().time()
         self.closing_idle = False
@@ -539,6 +545,7 @@ class _Session:
                 await watchdog
             else:
                 watchdog.cancel()
+            self.ledger.end_all()
 
     async def _watch_idle(self) -> None:
         loop = asyncio.get_running_loop()
@@ -574,7 +581,7 @@ class _Session:
             return
         if context is None:
             try:
-                context = _Context(context_id, settings_of(data))
+                context = _Context(context_id, settings_of(data), account=self.ledger.open(context_id))
             except RequestError as error:
                 self.env.records.add(
                     PROVIDER, "rejected", {"status": error.status, "code": error.code, "context_id": context_id}
@@ -588,6 +595,7 @@ class _Session:
     # ------------------------------------------------------------------------------------------- text release
     def _submit(self, context: _Context, transcript: str, more_to_come: bool, flush: bool) -> None:
         now = asyncio.get_running_loop().time()
+        context.account.text += transcript
         if transcript:
             if not context.pending:
                 context.pending_since = now
@@ -640,6 +648,7 @@ class _Session:
         for task in (context.worker, context.timer):
             if task is not None:
                 task.cancel()
+        self.ledger.end(context.account, "interrupted")
 
     # ------------------------------------------------------------------------------------------------ speaking
     async def _speak(self, context: _Context) -> None:
@@ -651,6 +660,7 @@ class _Session:
             if item is _DONE:
                 if self.contexts.get(context.context_id) is context:
                     del self.contexts[context.context_id]
+                self.ledger.end(context.account, "completed")
                 await self.sender.send(
                     {"type": "done", "done": True, "status_code": 206, "context_id": context.context_id}
                 )
@@ -694,6 +704,7 @@ class _Session:
                 message["flush_id"] = segment.flush_id
             if not await self.sender.send(message, {**message, "data": None, "audio_bytes": len(audio)}):
                 return False
+            context.account.audio_bytes += len(audio)
             last_sent = loop.time()
             end_char = first_char + len(piece.chars)
             starting = [(i, w) for i, w in words if first_char <= i < end_char]

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -200,3 +202,51 @@ class WsSender:
             if not self._ws.closed:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await self._ws.close(code=code, message=close_reason(reason))
+
+
+@dataclass(eq=False)
+class ContextAccount:
+    """What one TTS context was sent and sent back, for its ``tts_context`` record."""
+
+    context_id: str
+    opened: float = field(default_factory=time.monotonic)  # on the records' clock
+    text: str = ""
+    audio_bytes: int = 0
+
+
+class ContextLedger:
+    """The ``tts_context`` records of one TTS socket, for the benchmark's cost accounting: each context's text, its
+    characters (what the providers bill), when it opened, the audio bytes sent back and how it ended:
+    ``completed`` (all its audio sent), ``interrupted`` (stopped by the client: its pending audio dropped) or
+    ``socket_closed`` (the socket ended first). Each context is recorded once."""
+
+    def __init__(self, env: Env, provider: str) -> None:
+        self._env, self._provider = env, provider
+        self._open: list[ContextAccount] = []
+
+    def open(self, context_id: str) -> ContextAccount:
+        account = ContextAccount(context_id)
+        self._open.append(account)
+        return account
+
+    def end(self, account: ContextAccount, ended: str) -> None:
+        if account not in self._open:
+            return
+        self._open.remove(account)
+        self._env.records.add(
+            self._provider,
+            "tts_context",
+            {
+                "context_id": account.context_id,
+                "opened": account.opened,
+                "text": account.text,
+                "chars": len(account.text),
+                "audio_bytes": account.audio_bytes,
+                "ended": ended,
+            },
+        )
+
+    def end_all(self) -> None:
+        """The socket is gone: every context still open ends with it."""
+        for account in list(self._open):
+            self.end(account, "socket_closed")

@@ -27,10 +27,10 @@ transcripts, as Deepgram streams during silence). A final (``is_final: true``) c
 
 The words of a segment with speech come from the STT script (``sim.stt``, one item per final with speech, taken as
 the final is sent, so a final lost with its connection leaves its item for the next), else ``"I spoke for N.N
-seconds."``; interims show part of them as :mod:`interims` writes them (lagging the audio, sometimes revised, one more
-when the speech pauses, and in a share of utterances without the last word until the final). With ``punctuate`` or ``smart_format`` the transcript is the text as
-written and each word has its ``punctuated_word``; without them it is lower case without punctuation, as Deepgram
-writes it. Numbers are left as digits either way.
+seconds."``; interims show part of them as :mod:`interims` writes them (lagging the audio, sometimes revised, one
+more when the speech pauses, and in a share of utterances without the last word until the final). With ``punctuate``
+or ``smart_format`` the transcript is the text as written and each word has its ``punctuated_word``; without them it
+is lower case without punctuation, as Deepgram writes it. Numbers are left as digits either way.
 
 Also: ``SpeechStarted`` at each onset of speech after a pause (``vad_events=true``); ``UtteranceEnd`` once the pause
 after the last word lasts ``utterance_end_ms`` (with ``interim_results=true``); ``KeepAlive`` answered by nothing;

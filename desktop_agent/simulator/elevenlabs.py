@@ -21,10 +21,8 @@ refused: the HTTP endpoint answers 404 ``voice_not_found`` in ElevenLabs' error 
 error message in the shape ElevenLabs uses on its sockets (``{"message", "error", "code"}``) and closes with 1008
 and the same sentence (the socket's answer to an unknown voice is not documented; this is a stand-in).
 
-Each context leaves a ``tts_context`` record when it ends, for the benchmark's cost accounting: its text, the
-characters it was sent (what ElevenLabs bills), when it opened, the audio bytes it sent back and how it ended:
-``completed`` (closed after a flush, all its audio sent), ``interrupted`` (closed without a flush: its pending audio
-dropped) or ``socket_closed`` (the socket ended first).
+Each context leaves a ``tts_context`` record when it ends (:class:`~desktop_agent.simulator.common.ContextLedger`):
+closed after a flush it ``completed``, closed without one it was ``interrupted``.
 
 Strict mode (off by default, like the lenient real-world behaviour Pipecat relies on) closes with 1008 as the real
 service does for: a sixth simultaneous context, ``voice_settings`` changed within a context, and no message for
@@ -36,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +42,8 @@ from aiohttp import WSMsgType, web
 
 from desktop_agent.simulator import mp3, synth, voices
 from desktop_agent.simulator.common import (
+    ContextAccount,
+    ContextLedger,
     Env,
     WsSender,
     abort_connection,
@@ -406,9 +405,7 @@ class _Context:
     flush_requested: bool = False
     spoken_any: bool = False
     worker: asyncio.Task | None = None
-    text: str = ""  # all the text it was sent
-    audio_bytes: int = 0
-    opened: float = field(default_factory=time.monotonic)  # on the records' clock
+    account: ContextAccount = field(default_factory=lambda: ContextAccount(""))  # the ledger's, for its record
 
 
 class _TtsSession:
@@ -434,7 +431,7 @@ class _TtsSession:
         except ValueError:
             self.inactivity_timeout = DEFAULT_INACTIVITY_TIMEOUT
         self.contexts: dict[str, _Context] = {}
-        self.unreported: list[_Context] = []  # contexts without their ``tts_context`` record yet
+        self.ledger = ContextLedger(env, PROVIDER)
         self.tasks: set[asyncio.Task] = set()
         self.last_message_at = asyncio.get_running_loop().time()
         self.closing = False
@@ -475,8 +472,7 @@ class _TtsSession:
                     await watchdog
                 else:
                     watchdog.cancel()
-            for context in list(self.unreported):
-                self._report(context, "socket_closed")
+            self.ledger.end_all()
 
     async def _voice_known(self) -> bool:
         """False (after refusing the voice and closing) when the account has no voice ``voice_id``."""
@@ -524,17 +520,16 @@ class _TtsSession:
         if context is None:
             if self.env.strict_elevenlabs and len(self.contexts) >= MAX_CONTEXTS:
                 return await self._policy_close(TOO_MANY_CONTEXTS)
-            context = _Context(context_id, data.get("voice_settings"))
+            context = _Context(context_id, data.get("voice_settings"), account=self.ledger.open(context_id))
             context.worker = self._task(self._speak(context))
             self.contexts[context_id] = context
-            self.unreported.append(context)
         elif (
             self.env.strict_elevenlabs and "voice_settings" in data and data["voice_settings"] != context.voice_settings
         ):
             return await self._policy_close(VOICE_SETTINGS_CHANGED)
         text = data.get("text")
         if isinstance(text, str) and text.strip():
-            context.text += text
+            context.account.text += text
             if self.auto_mode:
                 self._enqueue(context, text)
             else:
@@ -567,25 +562,8 @@ class _TtsSession:
             return
         if context.worker is not None:  # an interruption: drop what is pending, end the context now
             context.worker.cancel()
-        self._report(context, "interrupted")
+        self.ledger.end(context.account, "interrupted")
         context.worker = self._task(self._send_final(context.context_id))
-
-    def _report(self, context: _Context, ended: str) -> None:
-        if context not in self.unreported:
-            return
-        self.unreported.remove(context)
-        self.env.records.add(
-            PROVIDER,
-            "tts_context",
-            {
-                "context_id": context.context_id,
-                "opened": context.opened,
-                "text": context.text,
-                "chars": len(context.text),
-                "audio_bytes": context.audio_bytes,
-                "ended": ended,
-            },
-        )
 
     async def _send_final(self, context_id: str) -> None:
         await self.sender.send({"isFinal": True, "contextId": context_id})
@@ -597,7 +575,7 @@ class _TtsSession:
         while True:
             item = await context.queue.get()
             if item is _FINAL:
-                self._report(context, "completed")
+                self.ledger.end(context.account, "completed")
                 await self._send_final(context.context_id)
                 return
             text, arrived = item
@@ -627,7 +605,7 @@ class _TtsSession:
                 record = {**message, "audio": None, "audio_bytes": len(encoded)}
                 if not await self.sender.send(message, record):
                     return
-                context.audio_bytes += len(piece.pcm)
+                context.account.audio_bytes += len(piece.pcm)
                 pacer.played(piece.span_ms, self.env.profile.tts_realtime_factor)
             context.spoken_any = True
 

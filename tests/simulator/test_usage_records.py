@@ -74,15 +74,50 @@ async def test_tts_contexts_report_their_characters_and_whether_they_completed_o
             pass
         await ws.send(json.dumps({"text": dropped, "context_id": "open"}))
         assert json.loads(await ws.recv())["audio"]
-    contexts = await sim.wait_for(
-        lambda: (
-            [r.data for r in sim.select("elevenlabs", "tts_context")][2:]
-            and [r.data for r in sim.select("elevenlabs", "tts_context")]
-        )
-    )
-    by_id = {c["context_id"]: c for c in contexts}
+
+    def contexts():
+        found = {r.data["context_id"]: r.data for r in sim.select("elevenlabs", "tts_context")}
+        return found if len(found) == 3 else None
+
+    by_id = await sim.wait_for(contexts)
     assert by_id["kept"]["chars"] == len(spoken) and by_id["kept"]["ended"] == "completed"
     assert by_id["kept"]["text"] == spoken and by_id["kept"]["audio_bytes"] > 0
     assert by_id["held"]["chars"] == len(dropped) and by_id["held"]["ended"] == "interrupted"
     assert by_id["open"]["ended"] == "socket_closed"
     assert by_id["kept"]["opened"] < by_id["held"]["opened"] < by_id["open"]["opened"]
+
+
+@pytest.mark.asyncio
+async def test_cartesia_tts_contexts_report_their_characters_and_whether_they_completed_or_were_cancelled(sim):
+    sim.profile.tts_realtime_factor = 1.0
+    url = (
+        f"{sim.cartesia_tts_url}/tts/websocket?api_key={SIMULATOR_API_KEYS['cartesia_tts']}&cartesia_version=2026-03-01"
+    )
+    opening = {
+        "model_id": "sonic-2",
+        "voice": {"mode": "id", "id": "emu-voice-1"},
+        "output_format": {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000},
+    }
+    spoken, dropped = "A short reply.", "A long sentence that takes a few seconds to say."
+    async with websockets.connect(url) as ws:
+        await ws.send(json.dumps({**opening, "context_id": "kept", "transcript": spoken, "continue": False}))
+        while json.loads(await ws.recv()).get("type") != "done":
+            pass
+        await ws.send(
+            json.dumps({**opening, "context_id": "held", "transcript": dropped, "continue": True, "flush": True})
+        )
+        assert json.loads(await ws.recv())["type"] == "chunk"
+        await ws.send(json.dumps({"context_id": "held", "cancel": True}))
+        await ws.send(
+            json.dumps({**opening, "context_id": "open", "transcript": dropped, "continue": True, "flush": True})
+        )
+        assert json.loads(await ws.recv())["type"] == "chunk"
+
+    def contexts():
+        found = {r.data["context_id"]: r.data for r in sim.select("cartesia_tts", "tts_context")}
+        return found if len(found) == 3 else None
+
+    by_id = await sim.wait_for(contexts)
+    assert by_id["kept"]["chars"] == len(spoken) and by_id["kept"]["ended"] == "completed"
+    assert by_id["held"]["chars"] == len(dropped) and by_id["held"]["ended"] == "interrupted"
+    assert by_id["open"]["ended"] == "socket_closed" and by_id["kept"]["audio_bytes"] > 0
