@@ -73,10 +73,10 @@ def speculation_details(results: dict) -> str:
     if section.get("app"):
         lines.append(_spend_row("app, both modes", section["app"]))
     lines.append(
-        "  (interim=final: turns whose last interim before the final transcript said all of it, the most a "
-        "speculation on interims can hit; speculated: turns with an LLM request before the final transcript; hit "
-        "rate: of those, turns whose first such request was the reply used; wasted: abandoned requests and replies "
-        "to words the final did not say, prompt and reply tokens)"
+        "  (interim=final: turns whose last interim before the release (or the end of speech) said all the final "
+        "said, the most a speculation on interims can hit; speculated: turns with an LLM request before the final "
+        "transcript; hit rate: of those, turns whose first such request was the reply used; wasted: abandoned "
+        "requests and replies to words the final did not say, prompt and reply tokens)"
     )
     return "\n".join(lines)
 
@@ -84,7 +84,7 @@ def speculation_details(results: dict) -> str:
 def _spend_row(label: str, f: dict) -> str:
     hit = "-" if f["hit_rate"] is None else f"{f['hit_rate']:.2f}"
     return (
-        f"  {label:24}{f['interim_complete_at_final']:>7} of {f['turns_with_final']:<3}"
+        f"  {label:24}{f['interim_complete_at_release']:>7} of {f['turns_with_final']:<3}"
         f"{_fmt(f['llm_requests_per_turn']):>13}{f['speculated_turns']:>5} of {f['turns']:<3}{hit:>9}"
         f"{_fmt(f['wasted_llm_tokens_per_turn']):>16}{_fmt(f['wasted_llm_token_pct']):>7}"
         f"{_fmt(f['wasted_tts_chars_per_turn']):>16}{_fmt(f['wasted_tts_char_pct']):>7}"

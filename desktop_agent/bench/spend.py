@@ -13,8 +13,9 @@ transcript. A turn runs from its start to the next turn's start. In a turn:
   opened, and either are the start of a wasted reply or the client interrupted it (its audio was dropped);
 * the turn **speculated** when a request arrived before the final transcript was sent, and the speculation **hit**
   when the first such request was used;
-* whatever the system under test does, the turn's **interim at the final** (the last interim before it) says the
-  final's words or not: the best any speculation on interims could do.
+* whatever the system under test does, the turn's **interim at the release** (the last interim before it asked for
+  the final: the push-to-talk release, or the end of speech hands-free) says the final's words or not: the most any
+  speculation on interims could hit.
 
 Tokens count prompt and generated reply tokens alike (providers bill both; a request abandoned before its first token
 still had its prompt read), at the catalogue's blended price per million; characters at its price per thousand.
@@ -26,6 +27,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+
+from desktop_agent.bench.stages import asks_to_finalize
 
 _NOT_WORD = re.compile(r"[^\w']+")
 
@@ -56,7 +59,7 @@ class TurnSpend:
     tts_chars: int = 0
     wasted_tts_chars: int = 0
     final: str = ""
-    interim_at_final: str | None = None  # the last interim before the first final (None: there was none)
+    interim_at_release: str | None = None  # the last interim before the first finalize (None: there was none)
     wasted_requests: list[str] = field(default_factory=list)  # the user text each wasted request answered
 
 
@@ -70,16 +73,19 @@ def account_turn(records: list[dict]) -> TurnSpend:
     final_at = finals[-1]["at"] if finals else math.inf
     spend.final = " ".join(r["data"]["final_text"] for r in finals)
     said = words(spend.final)
-    first_final_at = finals[0]["at"] if finals else math.inf
+    release = min(
+        [r["at"] for r in records if r["kind"] == "stt_message" and asks_to_finalize(r["data"])]
+        + [finals[0]["at"] if finals else math.inf]
+    )
     interims = [
         r["data"]["interim_text"]
         for r in records
         if r["kind"] == "stt_reply"
         and isinstance(r["data"], dict)
         and r["data"].get("interim_text")
-        and r["at"] < first_final_at
+        and r["at"] < release
     ]
-    spend.interim_at_final = interims[-1] if interims and finals else None
+    spend.interim_at_release = interims[-1] if interims and finals else None
     requests = sorted(
         (r["data"] for r in records if r["kind"] == "llm_usage" and not r["data"].get("summary")),
         key=lambda usage: usage.get("arrived", 0.0),
@@ -137,7 +143,9 @@ def summarize_spend(spends: list[TurnSpend], llm_price_per_million: float, tts_p
     wasted_chars = sum(s.wasted_tts_chars for s in spends)
     speculated = sum(s.speculated for s in spends)
     with_final = [s for s in spends if s.final]
-    complete = sum(s.interim_at_final is not None and words(s.interim_at_final) == words(s.final) for s in with_final)
+    complete = sum(
+        s.interim_at_release is not None and words(s.interim_at_release) == words(s.final) for s in with_final
+    )
     hits = sum(s.hit for s in spends)
     llm_cost = wasted_tokens / 1e6 * llm_price_per_million
     tts_cost = wasted_chars / 1e3 * tts_price_per_thousand
@@ -152,7 +160,7 @@ def summarize_spend(spends: list[TurnSpend], llm_price_per_million: float, tts_p
         "llm_requests_per_turn": per_turn(sum(s.requests for s in spends), 2),
         "abandoned_requests": sum(s.abandoned for s in spends),
         "turns_with_final": len(with_final),
-        "interim_complete_at_final": complete,
+        "interim_complete_at_release": complete,
         "interim_complete_share": round(complete / len(with_final), 2) if with_final else None,
         "speculated_turns": speculated,
         "speculation_hits": hits,

@@ -182,14 +182,20 @@ def test_final_text_of_each_speech_to_text_emulator():
     assert final_text({"type": "flush_done"}) is None
 
 
-def test_the_interim_before_the_final_says_whether_any_speculation_could_have_hit():
-    complete = account_turn([interim(9.5, INTERIM), interim(9.9, FINAL), final(10.15)])
-    short = account_turn([interim(9.5, "What is"), interim(9.9, INTERIM), final(10.15), interim(11.0, FINAL)])
+def finalize(at: float) -> dict:
+    return {"kind": "stt_message", "at": at, "data": "finalize"}
+
+
+def test_the_interim_at_the_release_says_whether_any_speculation_could_have_hit():
+    complete = account_turn([interim(9.5, INTERIM), interim(9.9, FINAL), finalize(10.0), final(10.15)])
+    short = account_turn([interim(9.5, "What is"), interim(9.9, INTERIM), finalize(10.0), final(10.15)])
+    late = account_turn([interim(9.9, INTERIM), finalize(10.0), interim(10.05, FINAL), final(10.15)])
     silent = account_turn([final(10.15)])
-    assert complete.interim_at_final == FINAL and short.interim_at_final == INTERIM and silent.interim_at_final is None
-    figures = summarize_spend([complete, short, silent, account_turn([])], 0.6, 0.05)
-    assert figures["turns_with_final"] == 3 and figures["interim_complete_at_final"] == 1
-    assert figures["interim_complete_share"] == 0.33
+    assert complete.interim_at_release == FINAL and short.interim_at_release == INTERIM
+    assert late.interim_at_release == INTERIM and silent.interim_at_release is None
+    figures = summarize_spend([complete, short, late, silent, account_turn([])], 0.6, 0.05)
+    assert figures["turns_with_final"] == 4 and figures["interim_complete_at_release"] == 1
+    assert figures["interim_complete_share"] == 0.25
 
 
 def test_interim_text_of_each_streaming_emulator():
