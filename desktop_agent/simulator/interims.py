@@ -10,8 +10,9 @@ Three habits of real recognisers, each a knob of the latency profile (:mod:`prof
 * **Revisions** (``stt_interim_revision_rate``): with that probability an interim's newest word is misheard (a
   homophone, or a near word); the next interim with more words has it right, so the earlier word is revised.
 * **The last word at the release** (``stt_last_word_miss_share``): once the speech pauses for
-  :data:`CATCH_UP_PAUSE_S` the recogniser catches up and sends an interim with every word, except in that share of
-  utterances, where the last word is still missing and comes only with the final.
+  :data:`CATCH_UP_PAUSE_S` the recogniser catches up and sends an interim with every word heard (at most one per
+  :data:`FASTEST_SECONDS_PER_WORD`), except in that share of utterances, where the last word is still missing and
+  comes only with the final.
 
 Finals stay exact: the emulators take them from the script as before; only interims are written here.
 
@@ -31,8 +32,12 @@ from desktop_agent.simulator.profiles import LatencyProfile
 #: Where words are placed on the audio: the pace of the benchmark's espeak voice (175 words a minute is 0.34 s).
 SECONDS_PER_WORD = 0.3
 #: A pause after speech this long makes the recogniser catch up (its interim holds every word it will show before
-#: the final). Shorter than the benchmark's 100 ms between the last word and the push-to-talk release.
-CATCH_UP_PAUSE_S = 0.08
+#: the final). Well within the benchmark's 100 ms between the last word and the push-to-talk release: the emulators
+#: see 60 to 100 ms of it before the release, by where the level gate puts the end of the last word.
+CATCH_UP_PAUSE_S = 0.04
+#: A catch-up shows at most one word per this many seconds of speech (the fastest pace of the benchmark's sentences
+#: is 0.19 s a word), so a short pause inside a sentence does not show words not yet spoken.
+FASTEST_SECONDS_PER_WORD = 0.18
 #: Utterances are dealt in runs of this many; each run holds exactly the share's part of last-word misses.
 DECK = 20
 
@@ -109,6 +114,7 @@ class InterimWriter:
         :data:`CATCH_UP_PAUSE_S` (the recogniser catches up)."""
         if paused:
             count = len(words) - 1 if self.misses_last_word else len(words)
+            count = min(count, int(heard / FASTEST_SECONDS_PER_WORD) + 1)
         else:
             count = int((heard - self.lag) / SECONDS_PER_WORD) + 1 if heard > self.lag else 0
             count = min(count, len(words) - 1) if len(words) > 1 else min(count, len(words))
