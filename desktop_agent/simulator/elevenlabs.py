@@ -605,7 +605,7 @@ class _TtsSession:
                 record = {**message, "audio": None, "audio_bytes": len(encoded)}
                 if not await self.sender.send(message, record):
                     return
-                context.account.audio_bytes += len(piece.pcm)
+                context.account.audio_bytes += len(encoded)
                 pacer.played(piece.span_ms, self.env.profile.tts_realtime_factor)
             context.spoken_any = True
 
