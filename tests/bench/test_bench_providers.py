@@ -190,7 +190,10 @@ def test_the_host_keeps_what_the_split_reads_from_each_vendor():
     assert eleven_text["data"] == {"text": " ", "flush": None, "context_id": None}
     final = _slim(Record("deepgram", "stt_reply", {"type": "Results", "is_final": True, "from_finalize": True,
                                                    "channel": {"alternatives": [{"transcript": "hi"}]}}, 1.0))
-    assert final["data"] == {"type": "Results", "is_final": True, "from_finalize": True}
+    assert final["data"] == {"type": "Results", "is_final": True, "from_finalize": True, "final_text": "hi",
+                             "interim_text": None}
+    usage = {"user_text": "hi", "prompt_tokens": 9, "generated_tokens": 3, "abandoned": True}
+    assert _slim(Record("cerebras", "llm_usage", usage, 1.0))["data"] == usage
 
 
 def test_the_report_names_the_providers():
