@@ -8,6 +8,13 @@ lag the audio, are sometimes revised and may lack the last word at the release, 
 then ``flush_done`` (only ``flush_done`` when there was no speech). The final's words come from the STT script, else
 ``"I spoke for N.N seconds."``.
 
+The server also finalizes by itself: once :data:`AUTO_FINALIZE_SILENCE_S` seconds of silence (on the connection's
+audio clock) follow speech that no ``finalize`` has claimed, the final transcript goes out after the profile's delay,
+with no ``flush_done`` (nothing asked for one). ``max_silence_duration_secs`` sets that silence per connection, as
+Cartesia's query parameter does. Clients that wait for it rather than sending ``finalize`` (LiveKit's Cartesia plugin
+with ink-whisper, which pushes silence to flush) need it; a client that sends ``finalize`` at the end of speech claims
+the speech first.
+
 Idle: a connection with no message from the client (audio or text) for :attr:`CartesiaEmulator.stt_idle_timeout_s`
 (Cartesia's 3 minutes by default) is closed, as Cartesia does (its close code is not documented: 1000 here, with a
 reason saying why). Pipecat's service sends 100 ms of silence after 2 minutes without audio to prevent it.
@@ -45,6 +52,9 @@ SLICE_S = 0.02
 #: Cartesia closes a speech-to-text connection after this long with no message (provider-protocols.md, "Idle").
 STT_IDLE_TIMEOUT_S = 180.0
 IDLE_CLOSE_REASON = "Connection closed: no audio or message received for too long"
+#: Silence after speech that ends an utterance without ``finalize``. Cartesia documents the parameter
+#: (``max_silence_duration_secs``), not its default: this is a stand-in.
+AUTO_FINALIZE_SILENCE_S = 0.5
 _BYTES_PER_SAMPLE = {"pcm_s16le": 2, "pcm_s32le": 4, "pcm_f16le": 2, "pcm_f32le": 4, "pcm_mulaw": 1, "pcm_alaw": 1}
 
 
@@ -194,6 +204,9 @@ class _SttSession:
         self.rate = _positive_int(request.query.get("sample_rate"), 16000)
         self.encoding = request.query.get("encoding", "pcm_s16le")
         self.language = request.query.get("language", "en")
+        self.auto_finalize_silence = _positive_float(
+            request.query.get("max_silence_duration_secs"), AUTO_FINALIZE_SILENCE_S
+        )
         self.audio_clock = 0.0
         self.utterance = _Utterance()
         self.last_interim_at = -math.inf
@@ -258,6 +271,8 @@ class _SttSession:
             await self._maybe_interim(paused=True)
         elif speech:
             await self._maybe_interim(paused=False)
+        if paused and self.audio_clock - utterance.end >= self.auto_finalize_silence:
+            await self._claim_utterance(flush_done=False)
 
     async def _maybe_interim(self, paused: bool) -> None:
         """An interim, unless one went out less than ``stt_interim_interval`` ago (the one after a pause always
@@ -290,11 +305,7 @@ class _SttSession:
     async def _on_text(self, text: str) -> bool:
         self.env.records.add(PROVIDER, "stt_message", text)
         if text == "finalize":
-            utterance, self.utterance = self.utterance, _Utterance()
-            self.last_interim_text = ""
-            self.last_interim_at = -math.inf
-            due = asyncio.get_running_loop().time() + self.env.profile.stt_final_delay
-            await self.finals.put((due, utterance))
+            await self._claim_utterance(flush_done=True)
             return True
         if text in ("done", "close"):
             await self.finals.join()
@@ -313,15 +324,24 @@ class _SttSession:
         )
         return True
 
+    async def _claim_utterance(self, *, flush_done: bool) -> None:
+        """End the utterance so far: its final (and ``flush_done`` when ``finalize`` asked) after the delay."""
+        utterance, self.utterance = self.utterance, _Utterance()
+        self.last_interim_text = ""
+        self.last_interim_at = -math.inf
+        due = asyncio.get_running_loop().time() + self.env.profile.stt_final_delay
+        await self.finals.put((due, utterance, flush_done))
+
     async def _finalize_worker(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            due, utterance = await self.finals.get()
+            due, utterance, flush_done = await self.finals.get()
             try:
                 await asyncio.sleep(max(0.0, due - loop.time()))
                 if utterance.start is not None:
                     await self.sender.send(self._final(utterance, utterance.start))
-                await self.sender.send({"type": "flush_done", "request_id": self.request_id})
+                if flush_done:
+                    await self.sender.send({"type": "flush_done", "request_id": self.request_id})
             finally:
                 self.finals.task_done()
 
@@ -344,6 +364,14 @@ class _SttSession:
             "language": self.language,
             "words": timed,
         }
+
+
+def _positive_float(value: str | None, default: float) -> float:
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        return default
+    return number if number > 0 else default
 
 
 def _positive_int(value: str | None, default: int) -> int:
