@@ -1,5 +1,8 @@
 """``python -m desktop_agent.bench``: the latency and resource benchmark, app against a plain-Pipecat reference.
 
+The latency part also measures LiveKit Agents (bench/livekit_reference.py) when the ``bench`` extra is installed, in
+three preemptive generation variants, and sets the app against the best reference of each mode.
+
 Everything runs on the provider simulator (``prd`` latencies; the soak uses ``instant``) and the in-memory audio
 device, each phase in a fresh process. ``--stt``, ``--llm`` and ``--tts`` choose the provider of each role, for the app
 and the reference alike (the app's defaults otherwise). Prints a table of goals beside figures and writes the full
@@ -19,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from desktop_agent.bench import goals, machine, provider_choice, report
-from desktop_agent.bench.analysis import compare, latency_figures
+from desktop_agent.bench.analysis import best_reference, compare, latency_figures
 from desktop_agent.bench.sim_host import SimHost
 from desktop_agent.bench.spend import summarize_spend, turn_spends
 from desktop_agent.bench.stages import provider_floor
@@ -79,6 +82,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="busy processes each in a session of its own, in the loaded phase (default: one per core)",
     )
     parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
+    parser.add_argument(
+        "--livekit",
+        nargs="*",
+        choices=("off", "on", "on_tts"),
+        default=["off", "on", "on_tts"],
+        help="LiveKit Agents' preemptive generation variants measured in the latency part (default all three; none "
+        "given: LiveKit is not measured)",
+    )
     provider_choice.add_options(parser)
     parser.add_argument(
         "--echo-cancellation",
@@ -151,18 +162,20 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
 
     prices = (runner.providers.spec(Role.LLM).prices.per_unit, runner.providers.spec(Role.TTS).prices.per_unit)
     spends: dict = {mode: {} for mode in MODES}
+    livekit = livekit_variants(runner)
+    systems: list[tuple[str, tuple[str, ...]]] = [("app", ()), ("reference", ())]
+    systems += [(f"livekit_{variant}", ("--system", "livekit", "--preemptive", variant)) for variant in livekit]
     reference_services = None
     for mode in MODES:
         figures = {}
-        for system in ("app", "reference"):
+        for system, how in systems:
             _say(f"latency: {system}, {mode}, {args.turns} turns")
             since = time.monotonic()
             phase = runner.phase(
                 "latency",
                 sim,
                 120 + args.turns * 40,
-                "--system",
-                system,
+                *(how or ("--system", system)),
                 "--mode",
                 mode,
                 "--turns",
@@ -178,8 +191,12 @@ def run_latency(runner: Runner, sim: SimHost, results: dict) -> None:
             if system == "reference":
                 reference_services = reference_services or phase.get("services")
             sim.clear()
-        section[mode] = {**figures, **compare(figures["app"], figures["reference"])}
+        section[mode] = {**figures, **compare(figures["app"], figures["reference"]), **best_reference(figures)}
     section["reference"] = describe(reference_services)
+    if livekit:
+        from desktop_agent.bench import livekit_reference
+
+        section["livekit"] = {variant: livekit_reference.describe(variant) for variant in livekit}
     results["latency"] = section
     results["speculation"] = speculation_section(spends, *prices)
     results["cpu"] = {
@@ -206,6 +223,20 @@ def speculation_section(spends: dict, llm_price: float, tts_price: float) -> dic
     )
     section["prices"] = {"llm_usd_per_million_tokens": llm_price, "tts_usd_per_thousand_chars": tts_price}
     return section
+
+
+def livekit_variants(runner: Runner) -> list[str]:
+    """The LiveKit variants to measure: none (with one line saying why) when LiveKit Agents is not installed or the
+    run chose providers its plugins are not wired for here."""
+    from desktop_agent.bench import livekit_reference
+
+    if not runner.args.livekit:
+        return []
+    reason = livekit_reference.missing() or livekit_reference.unsupported_providers(runner.providers.as_dict())
+    if reason:
+        _say(f"latency: {reason}; going on without it")
+        return []
+    return list(runner.args.livekit)
 
 
 def run_idle(runner: Runner, sim: SimHost, results: dict) -> None:

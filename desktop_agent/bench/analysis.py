@@ -66,5 +66,17 @@ def compare(app: dict, reference: dict) -> dict:
     }
 
 
+def best_reference(figures: dict[str, dict]) -> dict:
+    """The reference (every system but ``"app"``) with the lowest voice-to-voice p50, and app / it ratios."""
+    measured = {
+        name: system for name, system in figures.items() if name != "app" and system["v2v_ms"]["p50"] is not None
+    }
+    if not measured:
+        return {"best_reference": None, "ratio_best_p50": None, "ratio_best_p95": None}
+    name = min(measured, key=lambda n: measured[n]["v2v_ms"]["p50"])
+    ratios = compare(figures["app"], measured[name])
+    return {"best_reference": name, "ratio_best_p50": ratios["ratio_p50"], "ratio_best_p95": ratios["ratio_p95"]}
+
+
 def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)

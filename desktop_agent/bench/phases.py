@@ -23,6 +23,7 @@ from desktop_agent.state.events import TurnMode
 if TYPE_CHECKING:  # the systems under test load Pipecat: imported when a phase runs
     from desktop_agent.bench.agents import AppAgent
     from desktop_agent.bench.device import BenchDevice
+    from desktop_agent.bench.livekit_reference import LiveKitAgent
     from desktop_agent.bench.reference import ReferenceAgent
 
 SOAK_SENTENCE = "Hello there."
@@ -35,13 +36,23 @@ def _texts(count: int, offset: int = 0) -> list[str]:
 
 
 def _make_agent(
-    system: str, sim: dict, mode: TurnMode, device: BenchDevice, echo_cancellation: bool | None
-) -> AppAgent | ReferenceAgent:
+    system: str,
+    sim: dict,
+    mode: TurnMode,
+    device: BenchDevice,
+    echo_cancellation: bool | None,
+    preemptive: str = "on",
+) -> AppAgent | ReferenceAgent | LiveKitAgent:
+    """The system under test; ``preemptive`` is LiveKit's preemptive generation variant (``--system livekit``)."""
     from desktop_agent.bench.agents import AppAgent, engine_config
 
     config = engine_config(sim, mode, echo_cancellation=echo_cancellation)
     if system == "app":
         return AppAgent(config, device)
+    if system == "livekit":
+        from desktop_agent.bench.livekit_reference import LiveKitAgent
+
+        return LiveKitAgent(config, device, mode, preemptive)
     from desktop_agent.bench.reference import ReferenceAgent
 
     return ReferenceAgent(config, device, mode)
@@ -68,7 +79,7 @@ def _latency(args: argparse.Namespace, sim: dict) -> dict:
 
     mode = TurnMode(args.mode)
     device = BenchDevice()
-    agent = _make_agent(args.system, sim, mode, device, args.echo_cancellation)
+    agent = _make_agent(args.system, sim, mode, device, args.echo_cancellation, args.preemptive)
     started = time.monotonic()
     agent.start()
     result: dict = {
@@ -199,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("phase", choices=sorted(PHASES))
     parser.add_argument("--sim", required=True, help="the simulator host's hello document (JSON)")
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--system", choices=("app", "reference"), default="app")
+    parser.add_argument("--system", choices=("app", "reference", "livekit"), default="app")
+    parser.add_argument(
+        "--preemptive", choices=("off", "on", "on_tts"), default="on", help="LiveKit's preemptive generation variant"
+    )
     parser.add_argument("--mode", choices=[m.value for m in TurnMode], default=TurnMode.PUSH_TO_TALK.value)
     parser.add_argument("--turns", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=1)

@@ -17,12 +17,10 @@ It runs on its own thread and event loop, as the app's engine does, so neither s
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Coroutine
-from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from desktop_agent.bench.threaded_agent import ThreadedAgent
 from desktop_agent.engine.audio_backend import AudioBackend
 from desktop_agent.engine.config import EngineConfig
 from desktop_agent.state.events import TurnMode
@@ -56,34 +54,21 @@ def describe(services: dict[str, str] | None) -> dict:
     return described
 
 
-class ReferenceAgent:
+class ReferenceAgent(ThreadedAgent):
     """A plain Pipecat pipeline in one turn mode, on its own thread."""
 
     name = "reference"
+    thread_name = "reference-pipeline"
+    what = "the reference pipeline"
 
     def __init__(self, config: EngineConfig, backend: AudioBackend, mode: TurnMode):
+        super().__init__()
         self._config = config
         self._backend = backend
         self.mode = mode
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._failed: BaseException | None = None
         self._worker: PipelineWorker | None = None
         self._runner: WorkerRunner | None = None
         self._transport: ReferenceTransport | None = None
-        #: Class of each service, by role ("stt", "llm", "tts"), once built.
-        self.services: dict[str, str] = {}
-
-    # -- life cycle (caller's thread) ---------------------------------------------------------------------------
-
-    def start(self, timeout: float = 30.0) -> None:
-        self._thread = threading.Thread(target=self._thread_main, name="reference-pipeline", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise TimeoutError("the reference pipeline did not start in time")
-        if self._failed is not None:
-            raise RuntimeError(f"the reference pipeline failed to start: {self._failed}") from self._failed
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.loop is None or self._thread is None:
@@ -94,28 +79,7 @@ class ReferenceAgent:
         finally:
             self._thread.join(timeout)
 
-    def press(self) -> None:
-        self._call(self._press())
-
-    def release(self) -> None:
-        self._call(self._release())
-
-    def _call(self, coro: Coroutine[Any, Any, None]) -> None:
-        assert self.loop is not None
-        future: Future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        future.result(5.0)
-
     # -- engine thread ------------------------------------------------------------------------------------------
-
-    def _thread_main(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        try:
-            self.loop.run_until_complete(self._main())
-        except BaseException as exc:  # noqa: BLE001 - reported to start(); the thread must not die silently
-            self._failed = exc
-            self._ready.set()
-        finally:
-            self.loop.close()
 
     async def _main(self) -> None:
         from pipecat.workers.runner import WorkerRunner

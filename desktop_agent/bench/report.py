@@ -48,7 +48,36 @@ def latency_details(results: dict) -> str:
         if app.get("engine_stages_ms"):
             reported = ", ".join(f"{stage} {_ms(s['p50'])}" for stage, s in app["engine_stages_ms"].items())
             lines.append(f"  engine's StageLatency p50: {reported}")
+        lines += _references(section)
     return "\n".join(lines)
+
+
+#: How the report names each reference of a latency section.
+REFERENCE_NAMES = {
+    "reference": "plain Pipecat",
+    "livekit_off": "LiveKit Agents, preemptive off",
+    "livekit_on": "LiveKit Agents, preemptive on (default)",
+    "livekit_on_tts": "LiveKit Agents, preemptive on + TTS",
+}
+
+
+def _references(section: dict) -> list[str]:
+    """Every system of a mode side by side (voice-to-voice; their LLM requests are under speculation), and the best
+    reference."""
+    lines = [f"  {'':42}{'v2v p50':>9}{'v2v p95':>9}{'failed':>8}"]
+    for name in ("app", *REFERENCE_NAMES):
+        figures = section.get(name)
+        if not figures:
+            continue
+        v2v, label = figures["v2v_ms"], REFERENCE_NAMES.get(name, "app")
+        lines.append(f"  {label:42}{_ms(v2v['p50']):>9}{_ms(v2v['p95']):>9}{figures['failed_turns']:>8}")
+    best = section.get("best_reference")
+    if best:
+        lines.append(
+            f"  best reference: {REFERENCE_NAMES.get(best, best)}; app / it p50 {section['ratio_best_p50']}, "
+            f"p95 {section['ratio_best_p95']}"
+        )
+    return lines
 
 
 def speculation_details(results: dict) -> str:
@@ -66,7 +95,7 @@ def speculation_details(results: dict) -> str:
         f"{'wasted chr/turn':>16}{'chr %':>7}{'wasted $/turn':>15}{'$/turn':>11}",
     ]
     for mode in ("push_to_talk", "hands_free"):
-        for system in ("app", "reference"):
+        for system in ("app", *REFERENCE_NAMES):
             figures = section.get(mode, {}).get(system)
             if figures:
                 lines.append(_spend_row(f"{mode.replace('_', '-')}, {system}", figures))

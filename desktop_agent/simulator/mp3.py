@@ -1,7 +1,7 @@
 """MP3 for the simulator's TTS emulators, through the optional ``lameenc`` encoder (LAME bindings, wheels on PyPI).
 
 The app itself only ever asks for PCM, so the encoder is not one of its dependencies (the installer stays as it
-was); it comes with the ``test`` extra, for clients that ask for MP3 as real ones do (LiveKit's
+was); it comes with the ``test`` and ``bench`` extras, for clients that ask for MP3 as real ones do (LiveKit's
 ElevenLabs plugin asks for ``mp3_22050_32`` by default). Without it, :func:`encoder_missing` gives the sentence the
 emulator refuses an MP3 request with.
 
@@ -33,7 +33,7 @@ def encoder_missing() -> str | None:
     if importlib.util.find_spec("lameenc") is not None:
         return None
     # Short enough for a websocket close reason (123 bytes).
-    return "MP3 needs the optional 'lameenc' package (pip install lameenc, or the test extra); PCM needs none."
+    return "MP3 needs the optional 'lameenc' package (pip install lameenc, or the test or bench extra); PCM needs none."
 
 
 class Mp3Stream:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from desktop_agent.bench import goals
-from desktop_agent.bench.analysis import compare, latency_figures
+from desktop_agent.bench.analysis import best_reference, compare, latency_figures
 from desktop_agent.bench.device import BenchDevice
 from desktop_agent.bench.driver import TurnTiming
 from desktop_agent.bench.stages import STAGES, provider_floor, split_turn
@@ -80,6 +80,18 @@ def test_latency_figures_and_ratio():
     assert figures["failed_turns"] == 0
     reference = {"v2v_ms": {"p50": 1262.0, "p95": 1262.0}}
     assert compare(figures, reference)["ratio_p50"] == pytest.approx(0.5)
+
+
+def test_best_reference_is_the_fastest_measured_one_per_mode():
+    app = {"v2v_ms": {"p50": 600.0, "p95": 700.0}}
+    figures = {
+        "app": app,
+        "reference": {"v2v_ms": {"p50": 1200.0, "p95": 1300.0}},
+        "livekit_on": {"v2v_ms": {"p50": 1000.0, "p95": 1400.0}},
+        "livekit_off": {"v2v_ms": {"p50": None, "p95": None}},  # every turn failed: not a candidate
+    }
+    assert best_reference(figures) == {"best_reference": "livekit_on", "ratio_best_p50": 0.6, "ratio_best_p95": 0.5}
+    assert best_reference({"app": app})["best_reference"] is None
 
 
 def test_goals_report_met_missed_and_unmeasured():
