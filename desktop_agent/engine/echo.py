@@ -37,6 +37,18 @@ re-adapts during the first tenths of a second of the reply. Estimating that frac
 made things worse: with 0.2 ms of timing jitter the result was already no better than leaving it. The cure is an
 output stream that never runs dry (silence written while idle, and pushed as reference like any other audio).
 
+Idle skipping (the transport's idle hands-free listening costs CPU otherwise): once the reference has been digital
+silence for :data:`IDLE_SKIP_AFTER_S` of microphone time, longer than any echo path lasts, there is no echo left to
+remove and the canceller's output is the microphone input, delayed by its algorithmic delay. From then on
+:meth:`EchoCanceller.process_capture` returns the input through a delay line of exactly that delay (measured once
+per capture rate) and the module is called neither for capture nor for the silent reference. The module's state
+stays as it was, aligned: when the first non-silent reference frame arrives, the silent reference frames held back
+minus the capture frames skipped are fed as silence (or, where the capture got further, that many frames of silent
+capture are processed and their output dropped), so the module sees the same reference-to-capture lead as if
+nothing had been skipped, and its learnt echo path still fits. The first block processed again has its first
+delay's worth of output (the module's stale internal buffer) replaced from the delay line, so the microphone audio
+is continuous across both switches. Noise suppression changes the near end, so it is never skipped.
+
 Nothing here may raise into an audio thread: any failure of the binding is logged once, the canceller switches
 itself off and audio passes through unchanged until :meth:`EchoCanceller.reset`.
 """
@@ -61,6 +73,9 @@ _MAX_NATIVE_RATE = 48000
 _RESAMPLE_TARGETS = (16000, 24000, 48000)
 # WebRTC accepts a stream delay hint of 0..500 ms.
 _MAX_STREAM_DELAY_MS = 500
+#: Microphone time after the last non-silent reference frame from which capture processing is skipped: more than
+#: the largest delay AEC3 looks for (about 0.5 s with its default configuration) plus a room's echo tail.
+IDLE_SKIP_AFTER_S = 1.0
 
 
 def _is_native_rate(rate: int) -> bool:
@@ -71,7 +86,8 @@ def _is_native_rate(rate: int) -> bool:
 class EchoStats:
     """Counters since construction (or the last :meth:`EchoCanceller.reset`).
 
-    ``reference_frames`` counts 10 ms frames pushed as reference, ``silence_frames`` the silent ones filled in while
+    ``reference_frames`` counts 10 ms frames pushed as reference (held-back idle silence included),
+    ``silence_frames`` the silent ones filled in while
     the speaker was idle. ``capture_ms`` is the wall time spent inside the binding for capture blocks (silence
     fill included), ``reference_ms`` the same for pushed reference frames; ``max_block_ms`` is the slowest single
     capture block.
@@ -85,6 +101,7 @@ class EchoStats:
     capture_ms: float
     reference_ms: float
     max_block_ms: float
+    skipped_blocks: int = 0  # capture blocks passed through the delay line while the far end was long silent
 
     @property
     def mean_block_ms(self) -> float:
@@ -145,6 +162,8 @@ class EchoCanceller:
         self._clear_reference()
 
         self._reset_counters()
+        # Samples the module holds back on the capture path, for the idle delay line; None: no idle skipping.
+        self._latency_bytes = _capture_latency_bytes(capture_rate)
         self._apm = self._build_apm(self._aec, self._ns)
 
     # ------------------------------------------------------------------ configuration
@@ -184,6 +203,7 @@ class EchoCanceller:
                 capture_ms=self._capture_ns / 1e6,
                 reference_ms=self._reference_ns / 1e6,
                 max_block_ms=self._max_block_ns / 1e6,
+                skipped_blocks=self._skipped_blocks,
             )
 
     def set_enabled(self, enabled: bool) -> None:
@@ -239,8 +259,14 @@ class EchoCanceller:
                 apm = self._apm
                 if apm is None:
                     return pcm
-                started = time.perf_counter_ns()
                 frames = size // self._capture_frame_bytes
+                if self._skipping:
+                    return self._pass_idle(pcm, frames)
+                if self._idle_skippable():
+                    self._skipping = True
+                    self._held_frames = 0
+                    return self._pass_idle(pcm, frames)
+                started = time.perf_counter_ns()
                 if self._aec and self._fill_idle:
                     self._fill_idle_speaker(apm, frames)
                     apm.set_stream_delay_ms(self._delay_ms)
@@ -250,12 +276,54 @@ class EchoCanceller:
                 self._capture_frames += frames
                 self._capture_ns += elapsed
                 self._max_block_ns = max(self._max_block_ns, elapsed)
+                self._quiet_frames += frames
+                if self._resumed:  # the module's held-back samples are from before the skip: the delay line's
+                    self._resumed = False
+                    buf[: len(self._delay_line)] = self._delay_line
+                self._keep_tail(pcm)
             return bytes(buf)
         except Exception as exc:  # noqa: BLE001 - an audio thread must never see an exception
             self._fail(exc)
             return pcm
 
     # ------------------------------------------------------------------ internals
+
+    def _idle_skippable(self) -> bool:
+        """The far end has been silent long enough that the module would return the input (APM lock held)."""
+        return (
+            self._aec
+            and not self._ns
+            and not self._fill_idle
+            and self._latency_bytes is not None
+            and self._quiet_frames >= self._skip_after_frames
+        )
+
+    def _pass_idle(self, pcm: bytes, frames: int) -> bytes:
+        """A skipped block: the input through the delay line, as the module would have returned it (lock held)."""
+        self._held_frames -= frames
+        self._skipped_blocks += 1
+        line = self._delay_line + pcm
+        self._delay_line = line[len(pcm) :]
+        return line[: len(pcm)]
+
+    def _keep_tail(self, pcm: bytes) -> None:
+        """Remember the input the module still holds back, for the delay line should skipping start next."""
+        latency = self._latency_bytes
+        if latency:
+            self._delay_line = (self._delay_line + pcm)[-latency:] if len(pcm) < latency else pcm[-latency:]
+
+    def _resume(self, apm: rtc.AudioProcessingModule, rate: int) -> None:
+        """The far end speaks again: feed the silence held back beyond the skipped capture, so the module's
+        reference leads its capture by what it really does, and process capture from the next block on (lock held)."""
+        self._skipping = False
+        self._resumed = bool(self._delay_line)
+        held, self._held_frames = self._held_frames, 0
+        if held > 0:  # the reference got further ahead of the capture while skipped
+            silence = bytearray(rate // 100 * _BYTES_PER_SAMPLE * held)
+            apm.process_reverse_stream(rtc.AudioFrame(silence, rate, 1, len(silence) // _BYTES_PER_SAMPLE))
+        elif held < 0:  # the capture caught up (the frames of the block skipping began with, at least): its silence
+            quiet = bytearray(self._capture_frame_bytes * -held)  # output dropped: the delay line stands in for it
+            apm.process_stream(rtc.AudioFrame(quiet, self._capture_rate, 1, len(quiet) // _BYTES_PER_SAMPLE))
 
     def _build_apm(self, aec: bool, ns: bool) -> rtc.AudioProcessingModule | None:
         if not (aec or ns) or self._failure is not None:
@@ -290,6 +358,15 @@ class EchoCanceller:
         self._ref_source_rate = 0  # the rate the writer pushes
         self._ref_channels = 1
         self._resampler: soxr.ResampleStream | None = None
+        # Idle skipping (module docstring): capture frames since the last non-silent reference frame, whether
+        # skipping, silent reference frames held back minus capture frames skipped since, the input the module
+        # holds back (the delay line), and whether the next processed block must take its start from that line.
+        self._skip_after_frames = round(IDLE_SKIP_AFTER_S * 100)
+        self._quiet_frames = 0
+        self._skipping = False
+        self._held_frames = 0
+        self._delay_line = b""
+        self._resumed = False
 
     def _reset_counters(self) -> None:
         self._capture_blocks = 0
@@ -297,6 +374,7 @@ class EchoCanceller:
         self._reference_frames = 0
         self._silence_frames = 0
         self._passthrough_blocks = 0
+        self._skipped_blocks = 0
         self._capture_ns = 0
         self._reference_ns = 0
         self._max_block_ns = 0
@@ -352,6 +430,15 @@ class EchoCanceller:
             apm = self._apm
             if apm is None or not self._aec:
                 return
+            if frame.count(0) != len(frame):
+                self._quiet_frames = 0
+                if self._skipping:
+                    self._resume(apm, rate)
+            elif self._skipping:  # held back: fed at the resume if the capture has not caught up with it by then
+                self._held_frames += 1
+                self._reference_frames += 1
+                self._ref_lead += 1
+                return
             started = time.perf_counter_ns()
             apm.process_reverse_stream(rtc.AudioFrame(frame, rate, 1, len(frame) // _BYTES_PER_SAMPLE))
             self._reference_ns += time.perf_counter_ns() - started
@@ -402,3 +489,31 @@ class EchoCanceller:
         if not self._warned_bad_reference:
             self._warned_bad_reference = True
             logger.warning("Echo canceller ignored speaker audio with an invalid format ({})", what)
+
+
+_capture_latencies: dict[int, int | None] = {}
+
+
+def _capture_latency_bytes(rate: int) -> int | None:
+    """How many bytes of capture audio AEC3 holds back at ``rate`` (its algorithmic delay), found once per rate by
+    sending an impulse through a module with a silent reference; None if that fails (then nothing is skipped)."""
+    if rate not in _capture_latencies:
+        frame = rate // 100
+        at = 5 * frame + 3
+        try:
+            apm = rtc.AudioProcessingModule(echo_cancellation=True)
+            signal = np.zeros(12 * frame, np.int16)
+            signal[at] = 10000
+            out = []
+            for start in range(0, len(signal), frame):
+                apm.process_reverse_stream(rtc.AudioFrame(bytearray(2 * frame), rate, 1, frame))
+                block = rtc.AudioFrame(bytearray(signal[start : start + frame].tobytes()), rate, 1, frame)
+                apm.process_stream(block)
+                out.append(np.frombuffer(bytes(block.data), np.int16))
+            response = np.abs(np.concatenate(out).astype(np.int32))
+            delay = int(np.argmax(response)) - at
+            _capture_latencies[rate] = delay * _BYTES_PER_SAMPLE if response.max() > 0 and 0 <= delay < 5 * frame else None
+        except Exception as exc:  # noqa: BLE001 - without the figure the canceller simply never skips
+            logger.warning("Could not measure the echo canceller's delay ({!r}); idle audio is always processed", exc)
+            _capture_latencies[rate] = None
+    return _capture_latencies[rate]

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from desktop_agent.engine.acoustic import AcousticPath
-from desktop_agent.engine.echo import EchoCanceller
+from desktop_agent.engine.echo import IDLE_SKIP_AFTER_S, EchoCanceller
 from tests.conftest import synthesize_speech
 
 MIC_RATE = 16000
@@ -294,6 +294,70 @@ def test_a_speaker_that_never_runs_dry_keeps_every_reply_start_cancelled():
         + " dB"
     )
     assert min(results[True]) >= 30.0
+
+
+# --------------------------------------------------------------------------------------------- idle skipping
+
+
+def test_replies_after_a_long_idle_are_cancelled_from_their_first_block():
+    """The speaker plays (and pushes) silence between replies, long enough that the canceller skips its work: its
+    state must stay aligned, so each reply after a long idle is cancelled from its start as well as without the
+    skipping (the never-dry test above), at a delay and at a block phase that differ from reply to reply."""
+    far, at = [], 0.5
+    phases = np.random.default_rng(7).uniform(0.0, BLOCK_S, 4)
+    for index in range(4):
+        far.append((at + phases[index], reply(index)))
+        at += len(far[-1][1]) / TTS_RATE + IDLE_SKIP_AFTER_S + 1.5 + BLOCK_S
+    canceller = EchoCanceller()
+    mic, clean = run_room(AcousticPath(delay_ms=120, seed=5), canceller, at, far, continuous_speaker=True)
+    starts = [erle_db(mic, clean, s, s + CONVERGENCE_S) for s, _ in far[1:]]
+    print(
+        f"\nERLE in the first {CONVERGENCE_S} s of replies 2-4 after {IDLE_SKIP_AFTER_S + 1.5:.1f} s idle: "
+        + " ".join(f"{e:.0f}" for e in starts)
+        + f" dB; {canceller.stats.skipped_blocks} idle blocks skipped"
+    )
+    # Each idle stretch is 1.5 s past the skip threshold: about 75 blocks each, three stretches.
+    assert canceller.stats.skipped_blocks >= 3 * 60
+    assert min(starts) >= 30.0
+
+
+def test_skipped_idle_blocks_are_the_microphone_delayed_as_the_canceller_delays_it():
+    """Near-end speech runs across the switch into skipping and across the switch back when a reply starts: the
+    output stays the input delayed by the canceller's own delay, never losing or repeating a sample."""
+    near = user()
+    first_reply_s = 0.5
+    reply_at = 0.0 + first_reply_s + IDLE_SKIP_AFTER_S + 1.0
+    canceller = EchoCanceller()
+    total = reply_at + 1.0
+    near_track = np.concatenate([near] * (int(total * MIC_RATE) // len(near) + 1))
+    mic, clean = run_room(
+        AcousticPath(delay_ms=60, seed=9),
+        canceller,
+        total,
+        far=[(0.0, reply(4)[: round(first_reply_s * TTS_RATE)]), (reply_at, reply(5))],
+        near=[(0.0, near_track)],
+        continuous_speaker=True,
+    )
+    assert canceller.stats.skipped_blocks > 0
+    lag = delay_samples(mic[MIC_RATE:], clean[MIC_RATE:], max_lag=MIC_RATE // 20)
+    assert 0 < lag <= MIC_RATE // 100, "the canceller's delay is under 10 ms"
+    # The stretch skipped entirely: from the threshold (plus the echo of the first reply's last block) to the reply.
+    skip_from = round((first_reply_s + IDLE_SKIP_AFTER_S + 0.1) * MIC_RATE)
+    resume = round(reply_at / BLOCK_S) * MIC_BLOCK  # the block the reply's first reference comes before
+    np.testing.assert_array_equal(clean[skip_from:resume], mic[skip_from - lag : resume - lag])
+    # The first block processed again starts with the input the delay line held, not the module's stale samples.
+    np.testing.assert_array_equal(clean[resume : resume + lag], mic[resume - lag : resume])
+    # Across both switches the near end keeps its level and its timing: no jump in the correlation lag.
+    for at in (skip_from, resume):
+        window = slice(at - MIC_RATE // 4, at + MIC_RATE // 4)
+        assert delay_samples(mic[window], clean[window], max_lag=MIC_RATE // 20) == lag
+
+
+def test_noise_suppression_is_never_skipped():
+    canceller = EchoCanceller(noise_suppression=True)
+    run_room(AcousticPath(seed=2), canceller, IDLE_SKIP_AFTER_S + 1.0, far=[(0.0, reply(1)[: TTS_RATE // 5])],
+             continuous_speaker=True)
+    assert canceller.stats.skipped_blocks == 0
 
 
 # --------------------------------------------------------------------------------------------- double talk
