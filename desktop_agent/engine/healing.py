@@ -6,7 +6,9 @@ with 400/401/403/404/422 writes it off at once. A desktop app that runs all day 
 laptop sleeps, a provider has a bad minute. So the session builds its websocket services with Pipecat's own
 reconnect loop off (``reconnect_on_error=False``) and this healer is the one policy for every connection:
 
-* it watches each link (a poll every ``poll_secs`` plus a nudge on every connect/disconnect event);
+* it watches each link (a nudge on every connect/disconnect event, plus a poll: every ``poll_secs`` while a link
+  is down or being restarted, every ``idle_poll_secs`` while all are up, as the events tell of a change then and an
+  idle app should not wake ten times a second for nothing);
 * a link whose socket is gone, whose service was written off, or that a deadline found stuck is restarted in full
   (``_disconnect()`` then ``_connect()``: Pipecat's own pair, which also replaces a finished receive task; a bare
   ``set_usable(True)`` would leave a websocket TTS whose receive task ended, for one, reading nothing), with capped
@@ -41,6 +43,9 @@ from desktop_agent.state.events import ConnectionStatus, Provider, ProviderStatu
 
 #: How long one restart (disconnect + connect) may take before it counts as failed.
 RESTART_TIMEOUT_SECS = 10.0
+#: How often the links are looked at while all are up: their connect/disconnect events nudge the healer, so the
+# poll only catches a socket that died without one.
+IDLE_POLL_SECS = 1.0
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,7 @@ class ConnectionHealer:
         probes: Mapping[Provider, Callable[[], Awaitable[bool]]] | None = None,
         backoff: Backoff | None = None,
         poll_secs: float = 0.2,
+        idle_poll_secs: float = IDLE_POLL_SECS,
         restart_timeout: float = RESTART_TIMEOUT_SECS,
     ):
         self._links: dict[Provider, _Link] = {p: _Link(p, s, connection_view(s)) for p, s in sockets.items()}
@@ -223,6 +229,7 @@ class ConnectionHealer:
         self._report = report
         self._backoff = backoff or Backoff()
         self._poll_secs = poll_secs
+        self._idle_poll_secs = idle_poll_secs
         self._restart_timeout = restart_timeout
         self._nudge = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -332,8 +339,11 @@ class ConnectionHealer:
                 except Exception:  # one link's trouble must not stop the others from healing
                     logger.exception(f"Checking the {link.provider} connection failed")
             self._nudge.clear()
+            all_up = all(link.up and not link.restart_requested for link in self._links.values())
+            # A timeout scope, not wait_for: that wraps each wait in a task of its own.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._nudge.wait(), self._poll_secs)
+                async with asyncio.timeout(self._idle_poll_secs if all_up else self._poll_secs):
+                    await self._nudge.wait()
 
     async def _check(self, link: _Link) -> None:
         if self._links.get(link.provider) is not link:
