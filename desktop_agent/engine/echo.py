@@ -512,7 +512,8 @@ def _capture_latency_bytes(rate: int) -> int | None:
                 out.append(np.frombuffer(bytes(block.data), np.int16))
             response = np.abs(np.concatenate(out).astype(np.int32))
             delay = int(np.argmax(response)) - at
-            _capture_latencies[rate] = delay * _BYTES_PER_SAMPLE if response.max() > 0 and 0 <= delay < 5 * frame else None
+            found = response.max() > 0 and 0 <= delay < 5 * frame
+            _capture_latencies[rate] = delay * _BYTES_PER_SAMPLE if found else None
         except Exception as exc:  # noqa: BLE001 - without the figure the canceller simply never skips
             logger.warning("Could not measure the echo canceller's delay ({!r}); idle audio is always processed", exc)
             _capture_latencies[rate] = None
