@@ -74,8 +74,10 @@ _RESAMPLE_TARGETS = (16000, 24000, 48000)
 # WebRTC accepts a stream delay hint of 0..500 ms.
 _MAX_STREAM_DELAY_MS = 500
 #: Microphone time after the last non-silent reference frame from which capture processing is skipped: more than
-#: the largest delay AEC3 looks for (about 0.5 s with its default configuration) plus a room's echo tail.
-IDLE_SKIP_AFTER_S = 1.0
+#: the largest delay AEC3 looks for (about 0.5 s with its default configuration) plus a room's echo tail, and longer
+#: than most pauses of a conversation, so the switches happen in the long idle of hands-free listening, where the
+#: saving is, rather than between every two turns.
+IDLE_SKIP_AFTER_S = 3.0
 
 
 def _is_native_rate(rate: int) -> bool:
