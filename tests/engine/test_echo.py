@@ -347,10 +347,6 @@ def test_skipped_idle_blocks_are_the_microphone_delayed_as_the_canceller_delays_
     np.testing.assert_array_equal(clean[skip_from:resume], mic[skip_from - lag : resume - lag])
     # The first block processed again starts with the input the delay line held, not the module's stale samples.
     np.testing.assert_array_equal(clean[resume : resume + lag], mic[resume - lag : resume])
-    # Across both switches the near end keeps its level and its timing: no jump in the correlation lag.
-    for at in (skip_from, resume):
-        window = slice(at - MIC_RATE // 4, at + MIC_RATE // 4)
-        assert delay_samples(mic[window], clean[window], max_lag=MIC_RATE // 20) == lag
 
 
 def test_noise_suppression_is_never_skipped():
