@@ -1,7 +1,11 @@
 """The voice pipeline, as a function of its transport.
 
     transport.input ─► TurnInput (VAD / push-to-talk) ─► SpeechKeeper ─► STT ─► user aggregator (turn strategies)
-    ─► MicrophoneAudioEnd ─► HistoryWindow ─► LLM ─► TTS ─► transport.output ─► assistant aggregator
+    ─► MicrophoneAudioEnd ─► HistoryWindow ─► LLM ─► [speculative speech entry] ─► TTS ─► [speculative speech hold]
+    ─► transport.output ─► assistant aggregator
+
+The two speculative speech processors let a reply started before its turn is confirmed be spoken at once and heard
+only once confirmed (engine/speculation.py).
 
 The same pipeline runs on the sounddevice transport, on the in-memory device in tests, or on any Pipecat transport.
 """
@@ -9,7 +13,7 @@ The same pipeline runs on the sounddevice transport, on the in-memory device in 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.observers.base_observer import BaseObserver
@@ -32,6 +36,12 @@ from desktop_agent.engine.config import EngineConfig
 from desktop_agent.engine.history import HistoryWindow
 from desktop_agent.engine.observer_group import ObserverGroup
 from desktop_agent.engine.services import Services, build_services
+from desktop_agent.engine.speculation import (
+    SpeculationCounters,
+    SpeculationVeil,
+    SpeculativeSpeech,
+    track_speculation_without_holding,
+)
 from desktop_agent.engine.speech_keeper import SpeechKeeper
 from desktop_agent.engine.tools import end_conversation_tool
 from desktop_agent.engine.turns import LocalSpeechMarks, ModeSwitch, TurnInput, build_turn_strategies
@@ -57,6 +67,8 @@ class VoicePipeline:
     #: The chosen speech-to-text / text-to-speech and its fallback behind one switch, when a fallback is set.
     stt_switcher: ServiceSwitcher | None = None
     tts_switcher: ServiceSwitcher | None = None
+    #: What speculative replies did in this pipeline (engine/speculation.py), for the benchmark.
+    speculation: SpeculationCounters = field(default_factory=SpeculationCounters)
 
 
 def build_pipeline(
@@ -88,7 +100,11 @@ def build_pipeline(
         context,
         user_params=LLMUserAggregatorParams(
             user_turn_strategies=build_turn_strategies(
-                switch, interruption_min_words=config.interruption_min_words, stt_decides_turns=stt_decides_turns
+                switch,
+                interruption_min_words=config.interruption_min_words,
+                stt_decides_turns=stt_decides_turns,
+                # Not while a tool call waits for the user's yes: the gate must read the turn's own transcript.
+                may_speculate=lambda: config.speculative_replies and not getattr(confirmation_gate, "waiting", False),
             ),
             # A press-and-release with nothing said (or a barge-in that was only noise) just stops the assistant.
             empty_user_turn=None,
@@ -113,6 +129,9 @@ def build_pipeline(
         stt_switcher = ServiceSwitcher([services.stt, services.stt_fallback], ServiceSwitcherStrategyManual)
     if services.tts_fallback is not None:
         tts_switcher = ServiceSwitcher([services.tts, services.tts_fallback], ServiceSwitcherStrategyManual)
+    for llm in (services.llm, *services.llm_alternatives.values()):
+        track_speculation_without_holding(llm)
+    speech = SpeculativeSpeech()
     pipeline = Pipeline(
         [
             transport.input(),
@@ -125,7 +144,9 @@ def build_pipeline(
             history,
             *([confirmation_gate] if confirmation_gate is not None else []),
             llm_switcher or services.llm,
+            speech.entry(),
             tts_switcher or services.tts,
+            speech.hold(),
             transport.output(),
             assistant_aggregator,
         ]
@@ -151,7 +172,8 @@ def build_worker(voice: VoicePipeline, observers: Sequence[BaseObserver] = ()) -
     """The worker running ``voice``; ``observers`` share one of its observer queues (engine/observer_group.py).
 
     Pipecat's turn tracking (an observer of every frame, for its turn events and tracing) is off: the engine tracks
-    turns itself (engine/observer.py) and nothing reads those events."""
+    turns itself (engine/observer.py) and nothing reads those events. The observers see a speculative reply only
+    once its turn is confirmed (engine/speculation.py)."""
     return PipelineWorker(
         voice.pipeline,
         params=PipelineParams(
@@ -160,7 +182,7 @@ def build_worker(voice: VoicePipeline, observers: Sequence[BaseObserver] = ()) -
             enable_metrics=True,
             enable_usage_metrics=True,
         ),
-        observers=[ObserverGroup(observers)] if observers else [],
+        observers=[SpeculationVeil(ObserverGroup(observers), voice.speculation)] if observers else [],
         idle_timeout_secs=None,
         enable_rtvi=False,
         enable_turn_tracking=False,

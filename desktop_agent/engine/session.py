@@ -51,6 +51,7 @@ from desktop_agent.engine.logs import configure_logging, mask_secrets
 from desktop_agent.engine.observer import EventObserver
 from desktop_agent.engine.pipeline import VoicePipeline, build_pipeline, build_worker
 from desktop_agent.engine.reply_guard import Deadlines, GuardActions, ReplyGuard, retry_after_of
+from desktop_agent.engine.speculation import SpeculationCounters
 from desktop_agent.engine.speech_failover import SpeechFailover
 from desktop_agent.engine.tool_box import ToolBox
 from desktop_agent.engine.tool_calls import ToolReporting, tool_schema
@@ -125,6 +126,7 @@ class VoiceSession:
         # Engine-loop objects, set while running.
         self._transport: LocalAudioTransport | None = None
         self._voice: VoicePipeline | None = None
+        self._speculation = SpeculationCounters()
         self._worker: PipelineWorker | None = None
         self._observer: EventObserver | None = None
         self._healer: ConnectionHealer | None = None
@@ -160,6 +162,12 @@ class VoiceSession:
     def loop(self) -> asyncio.AbstractEventLoop | None:
         """The engine's event loop while the session runs (for benchmarks that schedule work on it)."""
         return self._loop
+
+    @property
+    def speculation(self) -> SpeculationCounters:
+        """Replies started at a push-to-talk release before the final transcript: how many, how many were confirmed
+        or discarded unheard, and the tokens and characters the discarded ones cost (engine/speculation.py)."""
+        return self._speculation
 
     @property
     def offered_tools(self) -> list[str]:
@@ -284,6 +292,7 @@ class VoiceSession:
             tools=self._user_tools(config),
             confirmation_gate=gate,
         )
+        voice.speculation = self._speculation  # one tally for the session, across its pipelines
         llm_switch = LanguageModelSwitch(
             config,
             voice.services,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
@@ -30,10 +31,12 @@ from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
     CancelFrame,
+    EagerEndOfTurnCancelFrame,
     EndFrame,
     Frame,
     InputAudioRawFrame,
     InterimTranscriptionFrame,
+    InterruptionFrame,
     ProposedUserStartedSpeakingFrame,
     ProposedUserStoppedSpeakingFrame,
     StartFrame,
@@ -45,7 +48,7 @@ from pipecat.frames.frames import (
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup
-from pipecat.turns.types import ProcessFrameResult
+from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
 from pipecat.turns.user_start import (
     BaseUserTurnStartStrategy,
     ExternalUserTurnStartStrategy,
@@ -57,6 +60,7 @@ from pipecat.turns.user_stop import (
     BaseUserTurnStopStrategy,
     EagerUserTurnStopStrategy,
     ExternalUserTurnStopStrategy,
+    NormalizedMatch,
     TurnAnalyzerUserTurnStopStrategy,
 )
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
@@ -145,12 +149,21 @@ class PushToTalkStartStrategy(_ModeGated, ExternalUserTurnStartStrategy):
 
 
 class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
-    """Release: the turn ends as soon as the final transcript is in.
+    """Release: the turn ends as soon as the final transcript is in, and its reply may already be under way.
 
     The release asks speech to text to finalize; its answer is the last final transcript of the turn, so the turn ends
     on it at once rather than after Pipecat's straggler grace (``timeout``, kept as a fallback). Pipecat's external
     strategy also waits for text indefinitely (until the aggregator's 5 s watchdog); a release with nothing said, or
     a transcript that never comes, ends the turn after a short wait instead, so the assistant is ready again at once.
+
+    Speculation (``may_speculate``): at the release, words still in an interim transcript are usually what the final
+    one will say, so the reply is started on them at once (a Pipecat ``UserTurnSpeculation``; see
+    :mod:`desktop_agent.engine.speculation` for how it is held until confirmed). When the final transcript comes, a
+    match (``NormalizedMatch``: case, punctuation and spacing aside) confirms it: the reply is already on its way.
+    Otherwise it is withdrawn unheard and the language model answers the final transcript. It is withdrawn too, and
+    the turn answered afresh, when anything else voids it first: a press before the final transcript (the turn
+    goes on), an interruption, the language model withdrawing it (a tool call), or a stop the turn controller refuses
+    (someone is still speaking: the turn ends, with one reply, when they stop).
     """
 
     def __init__(
@@ -158,43 +171,117 @@ class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
         *,
         silent_release_secs: float = PTT_SILENT_RELEASE_SECS,
         missing_final_secs: float = PTT_MISSING_FINAL_SECS,
+        may_speculate: Callable[[], bool] = lambda: False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._silent_release_secs = silent_release_secs
         self._missing_final_secs = missing_final_secs
+        self._may_speculate = may_speculate
+        self._match = NormalizedMatch()
         self._heard = False
         self._released = False
         self._fallback: asyncio.Task | None = None
+        self._finals: list[str] = []
+        self._interim = ""
+        self._speculation: UserTurnSpeculation | None = None
+        self._confirming = False
+        self._accepted = False
+        self._refused = False  # the controller refused to end the turn: end it when the user stops speaking
 
     async def process_frame(self, frame: Frame) -> ProcessFrameResult:
+        active = self._switch.active is self._mode
+        if active and isinstance(frame, (InterruptionFrame, EagerEndOfTurnCancelFrame)) and self._speculation:
+            # Interrupted, or withdrawn by the language model: the speculative reply was dropped on its way, so the
+            # turn gets a reply of its own when it ends.
+            await self._withdraw()
         result = await super().process_frame(frame)
-        if self._switch.active is self._mode:
-            if isinstance(frame, TranscriptionFrame) and self._released and frame.text.strip():
-                await self.trigger_user_turn_stopped()
-            elif isinstance(frame, (InterimTranscriptionFrame, TranscriptionFrame)):
+        if active:
+            if isinstance(frame, TranscriptionFrame) and frame.text.strip():
                 self._heard = True
+                self._finals.append(frame.text.strip())
+                self._interim = ""
+                if self._released:
+                    await self._end_turn()
+            elif isinstance(frame, InterimTranscriptionFrame):
+                self._heard = True
+                self._interim = frame.text.strip()
             elif isinstance(frame, ProposedUserStoppedSpeakingFrame):
                 self._released = True
+                await self._speculate()
                 await self._arm_fallback()
             elif isinstance(frame, ProposedUserStartedSpeakingFrame):
                 self._released = False
                 await self._disarm_fallback()
+                await self._withdraw()  # pressed again before the final transcript: the turn goes on
+            elif isinstance(frame, VADUserStoppedSpeakingFrame) and self._refused and self._released:
+                self._refused = False
+                await self._end_turn()
         return result
 
     async def handle_user_turn_started(self) -> None:
         await self._disarm_fallback()
-        self._heard = self._released = False
+        self._forget_turn()
         await super().handle_user_turn_started()
 
     async def handle_user_turn_stopped(self) -> None:
+        # Runs inside the turn's end, only if the controller accepted it: a confirmation made it.
+        self._accepted = True
+        if not self._confirming:
+            await self._withdraw()  # ended some other way (the watchdog, the session): the speculation is void
+        self._speculation = None
         await self._disarm_fallback()
-        self._heard = self._released = False
+        self._forget_turn()
         await super().handle_user_turn_stopped()
 
     async def cleanup(self) -> None:
         await self._disarm_fallback()
         await super().cleanup()
+
+    def _forget_turn(self) -> None:
+        self._heard = self._released = self._refused = False
+        self._finals = []
+        self._interim = ""
+
+    async def _speculate(self) -> None:
+        """At the release: start the reply on the words so far, if some are still only in an interim transcript."""
+        text = " ".join([*self._finals, self._interim]).strip()
+        if not (self._interim and text and self._may_speculate()):
+            return
+        self._speculation = UserTurnSpeculation(text=text)
+        await self.trigger_user_turn_inference_triggered(speculation=self._speculation)
+
+    async def _end_turn(self) -> None:
+        """The final transcript is in (or will not come): confirm the reply under way, or answer afresh."""
+        speculation, committed = self._speculation, " ".join(self._finals).strip()
+        if speculation is not None and committed and self._match.matches(speculation.text, committed):
+            self._confirming, self._accepted = True, False
+            try:
+                await self.trigger_user_turn_finalized(confirms_speculation=True)
+            finally:
+                self._confirming = False
+            if not self._accepted:  # refused (the user is speaking): never leave the reply waiting on its own
+                await self._withdraw()
+                self._refused = True
+            return
+        await self._withdraw()
+        self._accepted = False
+        await super().trigger_user_turn_stopped()
+        if not self._accepted and self._released:
+            self._refused = True
+
+    async def trigger_user_turn_stopped(self, *, enable_user_speaking_frames: bool | None = None) -> None:
+        """Pipecat's external strategy ends the turn on its own too (its straggler grace): with a speculation
+        under way, that end confirms or withdraws it like any other."""
+        if self._speculation is not None:
+            await self._end_turn()
+            return
+        await super().trigger_user_turn_stopped(enable_user_speaking_frames=enable_user_speaking_frames)
+
+    async def _withdraw(self) -> None:
+        if self._speculation is not None:
+            self._speculation = None
+            await self.trigger_user_turn_speculation_cancelled()
 
     async def _arm_fallback(self) -> None:
         await self._disarm_fallback()
@@ -209,7 +296,7 @@ class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
     async def _end_turn_after(self, wait: float) -> None:
         await asyncio.sleep(wait)
         self._fallback = None
-        await self.trigger_user_turn_stopped()
+        await self._end_turn()
 
 
 class _VoiceCorroborated:
@@ -281,8 +368,13 @@ class HandsFreeSpeechToTextStopStrategy(_ModeGated, EagerUserTurnStopStrategy):
 
 
 def build_turn_strategies(
-    switch: ModeSwitch, *, interruption_min_words: int, stt_decides_turns: bool = False
+    switch: ModeSwitch,
+    *,
+    interruption_min_words: int,
+    stt_decides_turns: bool = False,
+    may_speculate: Callable[[], bool] = lambda: False,
 ) -> UserTurnStrategies:
+    """``may_speculate`` says whether a push-to-talk reply may start at the release, before the final transcript."""
     ptt, hf = TurnMode.PUSH_TO_TALK, TurnMode.HANDS_FREE
     hands_free_start: list[BaseUserTurnStartStrategy]
     hands_free_stop: BaseUserTurnStopStrategy
@@ -303,7 +395,12 @@ def build_turn_strategies(
             ]
     return UserTurnStrategies(
         start=[PushToTalkStartStrategy(switch=switch, mode=ptt), *hands_free_start],
-        stop=[PushToTalkStopStrategy(switch=switch, mode=ptt, timeout=PTT_TRANSCRIPT_GRACE_SECS), hands_free_stop],
+        stop=[
+            PushToTalkStopStrategy(
+                switch=switch, mode=ptt, timeout=PTT_TRANSCRIPT_GRACE_SECS, may_speculate=may_speculate
+            ),
+            hands_free_stop,
+        ],
     )
 
 

@@ -37,10 +37,15 @@ async def sim():
 
 
 def config_for(sim: Simulator, **changes) -> EngineConfig:
+    """A session on the simulator. Speculative replies are off unless asked for: the simulated language model gives
+    its scripted replies one per request, and a speculation the final transcript does not confirm (the simulated
+    interims lag the final one by a word) makes a request of its own, which would take the reply scripted for the
+    turn. tests/engine/test_speculation.py turns it on."""
     config = EngineConfig(
         stt=ProviderEndpoint(SIMULATOR_API_KEYS["cartesia"], sim.cartesia_url),
         llm=ProviderEndpoint(SIMULATOR_API_KEYS["cerebras"], sim.cerebras_url),
         tts=ProviderEndpoint(SIMULATOR_API_KEYS["elevenlabs"], sim.elevenlabs_url),
+        speculative_replies=False,
     )
     for name, value in changes.items():
         setattr(config, name, value)
