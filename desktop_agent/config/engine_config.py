@@ -59,6 +59,7 @@ COPIED: dict[str, tuple[str, str]] = {
     "max_tokens": ("models", "max_tokens"),
     "mode": ("conversation", "mode"),
     "interruption_min_words": ("conversation", "interruption_min_words"),
+    "speculative_replies": ("conversation", "speculative_replies"),
     "max_history_exchanges": ("conversation", "max_history_exchanges"),
     "vad_confidence": ("audio", "vad_confidence"),
     "vad_stop_secs": ("audio", "vad_stop_secs"),

@@ -223,6 +223,7 @@ class AudioSettings:
 class ConversationSettings:
     mode: TurnMode = setting(TurnMode.PUSH_TO_TALK)
     interruption_min_words: int = setting(2, minimum=1, maximum=20, label="The words needed to interrupt")
+    speculative_replies: bool = setting(True)
     max_history_exchanges: int = setting(
         20, minimum=0, maximum=1000, check=_history_exchanges, label="Conversation memory (past exchanges)"
     )

@@ -112,6 +112,12 @@ class AudioPage(QWidget):
         self.interrupt_words.setRange(1, 20)
         self.interrupt_words.setValue(conversation.interruption_min_words)
         self.interrupt_words.setToolTip("Words you must say to cut the assistant off while it speaks (hands-free).")
+        self.speculate = QCheckBox("Start the reply as you let go of the push-to-talk key")
+        self.speculate.setChecked(conversation.speculative_replies)
+        self.speculate.setToolTip(
+            "The reply is written and spoken from what was heard so far, and played only if the final transcript "
+            "says the same; otherwise it is dropped unheard. Faster replies, at the cost of some unused requests."
+        )
         self.echo = QCheckBox("Cancel the assistant's voice from the microphone (echo cancellation)")
         self.echo.setChecked(audio.echo_cancellation)
         self.echo_hint = QLabel(
@@ -145,6 +151,7 @@ class AudioPage(QWidget):
         turn_form.addRow("Speech detection confidence", self.vad_confidence)
         turn_form.addRow("Pause that ends your turn", self.vad_stop)
         turn_form.addRow("Words to interrupt", self.interrupt_words)
+        turn_form.addRow(self.speculate)
         turn_form.addRow(self.turn_status)
         echo = QGroupBox("Echo and noise")
         echo_layout = QVBoxLayout(echo)
@@ -168,6 +175,7 @@ class AudioPage(QWidget):
         self.vad_confidence.editingFinished.connect(self._vad_edited)
         self.vad_stop.editingFinished.connect(self._vad_edited)
         self.interrupt_words.editingFinished.connect(self._interrupt_edited)
+        self.speculate.toggled.connect(self._speculate_edited)
         self.echo.toggled.connect(self._echo_edited)
         self.noise.toggled.connect(self._echo_edited)
 
@@ -294,6 +302,12 @@ class AudioPage(QWidget):
             return
         self._settings.conversation.interruption_min_words = value
         self.restart_needed.emit("The words needed to interrupt apply from the next session.")
+
+    def _speculate_edited(self, on: bool) -> None:
+        if on == self._settings.conversation.speculative_replies:
+            return
+        self._settings.conversation.speculative_replies = on
+        self.restart_needed.emit("Starting the reply as you let go applies from the next session.")
 
     def _echo_edited(self) -> None:
         audio = self._settings.audio

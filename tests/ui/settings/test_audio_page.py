@@ -114,9 +114,13 @@ def test_turn_taking_settings_are_emitted_and_saved(make_dialog, qtbot, config_d
     page.interrupt_words.setValue(3)
     with qtbot.waitSignal(dialog.restart_needed):
         page.interrupt_words.editingFinished.emit()
+    assert page.speculate.isChecked()  # on by default
+    with qtbot.waitSignal(dialog.restart_needed):
+        page.speculate.setChecked(False)
 
     saved = saved_settings(config_dir)
     assert saved["conversation"]["mode"] == "hands_free" and saved["conversation"]["interruption_min_words"] == 3
+    assert saved["conversation"]["speculative_replies"] is False
     assert (saved["audio"]["vad_confidence"], saved["audio"]["vad_stop_secs"]) == (0.5, 0.4)
     assert (saved["audio"]["echo_cancellation"], saved["audio"]["noise_suppression"]) == (False, True)
 
