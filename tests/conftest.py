@@ -93,6 +93,17 @@ def isolated_user_dirs(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture
+def replies_start_on_the_final(monkeypatch):
+    """Speculative push-to-talk replies off (through the settings' environment override). For tests that script the
+    simulated language model's replies, which it gives one per request: a speculation the final transcript does not
+    confirm (the simulated interims lag the final one by a word) makes a request of its own and would take the reply
+    scripted for the turn. Speculation itself is tested in tests/engine/test_speculation.py."""
+    from desktop_agent.config.settings import env_name
+
+    monkeypatch.setenv(env_name("conversation", "speculative_replies"), "false")
+
+
 # --------------------------------------------------------------------------------------------- PulseAudio null sink
 def _pactl(*args: str) -> str:
     return subprocess.run(["pactl", *args], check=True, capture_output=True, text=True, timeout=10).stdout

@@ -29,7 +29,8 @@ from desktop_agent.state.conversation import Role
 from desktop_agent.state.events import AgentState
 from desktop_agent.storage.history import HistoryStore
 
-pytestmark = pytest.mark.e2e
+# Scripted replies (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("replies_start_on_the_final")]
 
 QUESTION = "What is the capital of France?"
 REPLY = "The capital of France is Paris."

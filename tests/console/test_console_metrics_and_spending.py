@@ -34,7 +34,8 @@ from desktop_agent.state.latency import EXCHANGE_STAGES, percentile
 from desktop_agent.state.local_days import local_day_start
 from desktop_agent.storage.history import HistoryStore, default_history_path
 
-pytestmark = pytest.mark.e2e
+# Scripted replies (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("replies_start_on_the_final")]
 
 
 def replies_asked_for(simulator) -> list[dict]:

@@ -22,7 +22,8 @@ from desktop_agent.simulator import Simulator
 from desktop_agent.simulator.fault_presets import fault_presets
 from tests.console.test_console_faults import TypedConsole
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# Scripted replies (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("replies_start_on_the_final")]
 
 QUESTION = "What is the capital of France?"
 REPLY = "The capital of France is Paris."

@@ -15,7 +15,8 @@ from desktop_agent.engine.memory_audio import MemoryAudioBackend
 from desktop_agent.simulator import Fault, Simulator
 from tests.console.test_console_e2e import until
 
-pytestmark = pytest.mark.e2e
+# Scripted replies (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("replies_start_on_the_final")]
 
 QUESTION = "Are you there yet?"
 REPLY = "I am here now."

@@ -22,7 +22,8 @@ from tests.conftest import run_async
 from tests.e2e.conftest import desktop_app
 from tests.ui.conftest import paint_counter, send_key  # noqa: F401 - paint_counter is a fixture
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# Scripted replies (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("replies_start_on_the_final")]
 
 QUESTION = "What is the weather like in Paris today?"
 REPLY = "It is sunny and twenty two degrees in Paris, with a light breeze from the west."

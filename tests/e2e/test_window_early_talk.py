@@ -16,7 +16,8 @@ from tests.conftest import run_async
 from tests.e2e.conftest import desktop_app
 from tests.ui.conftest import send_key
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# Scripted replies (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("replies_start_on_the_final")]
 
 QUESTION = "Can you hear me already?"
 REPLY = "Yes, I heard every word."

@@ -16,7 +16,8 @@ from desktop_agent.state.conversation import Role
 from tests.console.test_console_faults import TypedConsole
 from tests.x_display import KeyThief
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# Scripted replies (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("replies_start_on_the_final")]
 
 QUESTION = "What should I bring to the meeting?"
 REPLY = "Bring your notes and the latest figures."

@@ -24,7 +24,8 @@ from tests.e2e.conftest import desktop_app
 from tests.ui.conftest import send_key
 from tests.x_display import KeyThief
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# Scripted replies (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("replies_start_on_the_final")]
 
 QUESTION = "What is the weather like in Paris today?"
 REPLY = "It is sunny and twenty two degrees in Paris, with a light breeze from the west."
