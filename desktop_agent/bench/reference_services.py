@@ -14,6 +14,9 @@ a builder adds something of the app's own, which the reference exists to be meas
 * Cartesia Ink-2 turn-based speech to text: its builder returns the app's ``KeyAwareCartesiaTurnsSTTService``
   (server turn events passed as transcripts only while a push-to-talk key decides the turn, no compression). The
   reference builds Pipecat's own ``CartesiaTurnsSTTService`` with the same key, address, model and eager end of turn.
+* Sarvam speech to text: its builder returns the app's ``HealableSarvamSTTService`` (reconnectable, Sarvam's in-band
+  errors heard). The reference builds Pipecat's own ``SarvamSTTService`` with the same key, model and language; since
+  Pipecat's has no base-URL option, its SDK client is pointed at the configured address the way the app's is.
 * Language models: the builders ask reasoning models (gpt-oss) for the lowest ``reasoning_effort``, a choice of the
   app; the reference sends none, as Pipecat's services do unless told, so the provider's default applies (and the
   reference's requests for the default providers stay what they were before providers were plug-ins).
@@ -73,12 +76,28 @@ def _plain_cartesia_turns_stt(config: EngineConfig) -> Any:
     )
 
 
+def _plain_sarvam_stt(config: EngineConfig) -> Any:
+    from pipecat.services.sarvam.stt import SarvamSTTService
+
+    from desktop_agent.providers.sarvam_service import point_at
+    from desktop_agent.providers.sarvam_stt import language_code
+
+    service = SarvamSTTService(
+        api_key=config.stt.api_key,
+        settings=SarvamSTTService.Settings(model=config.stt_model, language=language_code(config.stt_language)),
+    )
+    if config.stt.base_url:
+        point_at(service, config.stt.base_url)
+    return service
+
+
 #: Provider id -> the plain-Pipecat builder the reference uses instead of the spec's (see the module docstring). Each
 #: must give the service the settings the spec's builder gives (tests/bench/test_bench_providers.py compares them).
 PLAIN_BUILDERS: dict[str, Callable[[EngineConfig], Any]] = {
     "cartesia": _plain_cartesia_stt,
     "deepgram": _plain_deepgram_stt,
     "cartesia_turns": _plain_cartesia_turns_stt,
+    "sarvam": _plain_sarvam_stt,
 }
 
 

@@ -25,17 +25,25 @@ from sarvamai import AsyncSarvamAI
 from sarvamai.environment import SarvamAIEnvironment
 
 
+def point_at(service: SarvamSTTService, base_url: str) -> None:
+    """Give Pipecat's Sarvam service an SDK client for ``base_url`` (its own is bound to Sarvam's address).
+
+    Also used by the benchmark's plain-Pipecat reference, which needs the same address and nothing else of the app's.
+    """
+    websocket = base_url.rstrip("/")
+    rest = websocket.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+    service._sarvam_client = AsyncSarvamAI(
+        api_subscription_key=service._api_key,
+        headers=service._sdk_headers,
+        environment=SarvamAIEnvironment(base=rest, production=websocket),
+    )
+
+
 class HealableSarvamSTTService(SarvamSTTService):
     def __init__(self, *, base_url: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if base_url:
-            websocket = base_url.rstrip("/")
-            rest = websocket.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
-            self._sarvam_client = AsyncSarvamAI(
-                api_subscription_key=self._api_key,
-                headers=self._sdk_headers,
-                environment=SarvamAIEnvironment(base=rest, production=websocket),
-            )
+            point_at(self, base_url)
         self._connection: Any = None
         self._connection_task: Any = None
 

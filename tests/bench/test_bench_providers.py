@@ -55,13 +55,13 @@ def test_the_options_take_any_provider_of_their_role():
 
 @pytest.mark.parametrize(("argv", "sentence"), [
     (["--stt", "whisper"],
-     "argument --stt: There is no speech to text provider called 'whisper'; choose one of cartesia, deepgram.\n"),
+     "argument --stt: There is no speech to text provider called 'whisper'; choose one of cartesia, deepgram, sarvam, cartesia_turns.\n"),
     (["--llm", "grok"],
      ("argument --llm: There is no language model provider called 'grok'; choose one of cerebras, groq, openai, "
       "local.\n")),
     (["--tts", "cartesia"],
      ("argument --tts: There is no text to speech provider called 'cartesia' ('cartesia' does speech to text); "
-      "choose one of elevenlabs, cartesia_tts.\n")),
+      "choose one of elevenlabs, cartesia_tts, sarvam_tts.\n")),
 ])
 def test_an_unknown_id_is_refused_in_one_sentence_listing_the_choices(argv, sentence, capsys):
     with pytest.raises(SystemExit) as exited:
