@@ -38,7 +38,7 @@ def test_an_unknown_provider_in_the_file_gets_a_sentence_and_the_default(config_
     settings, problems = SettingsStore(config_dir / "settings.json", make_env()).load()
     assert settings.providers.stt == "cartesia" and settings.providers.llm == "openai"
     assert problems == ["Setting “providers.stt” in the settings file is 'whisperer', which is not a speech to "
-                        "text provider (cartesia, deepgram, sarvam); using the default “cartesia”."]
+                        "text provider (cartesia, deepgram, sarvam, cartesia_turns); using the default “cartesia”."]
 
 
 def test_choosing_a_provider_resets_what_belonged_to_the_previous_one():
