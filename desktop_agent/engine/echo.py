@@ -126,6 +126,10 @@ class EchoCanceller:
     """
 
     _max_block_ns: int  # set by _reset_counters(), which __init__ calls
+    # Idle skipping's state, set by _clear_reference() (declared here: methods defined above it read them).
+    _skipping: bool
+    _delay_line: bytes
+    _resumed: bool
 
     def __init__(
         self,
