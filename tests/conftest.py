@@ -118,69 +118,115 @@ def _sink_latency_usec() -> int | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def pulse_null_sink() -> Iterator[str]:
-    """A PulseAudio daemon with a 16 kHz mono null sink whose monitor is the default source.
+class _PulseServer:
+    """The tests' PulseAudio daemon (private runtime folder, 16 kHz mono null sink, its monitor the default source).
 
-    sounddevice (PortAudio -> ALSA -> pulse plugin) then opens real, clocked streams: what is played to the default
-    output can be captured back from the default input. A low-latency "pacer" reader on the monitor makes the sink
-    render in 10 ms blocks instead of 2 s ones (without it streams stall or underrun; headless-testing.md §2).
-    Yields the sink name.
+    Started once per session; :meth:`ensure_running` starts it again if it has died, so a daemon lost in one test
+    module (seen once in a full fresh-Debian run: "Connection refused" from then on) fails that module's tests only,
+    not every real-audio test after it. The daemon logs to a file in its folder; a restart warns with its last lines.
     """
-    if not shutil.which("pulseaudio") or not shutil.which("parec"):
-        pytest.skip("pulseaudio is needed for real-audio tests (tests/run.sh installs it)")
-    runtime = tempfile.mkdtemp(prefix="da-pulse-")
-    os.chmod(runtime, 0o700)
-    env_before = {k: os.environ.get(k) for k in ("PULSE_RUNTIME_PATH", "PULSE_SERVER")}
-    os.environ["PULSE_RUNTIME_PATH"] = runtime
-    os.environ["PULSE_SERVER"] = f"unix:{runtime}/native"
-    subprocess.run(
-        [
-            "pulseaudio", "-D", "--exit-idle-time=-1", "--system=false", "-n", "--disallow-exit",
-            f"--load=module-native-protocol-unix auth-anonymous=1 socket={runtime}/native",
-            f"--load=module-null-sink sink_name={SINK_NAME} rate=16000 channels=1 format=s16le",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=20,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if subprocess.run(["pactl", "info"], capture_output=True).returncode == 0:
-            break
-        time.sleep(0.05)
-    _pactl("set-default-sink", SINK_NAME)
-    _pactl("set-default-source", f"{SINK_NAME}.monitor")
-    pacer = subprocess.Popen(
-        ["parec", "--latency-msec=10", "-d", f"{SINK_NAME}.monitor", "--rate=16000", "--channels=1", "--format=s16le"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(0.05)
-    _pactl("suspend-sink", SINK_NAME, "1")
-    _pactl("suspend-sink", SINK_NAME, "0")
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and (_sink_latency_usec() or 10**9) > 50_000:
-        time.sleep(0.05)
 
+    def __init__(self) -> None:
+        self.runtime = tempfile.mkdtemp(prefix="da-pulse-")
+        os.chmod(self.runtime, 0o700)
+        self.log = Path(self.runtime) / "pulse.log"
+        self.pacer: subprocess.Popen | None = None
+        os.environ["PULSE_RUNTIME_PATH"] = self.runtime
+        os.environ["PULSE_SERVER"] = f"unix:{self.runtime}/native"
+
+    def alive(self) -> bool:
+        return subprocess.run(["pactl", "info"], capture_output=True, timeout=10).returncode == 0
+
+    def ensure_running(self) -> None:
+        if self.alive():
+            return
+        if self.log.exists():
+            tail = self.log.read_text(errors="replace").splitlines()[-15:]
+            import warnings
+
+            warnings.warn("the tests' PulseAudio daemon had stopped; started again. Its log ended:\n" + "\n".join(tail),
+                          stacklevel=2)
+        self.stop()
+        self.start()
+
+    def start(self) -> None:
+        subprocess.run(
+            [
+                "pulseaudio", "-D", "--exit-idle-time=-1", "--system=false", "-n", "--disallow-exit",
+                f"--log-target=file:{self.log}",
+                f"--load=module-native-protocol-unix auth-anonymous=1 socket={self.runtime}/native",
+                f"--load=module-null-sink sink_name={SINK_NAME} rate=16000 channels=1 format=s16le",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=20,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not self.alive():
+            time.sleep(0.05)
+        _pactl("set-default-sink", SINK_NAME)
+        _pactl("set-default-source", f"{SINK_NAME}.monitor")
+        self.pacer = subprocess.Popen(
+            ["parec", "--latency-msec=10", "-d", f"{SINK_NAME}.monitor", "--rate=16000", "--channels=1",
+             "--format=s16le"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.05)
+        _pactl("suspend-sink", SINK_NAME, "1")
+        _pactl("suspend-sink", SINK_NAME, "0")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (_sink_latency_usec() or 10**9) > 50_000:
+            time.sleep(0.05)
+        _rescan_portaudio()
+
+    def stop(self) -> None:
+        if self.pacer is not None:
+            self.pacer.terminate()
+            self.pacer.wait(timeout=5)
+            self.pacer = None
+        subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=10)
+
+
+def _rescan_portaudio() -> None:
     import sounddevice as sd
 
-    sd._terminate()  # PortAudio caches the device list: rescan now that PulseAudio is up
+    sd._terminate()  # PortAudio caches the device list: rescan now that PulseAudio is up (or gone)
     sd._initialize()
+
+
+@pytest.fixture(scope="session")
+def _pulse_server() -> Iterator[_PulseServer]:
+    if not shutil.which("pulseaudio") or not shutil.which("parec"):
+        pytest.skip("pulseaudio is needed for real-audio tests (tests/run.sh installs it)")
+    env_before = {k: os.environ.get(k) for k in ("PULSE_RUNTIME_PATH", "PULSE_SERVER")}
+    server = _PulseServer()
+    server.start()
     try:
-        yield SINK_NAME
+        yield server
     finally:
-        pacer.terminate()
-        pacer.wait(timeout=5)
-        subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=10)
+        server.stop()
         for key, value in env_before.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        shutil.rmtree(runtime, ignore_errors=True)
-        sd._terminate()
-        sd._initialize()
+        shutil.rmtree(server.runtime, ignore_errors=True)
+        _rescan_portaudio()
+
+
+@pytest.fixture(scope="module")
+def pulse_null_sink(_pulse_server: _PulseServer) -> str:
+    """A PulseAudio daemon with a 16 kHz mono null sink whose monitor is the default source.
+
+    sounddevice (PortAudio -> ALSA -> pulse plugin) then opens real, clocked streams: what is played to the default
+    output can be captured back from the default input. A low-latency "pacer" reader on the monitor makes the sink
+    render in 10 ms blocks instead of 2 s ones (without it streams stall or underrun; headless-testing.md §2).
+    Returns the sink name; checked (and the daemon started again if it died) for every test module.
+    """
+    _pulse_server.ensure_running()
+    return SINK_NAME
+
 
 
 # --------------------------------------------------------------------------------------------- Secret Service keyring
