@@ -349,6 +349,39 @@ def test_skipped_idle_blocks_are_the_microphone_delayed_as_the_canceller_delays_
     np.testing.assert_array_equal(clean[resume : resume + lag], mic[resume - lag : resume])
 
 
+def test_a_reply_after_speech_that_ran_into_the_skipping_leaves_a_silent_microphone_silent():
+    """The user's question runs across the switch into skipping, a pause follows, and the reply starts on a
+    microphone that hears nothing (no echo reaches it, as on the engine tests' in-memory sound card): the output
+    stays silent, as it does without the skipping. The module's capture state was left in the middle of the
+    question; processed on it, the reply's first blocks came out with a burst of that speech (an RMS of up to 360,
+    which the speech-to-text made words of, cutting a hands-free reply off after three words). Skipping starts at
+    a different point of the question each time."""
+    question = synthesize_speech("Can you recommend a good book to read this weekend?")
+    first_words = reply(0)
+    pause_s = 1.0
+    loudest = []
+    for question_at in np.arange(0.4, 2.4, 0.2):  # skipping starts IDLE_SKIP_AFTER_S into the microphone's audio
+        mic = np.concatenate([np.zeros(round(question_at * MIC_RATE), np.int16), question])
+        reply_block = int((len(mic) / MIC_RATE + pause_s) / BLOCK_S)
+        blocks = reply_block + round(0.5 / BLOCK_S)
+        mic = np.concatenate([mic, np.zeros(blocks * MIC_BLOCK - len(mic), np.int16)])
+        speaker_block = round(TTS_RATE * BLOCK_S)
+        canceller = EchoCanceller()
+        out = []
+        for i in range(blocks):  # the speaker plays (and pushes) silence until the reply, as the transport does
+            k = i - reply_block
+            far = first_words[k * speaker_block : (k + 1) * speaker_block] if k >= 0 else np.zeros(0, np.int16)
+            canceller.push_reference(np.pad(far, (0, speaker_block - len(far))).tobytes(), TTS_RATE)
+            out.append(np.frombuffer(canceller.process_capture(mic[i * MIC_BLOCK : (i + 1) * MIC_BLOCK].tobytes()),
+                                     np.int16))
+        assert canceller.stats.skipped_blocks > 0
+        rms = [float(np.sqrt(np.mean(block.astype(np.float64) ** 2))) for block in out[reply_block:]]
+        loudest.append(max(rms))
+    print("\nloudest 20 ms of each reply's first 0.5 s on a silent microphone (RMS): "
+          + " ".join(f"{value:.0f}" for value in loudest))
+    assert max(loudest) < 4.0, "a silent microphone must stay (next to) silent as the reply starts"
+
+
 def test_noise_suppression_is_never_skipped():
     canceller = EchoCanceller(noise_suppression=True)
     run_room(AcousticPath(seed=2), canceller, IDLE_SKIP_AFTER_S + 1.0, far=[(0.0, reply(1)[: TTS_RATE // 5])],
