@@ -10,9 +10,12 @@
   The engine loop hands a reply's chunks to that thread up to :data:`RESERVE_SECS` ahead of the device, so a busy
   loop (a loaded machine) does not starve the speaker; the thread writes what has queued up in one go, up to
   :data:`MAX_WRITE_SECS`, so it wakes up less often. An interruption drops the queued reply audio at once.
-  While there is nothing to play, that thread writes 10 ms of silence at a time, so the device never runs dry:
-  its buffer stays full, the delay from a written sample to its sound is the same for every reply (which keeps the
-  echo canceller locked on the echo), and the sound server reports no underruns. Each write, silence included, is
+  While there is nothing to play and an echo canceller is at work, that thread writes 10 ms of silence at a time,
+  just before the device would run dry, so the device never does: the delay from a written sample to its sound is
+  the same for every reply (which keeps the echo canceller locked on the echo) and the sound server reports no
+  underruns, yet only :data:`IDLE_LOW_WATER_SECS` (plus the chunk) of silence stands ahead of a reply's first sample,
+  not the whole device buffer (about 45 ms more before a reply was heard when silence kept it full). A late
+  wake-up that lets the device run dry raises the low-water mark a little. Each write, silence included, is
   queued as the echo canceller's reference just before it is written, and handed to the canceller on the capture
   thread before the next microphone block (:meth:`LocalAudioTransport.push_reference` says why). The speaker thread
   asks for real-time priority where the user may have it.
@@ -76,8 +79,14 @@ INPUT_SAMPLE_RATE = 16000
 INPUT_BLOCK_FRAMES = INPUT_SAMPLE_RATE // 50  # 20 ms
 INPUT_STALL_SECS = 1.0  # no block for this long means the microphone is gone
 RETRY_SECS = 2.0
-IDLE_CHUNK_SECS = 0.010  # silence written at a time while idle: real audio waits behind at most this much
-IDLE_MARGIN_SECS = 0.005  # silence goes in this long before the device would run dry
+IDLE_CHUNK_SECS = 0.010  # silence written at a time while idle
+# While idle, silence goes in when the device has this little left to play: a reply's first sample then waits behind
+# at most this plus one silent chunk, instead of behind a full device buffer. It is also how late the speaker thread
+# may wake without the device running dry (the interpreter hands the GIL over every 5 ms).
+IDLE_LOW_WATER_SECS = 0.010
+# Each time the device ran dry all the same (the thread woke too late), the mark rises by this much, up to the max.
+IDLE_LOW_WATER_STEP_SECS = 0.005
+IDLE_LOW_WATER_MAX_SECS = 0.025
 # Reply audio the engine loop may hand to the speaker thread ahead of the device. A loop that is late by up to this
 # much (other apps keeping the cores busy) leaves no gap. It adds nothing to a reply's start: the first chunk is
 # written at once; the reserve fills because text-to-speech delivers faster than real time. An interruption drops
@@ -87,6 +96,8 @@ RESERVE_SECS = 0.2
 # the machine busy. An interruption waits for the write in progress, so this bounds how much still plays after it
 # (plus the device buffer).
 MAX_WRITE_SECS = 0.06
+# A write that starts this long after the device ran out of audio counts as an underrun (less is rounding).
+UNDERRUN_TOLERANCE_SECS = 0.001
 # Speaker audio kept for the echo canceller while the microphone delivers no blocks to hand it over with.
 REFERENCE_BACKLOG_SECS = 0.5
 # The speaker thread asks for a low real-time priority (as audio servers' clients get from rtkit), else a better nice
@@ -502,7 +513,8 @@ class LocalAudioOutput(BaseOutputTransport):
         self._interrupting = False  # an interruption is being handled: interruptible audio is turned away
         self._idle_fill = False  # write silence while idle: only on a stream whose writes have not failed
         self._write_failed = False  # a write failed: reply audio is dropped until a stream is opened again
-        self._last_silent = False  # the last chunk written was idle silence
+        self._idle_low_water = IDLE_LOW_WATER_SECS  # see IDLE_LOW_WATER_SECS; raised after a late wake-up
+        self._kept_fed = False  # the last write was made to keep the device from running dry (a canceller at work)
         self._play_end = 0.0  # monotonic time the written audio ends playing (estimated)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._retry_task: asyncio.Task | None = None
@@ -584,9 +596,10 @@ class LocalAudioOutput(BaseOutputTransport):
         needs a continuous reference, keep the device fed with silence.
 
         After a reply's chunk the next one is normally queued already (the reserve), but the engine loop may have
-        fallen behind: it gets as long as the device can play on without it (minus a margin) before silence goes in.
-        After silence, more silence follows at once, so an idle device's buffer stays as full as during a reply, and
-        the first chunk of the next reply waits behind at most one silent chunk more than any other chunk does.
+        fallen behind: it gets as long as the device can play on without it (down to the low-water mark) before
+        silence goes in. Silence, too, goes in only at the low-water mark, so an idle device holds little: the first
+        chunk of the next reply is written as soon as it arrives and plays after at most the mark plus one silent
+        chunk, while the device (and so the canceller's reference) never stops.
         """
         self.scheduling = _raise_priority()
         logger.debug(f"Speaker thread scheduling: {self.scheduling}")
@@ -596,7 +609,7 @@ class LocalAudioOutput(BaseOutputTransport):
             if carried:
                 job = carried.pop()
             elif self._idle_fill and self._stream is not None and self._transport.needs_continuous_reference:
-                grace = 0.0 if self._last_silent else self._buffered_secs() - IDLE_CHUNK_SECS - IDLE_MARGIN_SECS
+                grace = self._buffered_secs() - self._idle_low_water
                 try:
                     job = self._jobs.get(timeout=grace) if grace > 0 else self._jobs.get_nowait()
                 except queue.Empty:
@@ -645,21 +658,30 @@ class LocalAudioOutput(BaseOutputTransport):
         """How much written audio the device has yet to play, as far as the writes' timing tells."""
         return self._play_end - time.monotonic()
 
-    def _write(self, pcm: bytes, *, silent: bool = False) -> None:
+    def _write(self, pcm: bytes) -> None:
         stream = self._stream
         if stream is not None:
             # Right before the write, on this thread: the reference then comes before every microphone block its
             # sound can be heard in, by the same margin (the full device buffer) for every chunk.
             self._transport.push_reference(pcm, self.sample_rate)
             started = time.monotonic()
-            self._last_silent = silent
+            continuous = self._idle_fill and self._transport.needs_continuous_reference
+            if continuous and self._kept_fed and started > self._play_end + UNDERRUN_TOLERANCE_SECS:
+                self._ran_dry(started - self._play_end)
+            self._kept_fed = continuous
             stream.write(pcm)
             self._play_end = max(self._play_end, started) + len(pcm) / 2 / self.sample_rate
+
+    def _ran_dry(self, secs: float) -> None:
+        """The device ran out of audio while kept fed (the thread woke too late): wake up earlier from now on."""
+        raised = min(IDLE_LOW_WATER_MAX_SECS, self._idle_low_water + IDLE_LOW_WATER_STEP_SECS)
+        logger.debug(f"Speaker ran dry for {secs * 1000:.1f} ms; idle low-water mark {raised * 1000:.0f} ms")
+        self._idle_low_water = raised
 
     def _write_silence(self) -> None:
         silence = bytes(2 * max(1, round(self.sample_rate * IDLE_CHUNK_SECS)))
         try:
-            self._write(silence, silent=True)
+            self._write(silence)
         except AudioDeviceError as exc:
             self._write_failure(str(exc))
 
@@ -698,6 +720,8 @@ class LocalAudioOutput(BaseOutputTransport):
         self._open_name = name
         self._write_failed = False
         self._idle_fill = True
+        self._kept_fed = False
+        self._play_end = 0.0  # a new stream starts empty
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None

@@ -36,13 +36,15 @@ MEMORY_SPEAKER = "Memory Speaker"
 
 @dataclass(frozen=True)
 class PlayedChunk:
-    """One ``write`` to the speaker: ``starts``/``ends`` are ``time.monotonic()`` play times."""
+    """One ``write`` to the speaker: ``starts``/``ends`` are ``time.monotonic()`` play times; ``queued_ahead`` is how
+    many samples written before it were still waiting to play when it was written (what it had to wait behind)."""
 
     starts: float
     ends: float
     pcm: bytes
     sample_rate: int
     device: str
+    queued_ahead: int = 0
 
     @property
     def rms(self) -> float:
@@ -276,7 +278,8 @@ class _MemoryOutput:
         starts = max(self._play_end, now)  # an empty buffer (underrun) starts playing right away
         ends = starts + len(pcm) / 2 / self._rate
         self._play_end = ends
-        self._backend._record(PlayedChunk(starts, ends, bytes(pcm), self._rate, self.device))
+        queued = round((starts - now) * self._rate)
+        self._backend._record(PlayedChunk(starts, ends, bytes(pcm), self._rate, self.device, queued))
         # Like a sound card: return once the unplayed audio fits into the device buffer again.
         delay = ends - self._buffer_secs - time.monotonic()
         if delay > 0:

@@ -1,7 +1,8 @@
 """The speaker is fed silence while idle only when an echo canceller needs a continuous reference.
 
 With echo cancellation on, the speaker must never run dry (see engine/echo.py), so idle time is filled with
-silence, which keeps the device buffer full: a reply's first sample then waits behind that buffer. With it off
+silence, but only just before the device would run dry: a reply's first sample then waits behind a little silence,
+not behind a full device buffer. With it off
 (headphones) nothing is written between replies, so a reply starts into an empty buffer and plays at once.
 Switching echo cancellation at run time starts and stops the filling. Real engine and canceller, in-memory sound
 card (the only fake: it records every write with its play time).
@@ -14,6 +15,7 @@ import time
 
 import pytest
 
+from desktop_agent.engine.audio import IDLE_CHUNK_SECS, IDLE_LOW_WATER_MAX_SECS
 from desktop_agent.engine.memory_audio import MemoryAudioBackend
 from desktop_agent.state.events import AssistantTurnEnded
 from tests.engine.conftest import config_for
@@ -77,3 +79,32 @@ async def test_switching_echo_cancellation_starts_and_stops_the_silence(sim, har
     again_from = time.monotonic()
     await asyncio.sleep(0.4)
     assert sum(c.ends - c.starts for c in writes_since(backend, again_from)) > 0.3, "the fill did not resume"
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_with_a_canceller_a_reply_waits_behind_little_silence_not_a_full_device_buffer(sim, harness_factory, speech):
+    """Counted in samples by the device: what stood in its buffer, written before the reply's first audio, when
+    that audio was written. Keeping the buffer full of silence put a whole buffer (40 ms here) ahead of it."""
+    backend = MemoryAudioBackend(output_buffer_secs=BUFFER_SECS)
+    h = await harness_factory(config_for(sim, echo_cancellation=True), backend)
+    await asyncio.sleep(0.5)
+    quiet_from = time.monotonic()
+    await h.until(lambda: len(writes_since(backend, quiet_from)) > 20, 15, "the idle speaker to be fed")
+
+    sim.stt.script(["Hello there."])
+    sim.llm.script(["Hi! How can I help?"])
+    since = h.mark()
+    await h.push_to_talk(speech("Hello there."))
+    await h.wait(AssistantTurnEnded, since, timeout=20)
+    written = writes_since(backend, quiet_from)
+    first = next(i for i, c in enumerate(written) if c.pcm.count(0) != len(c.pcm))
+    assert first > 0 and all(c.pcm.count(0) == len(c.pcm) for c in written[:first]), "silence came first"
+    rate = written[first].sample_rate
+    most = round((IDLE_LOW_WATER_MAX_SECS + IDLE_CHUNK_SECS) * rate)
+    assert most < round(BUFFER_SECS * rate)
+    assert written[first].queued_ahead <= most, (
+        f"the reply's first audio waited behind {written[first].queued_ahead} samples of silence"
+    )
+    # While idle, the silence stood no deeper in the buffer than that either (the reply did not merely get lucky).
+    assert max(c.queued_ahead for c in written[1:first]) <= most
