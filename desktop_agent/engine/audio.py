@@ -31,7 +31,6 @@ import concurrent.futures
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -96,8 +95,6 @@ RESERVE_SECS = 0.2
 # the machine busy. An interruption waits for the write in progress, so this bounds how much still plays after it
 # (plus the device buffer).
 MAX_WRITE_SECS = 0.06
-# A write that starts this long after the device ran out of audio counts as an underrun (less is rounding).
-UNDERRUN_TOLERANCE_SECS = 0.001
 # Speaker audio kept for the echo canceller while the microphone delivers no blocks to hand it over with.
 REFERENCE_BACKLOG_SECS = 0.5
 # The speaker thread asks for a low real-time priority (as audio servers' clients get from rtkit), else a better nice
@@ -515,7 +512,6 @@ class LocalAudioOutput(BaseOutputTransport):
         self._write_failed = False  # a write failed: reply audio is dropped until a stream is opened again
         self._idle_low_water = IDLE_LOW_WATER_SECS  # see IDLE_LOW_WATER_SECS; raised after a late wake-up
         self._kept_fed = False  # the last write was made to keep the device from running dry (a canceller at work)
-        self._play_end = 0.0  # monotonic time the written audio ends playing (estimated)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._retry_task: asyncio.Task | None = None
         self._recovering = False
@@ -655,27 +651,27 @@ class LocalAudioOutput(BaseOutputTransport):
         return carried
 
     def _buffered_secs(self) -> float:
-        """How much written audio the device has yet to play, as far as the writes' timing tells."""
-        return self._play_end - time.monotonic()
+        """How much written audio the open device has yet to take, by its own count: a clock estimate drifts from a
+        sound card's clock, and a card faster than the estimate would run dry at the low-water mark."""
+        stream = self._stream
+        return stream.queued_secs() if stream is not None else 0.0
 
     def _write(self, pcm: bytes) -> None:
         stream = self._stream
         if stream is not None:
             # Right before the write, on this thread: the reference then comes before every microphone block its
-            # sound can be heard in, by the same margin (the full device buffer) for every chunk.
+            # sound can be heard in, by the same margin for every chunk (the device never runs dry).
             self._transport.push_reference(pcm, self.sample_rate)
-            started = time.monotonic()
             continuous = self._idle_fill and self._transport.needs_continuous_reference
-            if continuous and self._kept_fed and started > self._play_end + UNDERRUN_TOLERANCE_SECS:
-                self._ran_dry(started - self._play_end)
+            ran_dry = stream.write(pcm)
+            if continuous and self._kept_fed and ran_dry:
+                self._ran_dry()
             self._kept_fed = continuous
-            stream.write(pcm)
-            self._play_end = max(self._play_end, started) + len(pcm) / 2 / self.sample_rate
 
-    def _ran_dry(self, secs: float) -> None:
+    def _ran_dry(self) -> None:
         """The device ran out of audio while kept fed (the thread woke too late): wake up earlier from now on."""
         raised = min(IDLE_LOW_WATER_MAX_SECS, self._idle_low_water + IDLE_LOW_WATER_STEP_SECS)
-        logger.debug(f"Speaker ran dry for {secs * 1000:.1f} ms; idle low-water mark {raised * 1000:.0f} ms")
+        logger.debug(f"Speaker ran dry; idle low-water mark now {raised * 1000:.0f} ms")
         self._idle_low_water = raised
 
     def _write_silence(self) -> None:
@@ -721,7 +717,6 @@ class LocalAudioOutput(BaseOutputTransport):
         self._write_failed = False
         self._idle_fill = True
         self._kept_fed = False
-        self._play_end = 0.0  # a new stream starts empty
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None

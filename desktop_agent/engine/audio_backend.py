@@ -46,7 +46,12 @@ class InputStream(Protocol):
 
 class OutputStream(Protocol):
     def start(self) -> None: ...
-    def write(self, pcm: bytes) -> None: ...
+    def write(self, pcm: bytes) -> bool | None:
+        """Blocks while the device buffer is full; True when the device ran out of audio before this write."""
+
+    def queued_secs(self) -> float:
+        """Audio written and not yet taken by the device, from the device's own count (no clock estimate)."""
+
     def close(self) -> None: ...
 
 
@@ -229,18 +234,28 @@ class _SDOutput:
     def __init__(self, stream: Any, error: type[Exception]):
         self._stream = stream
         self._error = error
+        self._capacity = 0  # frames the device buffer holds: all of it is free right after the start
 
     def start(self) -> None:
         try:
             self._stream.start()
+            self._capacity = self._stream.write_available
         except self._error as exc:
             raise AudioDeviceError("The speaker could not be started.") from exc
 
-    def write(self, pcm: bytes) -> None:
+    def write(self, pcm: bytes) -> bool:
         try:
-            self._stream.write(pcm)
+            return bool(self._stream.write(pcm))
         except self._error as exc:
             raise AudioDeviceError("The speaker stopped accepting audio.") from exc
+
+    def queued_secs(self) -> float:
+        try:
+            free = self._stream.write_available
+        except self._error:  # the device is going away: the next write says so
+            return 0.0
+        self._capacity = max(self._capacity, free)
+        return (self._capacity - free) / self._stream.samplerate
 
     def close(self) -> None:
         try:

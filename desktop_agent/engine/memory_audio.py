@@ -263,13 +263,18 @@ class _MemoryOutput:
         self._rate = sample_rate
         self._buffer_secs = buffer_secs
         self._play_end = 0.0
+        self._wrote = False  # a write before this one: an empty buffer now means the device ran dry
         self._failed = False
         self._closed = False
 
     def start(self) -> None:
         self._play_end = time.monotonic()
+        self._wrote = False
 
-    def write(self, pcm: bytes) -> None:
+    def queued_secs(self) -> float:
+        return max(0.0, self._play_end - time.monotonic())
+
+    def write(self, pcm: bytes) -> bool:
         if self._failed:
             raise AudioDeviceError(f"The speaker “{self.device}” stopped accepting audio.")
         if self._closed:
@@ -284,6 +289,8 @@ class _MemoryOutput:
         delay = ends - self._buffer_secs - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        ran_dry, self._wrote = self._wrote and starts == now, True
+        return ran_dry
 
     def fail(self) -> None:
         self._failed = True

@@ -83,7 +83,7 @@ async def test_switching_echo_cancellation_starts_and_stops_the_silence(sim, har
 
 @pytest.mark.e2e
 @pytest.mark.asyncio
-async def test_with_a_canceller_a_reply_waits_behind_little_silence_not_a_full_device_buffer(sim, harness_factory, speech):
+async def test_with_a_canceller_a_reply_waits_behind_little_silence_not_a_full_buffer(sim, harness_factory, speech):
     """Counted in samples by the device: what stood in its buffer, written before the reply's first audio, when
     that audio was written. Keeping the buffer full of silence put a whole buffer (40 ms here) ahead of it."""
     backend = MemoryAudioBackend(output_buffer_secs=BUFFER_SECS)
