@@ -11,14 +11,15 @@
   loop (a loaded machine) does not starve the speaker; the thread writes what has queued up in one go, up to
   :data:`MAX_WRITE_SECS`, so it wakes up less often. An interruption drops the queued reply audio at once.
   While there is nothing to play and an echo canceller is at work, that thread writes 10 ms of silence at a time,
-  just before the device would run dry, so the device never does: the delay from a written sample to its sound is
-  the same for every reply (which keeps the echo canceller locked on the echo) and the sound server reports no
-  underruns, yet only :data:`IDLE_LOW_WATER_SECS` (plus the chunk) of silence stands ahead of a reply's first sample,
-  not the whole device buffer (about 45 ms more before a reply was heard when silence kept it full). A late
-  wake-up that lets the device run dry raises the low-water mark a little. Each write, silence included, is
-  queued as the echo canceller's reference just before it is written, and handed to the canceller on the capture
-  thread before the next microphone block (:meth:`LocalAudioTransport.push_reference` says why). The speaker thread
-  asks for real-time priority where the user may have it.
+  just before the device would run dry, so the device never does: the stream the device plays, and so the
+  canceller's reference, is continuous sample for sample (which keeps the canceller locked on the echo) and the
+  sound server reports no underruns, yet only :data:`IDLE_LOW_WATER_SECS` (plus the chunk) of silence stands ahead
+  of a reply's first sample, not the whole device buffer (about 45 ms more before a reply was heard when silence
+  kept it full). A late wake-up that lets the device run dry raises the low-water mark a little. Each write,
+  silence included, is placed on the device's playback timeline just before it is written, and the canceller is
+  handed, before each microphone block, what the device played during it (engine/playback_reference.py;
+  :meth:`LocalAudioTransport.push_reference` says why). The speaker thread asks for real-time priority where the
+  user may have it.
 * A vanished or failing device becomes an ``ErrorOccurred(kind=AUDIO_DEVICE)`` with a clear sentence; the
   transport falls back to the default device and keeps retrying, and never raises into the pipeline.
 """
@@ -62,6 +63,7 @@ from desktop_agent.engine.audio_backend import (
 from desktop_agent.engine.frames import TalkGateFrame
 from desktop_agent.engine.levels import LevelMeter, pcm_level
 from desktop_agent.engine.memory_audio import MemoryAudioBackend
+from desktop_agent.engine.playback_reference import PlaybackReference
 from desktop_agent.state.events import ErrorKind, ErrorOccurred, Event
 
 __all__ = [
@@ -95,8 +97,6 @@ RESERVE_SECS = 0.2
 # the machine busy. An interruption waits for the write in progress, so this bounds how much still plays after it
 # (plus the device buffer).
 MAX_WRITE_SECS = 0.06
-# Speaker audio kept for the echo canceller while the microphone delivers no blocks to hand it over with.
-REFERENCE_BACKLOG_SECS = 0.5
 # The speaker thread asks for a low real-time priority (as audio servers' clients get from rtkit), else a better nice
 # value, where the user may have them; most desktop users may not, and it then runs as any thread does.
 SPEAKER_RT_PRIORITY = 10
@@ -151,7 +151,7 @@ class LocalAudioTransport(BaseTransport):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._report_lock = threading.Lock()
         self._reported_cancellers: list[EchoCancellerLike] = []  # identity, not equality: reported once each
-        self._reference = _ReferenceQueue()  # written to the speaker, not yet handed to the canceller
+        self._reference = PlaybackReference()  # written to the speaker, handed to the canceller as it plays
         self.meter = LevelMeter(self.emit)
         params = TransportParams(
             audio_in_enabled=True,
@@ -202,10 +202,11 @@ class LocalAudioTransport(BaseTransport):
     def cancel_echo(self, pcm: bytes) -> bytes:
         """Capture side, on the input callback thread: the block without the speaker's echo.
 
-        The reference written since the last block is handed to the canceller first (see :meth:`push_reference`).
+        The reference the speaker played during the block is handed to the canceller first (see
+        :meth:`push_reference`).
         """
         canceller = self.echo_canceller
-        pending = self._reference.take()
+        pending = self._reference.take(len(pcm) // 2, INPUT_SAMPLE_RATE)
         if canceller is None:
             return pcm
         for reference, sample_rate in pending:
@@ -223,8 +224,8 @@ class LocalAudioTransport(BaseTransport):
     @property
     def needs_continuous_reference(self) -> bool:
         """An echo canceller is at work, so the speaker must never run dry (echo.py says why): the speaker thread
-        then fills idle time with silence. Without one, a reply's first sample goes into an empty device buffer and
-        plays at once instead of behind a buffer full of silence (the memory device: 40 ms sooner)."""
+        then keeps a little silence queued while idle. Without one, a reply's first sample goes into an empty device
+        buffer and plays at once instead of behind that silence."""
         canceller = self.echo_canceller
         return (
             canceller is not None
@@ -232,19 +233,24 @@ class LocalAudioTransport(BaseTransport):
             and not getattr(canceller, "failure", None)
         )
 
-    def push_reference(self, pcm: bytes, sample_rate: int) -> None:
-        """Speaker side, on the speaker thread right before ``pcm`` is written: the canceller's reference.
+    def push_reference(self, pcm: bytes, sample_rate: int, queued_secs: float = 0.0) -> None:
+        """Speaker side, on the speaker thread right before ``pcm`` is written behind ``queued_secs`` of audio the
+        device has yet to play (its own count): the canceller's reference.
 
-        It is queued here and handed to the canceller on the capture thread, before the next microphone block. To
-        WebRTC's canceller that is the same: it queues reference frames itself and takes them in only when it
-        processes the next capture block, so what counts is which blocks the reference comes before, and that is
-        unchanged (the echo of a write is heard a device buffer later, in a later block). It keeps the speaker
-        thread's work per write to a queue append: feeding the canceller takes two calls into its binding per
-        10 ms, each of which gives up the GIL and has to win it back, and on a busy machine every such wait eats
-        into the time the device can play on without the next write.
+        It is placed on the device's playback timeline here and handed to the canceller on the capture thread, a
+        microphone block's worth before each block, as the device plays it (engine/playback_reference.py): so how
+        far the reference runs ahead of the echo does not depend on how full the device buffer is, which changes
+        when a reply starts into the little silence queued while idle. It also keeps the speaker thread's work per
+        write small: feeding the canceller takes two calls into its binding per 10 ms, each of which gives up the
+        GIL and has to win it back, and on a busy machine every such wait eats into the time the device can play
+        on without the next write.
         """
         if self.echo_canceller is not None:
-            self._reference.put(pcm, sample_rate)
+            self._reference.written(pcm, sample_rate, queued_secs)
+
+    def speaker_restarted(self) -> None:
+        """An output stream was opened or closed: the reference's playback timeline starts afresh."""
+        self._reference.clear()
 
     def _feed_reference(self, canceller: EchoCancellerLike, pcm: bytes, sample_rate: int) -> bool:
         """Hand queued reference to the canceller; False when the canceller failed and was dropped."""
@@ -659,9 +665,9 @@ class LocalAudioOutput(BaseOutputTransport):
     def _write(self, pcm: bytes) -> None:
         stream = self._stream
         if stream is not None:
-            # Right before the write, on this thread: the reference then comes before every microphone block its
-            # sound can be heard in, by the same margin for every chunk (the device never runs dry).
-            self._transport.push_reference(pcm, self.sample_rate)
+            # Right before the write, on this thread, with the device's count of what it still has to play: that
+            # places the audio on the playback timeline the canceller's reference is handed over by.
+            self._transport.push_reference(pcm, self.sample_rate, stream.queued_secs())
             continuous = self._idle_fill and self._transport.needs_continuous_reference
             ran_dry = stream.write(pcm)
             if continuous and self._kept_fed and ran_dry:
@@ -717,12 +723,14 @@ class LocalAudioOutput(BaseOutputTransport):
         self._write_failed = False
         self._idle_fill = True
         self._kept_fed = False
+        self._transport.speaker_restarted()
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
         self._idle_fill = False
         if stream is not None:
             stream.close()
+            self._transport.speaker_restarted()
 
     def idle_fill_changed(self) -> None:
         """The echo canceller was switched on or off: wake the speaker thread so it starts or stops filling in."""
@@ -883,36 +891,6 @@ class _Reserve:
                     chunk.dropped = True
             self._chunks = kept
             self._secs = sum(chunk.secs for chunk in kept)
-
-
-class _ReferenceQueue:
-    """Speaker audio on its way to the echo canceller, from the speaker thread to the capture thread, in order.
-
-    If the microphone stops delivering blocks, only the last :data:`REFERENCE_BACKLOG_SECS` are kept.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: collections.deque[tuple[bytes, int]] = collections.deque()
-        self._secs = 0.0
-
-    def put(self, pcm: bytes, sample_rate: int) -> None:
-        with self._lock:
-            self._items.append((pcm, sample_rate))
-            self._secs += len(pcm) / 2 / sample_rate
-            while self._secs > REFERENCE_BACKLOG_SECS and len(self._items) > 1:
-                old, rate = self._items.popleft()
-                self._secs -= len(old) / 2 / rate
-
-    def take(self) -> list[tuple[bytes, int]]:
-        """Everything queued, oldest first; the queue is empty afterwards."""
-        with self._lock:
-            if not self._items:
-                return []
-            items = list(self._items)
-            self._items.clear()
-            self._secs = 0.0
-        return items
 
 
 class _Job:
