@@ -13,15 +13,23 @@ from desktop_agent.state.events import AudioLevel
 FLOOR_DB = -60.0
 
 
+#: The mean square of a full-scale int16 signal (32768²): 0 dBFS.
+FULL_SCALE_SQUARE = 32768.0 * 32768.0
+
+
 def pcm_level(pcm: bytes) -> float:
-    """Loudness of int16 PCM on a 0..1 scale: -60 dBFS RMS (or quieter) is 0, full scale is 1."""
-    samples = np.frombuffer(pcm, dtype=np.int16)
+    """Loudness of int16 PCM on a 0..1 scale: -60 dBFS RMS (or quieter) is 0, full scale is 1.
+
+    Every microphone block is measured (for the meter, and for voice in speech-to-text's pre-roll), so this is one
+    dot product and scalar math: numpy's ``mean`` of squares costs about five times as much per 20 ms block."""
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32)
     if samples.size == 0:
         return 0.0
-    rms = float(np.sqrt(np.mean(samples.astype(np.float32) ** 2))) / 32768.0
-    if rms <= 0.0:
+    mean_square = float(samples.dot(samples)) / samples.size
+    if mean_square <= 0.0:
         return 0.0
-    return min(1.0, max(0.0, (20.0 * math.log10(rms) - FLOOR_DB) / -FLOOR_DB))
+    decibels = 10.0 * math.log10(mean_square / FULL_SCALE_SQUARE)  # 20·log10(rms), without the square root
+    return min(1.0, max(0.0, (decibels - FLOOR_DB) / -FLOOR_DB))
 
 
 class LevelMeter:

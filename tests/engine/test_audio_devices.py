@@ -121,6 +121,13 @@ def test_pcm_level_scale():
     assert pcm_level(quiet) == pytest.approx(0.0, abs=0.02)
 
 
+@pytest.mark.parametrize("spread", [100.0, 1000.0, 10000.0])
+def test_pcm_level_is_the_rms_in_dbfs_over_sixty_decibels(spread: float):
+    samples = np.clip(np.random.default_rng(7).normal(0.0, spread, 320), -32768, 32767).astype(np.int16)
+    rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) / 32768.0
+    assert pcm_level(samples.tobytes()) == pytest.approx((20.0 * np.log10(rms) + 60.0) / 60.0, abs=1e-6)
+
+
 def test_level_meter_emits_only_on_change_at_a_bounded_rate():
     events: list[AudioLevel] = []
     meter = LevelMeter(events.append, max_rate=15.0)
