@@ -45,6 +45,7 @@ from desktop_agent.engine.speculation import (
 from desktop_agent.engine.speech_keeper import SpeechKeeper
 from desktop_agent.engine.tools import end_conversation_tool
 from desktop_agent.engine.turns import LocalSpeechMarks, ModeSwitch, TurnInput, build_turn_strategies
+from desktop_agent.engine.worker_observer import leave_out_microphone_frames
 from desktop_agent.state.events import Provider, TurnMode
 
 INPUT_SAMPLE_RATE = 16000
@@ -173,8 +174,12 @@ def build_worker(voice: VoicePipeline, observers: Sequence[BaseObserver] = ()) -
 
     Pipecat's turn tracking (an observer of every frame, for its turn events and tracing) is off: the engine tracks
     turns itself (engine/observer.py) and nothing reads those events. The observers see a speculative reply only
-    once its turn is confirmed (engine/speculation.py)."""
-    return PipelineWorker(
+    once its turn is confirmed (engine/speculation.py), and never the microphone's frames
+    (engine/worker_observer.py)."""
+    worker_observers: list[BaseObserver] = (
+        [SpeculationVeil(ObserverGroup(observers), voice.speculation)] if observers else []
+    )
+    worker = PipelineWorker(
         voice.pipeline,
         params=PipelineParams(
             audio_in_sample_rate=INPUT_SAMPLE_RATE,
@@ -182,8 +187,11 @@ def build_worker(voice: VoicePipeline, observers: Sequence[BaseObserver] = ()) -
             enable_metrics=True,
             enable_usage_metrics=True,
         ),
-        observers=[SpeculationVeil(ObserverGroup(observers), voice.speculation)] if observers else [],
+        observers=worker_observers,
         idle_timeout_secs=None,
         enable_rtvi=False,
         enable_turn_tracking=False,
     )
+    if worker_observers:
+        leave_out_microphone_frames(worker, worker_observers)
+    return worker
