@@ -37,13 +37,7 @@ class Recorder(BaseObserver):
 async def _run(leave_out: bool) -> Recorder:
     recorder = Recorder()
     observers: list[BaseObserver] = [recorder]
-    worker = PipelineWorker(
-        Pipeline([PassOn(), PassOn()]),
-        observers=observers,
-        idle_timeout_secs=None,
-        enable_rtvi=False,
-        enable_turn_tracking=False,
-    )
+    worker = PipelineWorker(Pipeline([PassOn(), PassOn()]), observers=observers, enable_rtvi=False)
     if leave_out:
         leave_out_microphone_frames(worker, observers)
     runner = WorkerRunner(handle_sigint=False)
