@@ -31,12 +31,10 @@ from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
     CancelFrame,
-    EagerEndOfTurnCancelFrame,
     EndFrame,
     Frame,
     InputAudioRawFrame,
     InterimTranscriptionFrame,
-    InterruptionFrame,
     ProposedUserStartedSpeakingFrame,
     ProposedUserStoppedSpeakingFrame,
     StartFrame,
@@ -48,7 +46,7 @@ from pipecat.frames.frames import (
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup
-from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
+from pipecat.turns.types import ProcessFrameResult
 from pipecat.turns.user_start import (
     BaseUserTurnStartStrategy,
     ExternalUserTurnStartStrategy,
@@ -60,12 +58,12 @@ from pipecat.turns.user_stop import (
     BaseUserTurnStopStrategy,
     EagerUserTurnStopStrategy,
     ExternalUserTurnStopStrategy,
-    NormalizedMatch,
     TurnAnalyzerUserTurnStopStrategy,
 )
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from desktop_agent.engine.frames import TalkGateFrame
+from desktop_agent.engine.speculative_stop import SpeculativeStop
 from desktop_agent.engine.vad import SileroVAD
 from desktop_agent.state.events import TurnMode
 
@@ -148,7 +146,7 @@ class PushToTalkStartStrategy(_ModeGated, ExternalUserTurnStartStrategy):
     """Press: the turn starts and the assistant is interrupted."""
 
 
-class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
+class PushToTalkStopStrategy(_ModeGated, SpeculativeStop, ExternalUserTurnStopStrategy):
     """Release: the turn ends as soon as the final transcript is in, and its reply may already be under way.
 
     The release asks speech to text to finalize; its answer is the last final transcript of the turn, so the turn ends
@@ -156,14 +154,12 @@ class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
     strategy also waits for text indefinitely (until the aggregator's 5 s watchdog); a release with nothing said, or
     a transcript that never comes, ends the turn after a short wait instead, so the assistant is ready again at once.
 
-    Speculation (``may_speculate``): at the release, words still in an interim transcript are usually what the final
-    one will say, so the reply is started on them at once (a Pipecat ``UserTurnSpeculation``; see
-    :mod:`desktop_agent.engine.speculation` for how it is held until confirmed). When the final transcript comes, a
-    match (``NormalizedMatch``: case, punctuation and spacing aside) confirms it: the reply is already on its way.
-    Otherwise it is withdrawn unheard and the language model answers the final transcript. It is withdrawn too, and
-    the turn answered afresh, when anything else voids it first: a press before the final transcript (the turn
-    goes on), an interruption, the language model withdrawing it (a tool call), or a stop the turn controller refuses
-    (someone is still speaking: the turn ends, with one reply, when they stop).
+    Speculation (``may_speculate``; :class:`~desktop_agent.engine.speculative_stop.SpeculativeStop`): at the release,
+    words still in an interim transcript are usually what the final one will say, so the reply is started on them at
+    once and confirmed when the final transcript says the same. It is withdrawn, and the turn answered afresh, when
+    anything voids it first: a press before the final transcript (the turn goes on), an interruption, the language
+    model withdrawing it (a tool call), or a stop the turn controller refuses (someone is still speaking: the turn
+    ends, with one reply, when they stop).
     """
 
     def __init__(
@@ -171,49 +167,29 @@ class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
         *,
         silent_release_secs: float = PTT_SILENT_RELEASE_SECS,
         missing_final_secs: float = PTT_MISSING_FINAL_SECS,
-        may_speculate: Callable[[], bool] = lambda: False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._silent_release_secs = silent_release_secs
         self._missing_final_secs = missing_final_secs
-        self._may_speculate = may_speculate
-        self._match = NormalizedMatch()
-        self._heard = False
         self._released = False
         self._fallback: asyncio.Task | None = None
-        self._finals: list[str] = []
-        self._interim = ""
-        self._speculation: UserTurnSpeculation | None = None
-        self._confirming = False
-        self._accepted = False
         self._refused = False  # the controller refused to end the turn: end it when the user stops speaking
 
     async def process_frame(self, frame: Frame) -> ProcessFrameResult:
-        active = self._switch.active is self._mode
-        if active and isinstance(frame, (InterruptionFrame, EagerEndOfTurnCancelFrame)) and self._speculation:
-            # Interrupted, or withdrawn by the language model: the speculative reply was dropped on its way, so the
-            # turn gets a reply of its own when it ends.
-            await self._withdraw()
         result = await super().process_frame(frame)
-        if active:
+        if self._switch.active is self._mode:
             if isinstance(frame, TranscriptionFrame) and frame.text.strip():
-                self._heard = True
-                self._finals.append(frame.text.strip())
-                self._interim = ""
                 if self._released:
                     await self._end_turn()
-            elif isinstance(frame, InterimTranscriptionFrame):
-                self._heard = True
-                self._interim = frame.text.strip()
             elif isinstance(frame, ProposedUserStoppedSpeakingFrame):
                 self._released = True
-                await self._speculate()
+                await self.speculate(only_if_unfinished=True)
                 await self._arm_fallback()
             elif isinstance(frame, ProposedUserStartedSpeakingFrame):
                 self._released = False
                 await self._disarm_fallback()
-                await self._withdraw()  # pressed again before the final transcript: the turn goes on
+                await self.withdraw()  # pressed again before the final transcript: the turn goes on
             elif isinstance(frame, VADUserStoppedSpeakingFrame) and self._refused and self._released:
                 self._refused = False
                 await self._end_turn()
@@ -221,71 +197,27 @@ class PushToTalkStopStrategy(_ModeGated, ExternalUserTurnStopStrategy):
 
     async def handle_user_turn_started(self) -> None:
         await self._disarm_fallback()
-        self._forget_turn()
+        self._released = self._refused = False
         await super().handle_user_turn_started()
 
     async def handle_user_turn_stopped(self) -> None:
-        # Runs inside the turn's end, only if the controller accepted it: a confirmation made it.
-        self._accepted = True
-        if not self._confirming:
-            await self._withdraw()  # ended some other way (the watchdog, the session): the speculation is void
-        self._speculation = None
         await self._disarm_fallback()
-        self._forget_turn()
+        self._released = self._refused = False
         await super().handle_user_turn_stopped()
 
     async def cleanup(self) -> None:
         await self._disarm_fallback()
         await super().cleanup()
 
-    def _forget_turn(self) -> None:
-        self._heard = self._released = self._refused = False
-        self._finals = []
-        self._interim = ""
-
-    async def _speculate(self) -> None:
-        """At the release: start the reply on the words so far, if some are still only in an interim transcript."""
-        text = " ".join([*self._finals, self._interim]).strip()
-        if not (self._interim and text and self._may_speculate()):
-            return
-        self._speculation = UserTurnSpeculation(text=text)
-        await self.trigger_user_turn_inference_triggered(speculation=self._speculation)
-
     async def _end_turn(self) -> None:
         """The final transcript is in (or will not come): confirm the reply under way, or answer afresh."""
-        speculation, committed = self._speculation, " ".join(self._finals).strip()
-        if speculation is not None and committed and self._match.matches(speculation.text, committed):
-            self._confirming, self._accepted = True, False
-            try:
-                await self.trigger_user_turn_finalized(confirms_speculation=True)
-            finally:
-                self._confirming = False
-            if not self._accepted:  # refused (the user is speaking): never leave the reply waiting on its own
-                await self._withdraw()
-                self._refused = True
-            return
-        await self._withdraw()
-        self._accepted = False
-        await super().trigger_user_turn_stopped()
-        if not self._accepted and self._released:
+        await self.trigger_user_turn_stopped()
+        if not self.accepted and self._released:
             self._refused = True
-
-    async def trigger_user_turn_stopped(self, *, enable_user_speaking_frames: bool | None = None) -> None:
-        """Pipecat's external strategy ends the turn on its own too (its straggler grace): with a speculation
-        under way, that end confirms or withdraws it like any other."""
-        if self._speculation is not None:
-            await self._end_turn()
-            return
-        await super().trigger_user_turn_stopped(enable_user_speaking_frames=enable_user_speaking_frames)
-
-    async def _withdraw(self) -> None:
-        if self._speculation is not None:
-            self._speculation = None
-            await self.trigger_user_turn_speculation_cancelled()
 
     async def _arm_fallback(self) -> None:
         await self._disarm_fallback()
-        wait = self._missing_final_secs if self._heard else self._silent_release_secs
+        wait = self._missing_final_secs if self.heard_words else self._silent_release_secs
         self._fallback = self.create_task(self._end_turn_after(wait), f"{self}::fallback")
 
     async def _disarm_fallback(self) -> None:
@@ -355,8 +287,24 @@ class HandsFreeMinWordsStartStrategy(_ModeGated, _VoiceCorroborated, MinWordsUse
     """N words interrupt the assistant while it speaks; one word starts a turn otherwise."""
 
 
-class HandsFreeStopStrategy(_ModeGated, TurnAnalyzerUserTurnStopStrategy):
-    """Smart-turn decides when a hands-free turn is complete."""
+class HandsFreeStopStrategy(_ModeGated, SpeculativeStop, TurnAnalyzerUserTurnStopStrategy):
+    """Smart-turn decides when a hands-free turn is complete, and its reply may already be under way.
+
+    When the VAD stops, smart-turn has yet to judge the turn complete and the final transcript is still on its way;
+    the user has most likely finished. So the reply is started then, on the words heard so far (``may_speculate``;
+    :class:`~desktop_agent.engine.speculative_stop.SpeculativeStop`), while smart-turn and speech to text finish.
+    When smart-turn's verdict and the final transcript end the turn, a match confirms the reply under way; otherwise
+    it is withdrawn unheard and the turn answered afresh. The user speaking again before that withdraws it too (the
+    turn goes on), as do an interruption and the language model withdrawing it (a tool call).
+    """
+
+    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
+        if self._switch.active is self._mode:
+            if isinstance(frame, VADUserStoppedSpeakingFrame):
+                await self.speculate(only_if_unfinished=False)  # before smart-turn's verdict, which takes a while
+            elif isinstance(frame, VADUserStartedSpeakingFrame):
+                await self.withdraw()
+        return await super().process_frame(frame)
 
 
 class HandsFreeSpeechToTextStartStrategy(_ModeGated, ExternalUserTurnStartStrategy):
@@ -374,7 +322,9 @@ def build_turn_strategies(
     stt_decides_turns: bool = False,
     may_speculate: Callable[[], bool] = lambda: False,
 ) -> UserTurnStrategies:
-    """``may_speculate`` says whether a push-to-talk reply may start at the release, before the final transcript."""
+    """``may_speculate`` says whether a reply may start before its turn is confirmed: at the push-to-talk release,
+    before the final transcript; hands-free, when the VAD stops, before smart-turn's verdict and the final transcript
+    (not with a speech to text that decides turns: Pipecat's eager strategy speculates on its predicted end)."""
     ptt, hf = TurnMode.PUSH_TO_TALK, TurnMode.HANDS_FREE
     hands_free_start: list[BaseUserTurnStartStrategy]
     hands_free_stop: BaseUserTurnStopStrategy
@@ -383,7 +333,9 @@ def build_turn_strategies(
         # A short straggler wait: the proposed stop (a system frame) can overtake the final transcript.
         hands_free_stop = HandsFreeSpeechToTextStopStrategy(switch=switch, mode=hf, timeout=PTT_TRANSCRIPT_GRACE_SECS)
     else:
-        hands_free_stop = HandsFreeStopStrategy(switch=switch, mode=hf, turn_analyzer=LocalSmartTurnAnalyzerV3())
+        hands_free_stop = HandsFreeStopStrategy(
+            switch=switch, mode=hf, turn_analyzer=LocalSmartTurnAnalyzerV3(), may_speculate=may_speculate
+        )
         if interruption_min_words > 1:
             hands_free_start = [
                 HandsFreeMinWordsStartStrategy(switch=switch, mode=hf, min_words=interruption_min_words)

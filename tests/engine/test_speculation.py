@@ -1,7 +1,7 @@
-"""Speculative push-to-talk replies, end to end: the reply starts at the release on the last interim transcript, is
-spoken at once and held, and is heard only if the final transcript confirms it. Runs the real engine (Pipecat's
-services, aggregators and turn controller) against the loopback simulator with espeak-ng speech on the in-memory
-sound card.
+"""Speculative replies, end to end: the reply starts before its turn is confirmed (at the push-to-talk release, or
+hands-free when the VAD stops) on the last interim transcript, is spoken at once and held, and is heard only if the
+final transcript confirms it. Runs the real engine (Pipecat's services, aggregators, turn controller and smart-turn)
+against the loopback simulator with espeak-ng speech on the in-memory sound card.
 
 The simulated speech-to-text sends interims that grow with the speech but leave out the scripted transcript's last
 word; swapping the script to that shorter text once the speech is in (before the release) makes the final transcript
@@ -27,6 +27,7 @@ from desktop_agent.state.events import (
     AssistantText,
     AssistantTurnEnded,
     AssistantWordSpoken,
+    TurnMode,
     UserTranscript,
     UserTurnEnded,
 )
@@ -215,9 +216,7 @@ async def test_refused_stop_then_a_normal_stop_gives_exactly_one_reply(slow_fina
 
 @pytest.mark.e2e
 @pytest.mark.asyncio
-async def test_stray_interruption_during_the_hold_still_gets_the_turn_a_reply(
-    slow_final_sim, harness_factory, speech
-):
+async def test_stray_interruption_during_the_hold_still_gets_the_turn_a_reply(slow_final_sim, harness_factory, speech):
     """Pipecat's eager strategy confirmed a reply the interruption had dropped: a turn with no reply."""
     sim = slow_final_sim
     h = await _session(harness_factory, sim, [SPECULATIVE_REPLY, FINAL_REPLY])
@@ -244,6 +243,119 @@ async def test_speculation_off_starts_the_reply_on_the_final(slow_final_sim, har
 
     # One request, on the final transcript (the interims never had its question mark).
     assert [r["messages"][-1]["content"] for r in sim.llm_requests()] == [CONFIRMED]
+    assert h.session.speculation.started == 0
+    shown, heard, _ = _reply_events(h, since)
+    assert shown == heard == FINAL_REPLY
+
+
+# -- hands-free: the reply starts when the VAD stops, before smart-turn's verdict and the final transcript ---------
+
+
+async def _hands_free_session(harness_factory, sim: Simulator, replies: list[str], *, speculate: bool = True):
+    h = await harness_factory(
+        config_for(sim, mode=TurnMode.HANDS_FREE, speculative_replies=speculate, stt_final_timeout=10.0)
+    )
+    sim.stt.script([SCRIPTED])
+    sim.llm.script(replies)
+    h.backend.push_input(np.zeros(16000, dtype=np.int16))  # room silence first, so the VAD has settled
+    return h
+
+
+async def _say_hands_free(h: EngineHarness, sim: Simulator, pcm: np.ndarray, final: str | None) -> None:
+    """Say ``pcm`` and fall silent; once the reply has started on the interims, script the final transcript as
+    ``final`` (the simulated interims follow the script: changed earlier, they would say it too)."""
+    h.backend.push_input(pcm)
+    h.backend.push_input(np.zeros(16000 * 2, dtype=np.int16))
+    await h.until(lambda: sim.llm_requests(), 10, "the speculative request at the pause")
+    if final is not None:
+        sim.stt.script([final])
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_hands_free_reply_starts_at_the_pause_and_is_heard_once_confirmed(
+    slow_final_sim, harness_factory, speech
+):
+    sim = slow_final_sim
+    h = await _hands_free_session(harness_factory, sim, [SPECULATIVE_REPLY])
+    since = h.mark()
+    await _say_hands_free(h, sim, speech(SAID), CONFIRMED)
+    await h.wait(AssistantTurnEnded, since, timeout=20)
+
+    # One request, made on the interim as the user paused, before the final transcript existed, answered the turn.
+    requests = sim.select(kind="llm_request")
+    assert [r.data["messages"][-1]["content"] for r in requests] == ["What time is it"]
+    final_heard = next(e.at for e in h.of(UserTranscript, since) if e.final)
+    assert requests[0].at < final_heard
+    assert [e.text for e in h.of(UserTurnEnded, since)] == [CONFIRMED]
+    counters = h.session.speculation
+    assert (counters.started, counters.confirmed, counters.discarded) == (1, 1, 0)
+    await _assert_only_exchange(h, since, CONFIRMED, SPECULATIVE_REPLY)
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_hands_free_mismatch_is_never_heard(slow_final_sim, harness_factory, speech):
+    sim = slow_final_sim
+    h = await _hands_free_session(harness_factory, sim, [SPECULATIVE_REPLY, FINAL_REPLY])
+    since = h.mark()
+    await _say_hands_free(h, sim, speech(SAID), None)  # the final says "now" too: no match
+    await h.wait(AssistantTurnEnded, since, timeout=20)
+    await h.until(lambda: h.session.state is AgentState.LISTENING, 10, "listening again")
+
+    assert [r["messages"][-1]["content"] for r in sim.llm_requests()] == ["What time is it", SCRIPTED]
+    counters = h.session.speculation
+    assert (counters.started, counters.confirmed, counters.discarded) == (1, 0, 1)
+    await _assert_only_exchange(h, since, SCRIPTED, FINAL_REPLY)
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_hands_free_speaking_again_withdraws_the_speculation(slow_final_sim, harness_factory, speech):
+    """A pause long enough for the VAD to stop, then more words: the reply started at the pause is dropped unheard,
+    and the one reply heard answers everything said in the turn.
+
+    The first words' final transcript comes a second after the pause, while the user is speaking again, so the turn
+    cannot end at the pause whatever smart-turn makes of it; the second words' comes at once (a final arriving more
+    than 0.6 s after the VAD's stop would let Pipecat's safety net end the turn on the first words alone)."""
+    sim = slow_final_sim
+    more = "And what about the weather in Rome"
+    h = await _hands_free_session(
+        harness_factory, sim, [SPECULATIVE_REPLY, "A reply to half a turn.", FINAL_REPLY, FINAL_REPLY]
+    )
+    sim.stt.script([SCRIPTED, more])
+    since = h.mark()
+    await h.speak(speech(SAID), trailing_silence=0.3)
+    await h.until(lambda: sim.llm_requests(), 10, "the speculative request at the pause")
+    sim.profile = _profile(0.0)
+    await h.speak(speech(more), trailing_silence=2.5)
+    await h.wait(AssistantTurnEnded, since, timeout=20)
+    await h.until(lambda: h.session.state is AgentState.LISTENING, 10, "listening again")
+
+    requests = [r["messages"][-1]["content"] for r in sim.llm_requests()]
+    assert requests[0] == "What time is it"  # the reply started at the pause, on the interim
+    assert requests[-1] == f"{SCRIPTED} {more}"
+    shown, heard, ended_turns = _reply_events(h, since)
+    assert shown == heard == FINAL_REPLY
+    assert [(e.text, e.interrupted) for e in ended_turns] == [(FINAL_REPLY, False)]
+    assert [e.text for e in h.of(UserTurnEnded, since)] == [f"{SCRIPTED} {more}"]
+    assert h.session.speculation.discarded >= 1 and h.session.speculation.confirmed == 0
+    assert await _context_after_stop(h) == [
+        {"role": "user", "content": f"{SCRIPTED} {more}"},
+        {"role": "assistant", "content": FINAL_REPLY},
+    ]
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_hands_free_speculation_off_starts_the_reply_on_the_final(slow_final_sim, harness_factory, speech):
+    sim = slow_final_sim
+    h = await _hands_free_session(harness_factory, sim, [FINAL_REPLY], speculate=False)
+    since = h.mark()
+    await _say_hands_free(h, sim, speech(SAID), None)
+    await h.wait(AssistantTurnEnded, since, timeout=20)
+
+    assert [r["messages"][-1]["content"] for r in sim.llm_requests()] == [SCRIPTED]
     assert h.session.speculation.started == 0
     shown, heard, _ = _reply_events(h, since)
     assert shown == heard == FINAL_REPLY
