@@ -104,8 +104,9 @@ class EngineConfig:
     mode: TurnMode = TurnMode.PUSH_TO_TALK
     # Hands-free: words the user must say to interrupt the assistant while it speaks (1 = any speech).
     interruption_min_words: int = 2
-    # Push-to-talk: the reply starts at the release on the last interim transcript, and is heard once the final one
-    # matches (engine/speculation.py); off, it starts on the final transcript.
+    # The reply starts before the turn is confirmed (at the push-to-talk release; hands-free when the VAD stops) on the
+    # words heard so far, and is heard once the final transcripts match (engine/speculative_stop.py, speculation.py);
+    # off, it starts once the turn has ended on its final transcript.
     speculative_replies: bool = True
     # Past user+assistant exchanges kept in the LLM context; 0 keeps everything.
     max_history_exchanges: int = 20

@@ -1,10 +1,10 @@
 """Speculative replies: the reply is written and spoken before the turn is confirmed, and heard only once it is.
 
-At a push-to-talk release the latest interim transcript is usually what the final one will say. The stop strategy
-(:class:`~desktop_agent.engine.turns.PushToTalkStopStrategy`) starts the language model on it at once through
-Pipecat's own speculation (``UserTurnSpeculation``; the user aggregator runs it on a provisional copy of the context,
-so nothing is written to the conversation), and confirms it (``confirms_speculation``) or withdraws it
-(``EagerEndOfTurnCancelFrame``) when the final transcript comes.
+At a push-to-talk release, or hands-free when the VAD stops, the latest interim transcript is usually what the final
+one will say. The stop strategies (:class:`~desktop_agent.engine.speculative_stop.SpeculativeStop`) start the
+language model on it at once through Pipecat's own speculation (``UserTurnSpeculation``; the user aggregator runs it
+on a provisional copy of the context, so nothing is written to the conversation), and confirm it
+(``confirms_speculation``) or withdraw it (``EagerEndOfTurnCancelFrame``) when the turn ends on its final transcript.
 
 Pipecat's ``SpeculationGate`` sits in the language model service and holds its text until the confirmation, so
 text-to-speech starts only then and its first audio is still paid after the final transcript. Here the gate moves

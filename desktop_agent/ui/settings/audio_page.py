@@ -112,11 +112,12 @@ class AudioPage(QWidget):
         self.interrupt_words.setRange(1, 20)
         self.interrupt_words.setValue(conversation.interruption_min_words)
         self.interrupt_words.setToolTip("Words you must say to cut the assistant off while it speaks (hands-free).")
-        self.speculate = QCheckBox("Start the reply as you let go of the push-to-talk key")
+        self.speculate = QCheckBox("Start the reply before your words are final")
         self.speculate.setChecked(conversation.speculative_replies)
         self.speculate.setToolTip(
-            "The reply is written and spoken from what was heard so far, and played only if the final transcript "
-            "says the same; otherwise it is dropped unheard. Faster replies, at the cost of some unused requests."
+            "As you let go of the push-to-talk key, or pause in hands-free mode, the reply is written and spoken from "
+            "what was heard so far, and played only if the final transcript says the same; otherwise it is dropped "
+            "unheard. Faster replies, at the cost of some unused requests."
         )
         self.echo = QCheckBox("Cancel the assistant's voice from the microphone (echo cancellation)")
         self.echo.setChecked(audio.echo_cancellation)
