@@ -7,8 +7,10 @@ slower than real time gets the same answers:
 * ``connected`` once the socket opens (audio may come before it);
 * ``turn.start`` on the first speech of a turn;
 * ``turn.update`` while speech arrives (at most every ``stt_interim_interval`` of wall-clock time), with the words
-  heard so far (cumulative for the turn, :data:`SECONDS_PER_WORD` of speech a word);
-* ``turn.eager_end`` after :data:`EAGER_END_SILENCE_S` of silence, with the words heard so far;
+  heard so far, cumulative for the turn and written as a streaming recogniser writes its interims
+  (:mod:`~desktop_agent.simulator.interims`: they lag the audio and sometimes mishear the newest word);
+* ``turn.eager_end`` after :data:`EAGER_END_SILENCE_S` of silence, with every word heard so far, except in the
+  profile's share of turns (``stt_last_word_miss_share``) where the last one comes only with ``turn.end``;
 * ``turn.resume`` when speech comes back after an ``eager_end``;
 * ``turn.end`` after :data:`END_SILENCE_S` of silence (or the ``turn_end_timeout_ms`` asked for, if shorter), with
   the turn's final transcript: the next STT script item, else ``"I spoke for N.N seconds."``.
@@ -24,6 +26,7 @@ message, ``malformed``/``disconnect_after``/``hang`` by the sender.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -34,14 +37,13 @@ from aiohttp import WSMsgType, web
 from desktop_agent.simulator.cartesia import PROVIDER, default_transcript, to_int16
 from desktop_agent.simulator.common import Env, WsSender, accept_websocket, fault_close_reason, http_error
 from desktop_agent.simulator.faults import Fault
+from desktop_agent.simulator.interims import InterimWriter
 from desktop_agent.simulator.keys import SIMULATOR_API_KEYS, bearer_token
 from desktop_agent.simulator.responder import ReplyScript
 
 PATH = "/stt/turns/websocket"
 MODELS = ("ink-2",)
 SLICE_S = 0.02
-#: Seconds of speech per transcribed word, for the words heard so far.
-SECONDS_PER_WORD = 0.2
 #: Silence after speech before the server predicts the end of the turn ...
 EAGER_END_SILENCE_S = 0.25
 #: ... and before it commits to it.
@@ -64,6 +66,7 @@ def _key_of(request: web.Request) -> str | None:
 class _Turn:
     """The turn in progress, on the connection's audio clock."""
 
+    interims: InterimWriter
     speech_s: float = 0.0
     last_speech_end: float = 0.0
     eager_sent: bool = False
@@ -77,6 +80,8 @@ class CartesiaTurnsEmulator:
     def __init__(self, env: Env, script: ReplyScript) -> None:
         self.env = env
         self.script = script
+        #: Numbers the turns heard, on every connection, for :class:`InterimWriter`.
+        self.turns_heard = itertools.count()
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(PATH, self.turns)
@@ -131,7 +136,7 @@ class _TurnsSession:
         fault: Fault | None,
         request_id: str,
     ) -> None:
-        self.env, self.script = owner.env, owner.script
+        self.owner, self.env, self.script = owner, owner.env, owner.script
         self.request, self.ws, self.sender, self.fault = request, ws, sender, fault
         self.request_id = request_id
         self.rate = _positive_int(request.query.get("sample_rate"), 16000)
@@ -197,7 +202,7 @@ class _TurnsSession:
     async def _on_speech(self, seconds: float, end: float) -> None:
         turn = self.turn
         if turn is None:
-            turn = self.turn = _Turn()
+            turn = self.turn = _Turn(InterimWriter(self.env.profile, next(self.owner.turns_heard)))
             await self._send("turn.start")
         elif turn.eager_sent:
             turn.eager_sent = False
@@ -205,8 +210,9 @@ class _TurnsSession:
         turn.speech_s += seconds
         turn.last_speech_end = end
         now = asyncio.get_running_loop().time()
-        text = self._heard(turn)
-        if text != turn.last_update_text and now - turn.last_update_at >= self.env.profile.stt_interim_interval:
+        text = self._heard(turn, paused=False)
+        due = now - turn.last_update_at >= self.env.profile.stt_interim_interval
+        if text and text != turn.last_update_text and due:
             turn.last_update_text, turn.last_update_at = text, now
             await self._send("turn.update", transcript=text)
 
@@ -219,15 +225,13 @@ class _TurnsSession:
             await self._end_turn()
         elif silence >= EAGER_END_SILENCE_S and not turn.eager_sent:
             turn.eager_sent = True
-            await self._send("turn.eager_end", transcript=self._heard(turn))
+            await self._send("turn.eager_end", transcript=self._heard(turn, paused=True))
 
-    def _heard(self, turn: _Turn) -> str:
-        """The words heard so far in ``turn``: all of the scripted transcript once enough speech came."""
+    def _heard(self, turn: _Turn, *, paused: bool) -> str:
+        """The words heard so far in ``turn`` (``paused``: the speech has stopped and the recogniser catches up)."""
         scripted = self.script.peek()
         text = scripted if isinstance(scripted, str) else default_transcript(turn.speech_s)
-        words = text.split()
-        heard = min(len(words), int(turn.speech_s / SECONDS_PER_WORD) + 1)
-        return text if heard == len(words) else " ".join(words[:heard])
+        return turn.interims.text(text.split(), turn.speech_s, paused)
 
     async def _end_turn(self) -> None:
         turn, self.turn = self.turn, None

@@ -61,6 +61,7 @@ async def hands_free_turn(sim, harness_factory, said: np.ndarray, transcripts: l
 @pytest.mark.timeout(120)
 async def test_hands_free_turns_come_from_the_speech_to_text_and_get_one_reply(sim, harness_factory, speech):
     question, reply = "What time does the museum open on Sunday?", "It opens at ten. It closes at six."
+    sim.profile = sim.profile.copy(stt_last_word_miss_share=0.0)  # the predicted end has every word: one request
     h, since = await hands_free_turn(sim, harness_factory, speech(question), [question], [reply])
     assert h.session.config.spec(Provider.STT).decides_turns
 
@@ -89,6 +90,7 @@ async def test_a_pause_mid_sentence_resumed_gives_only_the_reply_to_the_whole_tu
     # A pause longer than the speech-to-text's predicted end (0.25 s of silence), shorter than its end (0.6 s).
     said = np.concatenate([trimmed(speech(first), sim), silence(0.4), trimmed(speech(rest), sim)])
     replies = ["WRONG: a reply to half a sentence.", "I will remind you. Tomorrow morning it is."]
+    sim.profile = sim.profile.copy(stt_last_word_miss_share=0.0)  # the second predicted end has every word
     h, since = await hands_free_turn(sim, harness_factory, said, [question], replies)
 
     ended = await h.wait(AssistantTurnEnded, since, timeout=20)
