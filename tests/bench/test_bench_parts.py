@@ -44,8 +44,9 @@ def test_floor_is_the_three_provider_delays():
 
 def test_split_turn_accounts_for_every_millisecond():
     t0 = 100.0
-    turn = TurnTiming(0, "push_to_talk", "hello", started=t0 - 3, speech_end=t0 - 0.1, release=t0,
-                      first_audio=t0 + 0.631)
+    turn = TurnTiming(
+        0, "push_to_talk", "hello", started=t0 - 3, speech_end=t0 - 0.1, release=t0, first_audio=t0 + 0.631
+    )
     split = split_turn(turn, _records(t0), PRD)
     assert split is not None
     assert [name for name, _ in STAGES] == list(split)
@@ -68,9 +69,19 @@ def test_split_turn_without_a_final_transcript_is_none():
 
 def test_latency_figures_and_ratio():
     t0 = 100.0
-    turns = [TurnTiming(i, "push_to_talk", "x", started=t0 + 10 * i - 3, speech_end=t0 + 10 * i - 0.1,
-                        release=t0 + 10 * i, first_audio=t0 + 10 * i + 0.631, gaps=[0.02] if i == 1 else [])
-             for i in range(3)]
+    turns = [
+        TurnTiming(
+            i,
+            "push_to_talk",
+            "x",
+            started=t0 + 10 * i - 3,
+            speech_end=t0 + 10 * i - 0.1,
+            release=t0 + 10 * i,
+            first_audio=t0 + 10 * i + 0.631,
+            gaps=[0.02] if i == 1 else [],
+        )
+        for i in range(3)
+    ]
     records = [r | {"at": r["at"] + 10 * i} for i in range(3) for r in _records(t0)]
     figures = latency_figures({"turns": [t.as_dict() for t in turns], "engine_stages": []}, records, PRD)
     assert figures["v2v_ms"]["p50"] == pytest.approx(631.0)
@@ -95,15 +106,39 @@ def test_best_reference_is_the_fastest_measured_one_per_mode():
 
 
 def test_goals_report_met_missed_and_unmeasured():
-    results = {"latency": {"floor_ms": 540.0, "hands_free": {"app": {"v2v_ms": {"p50": 1000.0}}},
-                           "push_to_talk": {"app": {"overhead_ms": {"p50": 40.0}}}}}
-    rows = {row["path"]: row for row in goals.evaluate(results)}
-    assert rows["latency.push_to_talk.app.overhead_ms.p50"]["met"] is True
-    hands_free = rows["latency.hands_free.app.v2v_ms.p50"]
+    results = {
+        "latency": {
+            "floor_ms": 540.0,
+            "hands_free": {"app": {"v2v_ms": {"p50": 1000.0}}},
+            "push_to_talk": {"app": {"overhead_ms": {"p50": 40.0}}},
+        }
+    }
+    rows = {row["goal"]: row for row in goals.evaluate(results)}
+    assert rows["push-to-talk overhead p50 (voice-to-voice minus providers)"]["met"] is True
+    hands_free = rows["hands-free voice-to-voice p50 (floor + 350 ms)"]
     assert hands_free["target"] == pytest.approx(890.0) and hands_free["met"] is False
-    assert rows["memory.growth_mb"]["met"] is None
+    assert rows["RSS growth over the soak turns"]["met"] is None
     text = goals.table(goals.evaluate(results))
     assert "MISSED" in text and "not measured" in text and "met" in text
+
+
+@pytest.mark.parametrize(
+    ("push_to_talk", "hands_free", "met"), [(539.0, 690.0, (True, True)), (540.0, 691.0, (False, False))]
+)
+def test_speculation_goals_are_below_the_floor_and_close_to_it(push_to_talk, hands_free, met):
+    """Push-to-talk must beat the providers' floor outright; hands-free may be at most 150 ms above it."""
+    results = {
+        "latency": {
+            "floor_ms": 540.0,
+            "hands_free": {"app": {"v2v_ms": {"p50": hands_free}}},
+            "push_to_talk": {"app": {"v2v_ms": {"p50": push_to_talk}}},
+        }
+    }
+    rows = {row["goal"]: row for row in goals.evaluate(results)}
+    below = rows["push-to-talk voice-to-voice p50 below the providers' floor"]
+    close = rows["hands-free voice-to-voice p50 (floor + 150 ms)"]
+    assert (below["op"], below["target"], close["target"]) == ("<", 540.0, 690.0)
+    assert (below["met"], close["met"]) == met
 
 
 def test_device_times_the_last_speech_sample_and_the_first_audible_output():
@@ -198,7 +233,7 @@ def test_a_device_that_ran_dry_is_an_underrun_and_audible_where_it_cut_the_sound
 def test_a_whole_reply_with_its_own_pauses_has_no_audible_gap():
     pcm, _, _ = _voice()
     device = BenchDevice()
-    pieces = [FILL] * 5 + [pcm[i:i + 960] for i in range(0, len(pcm), 960)] + [FILL] * 5
+    pieces = [FILL] * 5 + [pcm[i : i + 960] for i in range(0, len(pcm), 960)] + [FILL] * 5
     end = _play(device, pieces)
     first = device.first_audible_at(100.0)
     last = device.last_audible_end(first)
