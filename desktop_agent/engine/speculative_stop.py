@@ -44,7 +44,7 @@ class SpeculativeStop:
         self._interim = ""
         self._speculation: UserTurnSpeculation | None = None
         self._confirming = False
-        self._accepted = False
+        self._settling = False  # a trigger_user_turn_stopped is settling the turn
 
     @property
     def speculating(self) -> bool:
@@ -77,7 +77,6 @@ class SpeculativeStop:
 
     async def handle_user_turn_stopped(self) -> None:
         # Runs inside the turn's end, only if the controller accepted it: a confirmation made it.
-        self._accepted = True
         if not self._confirming:
             await self.withdraw()  # ended some other way (the watchdog, the session): the speculation is void
         self._speculation = None
@@ -108,26 +107,40 @@ class SpeculativeStop:
     async def trigger_user_turn_stopped(self, *, enable_user_speaking_frames: bool | None = None) -> None:
         """The strategy judged the turn over. With a speculation under way whose words the final transcripts say,
         that confirms it; otherwise it is withdrawn and the turn ends as it would have. :attr:`accepted` says
-        whether the turn controller ended the turn (it refuses while someone is speaking)."""
+        whether the turn ended (the turn controller refuses while someone is speaking).
+
+        Several paths judge the same turn (a final transcript, Pipecat's own straggler wait, a fallback timer) and
+        the controller awaits while it ends a turn, so a second one can arrive while the first is settling: it is
+        ignored, as is one arriving after the turn ended. Otherwise it would find the reply just confirmed still
+        "unaccepted" and withdraw it, leaving the turn with no reply (seen in the benchmark on a loaded machine).
+        """
+        if self._settling or not self._in_turn:
+            return
+        self._settling = True
+        try:
+            await self._settle(enable_user_speaking_frames)
+        finally:
+            self._settling = False
+
+    async def _settle(self, enable_user_speaking_frames: bool | None) -> None:
         speculation, committed = self._speculation, " ".join(self._finals).strip()
         if speculation is not None and committed and self._match.matches(speculation.text, committed):
-            self._confirming, self._accepted = True, False
+            self._confirming = True
             try:
                 await self.trigger_user_turn_finalized(  # type: ignore[attr-defined]
                     enable_user_speaking_frames=enable_user_speaking_frames, confirms_speculation=True
                 )
             finally:
                 self._confirming = False
-            if not self._accepted:  # refused (the user is speaking): never leave the reply waiting on its own
+            if self._in_turn:  # refused (the user is speaking): never leave the reply waiting on its own
                 await self.withdraw()
             return
         await self.withdraw()
-        self._accepted = False
         await super().trigger_user_turn_stopped(  # type: ignore[misc]
             enable_user_speaking_frames=enable_user_speaking_frames
         )
 
     @property
     def accepted(self) -> bool:
-        """Whether the last :meth:`trigger_user_turn_stopped` ended the turn."""
-        return self._accepted
+        """Whether the turn has ended (after :meth:`trigger_user_turn_stopped`: whether it ended the turn)."""
+        return not self._in_turn
