@@ -25,7 +25,7 @@ from pipecat.processors.frame_processor import FrameProcessorSetup
 from pipecat.turns.user_start import BaseUserTurnStartStrategy
 from pipecat.turns.user_turn_controller import UserTurnController
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
-from pipecat.utils.asyncio.task_manager import TaskManager, TaskManagerParams
+from pipecat.utils.asyncio.task_manager import TaskManager
 
 from desktop_agent.engine.turns import (
     PTT_TRANSCRIPT_GRACE_SECS,
@@ -81,8 +81,7 @@ async def _controller(turn_end_secs: float) -> tuple[UserTurnController, Aggrega
         ],
     )
     controller = UserTurnController(user_turn_strategies=strategies)
-    tasks = TaskManager()
-    tasks.setup(TaskManagerParams(loop=asyncio.get_running_loop()))
+    tasks = TaskManager(loop=asyncio.get_running_loop())
     await controller.setup(FrameProcessorSetup(clock=SystemClock(), task_manager=tasks, pipeline_worker=None))
     return controller, Aggregator(controller), tasks
 
