@@ -93,6 +93,19 @@ async def _assert_only_exchange(h: EngineHarness, since: int, said: str, reply: 
     assert await _context_after_stop(h) == [{"role": "user", "content": said}, {"role": "assistant", "content": reply}]
 
 
+async def _assert_confirmed_early(h: EngineHarness, sim: Simulator, since: int) -> None:
+    """One request, made on the last interim before the final transcript existed, answered the turn: nothing was
+    asked twice, and the reply was heard once and saved once."""
+    requests = sim.select(kind="llm_request")
+    assert [r.data["messages"][-1]["content"] for r in requests] == ["What time is it"]
+    final_heard = next(e.at for e in h.of(UserTranscript, since) if e.final)
+    assert requests[0].at < final_heard
+    assert [e.text for e in h.of(UserTurnEnded, since)] == [CONFIRMED]
+    counters = h.session.speculation
+    assert (counters.started, counters.confirmed, counters.discarded) == (1, 1, 0)
+    await _assert_only_exchange(h, since, CONFIRMED, SPECULATIVE_REPLY)
+
+
 @pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_confirmed_speculation_is_spoken_once_and_starts_before_the_final(
@@ -104,20 +117,12 @@ async def test_confirmed_speculation_is_spoken_once_and_starts_before_the_final(
     await _release_after(h, sim, speech(SAID), CONFIRMED)
     await h.wait(AssistantTurnEnded, since, timeout=20)
 
-    # One request, made on the interim at the release, answered the turn: nothing was asked twice.
-    requests = sim.select(kind="llm_request")
-    assert [r.data["messages"][-1]["content"] for r in requests] == ["What time is it"]
-    final_heard = next(e.at for e in h.of(UserTranscript, since) if e.final)
-    assert requests[0].at < final_heard
     # Speech was synthesised before the final transcript existed (held, then played once confirmed).
+    final_heard = next(e.at for e in h.of(UserTranscript, since) if e.final)
     messages = sim.select("elevenlabs", "tts_message")
     spoken_text = [r for r in messages if isinstance(r.data, dict) and r.data.get("text", " ").strip()]
     assert spoken_text and spoken_text[0].at < final_heard
-
-    assert [e.text for e in h.of(UserTurnEnded, since)] == [CONFIRMED]
-    counters = h.session.speculation
-    assert (counters.started, counters.confirmed, counters.discarded) == (1, 1, 0)
-    await _assert_only_exchange(h, since, CONFIRMED, SPECULATIVE_REPLY)
+    await _assert_confirmed_early(h, sim, since)
 
 
 @pytest.mark.e2e
@@ -281,16 +286,7 @@ async def test_hands_free_reply_starts_at_the_pause_and_is_heard_once_confirmed(
     since = h.mark()
     await _say_hands_free(h, sim, speech(SAID), CONFIRMED)
     await h.wait(AssistantTurnEnded, since, timeout=20)
-
-    # One request, made on the interim as the user paused, before the final transcript existed, answered the turn.
-    requests = sim.select(kind="llm_request")
-    assert [r.data["messages"][-1]["content"] for r in requests] == ["What time is it"]
-    final_heard = next(e.at for e in h.of(UserTranscript, since) if e.final)
-    assert requests[0].at < final_heard
-    assert [e.text for e in h.of(UserTurnEnded, since)] == [CONFIRMED]
-    counters = h.session.speculation
-    assert (counters.started, counters.confirmed, counters.discarded) == (1, 1, 0)
-    await _assert_only_exchange(h, since, CONFIRMED, SPECULATIVE_REPLY)
+    await _assert_confirmed_early(h, sim, since)  # made on the interim as the user paused
 
 
 @pytest.mark.e2e
