@@ -47,10 +47,6 @@ class SpeculativeStop:
         self._settling = False  # a trigger_user_turn_stopped is settling the turn
 
     @property
-    def speculating(self) -> bool:
-        return self._speculation is not None
-
-    @property
     def heard_words(self) -> bool:
         return bool(self._finals or self._interim)
 
